@@ -1,0 +1,38 @@
+# Receptive — build, test, benchmark, demo. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= release
+SWIFTFLAGS := -c $(CONFIG)
+DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev
+BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
+
+.PHONY: deps build test bench bench-v4 demo clean fixtures
+
+# Installs the Debian packages the build needs, when any is missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != "0" ]; then \
+	    echo "receptive: missing system packages:$$missing — run 'sudo apt-get update && sudo apt-get install -y$$missing' (or run make as root)"; exit 1; \
+	  fi; \
+	  echo "installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product receptive
+
+# The whole test suite, release mode (numerical kernels are too slow unoptimised).
+test: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product receptive
+	$(SWIFT) test $(SWIFTFLAGS) --parallel --num-workers 2
+
+bench: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
+	$(BIN)/receptive-bench
+
+demo: build
+	$(BIN)/receptive demo --data data/demo.h5
+
+clean:
+	rm -rf .build

@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are compiled for the build machine's CPU (AVX-512 on the Zen 4 machines this project
+// targets): a binary built here runs only on CPUs like the one it was built on. See README.
+let native: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+    name: "Receptive",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "receptive", targets: ["receptive"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: imported only by Tensors (DESIGN §1).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        // Hand-written C kernels (packing, direct convolution micro-kernels), -O3 -march=native.
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
+
+        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
+        .target(name: "ConvEngine", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData"], swiftSettings: native),
+        .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
+        .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
+        .target(name: "Report", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "ReceptiveCLI", dependencies: [
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: native),
+        .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI"], swiftSettings: native),
+        .executableTarget(name: "receptive-bench", dependencies: [
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
+        ], swiftSettings: native),
+
+        .target(name: "TestSupport", dependencies: ["Tensors"], swiftSettings: native),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ConvEngineTests", dependencies: ["Tensors", "ConvEngine", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "NeuralDataTests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
+    ]
+)

@@ -1,0 +1,1 @@
+// Module "Analysis": see DESIGN.md §1.

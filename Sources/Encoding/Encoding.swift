@@ -1,0 +1,1 @@
+// Module "Encoding": see DESIGN.md §1.

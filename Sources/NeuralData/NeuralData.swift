@@ -1,0 +1,1 @@
+// Module "NeuralData": see DESIGN.md §1.

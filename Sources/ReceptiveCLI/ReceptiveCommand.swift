@@ -1,0 +1,11 @@
+import ArgumentParser
+
+public struct ReceptiveCommand: ParsableCommand {
+    public static let version = "0.1.0"
+    public static let configuration = CommandConfiguration(
+        commandName: "receptive",
+        abstract: "Encoding models of sensory neurons: fit, score, compare and look inside.",
+        version: version,
+        subcommands: [])
+    public init() {}
+}

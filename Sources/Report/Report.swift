@@ -1,0 +1,1 @@
+// Module "Report": see DESIGN.md §1.

@@ -1,0 +1,1 @@
+// Module "Scanner": see DESIGN.md §1.

@@ -1,0 +1,516 @@
+// HDF5 access: open read-only or create, read/write n-d arrays of the common dtypes with row-range
+// (hyperslab) reads, string and numeric attributes, groups. Every failure becomes an `HDF5Error`
+// naming the file and the path inside it; HDF5's own error printing is silenced once at start-up.
+import CHDF5
+import Foundation
+
+public enum HDF5Error: Error, CustomStringConvertible, Equatable {
+    case fileNotFound(file: String)
+    case notHDF5(file: String)
+    case cannotOpen(file: String, reason: String)
+    case cannotCreate(file: String, reason: String)
+    case missingPath(file: String, path: String)
+    case notADataset(file: String, path: String)
+    case unsupportedType(file: String, path: String, type: String)
+    case readFailed(file: String, path: String, reason: String)
+    case writeFailed(file: String, path: String, reason: String)
+    case rowRange(file: String, path: String, range: Range<Int>, rows: Int)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let f): return "\(f): no such file"
+        case .notHDF5(let f): return "\(f): not an HDF5 file (no HDF5 signature)"
+        case .cannotOpen(let f, let r): return "\(f): cannot open as HDF5 (\(r)); the file may be truncated or corrupt"
+        case .cannotCreate(let f, let r): return "\(f): cannot create (\(r))"
+        case .missingPath(let f, let p): return "\(f): no dataset or group at '\(p)'"
+        case .notADataset(let f, let p): return "\(f): '\(p)' is not a dataset"
+        case .unsupportedType(let f, let p, let t): return "\(f): '\(p)' has unsupported type \(t)"
+        case .readFailed(let f, let p, let r): return "\(f): reading '\(p)' failed (\(r)); the file may be truncated or corrupt"
+        case .writeFailed(let f, let p, let r): return "\(f): writing '\(p)' failed (\(r))"
+        case .rowRange(let f, let p, let r, let n): return "\(f): rows \(r.lowerBound)..<\(r.upperBound) requested from '\(p)' which has \(n) rows"
+        }
+    }
+}
+
+/// Element type of a dataset as stored in the file.
+public enum HDF5ElementType: Equatable, CustomStringConvertible, Sendable {
+    case uint8, int8, uint16, int16, uint32, int32, uint64, int64, float32, float64
+    case string
+    case other(String)
+
+    public var isNumeric: Bool {
+        switch self { case .string, .other: return false; default: return true }
+    }
+    public var isInteger: Bool {
+        switch self { case .uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64: return true; default: return false }
+    }
+    public var isFloat: Bool { self == .float32 || self == .float64 }
+    public var byteSize: Int {
+        switch self {
+        case .uint8, .int8: return 1
+        case .uint16, .int16: return 2
+        case .uint32, .int32, .float32: return 4
+        case .uint64, .int64, .float64: return 8
+        default: return 8
+        }
+    }
+    public var description: String {
+        switch self {
+        case .uint8: return "uint8"; case .int8: return "int8"; case .uint16: return "uint16"; case .int16: return "int16"
+        case .uint32: return "uint32"; case .int32: return "int32"; case .uint64: return "uint64"; case .int64: return "int64"
+        case .float32: return "float32"; case .float64: return "float64"; case .string: return "string"
+        case .other(let s): return s
+        }
+    }
+}
+
+public struct HDF5DatasetInfo: Equatable, Sendable {
+    public let shape: [Int]
+    public let type: HDF5ElementType
+    public var count: Int { shape.product }
+    public var byteCount: Int { count * type.byteSize }
+}
+
+private let hdf5Initialised: Bool = {
+    _ = rcp_h5_init()
+    rcp_h5_silence_errors()
+    return true
+}()
+
+public final class HDF5File {
+    public let path: String
+    public let readOnly: Bool
+    private var id: hid_t
+
+    private init(path: String, id: hid_t, readOnly: Bool) {
+        self.path = path; self.id = id; self.readOnly = readOnly
+    }
+
+    deinit { close() }
+
+    /// Opens an existing file. Read-only unless `writable`.
+    public static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
+        _ = hdf5Initialised
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(file: path) }
+        if isDir.boolValue { throw HDF5Error.cannotOpen(file: path, reason: "it is a directory") }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw HDF5Error.cannotOpen(file: path, reason: "permission denied") }
+        let sig = H5Fis_hdf5(path)
+        if sig <= 0 { throw HDF5Error.notHDF5(file: path) }
+        let fid = H5Fopen(path, writable ? rcp_h5f_acc_rdwr() : rcp_h5f_acc_rdonly(), rcp_h5p_default())
+        if fid < 0 { throw HDF5Error.cannotOpen(file: path, reason: "the HDF5 library could not read its structure") }
+        return HDF5File(path: path, id: fid, readOnly: !writable)
+    }
+
+    /// Creates (truncating) a file.
+    public static func create(_ path: String) throws -> HDF5File {
+        _ = hdf5Initialised
+        let fid = H5Fcreate(path, rcp_h5f_acc_trunc(), rcp_h5p_default(), rcp_h5p_default())
+        if fid < 0 { throw HDF5Error.cannotCreate(file: path, reason: "check that the folder exists and is writable") }
+        return HDF5File(path: path, id: fid, readOnly: false)
+    }
+
+    /// Writes a file atomically: `body` fills a temporary file next to `path`, which is flushed,
+    /// fsynced and renamed over `path`. Without `overwrite`, an existing `path` is an error. On any
+    /// error the temporary file is removed and `path` is untouched.
+    public static func writeAtomically(to path: String, overwrite: Bool, _ body: (HDF5File) throws -> Void) throws {
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw HDF5Error.cannotCreate(file: path, reason: "it already exists; pass --force to overwrite")
+        }
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw HDF5Error.cannotCreate(file: path, reason: "folder \(dir) does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        do {
+            let f = try create(tmp)
+            try body(f)
+            f.close()
+            let fd = Foundation.open(tmp, O_RDONLY)
+            if fd >= 0 { fsync(fd); Foundation.close(fd) }
+            if rename(tmp, path) != 0 {
+                throw HDF5Error.cannotCreate(file: path, reason: String(cString: strerror(errno)))
+            }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    public func close() {
+        if id >= 0 { H5Fflush(id, H5F_SCOPE_GLOBAL); H5Fclose(id); id = -1 }
+    }
+
+    // MARK: structure
+
+    /// True when a link exists at `path` (each intermediate group is checked, as HDF5 requires).
+    public func exists(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        var prefix = ""
+        for p in parts {
+            prefix += "/" + p
+            if H5Lexists(id, prefix, rcp_h5p_default()) <= 0 { return false }
+        }
+        return true
+    }
+
+    public func isGroup(_ path: String) -> Bool {
+        guard exists(path) else { return path == "/" }
+        var info = H5O_info_t()
+        guard H5Oget_info_by_name1(id, path, &info, rcp_h5p_default()) >= 0 else { return false }
+        return info.type == H5O_TYPE_GROUP
+    }
+
+    /// Names of the direct children of a group.
+    public func children(of group: String = "/") -> [String] {
+        guard group == "/" || exists(group) else { return [] }
+        let gid = H5Gopen2(id, group, rcp_h5p_default())
+        guard gid >= 0 else { return [] }
+        defer { H5Gclose(gid) }
+        var info = H5G_info_t()
+        guard H5Gget_info(gid, &info) >= 0 else { return [] }
+        var names: [String] = []
+        for i in 0..<info.nlinks {
+            let n = H5Lget_name_by_idx(gid, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, rcp_h5p_default())
+            guard n >= 0 else { continue }
+            var buf = [CChar](repeating: 0, count: Int(n) + 1)
+            H5Lget_name_by_idx(gid, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(n) + 1, rcp_h5p_default())
+            names.append(String(cString: buf))
+        }
+        return names
+    }
+
+    /// Creates a group and any missing parents.
+    public func createGroup(_ path: String) throws {
+        if exists(path) { return }
+        let lcpl = H5Pcreate(rcp_h5p_link_create())
+        H5Pset_create_intermediate_group(lcpl, 1)
+        defer { H5Pclose(lcpl) }
+        let gid = H5Gcreate2(id, path, lcpl, rcp_h5p_default(), rcp_h5p_default())
+        if gid < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create group") }
+        H5Gclose(gid)
+    }
+
+    // MARK: dataset metadata
+
+    private func openDataset(_ path: String) throws -> hid_t {
+        guard exists(path) else { throw HDF5Error.missingPath(file: self.path, path: path) }
+        let d = H5Dopen2(id, path, rcp_h5p_default())
+        if d < 0 { throw HDF5Error.notADataset(file: self.path, path: path) }
+        return d
+    }
+
+    private static func elementType(_ t: hid_t) -> HDF5ElementType {
+        let cls = H5Tget_class(t)
+        let size = H5Tget_size(t)
+        switch cls {
+        case H5T_INTEGER:
+            let signed = H5Tget_sign(t) == H5T_SGN_2
+            switch size {
+            case 1: return signed ? .int8 : .uint8
+            case 2: return signed ? .int16 : .uint16
+            case 4: return signed ? .int32 : .uint32
+            case 8: return signed ? .int64 : .uint64
+            default: return .other("integer of \(size) bytes")
+            }
+        case H5T_FLOAT:
+            switch size { case 4: return .float32; case 8: return .float64; default: return .other("float of \(size) bytes") }
+        case H5T_STRING: return .string
+        case H5T_COMPOUND: return .other("compound")
+        case H5T_ENUM: return .other("enum")
+        case H5T_ARRAY: return .other("array")
+        case H5T_VLEN: return .other("variable-length sequence")
+        case H5T_OPAQUE: return .other("opaque")
+        case H5T_REFERENCE: return .other("reference")
+        case H5T_BITFIELD: return .other("bitfield")
+        default: return .other("unknown")
+        }
+    }
+
+    private static func shape(ofSpace s: hid_t) -> [Int] {
+        let r = Int(H5Sget_simple_extent_ndims(s))
+        guard r > 0 else { return [] }
+        var dims = [hsize_t](repeating: 0, count: r)
+        H5Sget_simple_extent_dims(s, &dims, nil)
+        return dims.map { Int($0) }
+    }
+
+    public func info(_ path: String) throws -> HDF5DatasetInfo {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        let s = H5Dget_space(d); defer { H5Sclose(s) }
+        return HDF5DatasetInfo(shape: HDF5File.shape(ofSpace: s), type: HDF5File.elementType(t))
+    }
+
+    // MARK: numeric reads
+
+    private func readNumeric<T>(_ path: String, rows: Range<Int>?, memType: hid_t, zero: T) throws -> (shape: [Int], values: [T]) {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        let et = HDF5File.elementType(t)
+        guard et.isNumeric else { throw HDF5Error.unsupportedType(file: self.path, path: path, type: et.description) }
+        let fs = H5Dget_space(d); defer { H5Sclose(fs) }
+        var shape = HDF5File.shape(ofSpace: fs)
+        var memSpace = rcp_h5s_all()
+        if let rows = rows {
+            guard !shape.isEmpty, rows.lowerBound >= 0, rows.upperBound <= shape[0] else {
+                throw HDF5Error.rowRange(file: self.path, path: path, range: rows, rows: shape.first ?? 0)
+            }
+            var start = [hsize_t](repeating: 0, count: shape.count)
+            var cnt = shape.map { hsize_t($0) }
+            start[0] = hsize_t(rows.lowerBound); cnt[0] = hsize_t(rows.count)
+            H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nil, cnt, nil)
+            memSpace = H5Screate_simple(Int32(shape.count), cnt, nil)
+            shape[0] = rows.count
+        }
+        defer { if rows != nil { H5Sclose(memSpace) } }
+        var values = [T](repeating: zero, count: shape.product)
+        if values.isEmpty { return (shape, values) }
+        let st = values.withUnsafeMutableBytes { buf in
+            H5Dread(d, memType, memSpace, rows == nil ? rcp_h5s_all() : fs, rcp_h5p_default(), buf.baseAddress)
+        }
+        if st < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
+        return (shape, values)
+    }
+
+    /// Reads a numeric dataset (any integer or float type), converted to Float32. `rows` selects a
+    /// range of the first axis (hyperslab) without reading the rest.
+    public func readFloats(_ path: String, rows: Range<Int>? = nil) throws -> (shape: [Int], values: [Float]) {
+        try readNumeric(path, rows: rows, memType: rcp_h5t_native_float(), zero: Float(0))
+    }
+
+    public func readDoubles(_ path: String, rows: Range<Int>? = nil) throws -> (shape: [Int], values: [Double]) {
+        try readNumeric(path, rows: rows, memType: rcp_h5t_native_double(), zero: Double(0))
+    }
+
+    /// Reads an integer dataset as Int64 (float datasets are refused: an index must be an integer type).
+    public func readInts(_ path: String, rows: Range<Int>? = nil) throws -> (shape: [Int], values: [Int]) {
+        let i = try info(path)
+        guard i.type.isInteger else { throw HDF5Error.unsupportedType(file: self.path, path: path, type: "\(i.type) (an integer type is required)") }
+        let r = try readNumeric(path, rows: rows, memType: rcp_h5t_native_int64(), zero: Int64(0))
+        return (r.shape, r.values.map { Int($0) })
+    }
+
+    public func readUInt8(_ path: String, rows: Range<Int>? = nil) throws -> (shape: [Int], values: [UInt8]) {
+        try readNumeric(path, rows: rows, memType: rcp_h5t_native_uint8(), zero: UInt8(0))
+    }
+
+    public func readTensor(_ path: String, rows: Range<Int>? = nil) throws -> Tensor {
+        let r = try readFloats(path, rows: rows)
+        return Tensor(shape: r.shape, data: r.values)
+    }
+
+    // MARK: strings
+
+    /// Reads a 1-d (or scalar) string dataset, fixed or variable length.
+    public func readStrings(_ path: String) throws -> [String] {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        guard H5Tget_class(t) == H5T_STRING else {
+            throw HDF5Error.unsupportedType(file: self.path, path: path, type: "\(HDF5File.elementType(t)) (strings expected)")
+        }
+        let s = H5Dget_space(d); defer { H5Sclose(s) }
+        let n = max(1, HDF5File.shape(ofSpace: s).product)
+        return try readStringData(t, count: n, path: path) { mt, buf in H5Dread(d, mt, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), buf) }
+    }
+
+    private func readStringData(_ t: hid_t, count n: Int, path: String, read: (hid_t, UnsafeMutableRawPointer) -> herr_t) throws -> [String] {
+        if H5Tis_variable_str(t) > 0 {
+            let mt = H5Tcopy(rcp_h5t_c_s1()); defer { H5Tclose(mt) }
+            H5Tset_size(mt, rcp_h5t_variable())
+            H5Tset_cset(mt, H5Tget_cset(t))
+            var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+            let st = ptrs.withUnsafeMutableBytes { read(mt, $0.baseAddress!) }
+            if st < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "strings could not be read") }
+            defer { for p in ptrs { free(p) } }
+            return ptrs.map { $0.map { String(cString: $0) } ?? "" }
+        } else {
+            let size = H5Tget_size(t)
+            let mt = H5Tcopy(t); defer { H5Tclose(mt) }
+            var buf = [CChar](repeating: 0, count: n * size + 1)
+            let st = buf.withUnsafeMutableBytes { read(mt, $0.baseAddress!) }
+            if st < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "strings could not be read") }
+            return (0..<n).map { i in
+                let bytes = buf[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+                return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            }
+        }
+    }
+
+    // MARK: writes
+
+    private func writeNumeric(_ path: String, shape: [Int], memType: hid_t, bytes: UnsafeRawPointer, compress: Bool = false) throws {
+        precondition(!readOnly, "write to a read-only file")
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try createGroup(String(path[..<slash]))
+        }
+        if exists(path) { H5Ldelete(id, path, rcp_h5p_default()) }
+        let dims = shape.map { hsize_t($0) }
+        let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(shape.count), dims, nil)
+        defer { H5Sclose(space) }
+        let dcpl = H5Pcreate(rcp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        if compress, shape.count >= 1, shape.product > 4096 {
+            var chunk = dims
+            chunk[0] = 1
+            H5Pset_chunk(dcpl, Int32(shape.count), chunk)
+            H5Pset_deflate(dcpl, 4)
+        }
+        let d = H5Dcreate2(id, path, memType, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        defer { H5Dclose(d) }
+        if shape.product > 0 && H5Dwrite(d, memType, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), bytes) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write data")
+        }
+    }
+
+    public func write(_ path: String, floats: [Float], shape: [Int], compress: Bool = false) throws {
+        precondition(floats.count == shape.product, "\(path): \(floats.count) values for shape \(shape)")
+        try floats.withUnsafeBytes { try writeNumeric(path, shape: shape, memType: rcp_h5t_native_float(), bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, compress: compress) }
+    }
+
+    public func write(_ path: String, tensor: Tensor, compress: Bool = false) throws {
+        try write(path, floats: tensor.data, shape: tensor.shape, compress: compress)
+    }
+
+    public func write(_ path: String, doubles: [Double], shape: [Int]) throws {
+        precondition(doubles.count == shape.product)
+        try doubles.withUnsafeBytes { try writeNumeric(path, shape: shape, memType: rcp_h5t_native_double(), bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) }
+    }
+
+    public func write(_ path: String, int64s: [Int], shape: [Int]) throws {
+        precondition(int64s.count == shape.product)
+        let v = int64s.map { Int64($0) }
+        try v.withUnsafeBytes { try writeNumeric(path, shape: shape, memType: rcp_h5t_native_int64(), bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) }
+    }
+
+    public func write(_ path: String, int32s: [Int32], shape: [Int]) throws {
+        precondition(int32s.count == shape.product)
+        try int32s.withUnsafeBytes { try writeNumeric(path, shape: shape, memType: rcp_h5t_native_int32(), bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) }
+    }
+
+    public func write(_ path: String, uint8s: [UInt8], shape: [Int], compress: Bool = false) throws {
+        precondition(uint8s.count == shape.product)
+        try uint8s.withUnsafeBytes { try writeNumeric(path, shape: shape, memType: rcp_h5t_native_uint8(), bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, compress: compress) }
+    }
+
+    /// Writes a 1-d array of variable-length UTF-8 strings (what h5py writes for `str` data).
+    public func write(_ path: String, strings: [String]) throws {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try createGroup(String(path[..<slash])) }
+        if exists(path) { H5Ldelete(id, path, rcp_h5p_default()) }
+        let t = H5Tcopy(rcp_h5t_c_s1()); defer { H5Tclose(t) }
+        H5Tset_size(t, rcp_h5t_variable()); H5Tset_cset(t, H5T_CSET_UTF8)
+        var dims = [hsize_t(strings.count)]
+        let space = H5Screate_simple(1, &dims, nil); defer { H5Sclose(space) }
+        let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), rcp_h5p_default(), rcp_h5p_default())
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        defer { H5Dclose(d) }
+        let cstrs = strings.map { strdup($0) }
+        defer { cstrs.forEach { free($0) } }
+        var ptrs = cstrs.map { UnsafePointer<CChar>($0) }
+        if !strings.isEmpty, ptrs.withUnsafeMutableBytes({ H5Dwrite(d, t, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), $0.baseAddress) }) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write strings")
+        }
+    }
+
+    // MARK: attributes
+
+    private func openObject(_ path: String) throws -> hid_t {
+        guard path == "/" || exists(path) else { throw HDF5Error.missingPath(file: self.path, path: path) }
+        let o = H5Oopen(id, path, rcp_h5p_default())
+        if o < 0 { throw HDF5Error.missingPath(file: self.path, path: path) }
+        return o
+    }
+
+    public func hasAttribute(_ name: String, at path: String = "/") -> Bool {
+        guard let o = try? openObject(path) else { return false }
+        defer { H5Oclose(o) }
+        return H5Aexists(o, name) > 0
+    }
+
+    /// A string attribute (fixed or variable length, scalar or 1-element), or nil when absent.
+    public func stringAttribute(_ name: String, at path: String = "/") throws -> String? {
+        let o = try openObject(path)
+        defer { H5Oclose(o) }
+        guard H5Aexists(o, name) > 0 else { return nil }
+        let a = H5Aopen(o, name, rcp_h5p_default())
+        if a < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot open attribute") }
+        defer { H5Aclose(a) }
+        let t = H5Aget_type(a); defer { H5Tclose(t) }
+        guard H5Tget_class(t) == H5T_STRING else {
+            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a string is required)")
+        }
+        let s = H5Aget_space(a); defer { H5Sclose(s) }
+        let n = max(1, HDF5File.shape(ofSpace: s).product)
+        return try readStringData(t, count: n, path: "\(path)@\(name)") { mt, buf in H5Aread(a, mt, buf) }.first
+    }
+
+    /// A numeric attribute's first element as Double, or nil when absent.
+    public func doubleAttribute(_ name: String, at path: String = "/") throws -> Double? {
+        let o = try openObject(path)
+        defer { H5Oclose(o) }
+        guard H5Aexists(o, name) > 0 else { return nil }
+        let a = H5Aopen(o, name, rcp_h5p_default())
+        defer { H5Aclose(a) }
+        let t = H5Aget_type(a); defer { H5Tclose(t) }
+        guard HDF5File.elementType(t).isNumeric else {
+            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a number is required)")
+        }
+        let s = H5Aget_space(a); defer { H5Sclose(s) }
+        var v = [Double](repeating: 0, count: max(1, HDF5File.shape(ofSpace: s).product))
+        if H5Aread(a, rcp_h5t_native_double(), &v) < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute") }
+        return v[0]
+    }
+
+    public func setAttribute(_ name: String, string value: String, at path: String = "/") throws {
+        let o = try openObject(path)
+        defer { H5Oclose(o) }
+        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
+        let t = H5Tcopy(rcp_h5t_c_s1()); defer { H5Tclose(t) }
+        H5Tset_size(t, rcp_h5t_variable()); H5Tset_cset(t, H5T_CSET_UTF8)
+        let s = H5Screate(H5S_SCALAR); defer { H5Sclose(s) }
+        let a = H5Acreate2(o, name, t, s, rcp_h5p_default(), rcp_h5p_default())
+        if a < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot create attribute") }
+        defer { H5Aclose(a) }
+        let c = strdup(value); defer { free(c) }
+        var p = UnsafePointer<CChar>(c)
+        if H5Awrite(a, t, &p) < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot write attribute") }
+    }
+
+    public func setAttribute(_ name: String, double value: Double, at path: String = "/") throws {
+        let o = try openObject(path)
+        defer { H5Oclose(o) }
+        if H5Aexists(o, name) > 0 { H5Adelete(o, name) }
+        let s = H5Screate(H5S_SCALAR); defer { H5Sclose(s) }
+        let a = H5Acreate2(o, name, rcp_h5t_native_double(), s, rcp_h5p_default(), rcp_h5p_default())
+        if a < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot create attribute") }
+        defer { H5Aclose(a) }
+        var v = value
+        if H5Awrite(a, rcp_h5t_native_double(), &v) < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot write attribute") }
+    }
+}
+
+/// Memory the kernel reports as available (MemAvailable), in bytes; nil where unknown.
+public func availableMemoryBytes() -> Int? {
+    guard let s = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+    for line in s.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+        let parts = line.split(separator: " ")
+        if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
+    }
+    return nil
+}
+
+/// Peak resident set size of this process (VmHWM), in bytes.
+public func peakResidentBytes() -> Int? {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let parts = line.split(separator: " ")
+        if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
+    }
+    return nil
+}

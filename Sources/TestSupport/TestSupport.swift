@@ -1,0 +1,1 @@
+// Module "TestSupport": see DESIGN.md §1.

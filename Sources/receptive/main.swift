@@ -1,0 +1,2 @@
+import ReceptiveCLI
+ReceptiveCommand.main()
