@@ -69,6 +69,7 @@ public struct HDF5DatasetInfo: Equatable, Sendable {
     public let type: HDF5ElementType
     public var count: Int { shape.product }
     public var byteCount: Int { count * type.byteSize }
+    public init(shape: [Int], type: HDF5ElementType) { self.shape = shape; self.type = type }
 }
 
 private let hdf5Initialised: Bool = {
