@@ -177,6 +177,31 @@ typedef void (*tile_fn)(long K, const long *off, const float *w, const float *co
     }
 
 FWD_TILE_A(4, 3)
+
+// The 4×3 tile storing only rows m < rows[v] of vector v (row-blocked backward-data, where the
+// four "channels" are four output rows and the last block may be short).
+static void fwd_tile_4x3_rows(long K, const long *restrict off, const float *restrict w,
+                              const float *const *in, float *const *out, long ocs, const int *lanes,
+                              const int *rows) {
+    const float *bias = 0;
+    INIT_TILE(4, 3)
+    for (long k = 0; k < K; ++k) {
+        const long o = off[k];
+        __m256 a[3];
+        for (int v = 0; v < 3; ++v) a[v] = _mm256_loadu_ps(p[v] + o);
+        for (int m = 0; m < 4; ++m) {
+            const __m256 b = _mm256_broadcast_ss(w + m);
+            for (int v = 0; v < 3; ++v) acc[m][v] = _mm256_fmadd_ps(b, a[v], acc[m][v]);
+        }
+        w += 4;
+    }
+    for (int v = 0; v < 3; ++v) {
+        const int n = lanes[v];
+        if (n <= 0) continue;
+        const __m256i mk = lane_mask(n);
+        for (int m = 0; m < rows[v]; ++m) _mm256_maskstore_ps(out[v] + m * ocs, mk, acc[m][v]);
+    }
+}
 FWD_TILE_W(3, 4)
 FWD_TILE_W(2, 6)
 FWD_TILE_W(1, 12)
@@ -385,13 +410,15 @@ static dy_layout dy_layout_for(const rcp_conv_geometry *g) {
     L.pt = ceil_div((g->kh - 1) * d, s);
     L.pl = ceil_div((g->kw - 1) * d, s);
     long maxRow = (g->h - 1 + P) / s + 1;
-    L.rows = L.pt + (maxRow > g->oh ? maxRow : g->oh);
+    // + 3 zero rows: a short last row block (row-blocked mode) still reads 4 rows' worth of taps,
+    // and unused rows must read zeros (garbage times a zero weight could be NaN).
+    L.rows = L.pt + (maxRow > g->oh ? maxRow : g->oh) + 3;
     long maxCol = g->ow, lj = 8;
     for (long pw = 0; pw < s; ++pw) {
         long jlo, cnt;
         phase_columns(g, pw, &jlo, &cnt);
         if (jlo + round_up8(cnt) > maxCol) maxCol = jlo + round_up8(cnt);
-        if (round_up8(cnt) > lj) lj = round_up8(cnt);
+        if (jlo + round_up8(cnt) > lj) lj = jlo + round_up8(cnt);
     }
     L.cols = L.pl + maxCol;
     L.lj = lj;
@@ -406,7 +433,7 @@ size_t rcp_conv_output_gradient_scratch_floats(const rcp_conv_geometry *g) {
 size_t rcp_conv_backward_data_row_scratch_floats(const rcp_conv_geometry *g) {
     if (g->stride == 1) return 0;
     dy_layout L = dy_layout_for(g);
-    return (size_t)(g->cin * g->stride * L.lj);
+    return (size_t)(g->cin * g->h * g->stride * L.lj);
 }
 
 void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp, int zero_fill) {
@@ -418,8 +445,23 @@ void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, 
                    sizeof(float) * (size_t)g->ow);
 }
 
+// Row-blocked mode: stride 1 and one input channel per group (first layers, depthwise). With a
+// single dX channel the MR = 1 tile would be load-bound; instead 4 consecutive dX rows play the
+// role of the tile's 4 channels. Tap k = (co, u, kw) reads dY row (row of dX row 0) + u,
+// u ∈ [−(KH−1)·D, 3], and feeds dX row r with weight W[co][0][(r − u)/D][kw] when that kernel row
+// exists (else 0): U = (KH−1)·D + 4 row offsets instead of KH, i.e. KH/U of the FMAs are useful.
+static int rowblock_mode(const rcp_conv_geometry *g) { return g->stride == 1 && g->cin == g->groups; }
+static long rowblock_offsets(const rcp_conv_geometry *g) {
+    return (g->cout / g->groups) * ((g->kh - 1) * g->dilation + 4) * g->kw;
+}
+
 long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g) {
-    return (g->cout / g->groups) * g->kh * g->kw;
+    return rowblock_mode(g) ? rowblock_offsets(g) : (g->cout / g->groups) * g->kh * g->kw;
+}
+
+size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g) {
+    return rowblock_mode(g) ? (size_t)(g->groups * rowblock_offsets(g) * 4)
+                            : (size_t)(g->cout * (g->cin / g->groups) * g->kh * g->kw);
 }
 
 // Per phase q = ph·S + pw: taps (co, kh, kw) with offsets into the padded dY (relative to the
@@ -431,6 +473,26 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, KK = KH * KW;
     dy_layout L = dy_layout_for(g);
     const long CSy = L.rows * L.cols;
+    if (rowblock_mode(g)) {
+        const long U = (KH - 1) * d + 4, Kr = rowblock_offsets(g);
+        long k = 0;
+        for (long co = 0; co < cog; ++co)
+            for (long ui = 0; ui < U; ++ui)
+                for (long j = 0; j < KW; ++j) {
+                    const long u = ui - (KH - 1) * d;
+                    off[k] = co * CSy + u * L.cols - j * d;
+                    for (long gi = 0; gi < g->groups; ++gi)
+                        for (long r = 0; r < 4; ++r) {
+                            const long t = r - u;  // = kh·D
+                            const int ok = t >= 0 && t % d == 0 && t / d < KH;
+                            wp[(gi * Kr + k) * 4 + r] = ok ? w[((gi * cog + co) * cig) * KK + (t / d) * KW + j] : 0.0f;
+                        }
+                    ++k;
+                }
+        phase_start[0] = 0;
+        phase_start[1] = Kr;
+        return;
+    }
     long k = 0;
     for (long ph = 0; ph < s; ++ph)
         for (long pw = 0; pw < s; ++pw) {
@@ -467,6 +529,10 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     phase_start[s * s] = k;
 }
 
+// Rows [row0, row1) of dX. For S = 1 the kernels write dX directly; for S > 1 each column phase
+// pw of row ih goes to scratch [Ci][ih − row0][pw][Lj] at index j (dX column pw + S·j − P), and
+// the phases are interleaved into dX at the end. Vector groups span rows of the same phase, so
+// short rows do not leave micro-kernel tiles half empty.
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
                                  float *dx, long row0, long row1) {
@@ -474,11 +540,38 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
     const long cig = g->cin / g->groups, cog = g->cout / g->groups;
     dy_layout L = dy_layout_for(g);
     const long CSy = L.rows * L.cols;
+    const long rows = row1 - row0, CSs = rows * s * L.lj;  // scratch channel stride
     const float *in[GROUP_VECTORS];
     float *out[GROUP_VECTORS];
     int lanes[GROUP_VECTORS];
-    for (long ih = row0; ih < row1; ++ih) {
-        const long a = ih + P, ph = a % s, i = a / s;
+    if (rowblock_mode(g)) {
+        const long Kr = phase_start[1];
+        int nrow[3];
+        for (long gi = 0; gi < g->groups; ++gi) {
+            const float *dyg = dyp + gi * cog * CSy;
+            const float *wpg = wp + gi * Kr * 4;
+            int nvec = 0;
+            for (long ih0 = row0; ih0 < row1; ih0 += 4) {
+                const int nr = (int)(row1 - ih0 < 4 ? row1 - ih0 : 4);
+                for (long j0 = 0; j0 < W; j0 += 8) {
+                    in[nvec] = dyg + (ih0 + P + L.pt) * L.cols + (P + j0 + L.pl);
+                    out[nvec] = dx + gi * HW + ih0 * W + j0;
+                    lanes[nvec] = (int)(W - j0 < 8 ? W - j0 : 8);
+                    nrow[nvec] = nr;
+                    if (++nvec == 3) {
+                        fwd_tile_4x3_rows(Kr, off, wpg, in, out, W, lanes, nrow);
+                        nvec = 0;
+                    }
+                }
+            }
+            if (nvec > 0) {
+                for (int v = nvec; v < 3; ++v) { in[v] = in[0]; out[v] = out[0]; lanes[v] = 0; nrow[v] = 0; }
+                fwd_tile_4x3_rows(Kr, off, wpg, in, out, W, lanes, nrow);
+            }
+        }
+        return;
+    }
+    for (long ph = 0; ph < s; ++ph) {
         for (long pw = 0; pw < s; ++pw) {
             long jlo, cnt;
             phase_columns(g, pw, &jlo, &cnt);
@@ -487,35 +580,45 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
             for (long gi = 0; gi < g->groups; ++gi) {
                 const float *dyg = dyp + gi * cog * CSy;
                 const float *wpg = wp + k0 * g->cin + gi * cig * Kq;
-                // Output: dX row directly for S = 1 (iw = j − P); else row_scratch [Ci][S][Lj].
-                float *outBase;
-                long ocs;
-                if (s == 1) { outBase = dx + gi * cig * HW + ih * W + (jlo - P); ocs = HW; }
-                else { outBase = row_scratch + (gi * cig * s + pw) * L.lj; ocs = s * L.lj; }
+                const long ocs = s == 1 ? HW : CSs;
                 int nvec = 0;
-                for (long j0 = 0; j0 < cnt; j0 += 8) {
-                    in[nvec] = dyg + (i + L.pt) * L.cols + (jlo + j0 + L.pl);
-                    out[nvec] = outBase + j0;
-                    lanes[nvec] = (int)(cnt - j0 < 8 ? cnt - j0 : 8);
-                    if (++nvec == GROUP_VECTORS) {
-                        run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
-                        nvec = 0;
+                // First row ≥ row0 with (ih + P) mod S = ph.
+                for (long ih = row0 + pos_mod(ph - (row0 + P), s); ih < row1; ih += s) {
+                    const long i = (ih + P) / s;
+                    float *outRow = s == 1 ? dx + gi * cig * HW + ih * W + (jlo - P)
+                                           : row_scratch + gi * cig * CSs + ((ih - row0) * s + pw) * L.lj + jlo;
+                    for (long j0 = 0; j0 < cnt; j0 += 8) {
+                        in[nvec] = dyg + (i + L.pt) * L.cols + (jlo + j0 + L.pl);
+                        out[nvec] = outRow + j0;
+                        lanes[nvec] = (int)(cnt - j0 < 8 ? cnt - j0 : 8);
+                        if (++nvec == GROUP_VECTORS) {
+                            run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
+                            nvec = 0;
+                        }
                     }
                 }
                 if (nvec > 0) run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
             }
         }
-        if (s > 1) {
-            // De-interleave the phases of this row: iw = pw + S·j − P.
-            for (long c = 0; c < g->cin; ++c) {
-                float *drow = dx + c * HW + ih * W;
-                for (long pw = 0; pw < s; ++pw) {
-                    long jlo, cnt;
-                    phase_columns(g, pw, &jlo, &cnt);
-                    const float *src = row_scratch + (c * s + pw) * L.lj;
-                    for (long j = 0; j < cnt; ++j) drow[pw + s * (jlo + j) - P] = src[j];
+    }
+    if (s == 1) return;
+    // Interleave: dX[c][ih][b − P] = scratch[c][ih − row0][b mod S][b / S] for b in [P, P + W).
+    for (long c = 0; c < g->cin; ++c)
+        for (long ih = row0; ih < row1; ++ih) {
+            const float *src = row_scratch + c * CSs + (ih - row0) * s * L.lj;
+            float *drow = dx + c * HW + ih * W - P;  // indexed by b
+            long b = P;
+            if (s == 2) {
+                const float *s0 = src, *s1 = src + L.lj;
+                // Scalar until b is even, then 16 columns (8 per phase) at a time.
+                for (; b < P + W && (b & 1); ++b) drow[b] = s1[b >> 1];
+                for (; b + 16 <= P + W; b += 16) {
+                    const __m256 a0 = _mm256_loadu_ps(s0 + (b >> 1)), a1 = _mm256_loadu_ps(s1 + (b >> 1));
+                    const __m256 lo = _mm256_unpacklo_ps(a0, a1), hi = _mm256_unpackhi_ps(a0, a1);
+                    _mm256_storeu_ps(drow + b, _mm256_permute2f128_ps(lo, hi, 0x20));
+                    _mm256_storeu_ps(drow + b + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
                 }
             }
+            for (; b < P + W; ++b) drow[b] = src[(b % s) * L.lj + b / s];
         }
-    }
 }

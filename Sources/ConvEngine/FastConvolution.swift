@@ -59,7 +59,7 @@ final class FastConvolution {
 
     private var inputScratch: [ScratchBuffer] = []      // per thread: padded input image
     private var gradientScratch: [ScratchBuffer] = []   // per thread: padded dY image
-    private var rowScratch: [ScratchBuffer] = []        // per thread: one dX row (stride > 1)
+    private var rowScratch: [ScratchBuffer] = []        // per thread: phase-split dX rows (stride > 1)
     private var accumulators: [ScratchBuffer] = []      // per thread: dWᵀ and dBias partial sums
     private var transposeScratch: [ScratchBuffer] = []  // per thread: dYᵀ of the rows at hand
     private let packedWeights = ScratchBuffer()
@@ -135,7 +135,7 @@ final class FastConvolution {
         var g = geometry.c
         let inCount = geometry.inputChannels * geometry.height * geometry.width
         let outCount = geometry.outputChannels * g.oh * g.ow
-        let wp = packedWeights.reserve(geometry.outputChannels * (geometry.inputChannels / geometry.groups) * geometry.kernelSize * geometry.kernelSize)
+        let wp = packedWeights.reserve(max(1, rcp_conv_backward_data_weight_floats(&g)))
         offsets = [Int](repeating: 0, count: max(1, rcp_conv_backward_data_offset_count(&g)))
         phaseStart = [Int](repeating: 0, count: geometry.stride * geometry.stride + 1)
         rcp_conv_backward_data_plan(&g, weight, wp, &offsets, &phaseStart)

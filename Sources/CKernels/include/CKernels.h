@@ -43,9 +43,9 @@ size_t rcp_conv_output_gradient_scratch_floats(const rcp_conv_geometry *g);
 void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp, int zero_fill);
 // Per-thread scratch for one row of dX (zero floats when stride is 1).
 size_t rcp_conv_backward_data_row_scratch_floats(const rcp_conv_geometry *g);
-// Plan: weight panels wp (as many floats as w), tap offsets off (count below), and
-// phase_start [S·S + 1].
+// Plan: weight panels wp (weight_floats), tap offsets off (offset_count), and phase_start [S·S + 1].
 long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g);
+size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g);
 void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, float *wp, long *off,
                                  long *phase_start);
 // dx rows [row0, row1) of one image (overwritten).
