@@ -268,8 +268,12 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 
 static long cpad_of(const rcp_conv_geometry *g) { return round_up8(g->cout / g->groups); }
 
+#define BWW_BLOCK_PIXELS 128  // dYᵀ of one 16-channel tile over a block: 128 · 64 B = 8 KB (L1)
+
+static long bww_block_rows(const rcp_conv_geometry *g) { return g->ow >= BWW_BLOCK_PIXELS ? 1 : BWW_BLOCK_PIXELS / g->ow; }
+
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g) {
-    return (size_t)(g->oh * g->ow * cpad_of(g));
+    return (size_t)(bww_block_rows(g) * g->ow * cpad_of(g));
 }
 
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g) {
@@ -354,22 +358,21 @@ typedef void (*wtile_fn)(long r0, long r1, long ow, long xstep, const float *x, 
 BWW_TILE(2, 6)
 BWW_TILE(1, 12)
 
-#define BWW_BLOCK_PIXELS 128  // dYᵀ of one 16-channel tile over a block: 128 · 64 B = 8 KB (L1)
-
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
                                     const float *dy, float *dyt, float *dwt, long row0, long row1) {
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, K = rcp_conv_forward_offset_count(g);
     const long cp = cpad_of(g);
-    const long rb = OW >= BWW_BLOCK_PIXELS ? 1 : BWW_BLOCK_PIXELS / OW;
+    const long rb = bww_block_rows(g);
     for (long gi = 0; gi < g->groups; ++gi) {
         const float *xg = xp + gi * cig * CS;
         float *dwg = dwt + gi * K * cp;
-        transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, row0 * OW, row1 * OW, dyt);
         for (long r0 = row0; r0 < row1; r0 += rb) {
             const long r1 = r0 + rb < row1 ? r0 + rb : row1;
-            const float *dyb = dyt + (r0 - row0) * OW * cp;
+            // dYᵀ of this block only (stays in L1 for all its tiles).
+            transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
+            const float *dyb = dyt;
             for (long c0 = 0; c0 < cp; ) {
                 const int nv = cp - c0 >= 16 ? 2 : 1;
                 const int nt = nv == 2 ? 6 : 12;
