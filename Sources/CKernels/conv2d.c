@@ -625,3 +625,27 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
             for (; b < P + W; ++b) drow[b] = src[(b % s) * L.lj + b / s];
         }
 }
+
+// MARK: - bias gradient
+
+void rcp_sum_rows(const float *m, long rows, long length, float *out) {
+    for (long r = 0; r < rows; ++r) {
+        const float *p = m + r * length;
+        // Four 8-lane float accumulators per row (each sums ≤ length/32 values), combined in double.
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        long j = 0;
+        for (; j + 32 <= length; j += 32) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + j));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + j + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + j + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + j + 24));
+        }
+        float lanes[32];
+        _mm256_storeu_ps(lanes, a0); _mm256_storeu_ps(lanes + 8, a1);
+        _mm256_storeu_ps(lanes + 16, a2); _mm256_storeu_ps(lanes + 24, a3);
+        double s = 0;
+        for (int i = 0; i < 32; ++i) s += lanes[i];
+        for (; j < length; ++j) s += p[j];
+        out[r] += (float)s;
+    }
+}

@@ -192,13 +192,8 @@ final class FastConvolution {
         }
     }
 
-    /// out[r] += Σ_j m[r·length + j], summed in Double.
+    /// out[r] += Σ_j m[r·length + j].
     static func sumRows(_ m: UnsafePointer<Float>, rows: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            var s = 0.0
-            let p = m + r * length
-            for j in 0..<length { s += Double(p[j]) }
-            out[r] += Float(s)
-        }
+        rcp_sum_rows(m, rows, length, out)
     }
 }

@@ -52,4 +52,6 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
                                  float *dx, long row0, long row1);
+// out[r] += Σ_j m[r·length + j] (bias gradients: sum of dY over pixels).
+void rcp_sum_rows(const float *m, long rows, long length, float *out);
 #endif
