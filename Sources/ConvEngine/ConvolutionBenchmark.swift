@@ -108,6 +108,7 @@ public enum ConvolutionBenchmark {
     @discardableResult
     public static func report(repeats: Int = 5, singleThreadCPUTime: Bool = false,
                               print emit: (String) -> Void = { print($0) }) -> (ceiling: Double, results: [Result]) {
+        AllocatorTuning.retainLargeAllocations()  // steady-state numbers, as a training run sees them
         let (savedBLAS, savedKernels, savedClock) = (BLAS.threads, Parallel.threadCount, clock)
         defer { BLAS.setThreads(savedBLAS); Parallel.threadCount = savedKernels; clock = savedClock }
         if singleThreadCPUTime { BLAS.setThreads(1); Parallel.threadCount = 1; clock = .threadCPU }

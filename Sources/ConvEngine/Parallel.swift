@@ -18,6 +18,19 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Calls `body(range)` over contiguous ranges covering 0..<count, concurrently when count is at
+    /// least `minimumPerChunk` per thread (small arrays are not worth a thread hop).
+    static func forEachRange(_ count: Int, minimumPerChunk: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = max(1, min(threadCount, count / max(1, minimumPerChunk)))
+        if chunks == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((c * count / chunks)..<((c + 1) * count / chunks))
+        }
+    }
+}
+
 /// A growable, reusable float buffer (uninitialised contents). Owned by one layer; not shared
 /// between threads except by disjoint ranges.
 final class ScratchBuffer {
