@@ -1,7 +1,8 @@
 // Element-wise activation kernels and batch-norm reductions (AVX2).
 //
 // exp and log are the Cephes single-precision algorithms (range reduction + minimax polynomial),
-// accurate to about 1–2 ulp over the float range; expm1 switches to its Taylor series below
+// accurate to about 1–2 ulp over the float range (exp overflows to +inf above ln(FLT_MAX) and
+// underflows gradually through the denormals, as IEEE arithmetic does); expm1 switches to its Taylor series below
 // |x| < 0.35 to keep relative accuracy near 0. Tails (n mod 8) use the same vector code on a
 // zero-padded copy, so every element sees identical arithmetic.
 #include "CKernels.h"
@@ -10,8 +11,8 @@
 #include <string.h>
 
 static inline __m256 v_exp(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    // Beyond [−104, 89] the result is 0 or +inf anyway; the clamp keeps the integer part small.
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-104.0f)), _mm256_set1_ps(89.0f));
     __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
     fx = _mm256_floor_ps(fx);
     x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
@@ -24,11 +25,13 @@ static inline __m256 v_exp(__m256 x) {
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
     y = _mm256_fmadd_ps(y, z, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    // 2^fx; fx ≥ −127 after the clamp: fx = −127 gives exponent bits 0, i.e. a result of 0
-    // (true value < 1.2e−38; denormals are flushed).
-    __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127));
-    e = _mm256_slli_epi32(e, 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    // y·2^n as y·2^⌊n/2⌋·2^(n−⌊n/2⌋): both factors are normal floats for n ∈ [−150, 129], so the
+    // products overflow to +inf and underflow gradually exactly as IEEE arithmetic does.
+    const __m256i n = _mm256_cvttps_epi32(fx);
+    const __m256i n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
 }
 
 // e^x − 1: Taylor series to x⁸/8! for |x| < 0.35 (relative error < 1e−8), exp(x) − 1 elsewhere.
@@ -85,6 +88,10 @@ static inline __m256 v_log1p_unit(__m256 u) {
     return _mm256_blendv_ps(r, u, eq);
 }
 
+// r where x is a number, x (NaN) where it is NaN: NaN propagates as in PyTorch (min/max and
+// the clamps above would otherwise turn it into a number).
+static inline __m256 nan_pass(__m256 r, __m256 x) { return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
+
 // Applies OP over n elements: full vectors in place, the tail through a zero-padded copy.
 #define ELEMENTWISE_1(n, a, out, OP)                                                              \
     do {                                                                                          \
@@ -133,16 +140,16 @@ void rcp_relu_backward(const float *dy, const float *x, float *dx, long n) {
 // ELU: y = x (x > 0), α·expm1(x) (x ≤ 0).
 static inline __m256 elu(__m256 x, __m256 alpha) {
     const __m256 neg = _mm256_mul_ps(alpha, v_expm1(_mm256_min_ps(x, _mm256_setzero_ps())));
-    return _mm256_blendv_ps(neg, x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+    return _mm256_blendv_ps(neg, x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ));  // x > 0 or NaN
 }
 void rcp_elu_forward(const float *x, float *y, long n, float alpha) {
     const __m256 a = _mm256_set1_ps(alpha);
     ELEMENTWISE_1(n, x, y, elu(A, a));
 }
-// dx = dy (x > 0), dy·α·eˣ (x ≤ 0).
+// dx = dy (x > 0, or NaN as in PyTorch), dy·α·eˣ (x ≤ 0).
 static inline __m256 elu_grad(__m256 dy, __m256 x, __m256 alpha) {
     const __m256 neg = _mm256_mul_ps(dy, _mm256_mul_ps(alpha, v_exp(_mm256_min_ps(x, _mm256_setzero_ps()))));
-    return _mm256_blendv_ps(neg, dy, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+    return _mm256_blendv_ps(neg, dy, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ));
 }
 void rcp_elu_backward(const float *dy, const float *x, float *dx, long n, float alpha) {
     const __m256 a = _mm256_set1_ps(alpha);
@@ -154,7 +161,7 @@ static inline __m256 softplus(__m256 x, __m256 beta, __m256 thr) {
     const __m256 z = _mm256_mul_ps(x, beta);
     const __m256 az = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), z);
     const __m256 sp = _mm256_add_ps(_mm256_max_ps(z, _mm256_setzero_ps()), v_log1p_unit(v_exp(_mm256_sub_ps(_mm256_setzero_ps(), az))));
-    return _mm256_blendv_ps(_mm256_div_ps(sp, beta), x, _mm256_cmp_ps(z, thr, _CMP_GT_OQ));
+    return nan_pass(_mm256_blendv_ps(_mm256_div_ps(sp, beta), x, _mm256_cmp_ps(z, thr, _CMP_GT_OQ)), x);
 }
 void rcp_softplus_forward(const float *x, float *y, long n, float beta, float threshold) {
     const __m256 b = _mm256_set1_ps(beta), t = _mm256_set1_ps(threshold);
@@ -166,14 +173,14 @@ static inline __m256 softplus_grad(__m256 dy, __m256 x, __m256 beta, __m256 thr)
     const __m256 e = v_exp(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_andnot_ps(_mm256_set1_ps(-0.0f), z)));
     const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
     const __m256 sig = _mm256_blendv_ps(_mm256_mul_ps(e, inv), inv, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ));
-    return _mm256_blendv_ps(_mm256_mul_ps(dy, sig), dy, _mm256_cmp_ps(z, thr, _CMP_GT_OQ));
+    return nan_pass(_mm256_blendv_ps(_mm256_mul_ps(dy, sig), dy, _mm256_cmp_ps(z, thr, _CMP_GT_OQ)), x);
 }
 void rcp_softplus_backward(const float *dy, const float *x, float *dx, long n, float beta, float threshold) {
     const __m256 b = _mm256_set1_ps(beta), t = _mm256_set1_ps(threshold);
     ELEMENTWISE_2(n, dy, x, dx, softplus_grad(A, B, b, t));
 }
 
-void rcp_exp_forward(const float *x, float *y, long n) { ELEMENTWISE_1(n, x, y, v_exp(A)); }
+void rcp_exp_forward(const float *x, float *y, long n) { ELEMENTWISE_1(n, x, y, nan_pass(v_exp(A), A)); }
 // dx = dy·y.
 void rcp_mul(const float *a, const float *b, float *out, long n) { ELEMENTWISE_2(n, a, b, out, _mm256_mul_ps(A, B)); }
 
