@@ -12,8 +12,13 @@
 // split by phase (column mod S), so the S-strided taps of 8 consecutive output pixels are again
 // 8 consecutive floats. Micro-kernels hold an MR × (NV·8) tile of outputs in 12 AVX registers:
 // MR output channels (weights broadcast) × NV pixel vectors. Backward-data is the same kernel on
-// the zero-padded dY with the taps of each output phase (ih, iw mod S); backward-weights reduces
-// over pixels with MR × NK accumulators.
+// the zero-padded dY with the taps of each output phase (ih, iw mod S) — or, with one input
+// channel per group at stride 1, with four dX rows in place of four channels (row-blocked mode).
+// Backward-weights is vectorised over output channels instead: 16 channels × 6 taps accumulate
+// over the pixels of a row block, reading a transposed dY.
+//
+// AVX2 + FMA (256-bit). On Zen 4, which executes AVX-512 as two 256-bit halves, this is the same
+// peak throughput; CPUs without AVX2 (and non-x86 CPUs) are not supported.
 #include "CKernels.h"
 #include <immintrin.h>
 #include <string.h>

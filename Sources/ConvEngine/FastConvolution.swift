@@ -54,7 +54,7 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 }
 
 final class FastConvolution {
-    /// Layouts of the padded scratch copies (tags for ScratchBuffer.reserve(_:layout:)).
+    /// Layouts of the padded scratch copies (tags for ScratchBuffer.isPrepared / markPrepared).
     private enum Layout: Hashable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }
 
     private var inputScratch: [ScratchBuffer] = []      // per thread: padded input image
