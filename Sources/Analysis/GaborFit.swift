@@ -296,7 +296,10 @@ public struct GaborFitter: Sendable {
 
     // MARK: - Fitting one filter
 
-    func fit(_ g: [Double], height h: Int, width w: Int, rng: inout SeededRandom) -> GaborFit {
+    /// Fits one validated filter `g` [H, W] (finite, H, W ≥ 5), drawing the jittered starts from
+    /// `rng`. `fit(filter:height:width:)` calls this with `SeededRandom(seed: seed)`.
+    public func fit(_ g: [Double], height h: Int, width w: Int, rng: inout SeededRandom) -> GaborFit {
+        precondition(g.count == h * w && h >= GaborFitter.minimumSize && w >= GaborFitter.minimumSize)
         let m = h * w
         let mean = g.reduce(0, +) / Double(m)
         let sst = g.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }

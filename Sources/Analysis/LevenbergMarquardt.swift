@@ -146,7 +146,7 @@ public struct LevenbergMarquardt: Sendable {
 
     /// Solves A x = b in place for symmetric positive-definite A [n, n] (row-major); b becomes x.
     /// Returns false when A is not numerically positive definite.
-    static func choleskySolve(_ a: inout [Double], _ b: inout [Double], n: Int) -> Bool {
+    public static func choleskySolve(_ a: inout [Double], _ b: inout [Double], n: Int) -> Bool {
         // A = L Lᵀ, L stored in the lower triangle of a.
         for j in 0..<n {
             var s = a[j * n + j]

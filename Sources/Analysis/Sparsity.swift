@@ -86,7 +86,10 @@ public enum Sparsity {
             case .kurtosis:
                 guard n >= 1 else { return .nan }
                 let m2 = central2 / n, m4 = central4 / n
-                guard m2 > 0 else { return .nan }
+                // Zero variance, with scipy's round-off guard m2 ≤ (eps·mean)² (eps = 2.2e-16), so a
+                // constant vector gives NaN rather than the kurtosis of its rounding errors.
+                let mean = sum / n, eps = Double.ulpOfOne
+                guard m2 > 0, m2 > (eps * mean) * (eps * mean) else { return .nan }
                 return m4 / (m2 * m2) - 3
             }
         }
