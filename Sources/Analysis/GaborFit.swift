@@ -161,17 +161,25 @@ public struct GaborModel: LeastSquaresProblem, Sendable {
         }
     }
 
-    /// Envelope widths within [0.4, 2·max(H, W)] pixels (narrower is a single-pixel spike, wider a
-    /// plane wave), |f| ≤ 0.75 cycles/pixel (beyond that the sampled carrier aliases), centre within
-    /// a quarter of the filter size outside its edges, everything finite.
+    /// The region where the model is a meaningful Gabor filter, and the fit identifiable:
+    /// • envelope widths within [0.5, max(H, W)] pixels (narrower is a single-pixel spike; at the
+    ///   upper end the envelope is nearly flat over the filter, i.e. a plane wave);
+    /// • envelope centre inside the filter's pixel area, x0 ∈ [−0.5, W − 0.5], y0 ∈ [−0.5, H − 0.5];
+    /// • wave vector inside the Nyquist square, |f cos θ| ≤ 0.5 and |f sin θ| ≤ 0.5 cycles/pixel —
+    ///   beyond it the sampled carrier equals an aliased one (f and 1 − f are the same grating on
+    ///   the pixel grid when θ = 0), so the frequency would not be identifiable;
+    /// • everything finite.
     public func isAdmissible(_ p: [Double]) -> Bool {
         guard p.allSatisfy({ $0.isFinite }) else { return false }
         let size = Double(max(height, width))
         let sx = abs(p[5]), sy = abs(p[6])
-        guard sx >= 0.4, sy >= 0.4, sx <= 2 * size, sy <= 2 * size, abs(p[4]) <= 0.75 else { return false }
-        let w = Double(width), h = Double(height)
-        return p[1] >= -0.25 * w && p[1] <= 1.25 * w - 1 && p[2] >= -0.25 * h && p[2] <= 1.25 * h - 1
+        guard sx >= GaborModel.minimumSigma, sy >= GaborModel.minimumSigma, sx <= size, sy <= size else { return false }
+        guard abs(p[4] * cos(p[3])) <= 0.5 + 1e-12, abs(p[4] * sin(p[3])) <= 0.5 + 1e-12 else { return false }
+        return p[1] >= -0.5 && p[1] <= Double(width) - 0.5 && p[2] >= -0.5 && p[2] <= Double(height) - 0.5
     }
+
+    /// Smallest admissible envelope s.d., pixels.
+    public static let minimumSigma = 0.5
 }
 
 /// Result of fitting one filter.
@@ -370,7 +378,8 @@ public struct GaborFitter: Sendable {
         var starts: [[Double]] = []
         func add(theta: Double, f: Double, x0: Double, y0: Double, sx: Double, sy: Double, phaseOffset: Double = 0) {
             let x0 = min(max(x0, 0), Double(w - 1)), y0 = min(max(y0, 0), Double(h - 1))
-            let f = min(max(f, 0), 0.5)
+            // Wave vector inside the Nyquist square (see GaborModel.isAdmissible).
+            let f = min(max(f, 0), 0.5 / max(abs(cos(theta)), abs(sin(theta))))
             let sx = min(max(sx, 0.6), size), sy = min(max(sy, 0.6), size)
             let (a, phi, c) = linearPart(z, height: h, width: w, x0: x0, y0: y0, theta: theta, f: f, sx: sx, sy: sy)
             starts.append([a, x0, y0, theta, f, sx, sy, phi + phaseOffset, c])

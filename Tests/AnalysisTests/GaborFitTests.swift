@@ -47,18 +47,38 @@ final class GaborFitTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-7)
     }
 
+    /// R² of parameters `p` on filter `g`.
+    private func r2(_ p: GaborParameters, _ g: [Double], size: Int) -> Double {
+        let t = p.image(height: size, width: size)
+        let gm = g.reduce(0, +) / Double(g.count)
+        var sse = 0.0, sst = 0.0
+        for k in 0..<g.count { sse += (t[k] - g[k]) * (t[k] - g[k]); sst += (g[k] - gm) * (g[k] - gm) }
+        return 1 - sse / sst
+    }
+
+    /// Sizes 7–15, five orientations, random frequencies/phases/centres/envelopes, SNR ∞, 10, 5, 3
+    /// (SNR = s.d. of the Gabor / s.d. of the added white noise). Every fit must be at least as good
+    /// as the true parameters (the optimiser finds the least-squares optimum, not a local one) and
+    /// within 5° in θ; at SNR ≥ 5 also within 10 % in f. At SNR 3 a 7×7 filter's least-squares
+    /// optimum itself can sit > 10 % from the true f (the fit beats the truth's R²), so f is only
+    /// reported there.
     func testRecoversSyntheticGaborsWithNoise() throws {
         let fitter = try GaborFitter(restarts: 8, seed: 3)
         var rng = SeededRandom(seed: 2)
-        var worstTheta = 0.0, worstFreq = 0.0, worstR2 = 1.0, cases = 0
+        var worstTheta = 0.0, worstFreq = 0.0, worstFreqSNR3 = 0.0, worstR2 = 1.0, cases = 0
         for size in [7, 9, 11, 13, 15] {
             for orientation in [0.0, 0.4, 1.1, 1.8, 2.6] {
-                for snr in [Double.infinity, 8, 3] {
+                for snr in [Double.infinity, 10, 5, 3] {
+                    // Envelope 18–28 % of the filter size; n_x = σx·f in [0.3, 0.6] (at least ~1.2 carrier
+                    // cycles within ±2σx, the range of V1 simple cells, Ringach 2002) — with less than
+                    // a cycle under the envelope the frequency trades off against σx and φ and is not
+                    // identifiable to 10 % from a noisy 7×7 filter.
                     let s = Double(size)
+                    let sigmaX = s * rng.uniform(0.18, 0.28)
                     let truth = GaborParameters(
                         amplitude: rng.uniform(0.5, 2), x0: (s - 1) / 2 + rng.uniform(-1, 1), y0: (s - 1) / 2 + rng.uniform(-1, 1),
-                        theta: orientation, frequency: rng.uniform(0.12, 0.3), sigmaX: s * rng.uniform(0.18, 0.26),
-                        sigmaY: s * rng.uniform(0.2, 0.32), phase: rng.uniform(-.pi, .pi), offset: rng.uniform(-0.2, 0.2))
+                        theta: orientation, frequency: min(rng.uniform(0.3, 0.6) / sigmaX, 0.35), sigmaX: sigmaX,
+                        sigmaY: sigmaX * rng.uniform(0.8, 1.5), phase: rng.uniform(-.pi, .pi), offset: rng.uniform(-0.2, 0.2))
                     let clean = truth.image(height: size, width: size)
                     let mean = clean.reduce(0, +) / Double(clean.count)
                     let sd = (clean.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(clean.count)).squareRoot()
@@ -67,37 +87,44 @@ final class GaborFitTests: XCTestCase {
                     let p = fit.parameters
                     let dTheta = angleError(p.theta, truth.theta)
                     let dFreq = abs(p.frequency - truth.frequency) / truth.frequency
-                    if dTheta > 5 || dFreq > 0.1 {
-                        print("[Gabor] miss: size \(size), SNR \(snr), truth \(truth), fit \(p), R² \(fit.r2)")
-                    }
-                    XCTAssertLessThanOrEqual(dTheta, 5, "size \(size) θ \(orientation) SNR \(snr)")
-                    XCTAssertLessThanOrEqual(dFreq, 0.1, "size \(size) θ \(orientation) SNR \(snr)")
+                    let truthR2 = r2(truth, noisy.map(Double.init), size: size)
+                    let label = "size \(size), θ \(orientation), SNR \(snr): truth \(truth) (R² \(truthR2)), fit \(p) (R² \(fit.r2))"
+                    XCTAssertGreaterThanOrEqual(fit.r2, truthR2 - 1e-6, "optimiser stopped short of the truth: " + label)
+                    XCTAssertLessThanOrEqual(dTheta, 5, label)
+                    if snr >= 5 { XCTAssertLessThanOrEqual(dFreq, 0.1, label) }
                     XCTAssertTrue(p.theta >= 0 && p.theta < .pi)
-                    if snr.isFinite && snr >= 8 || !snr.isFinite { XCTAssertTrue(fit.isGaborLike(), "R² \(fit.r2)") }
-                    if !snr.isFinite { XCTAssertGreaterThan(fit.r2, 0.999) }
+                    if snr >= 5 { XCTAssertTrue(fit.isGaborLike(), label) }
+                    if !snr.isFinite { XCTAssertGreaterThan(fit.r2, 0.999999, label) }
                     XCTAssertEqual(fit.fitted.count, size * size)
-                    worstTheta = max(worstTheta, dTheta); worstFreq = max(worstFreq, dFreq); worstR2 = min(worstR2, fit.r2)
+                    worstTheta = max(worstTheta, dTheta); worstR2 = min(worstR2, fit.r2)
+                    if snr >= 5 { worstFreq = max(worstFreq, dFreq) } else { worstFreqSNR3 = max(worstFreqSNR3, dFreq) }
                     cases += 1
                 }
             }
         }
-        print("[Gabor recovery] \(cases) filters (7–15 px, SNR ∞/8/3): max θ error \(worstTheta)°, max relative f error \(worstFreq), min R² \(worstR2)")
+        print("[Gabor recovery] \(cases) filters (7–15 px, SNR ∞/10/5/3): max θ error \(worstTheta)°, max relative f error \(worstFreq) (SNR ≥ 5), \(worstFreqSNR3) (SNR 3), min R² \(worstR2)")
     }
 
+    /// White-noise filters are not Gabor-like. A 9-parameter model fitted to few pixels captures
+    /// some noise: from 9×9 up every R² stays below 0.3; on 7×7 (49 pixels) single fits reach
+    /// ~0.45 and the mean is ~0.3, so there no fit may pass the 0.7 threshold and the mean must
+    /// stay below 0.35.
     func testPureNoiseHasLowR2() throws {
         let fitter = try GaborFitter(restarts: 8, seed: 4)
         var rng = SeededRandom(seed: 5)
-        var worst = 0.0, total = 0.0, count = 0
         for size in [7, 9, 11, 15] {
-            for _ in 0..<10 {
+            var worst = 0.0, total = 0.0
+            let count = 20
+            for _ in 0..<count {
                 let noise = (0..<(size * size)).map { _ in Float(rng.normal()) }
                 let fit = try fitter.fit(filter: noise, height: size, width: size)
-                worst = max(worst, fit.r2); total += fit.r2; count += 1
-                XCTAssertLessThan(fit.r2, 0.3, "noise \(size)×\(size)")
+                worst = max(worst, fit.r2); total += fit.r2
+                if size >= 9 { XCTAssertLessThan(fit.r2, 0.3, "noise \(size)×\(size): \(fit.parameters)") }
                 XCTAssertFalse(fit.isGaborLike())
             }
+            print("[Gabor on noise \(size)×\(size)] max R² \(worst), mean R² \(total / Double(count)) over \(count) filters")
+            XCTAssertLessThan(total / Double(count), size >= 9 ? 0.3 : 0.35)
         }
-        print("[Gabor on noise] max R² \(worst), mean R² \(total / Double(count)) over \(count) filters")
     }
 
     func testCanonicalParametersDescribeTheSameImage() {
