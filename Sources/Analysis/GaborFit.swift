@@ -18,7 +18,9 @@
 // of the filter's energy z² (x0, y0), its spread along and across θ (σ = √2·sd, since z² carries
 // the squared envelope), and, given those, an exact linear least-squares solve for A, φ and c
 // (g is linear in A cos φ, A sin φ and c). Further starts: the orthogonal orientation, half the
-// frequency, a phase offset of π/2, then seeded jitters of all of these.
+// frequency, a phase offset of π/2, then seeded jitters of all of these. Steps that leave the
+// admissible region (`GaborModel.isAdmissible`: centre inside the filter, 0.5 ≤ σ ≤ filter size,
+// wave vector inside the Nyquist square) are rejected by the solver.
 //
 // R² = 1 − SSE/SST with SST = Σ(g − ḡ)²; a constant filter (SST = 0) gets R² = 0 by definition.
 // "Gabor-like" means R² ≥ threshold (default 0.7).
@@ -341,18 +343,40 @@ public struct GaborFitter: Sendable {
     /// Starts [A, x0, y0, θ, f, σx, σy, φ, c] for the standardised filter z [H, W].
     func startingPoints(_ z: [Double], height h: Int, width w: Int, rng: inout SeededRandom) -> [[Double]] {
         let size = Double(max(h, w))
-        // Peak of the amplitude spectrum, zero-padded to at least 4× the filter size.
+        // Peak of the amplitude spectrum on a grid of pad×pad frequencies (the DFT of z zero-padded
+        // to pad×pad, pad ≥ 4× the filter size), evaluated separably on the half plane fx ≥ 0 —
+        // the other half mirrors it for a real filter. DC is skipped (z has zero mean).
         let pad = max(64, 4 * max(h, w))
-        var padded = [Double](repeating: 0, count: pad * pad)      // (pad, pad)
-        for y in 0..<h { for x in 0..<w { padded[y * pad + x] = z[y * w + x] } }
-        let spectrum = DFT2D(height: pad, width: pad).forward(padded)
-        var peak = 1, peakPower = -1.0
-        for k in 1..<(pad * pad) {
-            let power = spectrum.re[k] * spectrum.re[k] + spectrum.im[k] * spectrum.im[k]
-            if power > peakPower { peakPower = power; peak = k }
+        let half = pad / 2 + 1
+        func twiddles(_ count: Int, _ length: Int) -> (cos: [Double], sin: [Double]) {   // (count, length)
+            var c = [Double](repeating: 0, count: count * length), s = c
+            for k in 0..<count { for j in 0..<length {
+                let a = -2 * Double.pi * Double((k * j) % pad) / Double(pad)
+                c[k * length + j] = cos(a); s[k * length + j] = sin(a)
+            } }
+            return (c, s)
         }
-        let fy = DFT2D.frequency(peak / pad, pad), fx = DFT2D.frequency(peak % pad, pad)
-        let f0 = min((fx * fx + fy * fy).squareRoot(), 0.5)
+        let (cosX, sinX) = twiddles(half, w), (cosY, sinY) = twiddles(pad, h)
+        var tre = [Double](repeating: 0, count: h * half), tim = tre      // row transforms (H, half)
+        for y in 0..<h { for v in 0..<half {
+            var sr = 0.0, si = 0.0
+            for x in 0..<w { sr += z[y * w + x] * cosX[v * w + x]; si += z[y * w + x] * sinX[v * w + x] }
+            tre[y * half + v] = sr; tim[y * half + v] = si
+        } }
+        var peakU = 0, peakV = 1, peakPower = -1.0
+        for u in 0..<pad {
+            for v in 0..<half where u != 0 || v != 0 {
+                var sr = 0.0, si = 0.0
+                for y in 0..<h {
+                    let c = cosY[u * h + y], sn = sinY[u * h + y], r = tre[y * half + v], i = tim[y * half + v]
+                    sr += c * r - sn * i; si += c * i + sn * r
+                }
+                let power = sr * sr + si * si
+                if power > peakPower { peakPower = power; peakU = u; peakV = v }
+            }
+        }
+        let fy = DFT2D.frequency(peakU, pad), fx = DFT2D.frequency(peakV, pad)
+        let f0 = (fx * fx + fy * fy).squareRoot()
         let theta0 = atan2(fy, fx)
 
         // Envelope centre and spread from the energy z².
