@@ -107,7 +107,7 @@ final class GaborFitTests: XCTestCase {
 
     /// White-noise filters are not Gabor-like. A 9-parameter model fitted to few pixels captures
     /// some noise: from 9×9 up every R² stays below 0.3; on 7×7 (49 pixels) single fits reach
-    /// ~0.45 and the mean is ~0.3, so there no fit may pass the 0.7 threshold and the mean must
+    /// ~0.48 and the mean is ~0.3, so there no fit may pass the 0.7 threshold and the mean must
     /// stay below 0.35.
     func testPureNoiseHasLowR2() throws {
         let fitter = try GaborFitter(restarts: 8, seed: 4)
