@@ -170,7 +170,7 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
 }
 
 /// Clamps every gradient element of the trainable parameters to [−clipValue, clipValue], as
-/// torch.nn.utils.clip_grad_value_.
+/// torch.nn.utils.clip_grad_value_ (a NaN stays NaN, as in torch's clamp).
 public func clipGradientValue(_ parameters: [Parameter], clipValue: Float) {
     precondition(clipValue >= 0, "clipValue must be non-negative, got \(clipValue)")
     let hi = SIMD16<Float>(repeating: clipValue), lo = -hi
@@ -180,10 +180,16 @@ public func clipGradientValue(_ parameters: [Parameter], clipValue: Float) {
             guard let base = g.baseAddress else { return }
             var i = 0
             while i + 16 <= n {
-                store16(load16(base, i).clamped(lowerBound: lo, upperBound: hi), base, i)
+                let x = load16(base, i)
+                // Comparisons with NaN are false, so NaN passes through unchanged.
+                store16(x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo), base, i)
                 i += 16
             }
-            while i < n { base[i] = min(max(base[i], -clipValue), clipValue); i += 1 }
+            while i < n {
+                let x = base[i]
+                base[i] = x > clipValue ? clipValue : (x < -clipValue ? -clipValue : x)
+                i += 1
+            }
         }
     }
 }
