@@ -11,28 +11,28 @@
 import Foundation
 import Tensors
 
-/// The nonlinearity after a layer, which sets the initialisation gain (torch.nn.init.calculate_gain).
-public enum Nonlinearity: Equatable, Sendable {
-    case linear, sigmoid, tanh, relu, selu
-    case leakyReLU(negativeSlope: Double)
+public enum Initializer {
+    /// The nonlinearity after a layer, which sets the initialisation gain (torch.nn.init.calculate_gain).
+    public enum Nonlinearity: Equatable, Sendable {
+        case linear, sigmoid, tanh, relu, selu
+        case leakyReLU(negativeSlope: Double)
 
-    /// linear, sigmoid: 1; tanh: 5/3; relu: √2; leaky ReLU(a): √(2 / (1 + a²)); selu: 3/4.
-    public var gain: Double {
-        switch self {
-        case .linear, .sigmoid: return 1
-        case .tanh: return 5.0 / 3
-        case .relu: return 2.0.squareRoot()
-        case .selu: return 0.75
-        case .leakyReLU(let a): return (2 / (1 + a * a)).squareRoot()
+        /// linear, sigmoid: 1; tanh: 5/3; relu: √2; leaky ReLU(a): √(2 / (1 + a²)); selu: 3/4.
+        public var gain: Double {
+            switch self {
+            case .linear, .sigmoid: return 1
+            case .tanh: return 5.0 / 3
+            case .relu: return 2.0.squareRoot()
+            case .selu: return 0.75
+            case .leakyReLU(let a): return (2 / (1 + a * a)).squareRoot()
+            }
         }
     }
-}
 
-/// Which fan Kaiming initialisation scales by: fan_in preserves the forward variance, fan_out the
-/// backward variance.
-public enum FanMode: String, Sendable, CaseIterable { case fanIn, fanOut }
+    /// Which fan Kaiming initialisation scales by: fan_in preserves the forward variance, fan_out the
+    /// backward variance.
+    public enum FanMode: String, Sendable, CaseIterable { case fanIn, fanOut }
 
-public enum Initializer {
     /// fan_in and fan_out of a weight of rank ≥ 2 (see the file header).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         precondition(shape.count >= 2, "fan in and fan out need a weight of rank ≥ 2, got shape \(shape)")

@@ -46,11 +46,11 @@ public class Adam: Optimizer {
     init(learningRate: Float, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double,
          decoupledWeightDecay: Bool) throws {
         let name = decoupledWeightDecay ? "AdamW" : "Adam"
-        try checkHyperparameter(learningRate.isFinite && learningRate >= 0, name, "learning rate", Double(learningRate), "finite and ≥ 0")
-        try checkHyperparameter(beta1 >= 0 && beta1 < 1, name, "beta1", beta1, "in [0, 1)")
-        try checkHyperparameter(beta2 >= 0 && beta2 < 1, name, "beta2", beta2, "in [0, 1)")
-        try checkHyperparameter(epsilon.isFinite && epsilon >= 0, name, "epsilon", epsilon, "finite and ≥ 0")
-        try checkHyperparameter(weightDecay.isFinite && weightDecay >= 0, name, "weight decay", weightDecay, "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(learningRate.isFinite && learningRate >= 0, name, "learning rate", Double(learningRate), "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(beta1 >= 0 && beta1 < 1, name, "beta1", beta1, "in [0, 1)")
+        try OptimizerSupport.checkHyperparameter(beta2 >= 0 && beta2 < 1, name, "beta2", beta2, "in [0, 1)")
+        try OptimizerSupport.checkHyperparameter(epsilon.isFinite && epsilon >= 0, name, "epsilon", epsilon, "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(weightDecay.isFinite && weightDecay >= 0, name, "weight decay", weightDecay, "finite and ≥ 0")
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -128,20 +128,20 @@ public class Adam: Optimizer {
         let vstep = SIMD16<Float>(repeating: s.negStepSize)
         var i = 0
         while i + 16 <= n {
-            var t = load16(theta, i)
+            var t = OptimizerSupport.load16(theta, i)
             if s.decay != 1 { t = t * vdecay }
-            var g = load16(grad, i)
+            var g = OptimizerSupport.load16(grad, i)
             if s.l2 != 0 { g = g.addingProduct(t, vl2) }
-            let m0 = load16(m, i)
+            let m0 = OptimizerSupport.load16(m, i)
             let diff = g - m0
             let m1 = lowWeight ? m0.addingProduct(vw, diff) : g.addingProduct(vw1, diff)
-            let v1 = (load16(v, i) * vb2) + (vc2 * g) * g
+            let v1 = (OptimizerSupport.load16(v, i) * vb2) + (vc2 * g) * g
             // Note: Swift lowers this square root to 16 scalar sqrtss (libm sqrtf may set errno, so
             // LLVM does not vectorise it); the rest of the update is vectorised.
             let denom = v1.squareRoot() / vbc2 + veps
-            store16(m1, m, i)
-            store16(v1, v, i)
-            store16(t + vstep * (m1 / denom), theta, i)
+            OptimizerSupport.store16(m1, m, i)
+            OptimizerSupport.store16(v1, v, i)
+            OptimizerSupport.store16(t + vstep * (m1 / denom), theta, i)
             i += 16
         }
         while i < n {
@@ -163,12 +163,12 @@ public class Adam: Optimizer {
 
     public func stateTensors() -> [String: Tensor] {
         var out: [String: Tensor] = ["learning_rate": Tensor(shape: [1], data: [learningRate]),
-                                     "step_count": countTensor(stepCount)]
+                                     "step_count": OptimizerSupport.countTensor(stepCount)]
         for (i, state) in moments.enumerated() {
             guard let state else { continue }
             out["\(i).exp_avg"] = state.exponentialAverage
             out["\(i).exp_avg_sq"] = state.exponentialAverageSquared
-            out["\(i).step"] = countTensor(state.step)
+            out["\(i).step"] = OptimizerSupport.countTensor(state.step)
         }
         return out
     }
@@ -180,19 +180,19 @@ public class Adam: Optimizer {
         for (i, p) in parameters.enumerated() {
             let keys = ["\(i).exp_avg", "\(i).exp_avg_sq", "\(i).step"]
             known.formUnion(keys)
-            let m = try readBuffer(tensors, index: i, slot: "exp_avg", parameter: p, optimizer: name)
-            let v = try readBuffer(tensors, index: i, slot: "exp_avg_sq", parameter: p, optimizer: name)
+            let m = try OptimizerSupport.readBuffer(tensors, index: i, slot: "exp_avg", parameter: p, optimizer: name)
+            let v = try OptimizerSupport.readBuffer(tensors, index: i, slot: "exp_avg_sq", parameter: p, optimizer: name)
             let hasStep = tensors[keys[2]] != nil
             if m == nil && v == nil && !hasStep { continue }
             // A parameter's state is all three entries or none.
             guard let m else { throw OptimizerStateError.missing(optimizer: name, key: keys[0]) }
             guard let v else { throw OptimizerStateError.missing(optimizer: name, key: keys[1]) }
-            let t = try readCount(tensors, keys[2], optimizer: name)
+            let t = try OptimizerSupport.readCount(tensors, keys[2], optimizer: name)
             loaded[i] = Moments(exponentialAverage: m, exponentialAverageSquared: v, step: t)
         }
-        try rejectUnknownKeys(tensors, known: known, optimizer: name)
-        let lr = try readLearningRate(tensors, optimizer: name)
-        let count = try readCount(tensors, "step_count", optimizer: name)
+        try OptimizerSupport.rejectUnknownKeys(tensors, known: known, optimizer: name)
+        let lr = try OptimizerSupport.readLearningRate(tensors, optimizer: name)
+        let count = try OptimizerSupport.readCount(tensors, "step_count", optimizer: name)
         learningRate = lr
         stepCount = count
         moments = loaded

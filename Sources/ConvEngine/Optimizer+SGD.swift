@@ -26,13 +26,13 @@ public final class SGD: Optimizer {
     /// momentum or weight decay, and for Nesterov momentum without momentum or with dampening.
     public init(learningRate: Float = 1e-3, momentum: Double = 0, dampening: Double = 0,
                 nesterov: Bool = false, weightDecay: Double = 0) throws {
-        try checkHyperparameter(learningRate.isFinite && learningRate >= 0, "SGD", "learning rate", Double(learningRate), "finite and ≥ 0")
-        try checkHyperparameter(momentum.isFinite && momentum >= 0, "SGD", "momentum", momentum, "finite and ≥ 0")
-        try checkHyperparameter(dampening.isFinite, "SGD", "dampening", dampening, "finite")
-        try checkHyperparameter(weightDecay.isFinite && weightDecay >= 0, "SGD", "weight decay", weightDecay, "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(learningRate.isFinite && learningRate >= 0, "SGD", "learning rate", Double(learningRate), "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(momentum.isFinite && momentum >= 0, "SGD", "momentum", momentum, "finite and ≥ 0")
+        try OptimizerSupport.checkHyperparameter(dampening.isFinite, "SGD", "dampening", dampening, "finite")
+        try OptimizerSupport.checkHyperparameter(weightDecay.isFinite && weightDecay >= 0, "SGD", "weight decay", weightDecay, "finite and ≥ 0")
         if nesterov {
-            try checkHyperparameter(momentum > 0, "SGD", "momentum", momentum, "> 0 with Nesterov momentum")
-            try checkHyperparameter(dampening == 0, "SGD", "dampening", dampening, "0 with Nesterov momentum")
+            try OptimizerSupport.checkHyperparameter(momentum > 0, "SGD", "momentum", momentum, "> 0 with Nesterov momentum")
+            try OptimizerSupport.checkHyperparameter(dampening == 0, "SGD", "dampening", dampening, "0 with Nesterov momentum")
         }
         self.learningRate = learningRate
         self.momentum = momentum
@@ -81,10 +81,10 @@ public final class SGD: Optimizer {
         let vl = SIMD16<Float>(repeating: lambda), veta = SIMD16<Float>(repeating: negLR)
         var i = 0
         while i + 16 <= n {
-            let t = load16(theta, i)
-            var g = load16(grad, i)
+            let t = OptimizerSupport.load16(theta, i)
+            var g = OptimizerSupport.load16(grad, i)
             if lambda != 0 { g = g.addingProduct(t, vl) }
-            store16(t.addingProduct(g, veta), theta, i)
+            OptimizerSupport.store16(t.addingProduct(g, veta), theta, i)
             i += 16
         }
         while i < n {
@@ -104,13 +104,13 @@ public final class SGD: Optimizer {
         let vkeep = SIMD16<Float>(repeating: keep), veta = SIMD16<Float>(repeating: negLR)
         var i = 0
         while i + 16 <= n {
-            let t = load16(theta, i)
-            var g = load16(grad, i)
+            let t = OptimizerSupport.load16(theta, i)
+            var g = OptimizerSupport.load16(grad, i)
             if lambda != 0 { g = g.addingProduct(t, vl) }
-            let b = first ? g : (load16(buffer, i) * vmu).addingProduct(g, vkeep)
-            store16(b, buffer, i)
+            let b = first ? g : (OptimizerSupport.load16(buffer, i) * vmu).addingProduct(g, vkeep)
+            OptimizerSupport.store16(b, buffer, i)
             let d = nesterov ? g.addingProduct(b, vmu) : b
-            store16(t.addingProduct(d, veta), theta, i)
+            OptimizerSupport.store16(t.addingProduct(d, veta), theta, i)
             i += 16
         }
         while i < n {
@@ -127,7 +127,7 @@ public final class SGD: Optimizer {
 
     public func stateTensors() -> [String: Tensor] {
         var out: [String: Tensor] = ["learning_rate": Tensor(shape: [1], data: [learningRate]),
-                                     "step_count": countTensor(stepCount)]
+                                     "step_count": OptimizerSupport.countTensor(stepCount)]
         for (i, b) in momentumBuffers.enumerated() { if let b { out["\(i).momentum_buffer"] = b } }
         return out
     }
@@ -138,11 +138,11 @@ public final class SGD: Optimizer {
         var buffers: [Tensor?] = Array(repeating: nil, count: parameters.count)
         for (i, p) in parameters.enumerated() {
             known.insert("\(i).momentum_buffer")
-            buffers[i] = try readBuffer(tensors, index: i, slot: "momentum_buffer", parameter: p, optimizer: name)
+            buffers[i] = try OptimizerSupport.readBuffer(tensors, index: i, slot: "momentum_buffer", parameter: p, optimizer: name)
         }
-        try rejectUnknownKeys(tensors, known: known, optimizer: name)
-        let lr = try readLearningRate(tensors, optimizer: name)
-        let count = try readCount(tensors, "step_count", optimizer: name)
+        try OptimizerSupport.rejectUnknownKeys(tensors, known: known, optimizer: name)
+        let lr = try OptimizerSupport.readLearningRate(tensors, optimizer: name)
+        let count = try OptimizerSupport.readCount(tensors, "step_count", optimizer: name)
         learningRate = lr
         stepCount = count
         momentumBuffers = buffers

@@ -65,70 +65,72 @@ public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-// MARK: - shared state plumbing
+/// Checkpoint-state plumbing and SIMD buffer access shared by the optimisers (namespaced so that
+/// other files of the module can use the same short names).
+enum OptimizerSupport {
+    /// Largest count a Float32 holds exactly.
+    static let exactFloatCountLimit = 1 << 24
 
-/// Largest count a Float32 holds exactly.
-let exactFloatCountLimit = 1 << 24
-
-/// Encodes a count as a shape-[1] tensor (exact below 2^24).
-func countTensor(_ n: Int) -> Tensor {
-    precondition(n >= 0 && n <= exactFloatCountLimit, "count \(n) exceeds what a Float32 checkpoint entry holds exactly (2^24)")
-    return Tensor(shape: [1], data: [Float(n)])
-}
-
-/// Reads a shape-[1] count written by `countTensor`.
-func readCount(_ tensors: [String: Tensor], _ key: String, optimizer: String) throws -> Int {
-    guard let t = tensors[key] else { throw OptimizerStateError.missing(optimizer: optimizer, key: key) }
-    guard t.shape == [1] else { throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: [1], found: t.shape) }
-    let v = t.data[0]
-    guard v.isFinite, v >= 0, v == v.rounded(), v <= Float(exactFloatCountLimit) else {
-        throw OptimizerStateError.invalidValue(optimizer: optimizer, key: key, value: v, requirement: "a non-negative integer")
+    /// Encodes a count as a shape-[1] tensor (exact below 2^24).
+    static func countTensor(_ n: Int) -> Tensor {
+        precondition(n >= 0 && n <= exactFloatCountLimit, "count \(n) exceeds what a Float32 checkpoint entry holds exactly (2^24)")
+        return Tensor(shape: [1], data: [Float(n)])
     }
-    return Int(v)
-}
 
-/// Reads the shape-[1] "learning_rate" entry.
-func readLearningRate(_ tensors: [String: Tensor], optimizer: String) throws -> Float {
-    let key = "learning_rate"
-    guard let t = tensors[key] else { throw OptimizerStateError.missing(optimizer: optimizer, key: key) }
-    guard t.shape == [1] else { throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: [1], found: t.shape) }
-    guard t.data[0].isFinite, t.data[0] >= 0 else {
-        throw OptimizerStateError.invalidValue(optimizer: optimizer, key: key, value: t.data[0], requirement: "finite and non-negative")
+    /// Reads a shape-[1] count written by `countTensor`.
+    static func readCount(_ tensors: [String: Tensor], _ key: String, optimizer: String) throws -> Int {
+        guard let t = tensors[key] else { throw OptimizerStateError.missing(optimizer: optimizer, key: key) }
+        guard t.shape == [1] else { throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: [1], found: t.shape) }
+        let v = t.data[0]
+        guard v.isFinite, v >= 0, v == v.rounded(), v <= Float(exactFloatCountLimit) else {
+            throw OptimizerStateError.invalidValue(optimizer: optimizer, key: key, value: v, requirement: "a non-negative integer")
+        }
+        return Int(v)
     }
-    return t.data[0]
-}
 
-/// Reads the buffer "<index>.<slot>" for `parameter` if present, checking its shape.
-func readBuffer(_ tensors: [String: Tensor], index: Int, slot: String, parameter: Parameter, optimizer: String) throws -> Tensor? {
-    let key = "\(index).\(slot)"
-    guard let t = tensors[key] else { return nil }
-    guard t.shape == parameter.value.shape else {
-        throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: parameter.value.shape, found: t.shape)
+    /// Reads the shape-[1] "learning_rate" entry.
+    static func readLearningRate(_ tensors: [String: Tensor], optimizer: String) throws -> Float {
+        let key = "learning_rate"
+        guard let t = tensors[key] else { throw OptimizerStateError.missing(optimizer: optimizer, key: key) }
+        guard t.shape == [1] else { throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: [1], found: t.shape) }
+        guard t.data[0].isFinite, t.data[0] >= 0 else {
+            throw OptimizerStateError.invalidValue(optimizer: optimizer, key: key, value: t.data[0], requirement: "finite and non-negative")
+        }
+        return t.data[0]
     }
-    return t
-}
 
-/// Throws for any key not in `known`.
-func rejectUnknownKeys(_ tensors: [String: Tensor], known: Set<String>, optimizer: String) throws {
-    for key in tensors.keys.sorted() where !known.contains(key) {
-        throw OptimizerStateError.unexpected(optimizer: optimizer, key: key)
+    /// Reads the buffer "<index>.<slot>" for `parameter` if present, checking its shape.
+    static func readBuffer(_ tensors: [String: Tensor], index: Int, slot: String, parameter: Parameter, optimizer: String) throws -> Tensor? {
+        let key = "\(index).\(slot)"
+        guard let t = tensors[key] else { return nil }
+        guard t.shape == parameter.value.shape else {
+            throw OptimizerStateError.shapeMismatch(optimizer: optimizer, key: key, expected: parameter.value.shape, found: t.shape)
+        }
+        return t
     }
-}
 
-func checkHyperparameter(_ ok: Bool, _ optimizer: String, _ option: String, _ value: Double, _ requirement: String) throws {
-    if !ok { throw OptimizerConfigurationError(optimizer: optimizer, option: option, value: value, requirement: requirement) }
-}
+    /// Throws for any key not in `known`.
+    static func rejectUnknownKeys(_ tensors: [String: Tensor], known: Set<String>, optimizer: String) throws {
+        for key in tensors.keys.sorted() where !known.contains(key) {
+            throw OptimizerStateError.unexpected(optimizer: optimizer, key: key)
+        }
+    }
 
-// MARK: - SIMD access to raw Float buffers
+    static func checkHyperparameter(_ ok: Bool, _ optimizer: String, _ option: String, _ value: Double, _ requirement: String) throws {
+        if !ok { throw OptimizerConfigurationError(optimizer: optimizer, option: option, value: value, requirement: requirement) }
+    }
 
-@inline(__always) func load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
-    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-}
-@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD16<Float> {
-    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-}
-@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
-    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD16<Float>.self)
+    // SIMD access to raw Float buffers
+
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load16(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD16<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
 }
 
 // MARK: - gradient clipping
@@ -150,7 +152,7 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
             var acc = SIMD16<Double>()
             var i = 0
             while i + 16 <= n {
-                let v = SIMD16<Double>(load16(base, i))
+                let v = SIMD16<Double>(OptimizerSupport.load16(base, i))
                 acc.addProduct(v, v)
                 i += 16
             }
@@ -180,9 +182,9 @@ public func clipGradientValue(_ parameters: [Parameter], clipValue: Float) {
             guard let base = g.baseAddress else { return }
             var i = 0
             while i + 16 <= n {
-                let x = load16(base, i)
+                let x = OptimizerSupport.load16(base, i)
                 // Comparisons with NaN are false, so NaN passes through unchanged.
-                store16(x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo), base, i)
+                OptimizerSupport.store16(x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo), base, i)
                 i += 16
             }
             while i < n {

@@ -53,7 +53,7 @@ final class InitializerTests: XCTestCase {
         // Conv fan_in = Cin·K·K: [64, 32, 3, 3] → 288.
         XCTAssertEqual(Initializer.fans([64, 32, 3, 3]).fanIn, 288)
 
-        let gains: [Nonlinearity] = [.linear, .sigmoid, .tanh, .relu, .leakyReLU(negativeSlope: 0.2), .selu]
+        let gains: [Initializer.Nonlinearity] = [.linear, .sigmoid, .tanh, .relu, .leakyReLU(negativeSlope: 0.2), .selu]
         XCTAssertTrue(compareArrays("gains", gains.map(\.gain), try f.readDoubles("/init/gains").values, atol: 0, rtol: 1e-12).ok)
     }
 
