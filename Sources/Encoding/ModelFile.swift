@@ -100,7 +100,10 @@ public final class FittedModel {
             try f.setAttribute("best_validation_sum", double: t.bestValidationSum, at: "/training")
             try f.setAttribute("bad_epochs", double: Double(t.badEpochs), at: "/training")
             for (k, v) in t.optimizerState { try f.write("/training/optimizer/\(k)", tensor: v) }
-            for (k, v) in t.schedulerState { try f.write("/training/scheduler/\(k)", tensor: v) }
+            let je = JSONEncoder()
+            je.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let sched = String(decoding: try je.encode(t.schedulerState), as: UTF8.self)
+            try f.setAttribute("scheduler", string: sched, at: "/training")
             if let best = t.bestParameters { for (k, v) in best { try f.write("/training/best/\(k)", tensor: v) } }
         }
     }
@@ -157,7 +160,11 @@ public final class FittedModel {
         t.badEpochs = Int(try f.doubleAttribute("bad_epochs", at: "/training") ?? 0)
         t.history = model.history
         for k in f.children(of: "/training/optimizer") { t.optimizerState[k] = try f.readTensor("/training/optimizer/\(k)") }
-        for k in f.children(of: "/training/scheduler") { t.schedulerState[k] = try f.readTensor("/training/scheduler/\(k)") }
+        if let sched = try f.stringAttribute("scheduler", at: "/training") {
+            let jd = JSONDecoder()
+            jd.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            t.schedulerState = (try? jd.decode([String: Double].self, from: Data(sched.utf8))) ?? [:]
+        }
         if f.exists("/training/best") {
             var best: [String: Tensor] = [:]
             for group in ["params", "state"] where f.exists("/training/best/\(group)") {

@@ -55,7 +55,7 @@ public final class Trainer {
     public let encoder: Encoder
     public let data: TrainingData
     public let options: TrainingOptions
-    public var observation: ObservationModel
+    public var observation: any ObservationModel
     public weak var observer: TrainingObserver?
     /// Called after each epoch with the state to checkpoint (the CLI writes it atomically).
     public var checkpointHandler: ((TrainingState) throws -> Void)?
@@ -64,11 +64,11 @@ public final class Trainer {
     private let optimizer: Adam
     private let scheduler: ReduceLROnPlateau
 
-    public init(encoder: Encoder, data: TrainingData, observation: ObservationModel, options: TrainingOptions) {
+    public init(encoder: Encoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
         self.encoder = encoder; self.data = data; self.options = options; self.observation = observation
-        optimizer = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
-        scheduler = ReduceLROnPlateau(mode: .max, factor: options.lrFactor, patience: options.lrPatience,
-                                      threshold: 1e-4, minLearningRate: options.minLearningRate)
+        optimizer = try Adam(learningRate: options.learningRate, weightDecay: Double(options.weightDecay))
+        scheduler = try ReduceLROnPlateau(mode: .max, factor: Double(options.lrFactor), patience: options.lrPatience,
+                                          threshold: 1e-4, minLR: Double(options.minLearningRate))
         state = TrainingState()
         if !options.trainCore { for l in encoder.core.layers { for p in l.parameters { p.trainable = false } } }
     }
@@ -76,12 +76,8 @@ public final class Trainer {
     /// Restores a checkpoint: weights, optimiser and scheduler state, best weights, counters.
     public func resume(from s: TrainingState) throws {
         state = s
-        try optimizer.loadState(s.optimizerState)
+        try optimizer.loadState(s.optimizerState, parameters: encoder.parameters)
         try scheduler.loadState(s.schedulerState)
-    }
-
-    private var trainableParameters: [Parameter] {
-        encoder.parameters.filter { $0.trainable }
     }
 
     /// Runs epochs until `options.epochs` or early stopping; restores the best weights at the end.
@@ -131,7 +127,7 @@ public final class Trainer {
                 guard loss.isFinite else {
                     throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)
                 }
-                optimizer.step(trainableParameters)
+                optimizer.step(encoder.parameters)
                 lossSum += loss * Double(b)
             }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
@@ -145,15 +141,15 @@ public final class Trainer {
             } else {
                 state.badEpochs += 1
             }
-            optimizer.learningRate = scheduler.step(metric: vll, learningRate: optimizer.learningRate)
+            scheduler.step(metric: vll, optimizer: optimizer)
             let seconds = Date().timeIntervalSince(t0)
             timePerEpoch.append(seconds)
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(order.count, 1)), validationLL: vll,
                                      validationBitsPerSpike: vbits, learningRate: optimizer.learningRate, seconds: seconds)
             state.history.append(record)
             state.epoch = epoch
-            state.optimizerState = optimizer.exportState()
-            state.schedulerState = scheduler.exportState()
+            state.optimizerState = optimizer.stateTensors()
+            state.schedulerState = scheduler.stateValues()
             let meanT = timePerEpoch.reduce(0, +) / Double(timePerEpoch.count)
             observer?.epochFinished(record, of: options.epochs, best: state.bestEpoch,
                                     etaSeconds: meanT * Double(max(0, options.epochs - epoch)))
@@ -177,8 +173,8 @@ public final class Trainer {
             let r = row[data.stimulusIndex[t]]!
             for j in 0..<u {
                 let y = data.responses[t * u + j]
-                ll += observation.logLikelihood(y: y, mean: mu.data[r * u + j], unit: j)
-                llNull += observation.logLikelihood(y: y, mean: nullRates[j], unit: j)
+                ll += observation.logLikelihood(y: Double(y), mean: Double(mu.data[r * u + j]), unit: j)
+                llNull += observation.logLikelihood(y: Double(y), mean: Double(nullRates[j]), unit: j)
                 spikes += Double(y)
             }
         }
@@ -209,6 +205,6 @@ public struct TrainingState {
     public var history: [EpochRecord] = []
     public var bestParameters: [String: Tensor]? = nil
     public var optimizerState: [String: Tensor] = [:]
-    public var schedulerState: [String: Tensor] = [:]
+    public var schedulerState: [String: Double] = [:]
     public init() {}
 }
