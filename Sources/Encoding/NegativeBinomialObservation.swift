@@ -124,7 +124,7 @@ public struct NegativeBinomialObservation: ObservationModel {
     }
 
     /// Score S(r) and its derivative S′(r) of Σ log p(y_n | μ_n, r) (see the file header).
-    static func dispersionScore(y: [Double], mean: [Double], r: Double) -> (score: Double, slope: Double) {
+    public static func dispersionScore(y: [Double], mean: [Double], r: Double) -> (score: Double, slope: Double) {
         var s = 0.0, ds = 0.0
         for i in 0..<y.count {
             let m = max(mean[i], ObservationConstants.meanFloor), yi = y[i]
