@@ -222,6 +222,12 @@ final class ObservationModelTests: XCTestCase {
             let rebuilt = try back.makeModel()
             XCTAssertEqual(rebuilt.logLikelihood(y: 3, mean: 2.2, unit: 1), m.logLikelihood(y: 3, mean: 2.2, unit: 1))
         }
+        // Through the existential, as a trainer holds it: default parameters, then fitted ones.
+        var existential: any ObservationModel = ObservationKind.gaussian.makeModel(units: 2)
+        XCTAssertEqual(existential.parameters.perUnit, [1, 1])
+        try existential.fitNuisance(y: [1, 0, 3, 0], mean: [0, 0, 0, 2], units: 2)
+        XCTAssertEqual(existential.parameters.perUnit, [5, 2])
+        for kind in ObservationKind.allCases { XCTAssertEqual(kind.makeModel(units: 3).kind, kind) }
         XCTAssertEqual(ObservationKind(rawValue: "negative-binomial"), .negativeBinomial)
         XCTAssertEqual(ObservationKind(rawValue: "quasi-poisson"), .quasiPoisson)
         XCTAssertThrowsError(try ObservationParameters(kind: .gaussian, perUnit: [1, -2]).makeModel()) { e in
