@@ -160,9 +160,7 @@ public struct GLM: Sendable {
     private func makeFit(design: GLMDesign, coefficients: [Double], y: [Double], offset: [Double]?,
                          iterations: Int, converged: Bool) -> GLMFit {
         let n = design.n
-        let eta = design.linearPredictor(coefficients, offset: offset)
-        var mu = eta
-        if family == .poisson { for i in 0..<n { mu[i] = Foundation.exp(eta[i]) } }
+        let eta = design.linearPredictor(coefficients, offset: offset)   // gaussian: μ = η
         // Null model: intercept only (with the offset), as statsmodels' null deviance.
         var nullMu = [Double](repeating: 0, count: n)
         switch family {
@@ -182,7 +180,7 @@ public struct GLM: Sendable {
                 dev += PoissonObservation.unitDevianceFromEta(y: y[i], eta: eta[i])
                 nullDev += PoissonObservation.unitDeviance(y: y[i], mean: nullMu[i])
             case .gaussian:
-                dev += (y[i] - mu[i]) * (y[i] - mu[i])
+                dev += (y[i] - eta[i]) * (y[i] - eta[i])
                 nullDev += (y[i] - nullMu[i]) * (y[i] - nullMu[i])
             }
         }

@@ -3,12 +3,11 @@
 //
 // Positivity: count models (Poisson, negative binomial, quasi-Poisson) need μ > 0 strictly. The
 // links `softplus`, `exp` and `elu+1` are positive in exact arithmetic but underflow to 0 in
-// Float for very negative η (softplus below η ≈ −104, exp below −104, elu+1 only at −∞ in
-// practice — 1 + (e^η − 1) rounds to 0 below η ≈ −17). Rather than change the link, the
-// count observation models clamp the mean at `ObservationConstants.meanFloor` = 1e-8 wherever
-// they take a log (PoissonObservation.swift). The torch peer instead adds 1e-6 to its softplus
-// output; the CNN readout may add its own `linkOffset` (the lead's choice) — the link here is
-// the pure function.
+// Float for very negative η (all three compute e^η there, which is 0 below η ≈ −104). Rather
+// than change the link, the count observation models clamp the mean at
+// `ObservationConstants.meanFloor` = 1e-8 wherever they take a log or divide by it
+// (PoissonObservation.swift). The torch peer instead adds 1e-6 to its softplus output; a model
+// that wants that behaviour adds the constant after the link — the link here is the pure function.
 import Foundation
 
 /// The inverse link μ = g⁻¹(η) applied to a model's linear predictor.
@@ -16,7 +15,8 @@ public enum Link: String, Codable, CaseIterable, Sendable {
     /// log(1 + e^η), computed as η for η > 20 and log1p(e^η) otherwise (torch's threshold), so
     /// it never overflows; derivative σ(η) = 1/(1 + e^−η).
     case softplus
-    /// e^η (the canonical Poisson link; the GLM uses it). Derivative e^η.
+    /// e^η (the canonical Poisson link; the GLM uses it). Derivative e^η. Overflows to +∞ above
+    /// η ≈ 88.7 in Float (709.8 in Double); a trainer using it should keep η bounded.
     case exp
     /// ELU(η) + 1 = η + 1 for η > 0, e^η for η ≤ 0 (Lurz et al. 2021 readouts). Derivative 1 or e^η.
     case eluPlusOne = "elu+1"
