@@ -23,7 +23,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
 
         .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
-        .target(name: "ConvEngine", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
         .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData"], swiftSettings: native),
         .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),

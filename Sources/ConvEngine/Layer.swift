@@ -10,7 +10,11 @@ import Tensors
 
 /// A trainable array with its accumulated gradient.
 public final class Parameter {
-    public let name: String
+    /// Unique name within a model: equal to `localName` until a `Sequential` collects the
+    /// parameter, which sets the path of layer names, "conv1.weight" ("block.conv1.weight" when nested).
+    public internal(set) var name: String
+    /// Name within its own layer ("weight", "bias").
+    public let localName: String
     public var value: Tensor
     public var grad: Tensor
     /// Excluded from optimiser updates (frozen pretrained core) when false.
@@ -18,6 +22,7 @@ public final class Parameter {
 
     public init(name: String, value: Tensor) {
         self.name = name
+        self.localName = name
         self.value = value
         self.grad = Tensor(shape: value.shape)
     }

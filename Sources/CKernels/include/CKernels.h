@@ -4,4 +4,45 @@
 // Hand-written C kernels, compiled with -O3 -march=native. See Sources/CKernels/*.c.
 // Returns the instruction-set level the kernels were compiled for (for benchmark reports).
 const char *rcp_kernels_isa(void);
+
+// ---------------------------------------------------------------------------------------------
+// 2-D convolution (conv2d.c). One image at a time; buffers are owned by the caller.
+// Tensors are NCHW without the N: x [Ci, H, W], y/dy [Co, OH, OW], w/dw [Co, Ci/G, KH, KW].
+typedef struct {
+    long cin, cout, groups;   // channels (total over groups) and group count
+    long h, w;                // input rows, columns
+    long kh, kw;              // kernel rows, columns
+    long stride, dilation, pad;
+    long oh, ow;              // output rows, columns: (H + 2P − D(K−1) − 1) / S + 1
+} rcp_conv_geometry;
+
+// Forward and backward-weights read a zero-padded, column-phase-split copy of the input image.
+size_t rcp_conv_input_scratch_floats(const rcp_conv_geometry *g);
+void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp);
+// Tap offsets into the packed input: count = Ci/G·KH·KW.
+long rcp_conv_forward_offset_count(const rcp_conv_geometry *g);
+void rcp_conv_forward_offsets(const rcp_conv_geometry *g, long *off);
+// Weight panels for the forward micro-kernels (as many floats as w).
+void rcp_conv_pack_forward_weights(const rcp_conv_geometry *g, const float *w, float *wp);
+// y rows [row0, row1) of one image (overwritten; bias may be NULL).
+void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const float *wp, const long *off,
+                           const float *bias, float *y, long row0, long row1);
+// dw [Co, Ci/G·KH·KW] += contributions of output rows [row0, row1) of one image.
+void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
+                                    const float *dy, float *dw, long row0, long row1);
+
+// Backward-data reads a zero-padded copy of dy.
+size_t rcp_conv_output_gradient_scratch_floats(const rcp_conv_geometry *g);
+void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp);
+// Per-thread scratch for one row of dX (zero floats when stride is 1).
+size_t rcp_conv_backward_data_row_scratch_floats(const rcp_conv_geometry *g);
+// Plan: weight panels wp (as many floats as w), tap offsets off (count below), and
+// phase_start [S·S + 1].
+long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g);
+void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, float *wp, long *off,
+                                 long *phase_start);
+// dx rows [row0, row1) of one image (overwritten).
+void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
+                                 const long *off, const long *phase_start, float *row_scratch,
+                                 float *dx, long row0, long row1);
 #endif

@@ -1,0 +1,176 @@
+// Batch normalisation over the channels of NCHW tensors, like torch.nn.BatchNorm2d (affine, with
+// running statistics). Also accepts [N, C] (treated as [N, C, 1, 1]).
+//
+// Training:   μ_c, σ²_c = mean and biased variance of x[·, c, ·, ·] over M = N·H·W values,
+//             x̂ = (x − μ_c) / √(σ²_c + ε),  y = γ_c x̂ + β_c,
+//             running_mean ← (1 − m) running_mean + m μ_c,
+//             running_var  ← (1 − m) running_var  + m σ²_c · M / (M − 1)   (unbiased, as PyTorch).
+// Evaluation: x̂ = (x − running_mean) / √(running_var + ε).
+// Backward (training): dx = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy · x̂)), dγ += Σ dy x̂, dβ += Σ dy.
+// Backward (evaluation): dx = dy · γ / √(running_var + ε) (a per-channel scale), same dγ, dβ.
+// Statistics are accumulated in Double.
+import Tensors
+
+public final class BatchNorm2D: Layer {
+    public var name: String
+    public let channels: Int
+    public let momentum: Double
+    public let epsilon: Double
+    /// γ [C]
+    public let weight: Parameter
+    /// β [C]
+    public let bias: Parameter
+    /// [C] each.
+    public private(set) var runningMean: Tensor
+    public private(set) var runningVar: Tensor
+    public var retainsForBackward = false
+
+    // Saved by forward for backward: x̂ (same shape as x), the per-channel 1/√(var + ε) used, and
+    // whether batch statistics were used.
+    private var savedNormalized: Tensor?
+    private var savedInverseStd: [Double] = []
+    private var savedTraining = false
+
+    /// γ = 1, β = 0, running mean 0, running variance 1 (PyTorch's initial values).
+    public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, name: String = "bn") {
+        precondition(channels > 0, "BatchNorm2D: channels must be positive")
+        precondition(momentum >= 0 && momentum <= 1, "BatchNorm2D: momentum must be in [0, 1]")
+        precondition(epsilon > 0, "BatchNorm2D: epsilon must be positive")
+        self.name = name; self.channels = channels; self.momentum = momentum; self.epsilon = epsilon
+        weight = Parameter(name: "weight", value: .ones([channels]))
+        bias = Parameter(name: "bias", value: .zeros([channels]))
+        runningMean = .zeros([channels])
+        runningVar = .ones([channels])
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// "running_mean" and "running_var", each [C]. Setting replaces the named statistics (shapes
+    /// must be [C]); other keys are ignored.
+    public var state: [String: Tensor] {
+        get { ["running_mean": runningMean, "running_var": runningVar] }
+        set {
+            if let m = newValue["running_mean"] {
+                precondition(m.count == channels, "\(name): running_mean has \(m.count) values, expected \(channels)")
+                runningMean = m.reshaped([channels])
+            }
+            if let v = newValue["running_var"] {
+                precondition(v.count == channels, "\(name): running_var has \(v.count) values, expected \(channels)")
+                runningVar = v.reshaped([channels])
+            }
+        }
+    }
+
+    public var config: [String: LayerConfigValue] {
+        ["type": .string("batchnorm2d"), "channels": .int(channels), "momentum": .double(momentum), "epsilon": .double(epsilon)]
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        guard (inputShape.count == 4 || inputShape.count == 2), inputShape[1] == channels else { return [] }
+        return inputShape
+    }
+
+    /// (N, C, pixels per plane)
+    private func dims(_ shape: [Int]) -> (Int, Int, Int) {
+        (shape[0], shape[1], shape.count == 4 ? shape[2] * shape[3] : 1)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(!outputShape(for: x.shape).isEmpty, "\(name): input \(x.shape) does not fit BatchNorm2D(\(channels))")
+        let (n, c, hw) = dims(x.shape)
+        let m = n * hw
+        var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
+        x.data.withUnsafeBufferPointer { px in
+            let px = px.baseAddress!
+            if training {
+                precondition(m > 1, "\(name): training needs more than one value per channel (got input \(x.shape))")
+                var variance = [Double](repeating: 0, count: c)
+                for ch in 0..<c {
+                    var s = 0.0
+                    for i in 0..<n { let p = px + (i * c + ch) * hw; for j in 0..<hw { s += Double(p[j]) } }
+                    let mu = s / Double(m)
+                    var ss = 0.0
+                    for i in 0..<n { let p = px + (i * c + ch) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; ss += d * d } }
+                    mean[ch] = mu
+                    variance[ch] = ss / Double(m)
+                    invStd[ch] = 1 / (variance[ch] + epsilon).squareRoot()
+                }
+                for ch in 0..<c {
+                    runningMean.data[ch] = Float((1 - momentum) * Double(runningMean.data[ch]) + momentum * mean[ch])
+                    runningVar.data[ch] = Float((1 - momentum) * Double(runningVar.data[ch])
+                                                + momentum * variance[ch] * Double(m) / Double(m - 1))
+                }
+            } else {
+                for ch in 0..<c {
+                    mean[ch] = Double(runningMean.data[ch])
+                    invStd[ch] = 1 / (Double(runningVar.data[ch]) + epsilon).squareRoot()
+                }
+            }
+        }
+        let keep = training || retainsForBackward
+        var xhat = keep ? [Float](repeating: 0, count: x.count) : []
+        var y = [Float](repeating: 0, count: x.count)
+        x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in
+            for i in 0..<n {
+                for ch in 0..<c {
+                    let base = (i * c + ch) * hw
+                    let mu = Float(mean[ch]), s = Float(invStd[ch])
+                    let g = weight.value.data[ch], b = bias.value.data[ch]
+                    for j in 0..<hw {
+                        let h = (px[base + j] - mu) * s
+                        if keep { xhat[base + j] = h }
+                        py[base + j] = g * h + b
+                    }
+                }
+            }
+        } }
+        savedNormalized = keep ? Tensor(shape: x.shape, data: xhat) : nil
+        savedInverseStd = invStd
+        savedTraining = training
+        return Tensor(shape: x.shape, data: y)
+    }
+
+    public func backward(_ dOut: Tensor) -> Tensor {
+        guard let xhat = savedNormalized else {
+            preconditionFailure("\(name): backward without a saved forward (run forward with training or retainsForBackward)")
+        }
+        precondition(dOut.shape == xhat.shape, "\(name): dOut \(dOut.shape) ≠ output \(xhat.shape)")
+        let (n, c, hw) = dims(dOut.shape)
+        let m = Double(n * hw)
+        var dx = [Float](repeating: 0, count: dOut.count)
+        for ch in 0..<c {
+            var sumDy = 0.0, sumDyXhat = 0.0
+            for i in 0..<n {
+                let base = (i * c + ch) * hw
+                for j in 0..<hw { let d = Double(dOut.data[base + j]); sumDy += d; sumDyXhat += d * Double(xhat.data[base + j]) }
+            }
+            weight.grad.data[ch] += Float(sumDyXhat)
+            bias.grad.data[ch] += Float(sumDy)
+            let scale = Double(weight.value.data[ch]) * savedInverseStd[ch]
+            if savedTraining {
+                let meanDy = sumDy / m, meanDyXhat = sumDyXhat / m
+                for i in 0..<n {
+                    let base = (i * c + ch) * hw
+                    for j in 0..<hw {
+                        dx[base + j] = Float(scale * (Double(dOut.data[base + j]) - meanDy - Double(xhat.data[base + j]) * meanDyXhat))
+                    }
+                }
+            } else {
+                let s = Float(scale)
+                for i in 0..<n {
+                    let base = (i * c + ch) * hw
+                    for j in 0..<hw { dx[base + j] = dOut.data[base + j] * s }
+                }
+            }
+        }
+        return Tensor(shape: dOut.shape, data: dx)
+    }
+
+    /// The per-channel scale γ / √(running_var + ε) an evaluation-mode forward applies (the
+    /// batch-norm contribution on the linear path of an NNS learning image).
+    public var evaluationScale: Tensor {
+        Tensor(shape: [channels], data: (0..<channels).map {
+            Float(Double(weight.value.data[$0]) / (Double(runningVar.data[$0]) + epsilon).squareRoot())
+        })
+    }
+}

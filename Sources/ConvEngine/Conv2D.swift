@@ -1,0 +1,150 @@
+// 2-D convolution layer (cross-correlation, like torch.nn.Conv2d): zero padding, stride,
+// dilation, groups, optional bias; square kernels.
+//
+//   x [N, Ci, H, W] → y [N, Co, OH, OW],  OH = ⌊(H + 2P − D(K − 1) − 1) / S⌋ + 1 (same for OW)
+//   weight [Co, Ci/G, K, K], bias [Co]
+//
+// Forward and both backward products run on the AVX2 kernels of FastConvolution; the definition
+// is kept in NaiveConvolution (tests check one against the other and against PyTorch).
+import Tensors
+
+public final class Conv2D: Layer {
+    public var name: String
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let dilation: Int
+    public let groups: Int
+    /// [Co, Ci/G, K, K]
+    public let weight: Parameter
+    /// [Co], nil when the layer has no bias.
+    public let bias: Parameter?
+    public var state: [String: Tensor] = [:]
+    public var retainsForBackward = false
+
+    // Saved by forward for backward: the input x [N, Ci, H, W].
+    private var savedInput: Tensor?
+    private let engine = FastConvolution()
+
+    /// Weights and bias drawn like PyTorch's default: U(−1/√fanIn, 1/√fanIn), fanIn = Ci/G·K².
+    public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                            padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                            name: String = "conv", seed: UInt64 = 0) {
+        var random = SeededRandom(seed: seed)
+        self.init(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
+                  padding: padding, dilation: dilation, groups: groups, bias: bias, name: name, random: &random)
+    }
+
+    /// Weights and bias drawn like PyTorch's default from `random`.
+    public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                            padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                            name: String = "conv", random: inout SeededRandom) {
+        precondition(inputChannels > 0 && outputChannels > 0 && groups > 0 && inputChannels % groups == 0,
+                     "Conv2D: bad channels \(inputChannels)→\(outputChannels) for groups \(groups)")
+        precondition(kernelSize > 0, "Conv2D: kernel size must be positive")
+        let bound = Float(1 / Double(inputChannels / groups * kernelSize * kernelSize).squareRoot())
+        let w = random.uniformTensor([outputChannels, inputChannels / groups, kernelSize, kernelSize], -bound, bound)
+        let b = bias ? random.uniformTensor([outputChannels], -bound, bound) : nil
+        self.init(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
+                  padding: padding, dilation: dilation, groups: groups, name: name, weight: w, bias: b)
+    }
+
+    /// Given initial values: weight [Co, Ci/G, K, K], bias [Co] or nil for no bias.
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, groups: Int = 1, name: String = "conv", weight: Tensor, bias: Tensor?) {
+        precondition(inputChannels > 0 && outputChannels > 0 && groups > 0, "Conv2D: channel counts must be positive")
+        precondition(inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "Conv2D: channels \(inputChannels)→\(outputChannels) not divisible by groups \(groups)")
+        precondition(kernelSize > 0 && stride > 0 && dilation > 0 && padding >= 0, "Conv2D: invalid hyper-parameters")
+        precondition(weight.shape == [outputChannels, inputChannels / groups, kernelSize, kernelSize],
+                     "Conv2D: weight shape \(weight.shape) ≠ [\(outputChannels), \(inputChannels / groups), \(kernelSize), \(kernelSize)]")
+        if let b = bias { precondition(b.shape == [outputChannels], "Conv2D: bias shape \(b.shape) ≠ [\(outputChannels)]") }
+        self.name = name
+        self.inputChannels = inputChannels; self.outputChannels = outputChannels; self.kernelSize = kernelSize
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        self.weight = Parameter(name: "weight", value: weight)
+        self.bias = bias.map { Parameter(name: "bias", value: $0) }
+    }
+
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    public var config: [String: LayerConfigValue] {
+        ["type": .string("conv2d"), "input_channels": .int(inputChannels), "output_channels": .int(outputChannels),
+         "kernel_size": .int(kernelSize), "stride": .int(stride), "padding": .int(padding),
+         "dilation": .int(dilation), "groups": .int(groups), "bias": .bool(bias != nil)]
+    }
+
+    /// The geometry for an input of `height` × `width`.
+    public func geometry(height: Int, width: Int) -> ConvolutionGeometry {
+        ConvolutionGeometry(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups,
+                            height: height, width: width, kernelSize: kernelSize, stride: stride,
+                            padding: padding, dilation: dilation)
+    }
+
+    /// [N, Co, OH, OW]; [] when the shape is not [N, Ci, H, W] or the image is smaller than the
+    /// receptive field.
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        guard inputShape.count == 4, inputShape[1] == inputChannels else { return [] }
+        let g = geometry(height: inputShape[2], width: inputShape[3])
+        guard g.outputHeight > 0, g.outputWidth > 0 else { return [] }
+        return [inputShape[0], outputChannels, g.outputHeight, g.outputWidth]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let shape = outputShape(for: x.shape)
+        precondition(!shape.isEmpty, "\(name): input \(x.shape) does not fit Conv2D(\(inputChannels)→\(outputChannels), k\(kernelSize), s\(stride), p\(padding), d\(dilation))")
+        savedInput = (training || retainsForBackward) ? x : nil
+        let g = geometry(height: x.shape[2], width: x.shape[3])
+        let out = [Float](unsafeUninitializedCapacity: shape.product) { buf, count in
+            x.data.withUnsafeBufferPointer { px in weight.value.data.withUnsafeBufferPointer { pw in
+                if let b = bias {
+                    b.value.data.withUnsafeBufferPointer { pb in
+                        engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: buf.baseAddress!)
+                    }
+                } else {
+                    engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: nil, y: buf.baseAddress!)
+                }
+            } }
+            count = shape.product
+        }
+        return Tensor(shape: shape, data: out)
+    }
+
+    /// Accumulates weight.grad (and bias.grad) and returns dX [N, Ci, H, W].
+    public func backward(_ dOut: Tensor) -> Tensor {
+        guard let x = savedInput else {
+            preconditionFailure("\(name): backward without a saved forward (run forward with training or retainsForBackward)")
+        }
+        precondition(dOut.shape == outputShape(for: x.shape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: x.shape))")
+        let g = geometry(height: x.shape[2], width: x.shape[3])
+        let n = x.shape[0]
+        x.data.withUnsafeBufferPointer { px in dOut.data.withUnsafeBufferPointer { pdy in
+            weight.grad.data.withUnsafeMutableBufferPointer { pdw in
+                if let b = bias {
+                    b.grad.data.withUnsafeMutableBufferPointer { pdb in
+                        engine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                    }
+                } else {
+                    engine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: nil)
+                }
+            }
+        } }
+        return inputGradient(dOut, inputShape: x.shape)
+    }
+
+    /// dX [N, Ci, H, W] for an upstream gradient dOut without touching parameter gradients
+    /// (does not need a saved forward: the convolution is linear in x).
+    public func inputGradient(_ dOut: Tensor, inputShape: [Int]) -> Tensor {
+        precondition(dOut.shape == outputShape(for: inputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: inputShape))")
+        let g = geometry(height: inputShape[2], width: inputShape[3])
+        let dx = [Float](unsafeUninitializedCapacity: inputShape.product) { buf, count in
+            dOut.data.withUnsafeBufferPointer { pdy in weight.value.data.withUnsafeBufferPointer { pw in
+                engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+            } }
+            count = inputShape.product
+        }
+        return Tensor(shape: inputShape, data: dx)
+    }
+}

@@ -1,0 +1,102 @@
+// Throughput of the convolution kernels against the OpenBLAS sgemm ceiling, measured in one run.
+// For `make bench` and by-hand runs (Tests/ConvEngineTests/ConvolutionBenchmarkTests, enabled by
+// RECEPTIVE_CONV_BENCH=1). Not a test: nothing here asserts a speed.
+import Foundation
+import Tensors
+
+public enum ConvolutionBenchmark {
+    public struct Result: CustomStringConvertible, Sendable {
+        public let label: String
+        /// Best-of-repeats seconds per call and the resulting GFLOP/s (2 flops per multiply-add).
+        public let forwardSeconds: Double, backwardDataSeconds: Double, backwardWeightsSeconds: Double
+        public let forwardGFLOPS: Double, backwardDataGFLOPS: Double, backwardWeightsGFLOPS: Double
+        public var description: String {
+            String(format: "%@: forward %.1f GFLOP/s (%.2f ms), backward-data %.1f (%.2f ms), backward-weights %.1f (%.2f ms)",
+                   label, forwardGFLOPS, forwardSeconds * 1e3, backwardDataGFLOPS, backwardDataSeconds * 1e3,
+                   backwardWeightsGFLOPS, backwardWeightsSeconds * 1e3)
+        }
+    }
+
+    /// The three benchmark layers: (label, geometry, batch).
+    public static let standardCases: [(String, ConvolutionGeometry, Int)] = [
+        ("conv 32→32 k7 64×64 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 64, width: 64,
+                                                        kernelSize: 7, padding: 3), 64),
+        ("conv 1→32 k9 64×64 B=64", ConvolutionGeometry(inputChannels: 1, outputChannels: 32, height: 64, width: 64,
+                                                       kernelSize: 9, padding: 4), 64),
+        ("conv 32→32 k3 s2 64×64 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 64, width: 64,
+                                                           kernelSize: 3, stride: 2, padding: 1), 64),
+    ]
+
+    static func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
+        body()  // warm-up: scratch allocation, page faults
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        return best
+    }
+
+    /// GFLOP/s of a square sgemm of order n (OpenBLAS, its own thread count).
+    public static func sgemmCeiling(order n: Int = 2048, repeats: Int = 5) -> Double {
+        var rng = SeededRandom(seed: 1)
+        let a = rng.uniformTensor([n, n], -1, 1), b = rng.uniformTensor([n, n], -1, 1)
+        var c = [Float](repeating: 0, count: n * n)
+        let s = bestSeconds(repeats: repeats) {
+            a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!, lda: n,
+                           b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+            } } }
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / s / 1e9
+    }
+
+    public static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5) -> Result {
+        var rng = SeededRandom(seed: 2)
+        let x = rng.normalTensor([batch, g.inputChannels, g.height, g.width])
+        let w = rng.normalTensor([g.outputChannels, g.inputChannels / g.groups, g.kernelSize, g.kernelSize], std: 0.1)
+        let b = rng.normalTensor([g.outputChannels])
+        let dy = rng.normalTensor([batch, g.outputChannels, g.outputHeight, g.outputWidth])
+        var y = [Float](repeating: 0, count: dy.count)
+        var dx = [Float](repeating: 0, count: x.count)
+        var dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: b.count)
+        let engine = FastConvolution()
+        let flops = 2 * Double(g.multiplyAddsPerImage) * Double(batch)
+        let tf = bestSeconds(repeats: repeats) {
+            x.data.withUnsafeBufferPointer { px in w.data.withUnsafeBufferPointer { pw in b.data.withUnsafeBufferPointer { pb in
+                y.withUnsafeMutableBufferPointer { py in
+                    engine.forward(g, batch: batch, x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!)
+                } } } }
+        }
+        let td = bestSeconds(repeats: repeats) {
+            dy.data.withUnsafeBufferPointer { pdy in w.data.withUnsafeBufferPointer { pw in dx.withUnsafeMutableBufferPointer { pdx in
+                engine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
+            } } }
+        }
+        let tw = bestSeconds(repeats: repeats) {
+            x.data.withUnsafeBufferPointer { px in dy.data.withUnsafeBufferPointer { pdy in
+                dw.withUnsafeMutableBufferPointer { pdw in db.withUnsafeMutableBufferPointer { pdb in
+                    engine.backwardWeights(g, batch: batch, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                } } } }
+        }
+        return Result(label: label, forwardSeconds: tf, backwardDataSeconds: td, backwardWeightsSeconds: tw,
+                      forwardGFLOPS: flops / tf / 1e9, backwardDataGFLOPS: flops / td / 1e9, backwardWeightsGFLOPS: flops / tw / 1e9)
+    }
+
+    /// Prints the sgemm ceiling and each standard case with its ratio to the ceiling.
+    @discardableResult
+    public static func report(repeats: Int = 5, print emit: (String) -> Void = { print($0) }) -> (ceiling: Double, results: [Result]) {
+        let ceiling = sgemmCeiling(repeats: repeats)
+        emit(String(format: "sgemm 2048² ceiling: %.1f GFLOP/s (OpenBLAS, %d threads); conv threads %d",
+                    ceiling, BLAS.threads, Parallel.threadCount))
+        var results: [Result] = []
+        for (label, g, batch) in standardCases {
+            let r = measure(label, g, batch: batch, repeats: repeats)
+            results.append(r)
+            emit(r.description + String(format: "  [ratio to sgemm: %.2f / %.2f / %.2f]", r.forwardGFLOPS / ceiling,
+                                        r.backwardDataGFLOPS / ceiling, r.backwardWeightsGFLOPS / ceiling))
+        }
+        return (ceiling, results)
+    }
+}

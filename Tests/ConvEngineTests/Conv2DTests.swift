@@ -1,0 +1,69 @@
+import XCTest
+import Tensors
+import TestSupport
+import ConvEngine
+
+/// Fast convolution kernels against the naive definition, on many geometries.
+final class Conv2DTests: XCTestCase {
+    struct Case: CustomStringConvertible {
+        var n: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int = 1, p: Int = 0, d: Int = 1, g: Int = 1, bias = true
+        var description: String { "N\(n) \(cin)→\(cout) \(h)×\(w) k\(k) s\(s) p\(p) d\(d) g\(g)\(bias ? "" : " nobias")" }
+    }
+
+    static let cases: [Case] = [
+        Case(n: 2, cin: 3, cout: 5, h: 9, w: 11, k: 3, p: 1),
+        Case(n: 1, cin: 1, cout: 1, h: 5, w: 5, k: 3),
+        Case(n: 3, cin: 4, cout: 8, h: 13, w: 7, k: 3, s: 2, p: 1),
+        Case(n: 2, cin: 4, cout: 6, h: 10, w: 17, k: 3, s: 2, p: 0, d: 2, g: 2),
+        Case(n: 2, cin: 6, cout: 9, h: 12, w: 12, k: 5, p: 2, g: 3),
+        Case(n: 2, cin: 2, cout: 7, h: 8, w: 9, k: 1),
+        Case(n: 2, cin: 3, cout: 4, h: 7, w: 7, k: 1, s: 2),
+        Case(n: 1, cin: 5, cout: 3, h: 7, w: 7, k: 7),                   // kernel = image
+        Case(n: 2, cin: 2, cout: 3, h: 6, w: 5, k: 5, p: 0),              // kernel = image width
+        Case(n: 2, cin: 3, cout: 4, h: 11, w: 23, k: 4, s: 3, p: 2, d: 1, bias: false),
+        Case(n: 2, cin: 2, cout: 2, h: 15, w: 14, k: 3, s: 1, p: 3, d: 3),
+        Case(n: 3, cin: 1, cout: 32, h: 20, w: 19, k: 9, p: 4),
+        Case(n: 2, cin: 8, cout: 8, h: 9, w: 9, k: 3, s: 2, p: 1, g: 8), // depthwise
+        Case(n: 1, cin: 4, cout: 4, h: 3, w: 30, k: 3, s: 1, p: 1),
+        Case(n: 2, cin: 3, cout: 5, h: 16, w: 16, k: 2, s: 2, p: 0),
+        Case(n: 2, cin: 2, cout: 3, h: 9, w: 8, k: 3, s: 4, p: 2, d: 2),
+        Case(n: 5, cin: 6, cout: 10, h: 8, w: 33, k: 3, s: 1, p: 5),      // padding > kernel
+        Case(n: 1, cin: 16, cout: 1, h: 12, w: 12, k: 3, p: 1),
+    ]
+
+    func check(_ c: Case, threads: Int) {
+        Parallel.threadCount = threads
+        defer { Parallel.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount) }
+        var rng = SeededRandom(seed: UInt64(c.h * 1000 + c.w * 10 + c.k))
+        let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.k, stride: c.s, padding: c.p,
+                          dilation: c.d, groups: c.g, bias: c.bias, random: &rng)
+        let x = rng.normalTensor([c.n, c.cin, c.h, c.w])
+        let y = conv.forward(x, training: true)
+        let yRef = NaiveConvolution.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: c.s,
+                                            padding: c.p, dilation: c.d, groups: c.g)
+        XCTAssertEqual(y.shape, yRef.shape, "\(c)")
+        let scale = max(1, yRef.maxAbs())
+        XCTAssertTrue(compareArrays("forward \(c) t\(threads)", y.data, yRef.data, atol: 2e-5 * scale).ok)
+        let dy = rng.normalTensor(y.shape)
+        let dx = conv.backward(dy)
+        let dxRef = NaiveConvolution.backwardData(dy, weight: conv.weight.value, inputShape: x.shape, stride: c.s,
+                                                  padding: c.p, dilation: c.d, groups: c.g)
+        XCTAssertTrue(compareArrays("backward-data \(c) t\(threads)", dx.data, dxRef.data, atol: 2e-5 * max(1, dxRef.maxAbs())).ok)
+        let dwRef = NaiveConvolution.backwardWeights(x, dOut: dy, weightShape: conv.weight.value.shape, stride: c.s,
+                                                     padding: c.p, dilation: c.d, groups: c.g)
+        XCTAssertTrue(compareArrays("backward-weights \(c) t\(threads)", conv.weight.grad.data, dwRef.data,
+                                    atol: 2e-5 * max(1, dwRef.maxAbs())).ok)
+        if let b = conv.bias {
+            XCTAssertTrue(compareArrays("backward-bias \(c)", b.grad.data, NaiveConvolution.backwardBias(dy).data, atol: 1e-4).ok)
+        }
+    }
+
+    func testFastMatchesNaive() {
+        for c in Self.cases { check(c, threads: 2) }
+    }
+
+    func testFastMatchesNaiveSingleThreadAndBatchOfOne() {
+        for c in Self.cases { check(c, threads: 1) }
+        for var c in Self.cases.prefix(6) { c.n = 1; check(c, threads: 2) }
+    }
+}

@@ -1,0 +1,20 @@
+import XCTest
+import Tensors
+import ConvEngine
+
+/// Prints convolution throughput against the sgemm ceiling. Run by hand:
+///   RECEPTIVE_CONV_BENCH=1 swift test -c release --skip-build --filter ConvolutionBenchmarkTests
+/// Speeds are reported, never asserted; the test checks only that every measurement is a
+/// positive finite number.
+final class ConvolutionBenchmarkTests: XCTestCase {
+    func testPrintThroughput() throws {
+        guard ProcessInfo.processInfo.environment["RECEPTIVE_CONV_BENCH"] == "1" else {
+            throw XCTSkip("benchmark: set RECEPTIVE_CONV_BENCH=1 to run")
+        }
+        let (ceiling, results) = ConvolutionBenchmark.report()
+        XCTAssertTrue(ceiling.isFinite && ceiling > 0)
+        for r in results {
+            XCTAssertTrue([r.forwardGFLOPS, r.backwardDataGFLOPS, r.backwardWeightsGFLOPS].allSatisfy { $0.isFinite && $0 > 0 })
+        }
+    }
+}
