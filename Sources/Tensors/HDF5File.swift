@@ -183,14 +183,21 @@ public final class HDF5File {
     }
 
     /// Creates a group and any missing parents.
+    /// Groups and datasets are written without modification times, so the same content gives the
+    /// same bytes (reproducible files).
     public func createGroup(_ path: String) throws {
         if exists(path) { return }
-        let lcpl = H5Pcreate(rcp_h5p_link_create())
-        H5Pset_create_intermediate_group(lcpl, 1)
-        defer { H5Pclose(lcpl) }
-        let gid = H5Gcreate2(id, path, lcpl, rcp_h5p_default(), rcp_h5p_default())
-        if gid < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create group") }
-        H5Gclose(gid)
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if exists(prefix) { continue }
+            let gcpl = H5Pcreate(H5P_CLS_GROUP_CREATE_ID_g)
+            H5Pset_obj_track_times(gcpl, false)
+            defer { H5Pclose(gcpl) }
+            let gid = H5Gcreate2(id, prefix, rcp_h5p_default(), gcpl, rcp_h5p_default())
+            if gid < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create group") }
+            H5Gclose(gid)
+        }
     }
 
     // MARK: dataset metadata
@@ -355,6 +362,7 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(rcp_h5p_dataset_create())
         defer { H5Pclose(dcpl) }
+        H5Pset_obj_track_times(dcpl, false)
         if compress, shape.count >= 1, shape.product > 4096 {
             var chunk = dims
             chunk[0] = 1
@@ -472,7 +480,10 @@ public final class HDF5File {
         H5Tset_size(t, rcp_h5t_variable()); H5Tset_cset(t, H5T_CSET_UTF8)
         var dims = [hsize_t(strings.count)]
         let space = H5Screate_simple(1, &dims, nil); defer { H5Sclose(space) }
-        let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), rcp_h5p_default(), rcp_h5p_default())
+        let dcpl = H5Pcreate(rcp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        H5Pset_obj_track_times(dcpl, false)
+        let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
         if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
         defer { H5Dclose(d) }
         let cstrs = strings.map { strdup($0) }
