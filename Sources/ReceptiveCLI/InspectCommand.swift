@@ -17,8 +17,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .customLong("receptive-field"), help: ArgumentHelp("Also check that images are at least this many pixels on each side (a model's receptive field).", valueName: "pixels"))
+    var receptiveField = 0
+
     func run() throws {
-        let d = try Dataset.load(file, options: dataset.loadOptions())
+        let d = try Dataset.load(file, options: dataset.loadOptions(minimumImageSize: receptiveField))
         let summary = DatasetSummary(d)
         print(json ? try summary.json() : summary.table(), terminator: json ? "\n" : "")
     }
