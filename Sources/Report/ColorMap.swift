@@ -82,7 +82,8 @@ public struct ColorMap: Sendable {
         return at(t)
     }
 
-    public func map(_ value: Float, lo: Float, hi: Float) -> RGB {
+    /// Same for Float (or any binary floating-point) values.
+    public func map<T: BinaryFloatingPoint>(_ value: T, lo: T, hi: T) -> RGB {
         map(Double(value), lo: Double(lo), hi: Double(hi))
     }
 
