@@ -29,16 +29,15 @@ public enum BarChart {
         if hi > 0 { hi += 0.05 * span }
         let yTicks = Ticks.nice(lo, hi, maxCount: 7)
 
-        // Bar labels: horizontal when they fit their slot, else rotated, cut to a third of the height.
+        // Bar labels: horizontal when they fit their slot, else rotated and, if longer than a third of
+        // the height, shortened in the middle.
         let ts = FigureStyle.tickScale
         let provisional = PlotArea.layout(width: width, height: height, title: title, xLabel: "", yLabel: yLabel,
                                           yTickLabels: Ticks.labels(yTicks), bottomExtra: 0)
         let slot = Double(provisional.width) / Double(max(n, 1))
         let longest = labels.map { Canvas.textWidth($0, scale: ts) }.max() ?? 0
         let rotate = Double(longest) > slot - 4
-        let maxLabelPixels = height / 3
-        let maxChars = max(1, (maxLabelPixels + 1) / (BitmapFont.advance * ts))
-        let shown = rotate ? labels.map { $0.count > maxChars ? String($0.prefix(maxChars - 1)) + "~" : $0 } : labels
+        let shown = rotate ? labels.map { Canvas.fitted($0, maxWidth: height / 3, scale: ts) } : labels
         let labelExtent = rotate ? (shown.map { Canvas.textWidth($0, scale: ts) }.max() ?? 0) : Canvas.textHeight(scale: ts)
         let r = PlotArea.layout(width: width, height: height, title: title, xLabel: "", yLabel: yLabel,
                                 yTickLabels: Ticks.labels(yTicks), bottomExtra: labelExtent + 8)

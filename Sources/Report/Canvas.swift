@@ -82,6 +82,17 @@ public struct Canvas {
     /// Width in pixels of `text` at `scale`.
     public static func textWidth(_ text: String, scale: Int = 1) -> Int { BitmapFont.width(text) * scale }
 
+    /// `text` shortened to at most `maxWidth` pixels at `scale` by replacing its middle with "~"
+    /// (so "hypothesis model 10" keeps its distinguishing end).
+    public static func fitted(_ text: String, maxWidth: Int, scale: Int = 1) -> String {
+        let maxChars = max(1, (maxWidth / scale + 1) / BitmapFont.advance)
+        guard text.count > maxChars else { return text }
+        if maxChars < 3 { return String(text.prefix(maxChars)) }
+        let keep = maxChars - 1
+        let head = (keep + 1) / 2, tail = keep - head
+        return String(text.prefix(head)) + "~" + String(text.suffix(tail))
+    }
+
     /// Height in pixels of one line of text at `scale` (glyph height, no spacing row).
     public static func textHeight(scale: Int = 1) -> Int { BitmapFont.glyphHeight * scale }
 

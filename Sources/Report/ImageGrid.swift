@@ -17,7 +17,7 @@ public enum ImageGrid {
     }
 
     /// Renders `images` (each `height × width` values, row-major) in rows of `columns` tiles of
-    /// `scale` pixels per image pixel, with `labels[i]` under tile i (cut to the tile width).
+    /// `scale` pixels per image pixel, with `labels[i]` under tile i (shortened in the middle to the tile width).
     /// - Precondition: every image has height·width values; columns, scale ≥ 1; labels match.
     public static func render(images: [[Float]], height: Int, width: Int, columns: Int,
                               normalisation: Normalisation = .perImageSymmetric, colorMap: ColorMap = .diverging,
@@ -42,14 +42,13 @@ public enum ImageGrid {
         if !title.isEmpty { canvas.text(title, x: canvasW / 2, y: m, scale: FigureStyle.titleScale, alignment: .center) }
         let x0 = (canvasW - gridW) / 2
         let limits = imageLimits(images, normalisation: normalisation, colorMap: colorMap)
-        let maxChars = max(1, (tileW + 1) / (BitmapFont.advance * ts))
         for (i, img) in images.enumerated() {
             let x = x0 + (i % cols) * (tileW + gap)
             let y = m + titleH + (i / cols) * (tileH + labelH + gap)
             canvas.values(img, rows: height, cols: width, x: x, y: y, scale: scale, colorMap: colorMap,
                           lo: limits[i].lo, hi: limits[i].hi)
             if let labels {
-                let label = String(labels[i].prefix(maxChars))
+                let label = Canvas.fitted(labels[i], maxWidth: tileW, scale: ts)
                 canvas.text(label, x: x + tileW / 2, y: y + tileH + 3, scale: ts, alignment: .center)
             }
         }

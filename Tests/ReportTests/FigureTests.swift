@@ -22,6 +22,10 @@ final class FigureTests: XCTestCase {
         let path = dir + "/" + name + ".png"
         try img.write(to: path)
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        if ProcessInfo.processInfo.environment["RECEPTIVE_FIGURE_DIR"] != nil {
+            // Raw pixels beside the PNG, so an outside decoder (PIL) can be checked against them by hand.
+            try Data(img.pixels).write(to: URL(fileURLWithPath: dir + "/" + name + ".raw"))
+        }
         let d = try DecodedPNG(bytes)
         XCTAssertEqual(d.pixels, img.pixels, name)
         XCTAssertEqual(d.width, img.width); XCTAssertEqual(d.height, img.height)
@@ -33,6 +37,15 @@ final class FigureTests: XCTestCase {
         var s = Set<RGB>()
         for y in 0..<d.height { for x in 0..<d.width { s.insert(d.rgb(x: x, y: y)) } }
         return s
+    }
+
+    func testGreyscalePNG() throws {
+        // 8-bit greyscale (colour type 0): a ramp with a noisy patch.
+        var rng = SeededRandom(seed: 2)
+        var px = [UInt8](repeating: 0, count: 97 * 61)
+        for y in 0..<61 { for x in 0..<97 { px[y * 97 + x] = (x > 40 && x < 60 && y > 20 && y < 40) ? UInt8.random(in: 0...255, using: &rng) : UInt8((x * 2 + y) & 0xFF) } }
+        let d = try save(PNGImage(width: 97, height: 61, channels: 1, pixels: px), "gray_ramp")
+        XCTAssertEqual(d.colorType, 0)
     }
 
     func testCanvasTextAndLines() {
@@ -58,6 +71,9 @@ final class FigureTests: XCTestCase {
         let inked = (0..<10).flatMap { y in (0..<10).map { x in l.color(x: x, y: y) } }.filter { $0 == .black }.count
         XCTAssertEqual(inked, 8)   // one pixel per column along the major axis
         XCTAssertEqual(Canvas.textWidth("abc"), 17)
+        XCTAssertEqual(Canvas.fitted("hypothesis model 10", maxWidth: 59), "hypot~l 10")   // 10 chars × 6 − 1 = 59 px
+        XCTAssertEqual(Canvas.fitted("short", maxWidth: 59), "short")
+        XCTAssertLessThanOrEqual(Canvas.textWidth(Canvas.fitted(String(repeating: "x", count: 99), maxWidth: 100, scale: 2), scale: 2), 100)
         XCTAssertEqual(Canvas.textWidth("abc", scale: 2), 34)
     }
 
