@@ -74,12 +74,11 @@ public struct ColorMap: Sendable {
         if value.isNaN { return nanColor }
         var t: Double
         if hi > lo && lo.isFinite && hi.isFinite {
-            t = (value - lo) / (hi - lo)
+            t = (0.5 * value - 0.5 * lo) / (0.5 * hi - 0.5 * lo)   // halves: no overflow for any finite limits
         } else {
             t = value == .infinity ? 1 : value == -.infinity ? 0 : 0.5
         }
-        t = min(max(t, 0), 1)
-        return at(t)
+        return at(t)   // `at` clamps, and treats a NaN position (e.g. ∞/∞ from an overflowing range) as the centre
     }
 
     /// Same for Float (or any binary floating-point) values.
@@ -90,7 +89,7 @@ public struct ColorMap: Sendable {
     /// Colour at position t ∈ [0, 1] along the map.
     public func at(_ t: Double) -> RGB {
         let k = anchors.count - 1
-        let x = min(max(t, 0), 1) * Double(k)
+        let x = (t.isNaN ? 0.5 : min(max(t, 0), 1)) * Double(k)
         let i = min(Int(x), k - 1)
         let f = x - Double(i)
         let a = anchors[i], b = anchors[i + 1]

@@ -64,7 +64,7 @@ public enum Heatmap {
         }
         canvas.strokeRect(x: barX - 1, y: top - 1, width: barW + 2, height: barH + 2, FigureStyle.axisColor)
         for (t, label) in zip(ticks, tickLabels) where hi > lo {
-            let yy = top + Int(((hi - t) / (hi - lo) * Double(barH - 1)).rounded())
+            let yy = top + PlotArea.pixel((hi - t) / (hi - lo) * Double(barH - 1))
             canvas.line(barX + barW, yy, barX + barW + 3, yy, FigureStyle.axisColor)
             canvas.text(label, x: barX + barW + 6, y: yy - Canvas.textHeight(scale: ts) / 2, scale: ts)
         }

@@ -16,8 +16,8 @@ public enum Histogram {
         let edges = (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
         var counts = [Int](repeating: 0, count: bins)
         for v in finite where v >= lo && v <= hi {
-            var b = Int((v - lo) / (hi - lo) * Double(bins))
-            b = min(b, bins - 1)
+            let f = (v - lo) / (hi - lo) * Double(bins)
+            var b = f.isFinite ? Int(min(max(f, 0), Double(bins - 1))) : bins - 1
             // Correct rounding at the edges so a value sits in the bin its edges say (as numpy does).
             if b > 0 && v < edges[b] { b -= 1 }
             if b < bins - 1 && v >= edges[b + 1] { b += 1 }

@@ -19,13 +19,20 @@ struct PlotArea {
     var x0: Double, x1: Double, y0: Double, y1: Double
 
     @inline(__always) func px(_ x: Double) -> Int {
-        let t = x1 > x0 ? (x - x0) / (x1 - x0) : 0.5
-        return left + Int((t * Double(width - 1)).rounded())
+        let t = x1 > x0 ? (0.5 * x - 0.5 * x0) / (0.5 * x1 - 0.5 * x0) : 0.5   // halves: no overflow
+        return left + PlotArea.pixel(t * Double(width - 1))
     }
 
     @inline(__always) func py(_ y: Double) -> Int {
-        let t = y1 > y0 ? (y - y0) / (y1 - y0) : 0.5
-        return top + height - 1 - Int((t * Double(height - 1)).rounded())
+        let t = y1 > y0 ? (0.5 * y - 0.5 * y0) / (0.5 * y1 - 0.5 * y0) : 0.5
+        return top + height - 1 - PlotArea.pixel(t * Double(height - 1))
+    }
+
+    /// A pixel offset from a computed coordinate that cannot trap: NaN (from ranges so wide that
+    /// hi − lo overflows) becomes 0 and anything beyond ±100 000 pixels is clamped.
+    @inline(__always) static func pixel(_ v: Double) -> Int {
+        guard !v.isNaN else { return 0 }
+        return Int(min(max(v, -100_000), 100_000).rounded())
     }
 
     /// Lays out a chart of `width × height` pixels: title on top, y-axis label (rotated) and

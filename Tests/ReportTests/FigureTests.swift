@@ -39,6 +39,25 @@ final class FigureTests: XCTestCase {
         return s
     }
 
+    func testExtremeAndDegenerateDataDoNotTrap() {
+        // Ranges whose span overflows Double, constants, empty inputs, all-NaN: figures still render.
+        let huge = [-1e308, 1e308, 0]
+        _ = LinePlot.render(series: [LineSeries(name: "", xs: huge, ys: huge)])
+        _ = LinePlot.render(series: [LineSeries(name: "nan", xs: [1, 2], ys: [.nan, .nan])])
+        _ = LinePlot.render(series: [LineSeries]())
+        _ = BarChart.render(labels: ["a", "b"], values: [-1e308, 1e308], band: (-1e308, 1e308))
+        _ = BarChart.render(labels: [], values: [])
+        _ = Histogram.render(values: huge, bins: 5)
+        _ = Histogram.render(values: [], bins: 3)
+        _ = Histogram.render(values: [2, 2, 2], bins: 3)
+        _ = Heatmap.render(values: [Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude, .nan, 0], rows: 2, cols: 2,
+                           colorMap: .viridis, limits: (-1e308, 1e308))
+        _ = Heatmap.render(values: [1, 1], rows: 1, cols: 2)
+        _ = ImageGrid.render(images: [], height: 3, width: 3, columns: 4)
+        XCTAssertEqual(ColorMap.viridis.map(1e308, lo: -1e308, hi: 1e308), ColorMap.viridis.at(1))
+        XCTAssertEqual(ColorMap.viridis.map(Double.infinity, lo: -1e308, hi: 1e308), ColorMap.viridis.at(1))
+    }
+
     func testGreyscalePNG() throws {
         // 8-bit greyscale (colour type 0): a ramp with a noisy patch.
         var rng = SeededRandom(seed: 2)
