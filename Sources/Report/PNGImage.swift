@@ -49,47 +49,59 @@ public struct PNGImage: Equatable {
     }
 
     /// Filter-type byte + filtered bytes for every row: `height · (1 + width·channels)` bytes.
+    /// One pass scores all five filters for a row (sum of |filtered byte| read as signed), a
+    /// second writes the winner.
     func filteredRows() -> [UInt8] {
         let stride = width * channels
         let bpp = channels
         var out = [UInt8](repeating: 0, count: height * (stride + 1))
-        var candidate = [[UInt8]](repeating: [UInt8](repeating: 0, count: stride), count: 5)
         let zeros = [UInt8](repeating: 0, count: stride)
+        @inline(__always) func magnitude(_ d: Int) -> Int { let v = d & 0xFF; return v < 128 ? v : 256 - v }
         pixels.withUnsafeBufferPointer { px in
-            for y in 0..<height {
-                let row = Array(px[(y * stride)..<((y + 1) * stride)])
-                let up = y > 0 ? Array(px[((y - 1) * stride)..<(y * stride)]) : zeros
-                var bestType = 0
-                var bestScore = Int.max
-                for type in 0..<5 {
-                    var score = 0
-                    for i in 0..<stride {
-                        let a = i >= bpp ? Int(row[i - bpp]) : 0
-                        let b = Int(up[i])
-                        let c = i >= bpp ? Int(up[i - bpp]) : 0
-                        let predictor: Int
-                        switch type {
-                        case 0: predictor = 0
-                        case 1: predictor = a
-                        case 2: predictor = b
-                        case 3: predictor = (a + b) / 2
-                        default: predictor = PNGImage.paeth(a, b, c)
+            zeros.withUnsafeBufferPointer { z in
+                out.withUnsafeMutableBufferPointer { o in
+                    for y in 0..<height {
+                        let row = px.baseAddress! + y * stride
+                        let up = y > 0 ? px.baseAddress! + (y - 1) * stride : z.baseAddress!
+                        // a: left, b: up, c: upper-left (0 outside the image).
+                        var s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0
+                        for i in 0..<stride {
+                            let x = Int(row[i]), b = Int(up[i])
+                            let a = i >= bpp ? Int(row[i - bpp]) : 0
+                            let c = i >= bpp ? Int(up[i - bpp]) : 0
+                            s0 += magnitude(x)
+                            s1 += magnitude(x - a)
+                            s2 += magnitude(x - b)
+                            s3 += magnitude(x - (a + b) >> 1)
+                            s4 += magnitude(x - PNGImage.paeth(a, b, c))
                         }
-                        let v = UInt8(truncatingIfNeeded: Int(row[i]) - predictor)
-                        candidate[type][i] = v
-                        score += v < 128 ? Int(v) : 256 - Int(v)
+                        var best = 0, bestScore = s0
+                        for (t, sc) in [(1, s1), (2, s2), (3, s3), (4, s4)] where sc < bestScore { best = t; bestScore = sc }
+                        let dst = o.baseAddress! + y * (stride + 1)
+                        dst[0] = UInt8(best)
+                        for i in 0..<stride {
+                            let x = Int(row[i]), b = Int(up[i])
+                            let a = i >= bpp ? Int(row[i - bpp]) : 0
+                            let c = i >= bpp ? Int(up[i - bpp]) : 0
+                            let predictor: Int
+                            switch best {
+                            case 0: predictor = 0
+                            case 1: predictor = a
+                            case 2: predictor = b
+                            case 3: predictor = (a + b) >> 1
+                            default: predictor = PNGImage.paeth(a, b, c)
+                            }
+                            dst[1 + i] = UInt8(truncatingIfNeeded: x - predictor)
+                        }
                     }
-                    if score < bestScore { bestScore = score; bestType = type }
                 }
-                out[y * (stride + 1)] = UInt8(bestType)
-                for i in 0..<stride { out[y * (stride + 1) + 1 + i] = candidate[bestType][i] }
             }
         }
         return out
     }
 
     /// The Paeth predictor (PNG spec §9.4): whichever of left, up, upper-left is closest to a + b − c.
-    static func paeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
+    @inline(__always) static func paeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
         let p = a + b - c
         let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
         if pa <= pb && pa <= pc { return a }
