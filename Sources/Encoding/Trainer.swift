@@ -52,7 +52,7 @@ public protocol TrainingObserver: AnyObject {
 }
 
 public final class Trainer {
-    public let encoder: Encoder
+    public let encoder: NeuralEncoder
     public let data: TrainingData
     public let options: TrainingOptions
     public var observation: any ObservationModel
@@ -64,7 +64,7 @@ public final class Trainer {
     private let optimizer: Adam
     private let scheduler: ReduceLROnPlateau
 
-    public init(encoder: Encoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
+    public init(encoder: NeuralEncoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
         self.encoder = encoder; self.data = data; self.options = options; self.observation = observation
         optimizer = try Adam(learningRate: options.learningRate, weightDecay: Double(options.weightDecay))
         scheduler = try ReduceLROnPlateau(mode: .max, factor: Double(options.lrFactor), patience: options.lrPatience,
