@@ -38,8 +38,8 @@ public struct ModelConfig: Codable, Equatable {
     /// Training-split mean response per unit: the null model of bits/spike.
     public var nullRates: [Float]
     public var data: DataProvenance
-    /// GLM only: the ridge penalty chosen on validation data.
-    public var ridge: Double?
+    /// GLM only: the ridge penalty λ chosen per unit on validation data.
+    public var ridgePerUnit: [Double]?
     /// Epoch whose weights were kept (early stopping).
     public var bestEpoch: Int?
 

@@ -130,6 +130,8 @@ public final class Trainer {
                 optimizer.step(encoder.parameters)
                 lossSum += loss * Double(b)
             }
+            // Per-unit variance / dispersion follow the current weights (they shape the gradient).
+            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
             guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
             let improved = vll * Double(data.validationTrials.count) > state.bestValidationSum + options.improvementThreshold
