@@ -29,7 +29,7 @@ final class GLMEquivalenceTests: XCTestCase {
 
         let arch = EncoderArchitecture.linear(inputChannels: 1, height: h, width: w, units: u)
         var options = TrainingOptions()
-        options.epochs = 300; options.patience = 300; options.learningRate = 0.02; options.batchSize = 100
+        options.epochs = 600; options.patience = 600; options.learningRate = 0.02; options.batchSize = 160
         options.laplace = 0; options.maskL1 = 0; options.lrPatience = 10; options.lrFactor = 0.5
         let cnn = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: options)
 
