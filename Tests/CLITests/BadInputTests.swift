@@ -20,7 +20,7 @@ struct BadInput {
 }
 
 enum BadInputCatalogue {
-    static func contract(_ name: String, _ edit: (inout ContractFile) -> Void) -> (String) throws -> String {
+    static func contract(_ name: String, _ edit: @escaping (inout ContractFile) -> Void) -> (String) throws -> String {
         return { dir in
             var c = ContractFile()
             edit(&c)
@@ -49,7 +49,7 @@ enum BadInputCatalogue {
             }, expect: ["truncated file"]),
             BadInput(name: "empty-file", make: { dir in
                 let p = dir + "/empty.h5"
-                FileManager.default.createFile(atPath: p, contents: Data())
+                _ = FileManager.default.createFile(atPath: p, contents: Data())
                 return p
             }, expect: ["not an HDF5 file"]),
             BadInput(name: "missing-stimuli", make: contract("missing-stimuli") { $0.stimuli = nil }, expect: ["/stimuli: no such dataset", "--stimuli"]),
