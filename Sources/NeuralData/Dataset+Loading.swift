@@ -253,9 +253,9 @@ extension Dataset {
                 throw DatasetError.nonFinite(file: file, path: path, position: [k / u, k % u], value: Float(v))
             }
             if countModel {
-                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: k % u, value: Float(v)) }
+                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: k % u, value: v) }
                 if !quasiLikelihood && v != v.rounded() {
-                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: k % u, value: Float(v))
+                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: k % u, value: v)
                 }
             }
         }
