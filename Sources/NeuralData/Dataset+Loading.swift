@@ -197,7 +197,7 @@ extension Dataset {
         // Values: stimuli (in memory, or scanned in row blocks when streamed).
         let source: StimulusSource
         if streaming {
-            let stream = HDF5StimulusSource(file: h5, path: p.stimuli, shape: sShape)
+            let stream = HDF5StimulusSource(file: h5, path: p.stimuli, shape: sShape, storedType: stimulusInfo.type)
             if stimulusInfo.type.isFloat {
                 let rowBytes = max(1, stimulusBytes.0 / n * 4)
                 let block = max(1, (32 << 20) / rowBytes)
