@@ -41,12 +41,18 @@ public final class RSAEvaluator: @unchecked Sendable {
 
     let k: Int, pairs: Int, nS: Int, nM: Int
     /// Conditions of each pair, [P].
-    let pairI: [Int32], pairJ: [Int32]
-    /// Ascending order of each input RDM's dissimilarities, subjects then models, [S + M][P]
-    /// (rank-based methods only).
-    let orders: [[Int32]]
+    let pairI: UnsafeMutablePointer<Int32>, pairJ: UnsafeMutablePointer<Int32>
     /// Input RDMs, subjects then models, [S + M, P].
-    let inputs: [Double]
+    let inputs: UnsafeMutablePointer<Double>
+    /// Ascending order of each input RDM's dissimilarities, [S + M, P] (rank-based methods only).
+    let orders: UnsafeMutablePointer<Int32>
+    /// Tie groups along each order: sizes, concatenated ([S + M] runs; groupOffset [S + M + 1]
+    /// indexes them), and each pair's group index, [S + M, P] (rank-based methods only).
+    let groupSizes: [Int32]
+    let groupOffset: [Int]
+    /// The tie groups of more than one pair: (start along the order, size), per input RDM.
+    let tiedGroups: [[(start: Int, size: Int)]]
+    let groupOf: UnsafeMutablePointer<Int32>
 
     /// - Throws: `RSAError.mismatchedConditions` when subjects and models differ in K,
     ///   `.tooFewConditions` for K < 3, `.degenerateRDM` for an RDM the method cannot compare
@@ -60,18 +66,6 @@ public final class RSAEvaluator: @unchecked Sendable {
         guard subjects.conditions >= 3 else { throw RSAError.tooFewConditions(source: subjectsSource, conditions: subjects.conditions) }
         guard subjects.count >= 1 else { throw RSAError.emptySet(source: subjectsSource) }
         guard models.count >= 1 else { throw RSAError.emptySet(source: modelsSource) }
-        self.method = method
-        self.subjects = subjects
-        self.models = models
-        k = subjects.conditions
-        pairs = RDM.pairCount(k)
-        nS = subjects.count
-        nM = models.count
-        var pi = [Int32](), pj = [Int32]()
-        pi.reserveCapacity(pairs); pj.reserveCapacity(pairs)
-        for i in 0..<k { for j in (i + 1)..<k { pi.append(Int32(i)); pj.append(Int32(j)) } }
-        pairI = pi; pairJ = pj
-        inputs = subjects.vectors + models.vectors
         for (set, source) in [(subjects, subjectsSource), (models, modelsSource)] {
             for r in 0..<set.count {
                 let v = set.vector(r)
@@ -84,16 +78,58 @@ public final class RSAEvaluator: @unchecked Sendable {
                 }
             }
         }
+        self.method = method
+        self.subjects = subjects
+        self.models = models
+        k = subjects.conditions
+        pairs = RDM.pairCount(k)
+        nS = subjects.count
+        nM = models.count
+        pairI = .allocate(capacity: pairs)
+        pairJ = .allocate(capacity: pairs)
+        var p = 0
+        for i in 0..<k { for j in (i + 1)..<k { pairI[p] = Int32(i); pairJ[p] = Int32(j); p += 1 } }
+        let nIn = nS + nM
+        inputs = .allocate(capacity: nIn * pairs)
+        for (t, x) in (subjects.vectors + models.vectors).enumerated() { inputs[t] = x }
+        orders = .allocate(capacity: method.isRankBased ? nIn * pairs : 1)
+        groupOf = .allocate(capacity: method.isRankBased ? nIn * pairs : 1)
+        var sizes: [Int32] = [], offsets: [Int] = [0]
         if method.isRankBased {
-            let all = inputs
-            let p = pairs
-            orders = (0..<(nS + nM)).map { r in
-                let base = r * p
-                return (0..<p).sorted { all[base + $0] < all[base + $1] }.map { Int32($0) }
+            let np = pairs, src = inputs
+            for r in 0..<nIn {
+                let base = r * np
+                let o = (0..<np).sorted { src[base + $0] < src[base + $1] }
+                var g: Int32 = -1, run: Int32 = 0
+                for (t, q) in o.enumerated() {
+                    orders[base + t] = Int32(q)
+                    if t == 0 || src[base + q] != src[base + o[t - 1]] {
+                        if t > 0 { sizes.append(run) }
+                        g += 1; run = 0
+                    }
+                    run += 1
+                    groupOf[base + q] = g
+                }
+                sizes.append(run)
+                offsets.append(sizes.count)
             }
-        } else {
-            orders = []
         }
+        groupSizes = sizes
+        groupOffset = offsets
+        tiedGroups = (0..<(method.isRankBased ? nIn : 0)).map { r in
+            var out: [(start: Int, size: Int)] = []
+            var t = 0
+            for g in offsets[r]..<offsets[r + 1] {
+                let size = Int(sizes[g])
+                if size > 1 { out.append((t, size)) }
+                t += size
+            }
+            return out
+        }
+    }
+
+    deinit {
+        pairI.deallocate(); pairJ.deallocate(); inputs.deallocate(); orders.deallocate(); groupOf.deallocate()
     }
 
     /// The point estimate: every condition once.
@@ -106,59 +142,75 @@ public final class RSAEvaluator: @unchecked Sendable {
         let ws = Workspace(self)
         var values = [Double](repeating: .nan, count: nM)
         var ceiling = [Double](repeating: .nan, count: 2)
-        let ok = values.withUnsafeMutableBufferPointer { v in ceiling.withUnsafeMutableBufferPointer { c in
-            run(counts: counts, ws, values: v.baseAddress!, ceiling: noiseCeiling && nS >= 2 ? c.baseAddress! : nil)
-        } }
         let hasCeiling = noiseCeiling && nS >= 2
-        return RSAEvaluation(values: values, perSubject: ok ? ws.sims : [Double](repeating: .nan, count: nM * nS),
+        let ok = values.withUnsafeMutableBufferPointer { v in ceiling.withUnsafeMutableBufferPointer { c in
+            run(counts: counts, ws, values: v.baseAddress!, ceiling: hasCeiling ? c.baseAddress! : nil)
+        } }
+        let sims = ok ? Array(UnsafeBufferPointer(start: ws.sims, count: nM * nS)) : [Double](repeating: .nan, count: nM * nS)
+        return RSAEvaluation(values: values, perSubject: sims,
                              noiseCeilingLower: hasCeiling ? ceiling[0] : nil, noiseCeilingUpper: hasCeiling ? ceiling[1] : nil)
     }
 
     // MARK: workspace
 
-    /// Buffers for one thread, reused across resamples. RDM index r: subjects 0..<S, models
-    /// S..<S+M, pooled RDMs S+M+t (all subjects but t) and S+M+S (all subjects).
+    /// Buffers for one thread, reused across resamples (raw pointers: no copy-on-write checks in
+    /// the inner loops). RDM index r: subjects 0..<S, models S..<S+M, pooled RDMs S+M+t (all
+    /// subjects but t) and S+M+S (all subjects).
     final class Workspace {
         let nR: Int, stride: Int, fstride: Int
-        var slotOf: [Int32]        // [P] slot of a pair in the support, −1 outside
-        var support: [Int32]       // [L] pair of each slot
-        var w: [Double]            // [L] weight c_a c_b of each slot
-        var c: [Double]            // [K] counts
-        var present: [Int32]       // [Kp] drawn conditions
-        var raw: [Double]          // [nR, L] dissimilarities (pooled RDMs: pooled values)
-        var feat: [Double]         // [nR, L + Kp] comparison features
-        var omega: [Double]        // [L + Kp] weights of the features
-        var norms: [Double]        // [nR]
-        var order: [Int32]         // [nR, L] slots in ascending order of raw (rank methods)
-        var dense: [Int32]         // [nR, L] tie-group index of each slot (τ-a)
-        var groups: [Int]          // [nR] number of tie groups (τ-a)
-        var fenwick: [Double]      // [L + 1]
-        var rhs: [Double], beta: [Double], denom: [Double]   // [K] whitening
-        var sims: [Double]         // [M, S]
+        let slotOf: UnsafeMutablePointer<Int32>     // [P] slot of a pair in the support, −1 outside
+        let support: UnsafeMutablePointer<Int32>    // [L] pair of each slot
+        let w: UnsafeMutablePointer<Double>         // [L] weight c_a c_b of each slot
+        let wFull: UnsafeMutablePointer<Int>        // [P] weight of each pair (0 outside the support)
+        let rankFull: UnsafeMutablePointer<Int>     // [P] scratch: twice the average rank, by pair
+        let c: UnsafeMutablePointer<Double>         // [K] counts
+        let present: UnsafeMutablePointer<Int32>    // [Kp] drawn conditions
+        let raw: UnsafeMutablePointer<Double>       // [nR, L] dissimilarities (pooled RDMs: pooled values)
+        let feat: UnsafeMutablePointer<Double>      // [nR, L + Kp] comparison features
+        let omega: UnsafeMutablePointer<Double>     // [L + Kp] weights of the features
+        let norms: UnsafeMutablePointer<Double>     // [nR]
+        let order: UnsafeMutablePointer<Int32>      // [nR, L] slots in ascending order of raw (rank methods)
+        let dense: UnsafeMutablePointer<Int32>      // [nR, L] tie-group index of each slot (τ-a)
+        let groups: UnsafeMutablePointer<Int>       // [nR] number of tie groups (τ-a)
+        let fenwick: UnsafeMutablePointer<Double>   // [L + 1]
+        let rhs: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>, denom: UnsafeMutablePointer<Double>  // [K]
+        let sims: UnsafeMutablePointer<Double>      // [M, S]
+        let keys: UnsafeMutablePointer<UInt32>      // [L] radix-sort keys (pooled ranks ×2, summed)
+        let keys2: UnsafeMutablePointer<UInt32>     // [L]
+        let order2: UnsafeMutablePointer<Int32>     // [L]
+        let scale: UnsafeMutablePointer<Double>, shift: UnsafeMutablePointer<Double>  // [S]
+        let buckets: UnsafeMutablePointer<Int>      // [2048] radix-sort counts
         var L = 0, kp = 0, n = 0.0
+        private var all: [UnsafeMutableRawPointer] = []
 
         init(_ e: RSAEvaluator) {
             nR = e.nS + e.nM + e.nS + 1
             stride = e.pairs
             fstride = e.pairs + e.k
-            slotOf = [Int32](repeating: -1, count: e.pairs)
-            support = [Int32](repeating: 0, count: e.pairs)
-            w = [Double](repeating: 0, count: e.pairs)
-            c = [Double](repeating: 0, count: e.k)
-            present = [Int32](repeating: 0, count: e.k)
-            raw = [Double](repeating: 0, count: nR * stride)
-            feat = [Double](repeating: 0, count: nR * fstride)
-            omega = [Double](repeating: 0, count: fstride)
-            norms = [Double](repeating: 0, count: nR)
-            order = e.method.isRankBased ? [Int32](repeating: 0, count: nR * stride) : []
-            dense = e.method == .kendallTauA ? [Int32](repeating: 0, count: nR * stride) : []
-            groups = [Int](repeating: 0, count: nR)
-            fenwick = [Double](repeating: 0, count: e.pairs + 1)
-            rhs = [Double](repeating: 0, count: e.k)
-            beta = [Double](repeating: 0, count: e.k)
-            denom = [Double](repeating: 0, count: e.k)
-            sims = [Double](repeating: 0, count: e.nM * e.nS)
+            let rank = e.method.isRankBased, tau = e.method == .kendallTauA
+            var all: [UnsafeMutableRawPointer] = []
+            func make<T>(_ n: Int, _ fill: T) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+                p.initialize(repeating: fill, count: max(n, 1))
+                all.append(UnsafeMutableRawPointer(p))
+                return p
+            }
+            slotOf = make(e.pairs, -1); support = make(e.pairs, 0); w = make(e.pairs, 0.0)
+            wFull = make(e.pairs, 0); rankFull = make(rank ? e.pairs : 0, 0)
+            c = make(e.k, 0.0); present = make(e.k, 0)
+            raw = make(nR * stride, 0.0); feat = make(nR * fstride, 0.0); omega = make(fstride, 0.0)
+            norms = make(nR, 0.0)
+            order = make(rank ? nR * stride : 0, 0); dense = make(tau ? nR * stride : 0, 0)
+            groups = make(nR, 0); fenwick = make(tau ? e.pairs + 1 : 0, 0.0)
+            rhs = make(e.k, 0.0); beta = make(e.k, 0.0); denom = make(e.k, 0.0)
+            sims = make(e.nM * e.nS, 0.0)
+            keys = make(rank ? e.pairs : 0, 0); keys2 = make(rank ? e.pairs : 0, 0); order2 = make(rank ? e.pairs : 0, 0)
+            scale = make(e.nS, 1.0); shift = make(e.nS, 0.0)
+            buckets = make(rank ? 2048 : 0, 0)
+            self.all = all
         }
+
+        deinit { for p in all { p.deallocate() } }
     }
 
     func makeWorkspace() -> Workspace { Workspace(self) }
@@ -181,40 +233,43 @@ public final class RSAEvaluator: @unchecked Sendable {
         }
         var L = 0
         var n = 0.0
+        let c = ws.c, slotOf = ws.slotOf, support = ws.support, w = ws.w, wFull = ws.wFull
         for p in 0..<pairs {
-            let wt = ws.c[Int(pairI[p])] * ws.c[Int(pairJ[p])]
-            if wt > 0 { ws.slotOf[p] = Int32(L); ws.support[L] = Int32(p); ws.w[L] = wt; n += wt; L += 1 } else { ws.slotOf[p] = -1 }
+            let wt = c[Int(pairI[p])] * c[Int(pairJ[p])]
+            wFull[p] = Int(wt)
+            if wt > 0 { slotOf[p] = Int32(L); support[L] = Int32(p); w[L] = wt; n += wt; L += 1 } else { slotOf[p] = -1 }
         }
         ws.L = L; ws.n = n
 
-        // 2. gather the input RDMs onto the support; orders from the precomputed full orders
-        inputs.withUnsafeBufferPointer { src in
-            ws.raw.withUnsafeMutableBufferPointer { raw in
-                ws.support.withUnsafeBufferPointer { sup in
-                    for r in 0..<(nS + nM) {
-                        let s = src.baseAddress! + r * pairs, d = raw.baseAddress! + r * ws.stride
-                        for t in 0..<L { d[t] = s[Int(sup[t])] }
-                    }
+        // 2. gather the input RDMs onto the support; their orders from the precomputed full orders
+        for r in 0..<(nS + nM) {
+            let s = inputs + r * pairs, d = ws.raw + r * ws.stride
+            for t in 0..<L { d[t] = s[Int(support[t])] }
+        }
+        if method == .kendallTauA {
+            // the models' slots in ascending order (branch-free filter of the full order), and the
+            // subjects' tie groups (their indices along the full order: increasing, gaps allowed)
+            for r in nS..<(nS + nM) {
+                let o = orders + r * pairs, d = ws.order + r * ws.stride
+                var q = 0
+                for t in 0..<pairs {
+                    let s = slotOf[Int(o[t])]
+                    d[q] = s
+                    q &+= Int(UInt32(bitPattern: ~s) >> 31)
                 }
             }
-        }
-        if method.isRankBased {
-            ws.order.withUnsafeMutableBufferPointer { ord in
-                ws.slotOf.withUnsafeBufferPointer { slot in
-                    for r in 0..<(nS + nM) {
-                        let d = ord.baseAddress! + r * ws.stride
-                        var q = 0
-                        orders[r].withUnsafeBufferPointer { o in
-                            for p in o { let s = slot[Int(p)]; if s >= 0 { d[q] = s; q += 1 } }
-                        }
-                    }
-                }
+            for r in 0..<nS {
+                let g = groupOf + r * pairs, d = ws.dense + r * ws.stride
+                for t in 0..<L { d[t] = g[Int(support[t])] }
+                ws.groups[r] = groupOffset[r + 1] - groupOffset[r]
             }
         }
 
         // 3. features of subjects and models
         setOmega(ws)
-        for r in 0..<(nS + nM) { transform(r, ws) }
+        for r in 0..<(nS + nM) {
+            if method.isRankBased { inputRanks(r, ws) } else { transform(r, ws) }
+        }
 
         // 4. model × subject comparisons
         for m in 0..<nM {
@@ -229,10 +284,11 @@ public final class RSAEvaluator: @unchecked Sendable {
 
         // 5. noise ceiling
         if let ceiling = ceiling, nS >= 2 {
-            pool(ws)
             let base = nS + nM
             if method.isRankBased {
-                for t in 0...nS { sortSlots(base + t, ws) }
+                poolRanks(ws)
+            } else {
+                pool(ws)
             }
             for t in 0...nS { transform(base + t, ws) }
             var lo = 0.0, up = 0.0
@@ -258,114 +314,127 @@ public final class RSAEvaluator: @unchecked Sendable {
         }
     }
 
+    /// Rank features (average rank − (n + 1)/2) of input RDM r on the support: one pass over its
+    /// precomputed order and tie groups, weights of pairs outside the support being 0. Weights
+    /// are integers, so twice each rank is an exact integer: 2·rank = 2·(weight below) + (tie weight) + 1.
+    private func inputRanks(_ r: Int, _ ws: Workspace) {
+        let L = ws.L, n = ws.n
+        let mid = (n + 1) / 2
+        let o = orders + r * pairs
+        let wFull = ws.wFull, rank2 = ws.rankFull
+        // ranks as if there were no ties, then the tied groups get their common average rank
+        var below = 0
+        for t in 0..<pairs {
+            let p = Int(o[t]), wp = wFull[p]
+            rank2[p] = 2 &* below &+ wp &+ 1
+            below &+= wp
+        }
+        for (start, size) in tiedGroups[r] {
+            let first = Int(o[start])
+            let before = (rank2[first] &- wFull[first] &- 1) / 2
+            var wsum = 0
+            for u in start..<(start + size) { wsum &+= wFull[Int(o[u])] }
+            let rk = 2 &* before &+ wsum &+ 1
+            for u in start..<(start + size) { rank2[Int(o[u])] = rk }
+        }
+        let f = ws.feat + r * ws.fstride, support = ws.support
+        for s in 0..<L { f[s] = Double(rank2[Int(support[s])]) * 0.5 - mid }
+        ws.norms[r] = RSAEvaluator.weightedDot(ws.omega, f, f, L).squareRoot()
+    }
+
     /// Features and their weighted norm for RDM r (raw values, and for rank methods the order, set).
     private func transform(_ r: Int, _ ws: Workspace) {
         let L = ws.L, n = ws.n
-        ws.raw.withUnsafeBufferPointer { rawB in ws.feat.withUnsafeMutableBufferPointer { featB in ws.w.withUnsafeBufferPointer { wB in
-            let x = rawB.baseAddress! + r * ws.stride
-            let f = featB.baseAddress! + r * ws.fstride
-            let w = wB.baseAddress!
-            switch method {
-            case .cosine:
-                for t in 0..<L { f[t] = x[t] }
-            case .pearson:
-                var mu = 0.0
+        let x = ws.raw + r * ws.stride
+        let f = ws.feat + r * ws.fstride
+        let w = ws.w
+        switch method {
+        case .cosine:
+            f.update(from: x, count: L)
+        case .pearson:
+            var mu = 0.0
+            for t in 0..<L { mu += w[t] * x[t] }
+            mu /= n
+            for t in 0..<L { f[t] = x[t] - mu }
+        case .spearman, .rhoA, .kendallTauA:
+            // average ranks of the weighted multiset, minus their mean (n + 1)/2
+            let mid = (n + 1) / 2
+            let o = ws.order + r * ws.stride
+            let d = ws.dense + r * ws.stride
+            let trackDense = method == .kendallTauA
+            var groupsSeen: Int32 = 0
+            var below = 0.0
+            var q = 0
+            while q < L {
+                let v = x[Int(o[q])]
+                var e = q, wsum = 0.0
+                while e < L && x[Int(o[e])] == v { wsum += w[Int(o[e])]; e += 1 }
+                let rank = below + (wsum + 1) / 2 - mid
+                for t in q..<e { f[Int(o[t])] = rank }
+                if trackDense { for t in q..<e { d[Int(o[t])] = groupsSeen } }
+                groupsSeen += 1
+                below += wsum
+                q = e
+            }
+            ws.groups[r] = Int(groupsSeen)
+        case .whitenedCosine, .whitenedPearson:
+            var mu = 0.0
+            if method == .whitenedPearson {
                 for t in 0..<L { mu += w[t] * x[t] }
                 mu /= n
-                for t in 0..<L { f[t] = x[t] - mu }
-            case .spearman, .rhoA, .kendallTauA:
-                // average ranks of the weighted multiset, minus their mean (n + 1)/2
-                let mid = (n + 1) / 2
-                var groupsSeen = 0
-                ws.order.withUnsafeBufferPointer { ordB in
-                    let o = ordB.baseAddress! + r * ws.stride
-                    var below = 0.0
-                    var q = 0
-                    let trackDense = method == .kendallTauA
-                    while q < L {
-                        let v = x[Int(o[q])]
-                        var e = q, wsum = 0.0
-                        while e < L && x[Int(o[e])] == v { wsum += w[Int(o[e])]; e += 1 }
-                        let rank = below + (wsum + 1) / 2 - mid
-                        for t in q..<e { f[Int(o[t])] = rank }
-                        if trackDense {
-                            ws.dense.withUnsafeMutableBufferPointer { d in
-                                for t in q..<e { d[r * ws.stride + Int(o[t])] = Int32(groupsSeen) }
-                            }
-                        }
-                        groupsSeen += 1
-                        below += wsum
-                        q = e
-                    }
-                }
-                ws.groups[r] = groupsSeen
-            case .whitenedCosine, .whitenedPearson:
-                var mu = 0.0
-                if method == .whitenedPearson {
-                    for t in 0..<L { mu += w[t] * x[t] }
-                    mu /= n
-                }
-                whiten(x, mean: mu, into: f, ws)
             }
-            // weighted norm
-            let len = method.isWhitened ? L + ws.kp : L
-            var ss = 0.0
-            ws.omega.withUnsafeBufferPointer { om in
-                for t in 0..<len { ss += om[t] * f[t] * f[t] }
-            }
-            ws.norms[r] = ss.squareRoot()
-        } } }
+            whiten(x, mean: mu, into: f, ws)
+        }
+        let len = method.isWhitened ? L + ws.kp : L
+        ws.norms[r] = RSAEvaluator.weightedDot(ws.omega, f, f, len).squareRoot()
     }
 
     /// rsatoolbox's _cov_weighting on the weighted multiset: x′ = −½(x − mean), β from the
     /// least-squares centring, features x′ − (β_a + β_b)/2 per pair and −β_a per drawn condition.
     private func whiten(_ x: UnsafePointer<Double>, mean mu: Double, into f: UnsafeMutablePointer<Double>, _ ws: Workspace) {
         let L = ws.L, kp = ws.kp
-        let kTotal = ws.c.reduce(0, +)
-        for a in 0..<k { ws.rhs[a] = 0 }
-        ws.support.withUnsafeBufferPointer { sup in
-            for t in 0..<L {
-                let p = Int(sup[t]), i = Int(pairI[p]), j = Int(pairJ[p])
-                let xv = -0.5 * (x[t] - mu)
-                f[t] = xv
-                ws.rhs[i] += ws.c[j] * xv
-                ws.rhs[j] += ws.c[i] * xv
-            }
+        let c = ws.c, rhs = ws.rhs, beta = ws.beta, support = ws.support
+        var kTotal = 0.0
+        for a in 0..<k { rhs[a] = 0; kTotal += c[a] }
+        for t in 0..<L {
+            let p = Int(support[t]), i = Int(pairI[p]), j = Int(pairJ[p])
+            let xv = -0.5 * (x[t] - mu)
+            f[t] = xv
+            rhs[i] += c[j] * xv
+            rhs[j] += c[i] * xv
         }
         // β_a = (2R_a − C)/d_a with d_a = K − 2c_a + 2 and C = Σ c_b β_b = Σ 2c_a R_a/d_a / (1 + Σ c_a/d_a)
         var closedForm = true
         var num = 0.0, den = 1.0
         for q in 0..<kp {
             let a = Int(ws.present[q])
-            let d = kTotal - 2 * ws.c[a] + 2
+            let d = kTotal - 2 * c[a] + 2
             if d <= 0 { closedForm = false; break }
             ws.denom[a] = d
-            num += 2 * ws.c[a] * ws.rhs[a] / d
-            den += ws.c[a] / d
+            num += 2 * c[a] * rhs[a] / d
+            den += c[a] / d
         }
         if closedForm {
             let cb = num / den
-            for q in 0..<kp { let a = Int(ws.present[q]); ws.beta[a] = (2 * ws.rhs[a] - cb) / ws.denom[a] }
+            for q in 0..<kp { let a = Int(ws.present[q]); beta[a] = (2 * rhs[a] - cb) / ws.denom[a] }
         } else {
             // one condition drawn more than K/2 + 1 times: solve (diag(d/2) + ½ 1 cᵀ) β = R directly
             var b = [Double](repeating: 0, count: kp * kp)
             var r = [Double](repeating: 0, count: kp)
             for q in 0..<kp {
                 let a = Int(ws.present[q])
-                for u in 0..<kp { b[q * kp + u] = 0.5 * ws.c[Int(ws.present[u])] }
-                b[q * kp + q] += (kTotal - 2 * ws.c[a] + 2) / 2
-                r[q] = ws.rhs[a]
+                for u in 0..<kp { b[q * kp + u] = 0.5 * c[Int(ws.present[u])] }
+                b[q * kp + q] += (kTotal - 2 * c[a] + 2) / 2
+                r[q] = rhs[a]
             }
             let sol = (try? LAPACK.solve(b, r, n: kp)) ?? [Double](repeating: .nan, count: kp)
-            for q in 0..<kp { ws.beta[Int(ws.present[q])] = sol[q] }
+            for q in 0..<kp { beta[Int(ws.present[q])] = sol[q] }
         }
-        ws.support.withUnsafeBufferPointer { sup in
-            for t in 0..<L {
-                let p = Int(sup[t])
-                f[t] -= 0.5 * (ws.beta[Int(pairI[p])] + ws.beta[Int(pairJ[p])])
-            }
+        for t in 0..<L {
+            let p = Int(support[t])
+            f[t] -= 0.5 * (beta[Int(pairI[p])] + beta[Int(pairJ[p])])
         }
-        for q in 0..<kp { f[L + q] = -ws.beta[Int(ws.present[q])] }
+        for q in 0..<kp { f[L + q] = -beta[Int(ws.present[q])] }
     }
 
     /// The comparison of RDM x (a model or pooled RDM) with RDM y (a subject).
@@ -373,18 +442,14 @@ public final class RSAEvaluator: @unchecked Sendable {
         let L = ws.L, n = ws.n
         if method == .kendallTauA { return tauA(x, y, ws) }
         let len = method.isWhitened ? L + ws.kp : L
-        var dot = 0.0
-        ws.feat.withUnsafeBufferPointer { fB in ws.omega.withUnsafeBufferPointer { om in
-            let a = fB.baseAddress! + x * ws.fstride, b = fB.baseAddress! + y * ws.fstride
-            dot = RSAEvaluator.weightedDot(om.baseAddress!, a, b, len)
-        } }
+        let dot = RSAEvaluator.weightedDot(ws.omega, ws.feat + x * ws.fstride, ws.feat + y * ws.fstride, len)
         if method == .rhoA { return dot / (n * n * n - n) * 12 }
         let nx = ws.norms[x], ny = ws.norms[y]
         guard nx > 0 && ny > 0 else { return 0 }          // rsatoolbox: 0 for a zero-length vector
         return dot / nx / ny
     }
 
-    /// Σ ω a b with four accumulators (SIMD-friendly).
+    /// Σ ω a b, eight lanes (AVX).
     @inline(__always)
     static func weightedDot(_ w: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
         var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
@@ -410,102 +475,143 @@ public final class RSAEvaluator: @unchecked Sendable {
     private func tauA(_ x: Int, _ y: Int, _ ws: Workspace) -> Double {
         let L = ws.L, n = ws.n
         let g = ws.groups[y]
-        var acc = 0.0
-        ws.fenwick.withUnsafeMutableBufferPointer { fw in
-            ws.order.withUnsafeBufferPointer { ordB in ws.dense.withUnsafeBufferPointer { denB in
-                ws.raw.withUnsafeBufferPointer { rawB in ws.w.withUnsafeBufferPointer { wB in
-                    let tree = fw.baseAddress!
-                    for i in 0...g { tree[i] = 0 }
-                    let o = ordB.baseAddress! + x * ws.stride
-                    let xv = rawB.baseAddress! + x * ws.stride
-                    let yd = denB.baseAddress! + y * ws.stride
-                    let w = wB.baseAddress!
-                    var total = 0.0
-                    var q = 0
-                    while q < L {
-                        let v = xv[Int(o[q])]
-                        var e = q
-                        while e < L && xv[Int(o[e])] == v { e += 1 }
-                        for t in q..<e {
-                            let s = Int(o[t])
-                            let yi = Int(yd[s])
-                            // weight of earlier entries with y below / at or below this one's group
-                            var less = 0.0, i = yi
-                            while i > 0 { less += tree[i]; i &= i - 1 }
-                            var leq = 0.0
-                            i = yi + 1
-                            while i > 0 { leq += tree[i]; i &= i - 1 }
-                            acc += w[s] * (less - (total - leq))
-                        }
-                        for t in q..<e {
-                            let s = Int(o[t])
-                            var i = Int(yd[s]) + 1
-                            let ww = w[s]
-                            while i <= g { tree[i] += ww; i += i & (-i) }
-                            total += ww
-                        }
-                        q = e
-                    }
-                } }
-            } }
+        let tree = ws.fenwick
+        for i in 0...g { tree[i] = 0 }
+        let o = ws.order + x * ws.stride
+        let xv = ws.raw + x * ws.stride
+        let yd = ws.dense + y * ws.stride
+        let w = ws.w
+        var acc = 0.0, total = 0.0
+        var q = 0
+        while q < L {
+            let v = xv[Int(o[q])]
+            var e = q
+            while e < L && xv[Int(o[e])] == v { e += 1 }
+            for t in q..<e {
+                let s = Int(o[t])
+                let yi = Int(yd[s])
+                // weight of earlier (smaller x) entries with y below / at or below this one's group
+                var less = 0.0, i = yi
+                while i > 0 { less += tree[i]; i &= i - 1 }
+                var leq = 0.0
+                i = yi + 1
+                while i > 0 { leq += tree[i]; i &= i - 1 }
+                acc += w[s] * (less - (total - leq))
+            }
+            for t in q..<e {
+                let s = Int(o[t])
+                var i = Int(yd[s]) + 1
+                let ww = w[s]
+                while i <= g { tree[i] += ww; i += i & (-i) }
+                total += ww
+            }
+            q = e
         }
         let tau = acc / (n * (n - 1) / 2)
         return min(1, max(-1, tau))
     }
 
-    /// Pooled RDMs (rsatoolbox pool_rdm) of all subjects but t (t < S) and of all subjects, into
-    /// raw rows S+M+t and S+M+S.
+    /// Pooled RDMs (rsatoolbox pool_rdm) for the correlation and cosine methods: z-scored or
+    /// RMS-normalised subject RDMs averaged over all subjects but t (raw row S+M+t) and over all
+    /// (row S+M+S).
     private func pool(_ ws: Workspace) {
         let L = ws.L, n = ws.n
         let base = nS + nM
-        ws.raw.withUnsafeMutableBufferPointer { rawB in ws.feat.withUnsafeBufferPointer { featB in ws.w.withUnsafeBufferPointer { wB in
-            let raw = rawB.baseAddress!, feat = featB.baseAddress!, w = wB.baseAddress!
-            let total = raw + (base + nS) * ws.stride
-            for t in 0..<L { total[t] = 0 }
-            // each subject's pooling-normalised RDM: ranks (feature + mean rank), z-scores, RMS-scaled
-            var scale = [Double](repeating: 1, count: nS), shift = [Double](repeating: 0, count: nS)
-            for s in 0..<nS {
-                let x = raw + s * ws.stride
-                switch method.pooling {
-                case .ranks: break
-                case .zScores:
-                    var mu = 0.0
-                    for t in 0..<L { mu += w[t] * x[t] }
-                    mu /= n
-                    var v = 0.0
-                    for t in 0..<L { v += w[t] * (x[t] - mu) * (x[t] - mu) }
-                    shift[s] = mu; scale[s] = 1 / (v / n).squareRoot()
-                case .rms:
-                    var v = 0.0
-                    for t in 0..<L { v += w[t] * x[t] * x[t] }
-                    scale[s] = 1 / (v / n).squareRoot()
-                }
+        let w = ws.w
+        let total = ws.raw + (base + nS) * ws.stride
+        for t in 0..<L { total[t] = 0 }
+        for s in 0..<nS {
+            let x = ws.raw + s * ws.stride
+            if method.pooling == .zScores {
+                var mu = 0.0
+                for t in 0..<L { mu += w[t] * x[t] }
+                mu /= n
+                var v = 0.0
+                for t in 0..<L { v += w[t] * (x[t] - mu) * (x[t] - mu) }
+                ws.shift[s] = mu; ws.scale[s] = 1 / (v / n).squareRoot()
+            } else {
+                var v = 0.0
+                for t in 0..<L { v += w[t] * x[t] * x[t] }
+                ws.shift[s] = 0; ws.scale[s] = 1 / (v / n).squareRoot()
             }
-            let mid = (n + 1) / 2
-            @inline(__always) func normalised(_ s: Int, _ t: Int) -> Double {
-                method.pooling == .ranks ? feat[s * ws.fstride + t] + mid : (raw[s * ws.stride + t] - shift[s]) * scale[s]
-            }
-            for s in 0..<nS { for t in 0..<L { total[t] += normalised(s, t) } }
-            let invOthers = 1 / Double(nS - 1)
-            for s in 0..<nS {
-                let d = raw + (base + s) * ws.stride
-                for t in 0..<L { d[t] = (total[t] - normalised(s, t)) * invOthers }
-            }
-            let invAll = 1 / Double(nS)
-            for t in 0..<L { total[t] *= invAll }
-            // rsatoolbox shifts the pooled z-scores to a minimum of 0; both comparisons that use
-            // them (pearson, whitened-pearson) centre first, so the shift changes nothing and is left out.
-        } } }
+            let sh = ws.shift[s], sc = ws.scale[s]
+            for t in 0..<L { total[t] += (x[t] - sh) * sc }
+        }
+        let invOthers = 1 / Double(nS - 1)
+        for s in 0..<nS {
+            let x = ws.raw + s * ws.stride, d = ws.raw + (base + s) * ws.stride
+            let sh = ws.shift[s], sc = ws.scale[s]
+            for t in 0..<L { d[t] = (total[t] - (x[t] - sh) * sc) * invOthers }
+        }
+        let invAll = 1 / Double(nS)
+        for t in 0..<L { total[t] *= invAll }
+        // rsatoolbox shifts pooled z-scores to a minimum of 0; both methods that use them
+        // (pearson, whitened-pearson) centre first, so the shift changes nothing and is left out.
     }
 
-    /// Slots of RDM r sorted by its raw values (pooled RDMs, whose values change per resample).
-    private func sortSlots(_ r: Int, _ ws: Workspace) {
-        let L = ws.L
-        ws.raw.withUnsafeBufferPointer { rawB in ws.order.withUnsafeMutableBufferPointer { ordB in
-            let x = rawB.baseAddress! + r * ws.stride
-            var o = UnsafeMutableBufferPointer(start: ordB.baseAddress! + r * ws.stride, count: L)
-            for t in 0..<L { o[t] = Int32(t) }
-            o.sort { x[Int($0)] < x[Int($1)] }
-        } }
+    /// Pooled RDMs for the rank methods: the mean of the subjects' average ranks. Twice a rank is
+    /// an integer, so each pooled RDM is represented by the exact integer key Σ 2·rank (a fixed
+    /// multiple of the mean: same order, same ties), sorted by an LSD radix sort.
+    private func poolRanks(_ ws: Workspace) {
+        let L = ws.L, n = ws.n
+        let base = nS + nM
+        let mid = (n + 1) / 2
+        let maxKey = 2 * (n + 1) * Double(nS)
+        let all = ws.raw + (base + nS) * ws.stride
+        for t in 0..<L { all[t] = 0 }
+        for s in 0..<nS {
+            let f = ws.feat + s * ws.fstride
+            for t in 0..<L { all[t] += 2 * (f[t] + mid) }
+        }
+        for s in 0..<nS {
+            let f = ws.feat + s * ws.fstride, d = ws.raw + (base + s) * ws.stride
+            for t in 0..<L { d[t] = all[t] - 2 * (f[t] + mid) }
+        }
+        for r in base...(base + nS) {
+            let x = ws.raw + r * ws.stride
+            let o = ws.order + r * ws.stride
+            if maxKey < Double(UInt32.max) {
+                for t in 0..<L { ws.keys[t] = UInt32(x[t]) }
+                RSAEvaluator.radixSort(ws.keys, L, maxKey: UInt32(maxKey), order: o, keys2: ws.keys2, order2: ws.order2, counts: ws.buckets)
+            } else {
+                var ob = UnsafeMutableBufferPointer(start: o, count: L)
+                for t in 0..<L { o[t] = Int32(t) }
+                ob.sort { x[Int($0)] < x[Int($1)] }
+            }
+        }
+    }
+
+    /// Stable LSD radix sort (8-bit digits) of `keys` [L]: writes the slots in ascending key order
+    /// to `order`. `keys` is clobbered; keys2/order2 are scratch [L], counts scratch [2048].
+    static func radixSort(_ keys: UnsafeMutablePointer<UInt32>, _ L: Int, maxKey: UInt32, order: UnsafeMutablePointer<Int32>,
+                          keys2: UnsafeMutablePointer<UInt32>, order2: UnsafeMutablePointer<Int32>,
+                          counts: UnsafeMutablePointer<Int>) {
+        var srcK = keys, srcO = order, dstK = keys2, dstO = order2
+        for t in 0..<L { srcO[t] = Int32(t) }
+        // as few passes of ≤ 11-bit digits as the largest key needs
+        let bits = 32 - maxKey.leadingZeroBitCount
+        let passes = (bits + 10) / 11
+        guard passes > 0 else { return }
+        let width = UInt32((bits + passes - 1) / passes)
+        let buckets = 1 << width, mask = UInt32(buckets - 1)
+        var shift: UInt32 = 0
+        do {
+            for _ in 0..<passes {
+                for b in 0..<buckets { counts[b] = 0 }
+                for t in 0..<L { counts[Int((srcK[t] >> shift) & mask)] += 1 }
+                var sum = 0
+                for b in 0..<buckets { let c = counts[b]; counts[b] = sum; sum += c }
+                for t in 0..<L {
+                    let key = srcK[t]
+                    let b = Int((key >> shift) & mask)
+                    let pos = counts[b]
+                    dstK[pos] = key; dstO[pos] = srcO[t]
+                    counts[b] = pos + 1
+                }
+                swap(&srcK, &dstK); swap(&srcO, &dstO)
+                shift += width
+            }
+        }
+        if srcO != order { order.update(from: srcO, count: L) }
     }
 }

@@ -56,7 +56,7 @@ final class RSAPermutation: @unchecked Sendable {
         if ev.method == .kendallTauA {
             let np = ev.pairs
             var g = [Int32](repeating: 0, count: s0 * np)
-            for s in 0..<s0 { for t in 0..<np { g[s * np + t] = ws.dense[s * ws.stride + t] } }
+            for s in 0..<s0 { for t in 0..<np { g[s * np + t] = ws.dense[s * ws.stride + t] } }   // support = all pairs
             subjectGroups = g
             subjectGroupCounts = (0..<s0).map { ws.groups[$0] }
         } else {
@@ -100,7 +100,7 @@ final class RSAPermutation: @unchecked Sendable {
         var inverse = [Int](repeating: 0, count: k)
         for i in 0..<k { inverse[pi[i]] = i }
         let n = Double(pairs)
-        let order = ev.orders[nS + m]
+        let order = ev.orders + (nS + m) * pairs
         let values = ev.inputs
         let vbase = (nS + m) * pairs
         // the relabelled model's pairs in ascending order of value: pair (a, b) of the model sits
