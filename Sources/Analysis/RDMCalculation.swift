@@ -41,10 +41,31 @@ extension RDM {
     public static func compute(patterns: [Float], conditions k: Int, channels c: Int,
                                measure: DissimilarityMeasure, source: String = "patterns") throws -> RDM {
         try checkPatterns(patterns, count: k * c, conditions: k, channels: c, source: source)
+        return try compute(double: patterns.map { Double($0) }, conditions: k, channels: c, measure: measure, source: source)
+    }
+
+    /// The RDM of repeated measurements `patterns` [K, C, R] (run index fastest): correlation,
+    /// euclidean and cosine are computed on the mean over runs (accumulated in Double, as rsatoolbox
+    /// averages a dataset by condition); crossnobis cross-validates over the runs.
+    public static func compute(repeatedPatterns patterns: [Float], conditions k: Int, channels c: Int, runs r: Int,
+                               measure: DissimilarityMeasure, noise: NoisePrecision = .identity,
+                               source: String = "patterns") throws -> RDM {
         if measure == .crossnobis {
-            throw RSAError.invalidOption(option: "measure", reason: "crossnobis needs repeated measurements [K, C, runs]; use RDM.crossnobis")
+            return try crossnobis(patterns: patterns, conditions: k, channels: c, runs: r, noise: noise, source: source)
         }
-        var x = patterns.map { Double($0) }                                   // [K, C]
+        guard r >= 1 else { throw RSAError.invalidPatterns(source: source, reason: "no runs") }
+        try checkPatterns(patterns, count: k * c * r, conditions: k, channels: c, source: source)
+        var mean = [Double](repeating: 0, count: k * c)
+        for e in 0..<(k * c) {
+            var sum = 0.0
+            for q in 0..<r { sum += Double(patterns[e * r + q]) }
+            mean[e] = sum / Double(r)
+        }
+        return try compute(double: mean, conditions: k, channels: c, measure: measure, source: source)
+    }
+
+    static func compute(double x: [Double], conditions k: Int, channels c: Int, measure: DissimilarityMeasure, source: String) throws -> RDM {
+        var x = x                                                             // [K, C]
         switch measure {
         case .correlation:
             // rsatoolbox: remove each pattern's mean, scale to unit length, d = 1 − inner product.
@@ -76,7 +97,7 @@ extension RDM {
                 (g[i * k + i] + g[j * k + j] - 2 * g[i * k + j]) * inv
             }, measure: "squared euclidean")
         case .crossnobis:
-            fatalError("unreachable")
+            throw RSAError.invalidOption(option: "measure", reason: "crossnobis needs repeated measurements [K, C, runs]")
         }
     }
 
@@ -140,18 +161,6 @@ extension RDM {
         }
         let inv = 1 / Double(r)
         return RDM(conditions: k, dissimilarities: total.map { $0 * inv }, measure: "crossnobis")
-    }
-
-    /// Mean over runs: [K, C, R] → [K, C].
-    public static func averageRuns(_ patterns: [Float], conditions k: Int, channels c: Int, runs r: Int) -> [Float] {
-        precondition(patterns.count == k * c * r)
-        var out = [Float](repeating: 0, count: k * c)
-        for e in 0..<(k * c) {
-            var s = 0.0
-            for q in 0..<r { s += Double(patterns[e * r + q]) }
-            out[e] = Float(s / Double(r))
-        }
-        return out
     }
 
     /// rsatoolbox's shrinkage-to-diagonal noise precision from repeats, x [K, C, R] (see
