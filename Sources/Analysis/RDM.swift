@@ -123,7 +123,7 @@ public struct RDMSet: Sendable, Equatable {
     }
 
     /// Averages consecutive groups of `size` RDMs (e.g. the sessions of one subject) into one each;
-    /// the name of a group is its first member's name with " (mean of g)".
+    /// the name of a group is "mean(first member, …, last member)".
     public func averagingConsecutive(groupsOf size: Int, source: String) throws -> RDMSet {
         guard size >= 1, count % size == 0 else { throw RSAError.badGrouping(source: source, count: count, groupSize: size) }
         if size == 1 { return self }
@@ -135,7 +135,8 @@ public struct RDMSet: Sendable, Equatable {
                 for q in 0..<pairs { v[a * pairs + q] += vectors[r * pairs + q] }
             }
             for q in 0..<pairs { v[a * pairs + q] /= Double(size) }
-            names.append("\(self.names[a * size]) (mean of \(size))")
+            let members = self.names[(a * size)..<((a + 1) * size)]
+            names.append("mean(\(size == 2 ? members.joined(separator: ", ") : members.first! + ", …, " + members.last!))")
         }
         return RDMSet(names: names, conditions: conditions, vectors: v)
     }
