@@ -175,8 +175,10 @@ public final class RSAEvaluator: @unchecked Sendable {
         let fenwick: UnsafeMutablePointer<Double>   // [L + 1]
         let rhs: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>, denom: UnsafeMutablePointer<Double>  // [K]
         let sims: UnsafeMutablePointer<Double>      // [M, S]
-        let keys: UnsafeMutablePointer<UInt32>      // [L] radix-sort keys (pooled ranks ×2, summed)
-        let keys2: UnsafeMutablePointer<UInt32>     // [L]
+        let keys: UnsafeMutablePointer<UInt64>      // [L] radix-sort keys (pooled ranks ×2, summed)
+        let keys2: UnsafeMutablePointer<UInt64>     // [L]
+        let allKeys: UnsafeMutablePointer<UInt64>   // [L] Σ over subjects of 2·rank
+        let rank2Slots: UnsafeMutablePointer<UInt64> // [S, L] twice each subject's average rank
         let order2: UnsafeMutablePointer<Int32>     // [L]
         let scale: UnsafeMutablePointer<Double>, shift: UnsafeMutablePointer<Double>  // [S]
         let buckets: UnsafeMutablePointer<Int>      // [2048] radix-sort counts
@@ -205,6 +207,7 @@ public final class RSAEvaluator: @unchecked Sendable {
             rhs = make(e.k, 0.0); beta = make(e.k, 0.0); denom = make(e.k, 0.0)
             sims = make(e.nM * e.nS, 0.0)
             keys = make(rank ? e.pairs : 0, 0); keys2 = make(rank ? e.pairs : 0, 0); order2 = make(rank ? e.pairs : 0, 0)
+            allKeys = make(rank ? e.pairs : 0, 0); rank2Slots = make(rank ? e.nS * stride : 0, 0)
             scale = make(e.nS, 1.0); shift = make(e.nS, 0.0)
             buckets = make(rank ? 2048 : 0, 0)
             self.all = all
@@ -289,8 +292,8 @@ public final class RSAEvaluator: @unchecked Sendable {
                 poolRanks(ws)
             } else {
                 pool(ws)
+                for t in 0...nS { transform(base + t, ws) }
             }
-            for t in 0...nS { transform(base + t, ws) }
             var lo = 0.0, up = 0.0
             for t in 0..<nS {
                 lo += similarity(base + t, t, ws)
@@ -339,6 +342,10 @@ public final class RSAEvaluator: @unchecked Sendable {
         }
         let f = ws.feat + r * ws.fstride, support = ws.support
         for s in 0..<L { f[s] = Double(rank2[Int(support[s])]) * 0.5 - mid }
+        if r < nS {
+            let d = ws.rank2Slots + r * ws.stride
+            for s in 0..<L { d[s] = UInt64(rank2[Int(support[s])]) }
+        }
         ws.norms[r] = RSAEvaluator.weightedDot(ws.omega, f, f, L).squareRoot()
     }
 
@@ -551,50 +558,67 @@ public final class RSAEvaluator: @unchecked Sendable {
 
     /// Pooled RDMs for the rank methods: the mean of the subjects' average ranks. Twice a rank is
     /// an integer, so each pooled RDM is represented by the exact integer key Σ 2·rank (a fixed
-    /// multiple of the mean: same order, same ties), sorted by an LSD radix sort.
+    /// multiple of the mean: same order, same ties), sorted by an LSD radix sort; the rank features
+    /// of the pooled RDMs are computed here from the sorted keys.
     private func poolRanks(_ ws: Workspace) {
         let L = ws.L, n = ws.n
         let base = nS + nM
+        let maxKey = UInt64(nS) * UInt64(2 * n + 1)          // n < 2^53: every count here is exact
         let mid = (n + 1) / 2
-        let maxKey = 2 * (n + 1) * Double(nS)
-        let all = ws.raw + (base + nS) * ws.stride
+        let all = ws.allKeys, rank2 = ws.rank2Slots, w = ws.w
         for t in 0..<L { all[t] = 0 }
         for s in 0..<nS {
-            let f = ws.feat + s * ws.fstride
-            for t in 0..<L { all[t] += 2 * (f[t] + mid) }
+            let r2 = rank2 + s * ws.stride
+            for t in 0..<L { all[t] &+= r2[t] }
         }
-        for s in 0..<nS {
-            let f = ws.feat + s * ws.fstride, d = ws.raw + (base + s) * ws.stride
-            for t in 0..<L { d[t] = all[t] - 2 * (f[t] + mid) }
-        }
+        let keepRaw = method == .kendallTauA
         for r in base...(base + nS) {
-            let x = ws.raw + r * ws.stride
-            let o = ws.order + r * ws.stride
-            if maxKey < Double(UInt32.max) {
-                for t in 0..<L { ws.keys[t] = UInt32(x[t]) }
-                RSAEvaluator.radixSort(ws.keys, L, maxKey: UInt32(maxKey), order: o, keys2: ws.keys2, order2: ws.order2, counts: ws.buckets)
+            let keys = ws.keys
+            if r < base + nS {
+                let r2 = rank2 + (r - base) * ws.stride
+                for t in 0..<L { keys[t] = all[t] &- r2[t] }
             } else {
-                var ob = UnsafeMutableBufferPointer(start: o, count: L)
-                for t in 0..<L { o[t] = Int32(t) }
-                ob.sort { x[Int($0)] < x[Int($1)] }
+                keys.update(from: all, count: L)
             }
+            if keepRaw {
+                let x = ws.raw + r * ws.stride
+                for t in 0..<L { x[t] = Double(keys[t]) }
+            }
+            let o = ws.order + r * ws.stride
+            let sorted = RSAEvaluator.radixSort(keys, L, maxKey: maxKey, order: o, keys2: ws.keys2, order2: ws.order2, counts: ws.buckets)
+            // average ranks of the weighted multiset from the sorted keys
+            let f = ws.feat + r * ws.fstride
+            var below = 0.0
+            var q = 0
+            while q < L {
+                let v = sorted[q]
+                var e = q, wsum = 0.0
+                while e < L && sorted[e] == v { wsum += w[Int(o[e])]; e += 1 }
+                let rk = below + (wsum + 1) / 2 - mid
+                for u in q..<e { f[Int(o[u])] = rk }
+                below += wsum
+                q = e
+            }
+            ws.norms[r] = RSAEvaluator.weightedDot(ws.omega, f, f, L).squareRoot()
         }
     }
 
-    /// Stable LSD radix sort (8-bit digits) of `keys` [L]: writes the slots in ascending key order
-    /// to `order`. `keys` is clobbered; keys2/order2 are scratch [L], counts scratch [2048].
-    static func radixSort(_ keys: UnsafeMutablePointer<UInt32>, _ L: Int, maxKey: UInt32, order: UnsafeMutablePointer<Int32>,
-                          keys2: UnsafeMutablePointer<UInt32>, order2: UnsafeMutablePointer<Int32>,
-                          counts: UnsafeMutablePointer<Int>) {
+    /// Stable LSD radix sort of `keys` [L] (digits of ≤ 11 bits): writes the slots in ascending
+    /// key order to `order` and returns the buffer (keys or keys2) that holds the sorted keys.
+    /// keys2/order2 are scratch [L], counts scratch [2048].
+    @discardableResult
+    static func radixSort(_ keys: UnsafeMutablePointer<UInt64>, _ L: Int, maxKey: UInt64, order: UnsafeMutablePointer<Int32>,
+                          keys2: UnsafeMutablePointer<UInt64>, order2: UnsafeMutablePointer<Int32>,
+                          counts: UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<UInt64> {
         var srcK = keys, srcO = order, dstK = keys2, dstO = order2
         for t in 0..<L { srcO[t] = Int32(t) }
         // as few passes of ≤ 11-bit digits as the largest key needs
-        let bits = 32 - maxKey.leadingZeroBitCount
+        let bits = 64 - maxKey.leadingZeroBitCount
         let passes = (bits + 10) / 11
-        guard passes > 0 else { return }
-        let width = UInt32((bits + passes - 1) / passes)
-        let buckets = 1 << width, mask = UInt32(buckets - 1)
-        var shift: UInt32 = 0
+        guard passes > 0 else { return keys }
+        let width = UInt64((bits + passes - 1) / passes)
+        let buckets = 1 << width, mask = UInt64(buckets - 1)
+        var shift: UInt64 = 0
         do {
             for _ in 0..<passes {
                 for b in 0..<buckets { counts[b] = 0 }
@@ -613,5 +637,6 @@ public final class RSAEvaluator: @unchecked Sendable {
             }
         }
         if srcO != order { order.update(from: srcO, count: L) }
+        return srcK
     }
 }
