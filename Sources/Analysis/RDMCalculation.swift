@@ -101,6 +101,59 @@ extension RDM {
         }
     }
 
+    /// The RDM of a dataset's trials: `responses` [T, C] (one row per trial), `stimulusIndex` [T]
+    /// (which of the K conditions each trial showed). Correlation, euclidean and cosine use the
+    /// mean response to each condition (every condition needs a trial). Crossnobis uses repeats as
+    /// folds — fold r holds the r-th trial of every condition, in trial order — and so needs the
+    /// same number R ≥ 2 of trials for every condition; `repeats` caps R (the first R trials of each
+    /// condition are used), which makes unequal repeat counts usable.
+    public static func fromTrials(responses: [Float], stimulusIndex: [Int], conditions k: Int, channels c: Int,
+                                  measure: DissimilarityMeasure, noise: NoisePrecision = .identity, repeats: Int? = nil,
+                                  source: String = "responses") throws -> RDM {
+        let t = stimulusIndex.count
+        guard responses.count == t * c else {
+            throw RSAError.invalidPatterns(source: source, reason: "\(responses.count) responses for \(t) trials × \(c) channels")
+        }
+        var trials = [[Int]](repeating: [], count: k)
+        for (row, s) in stimulusIndex.enumerated() {
+            guard s >= 0 && s < k else { throw RSAError.invalidPatterns(source: source, reason: "trial \(row) shows condition \(s), outside 0..<\(k)") }
+            trials[s].append(row)
+        }
+        if let missing = trials.firstIndex(where: { $0.isEmpty }) {
+            throw RSAError.invalidPatterns(source: source, reason: "condition \(missing) has no trials")
+        }
+        if measure != .crossnobis {
+            let counts = trials.map { $0.count }
+            try checkPatterns(responses, count: t * c, conditions: k, channels: c, source: source)
+            var mean = [Double](repeating: 0, count: k * c)
+            for i in 0..<k {
+                for row in trials[i] { for j in 0..<c { mean[i * c + j] += Double(responses[row * c + j]) } }
+                for j in 0..<c { mean[i * c + j] /= Double(counts[i]) }
+            }
+            return try compute(double: mean, conditions: k, channels: c, measure: measure, source: source)
+        }
+        let lo = trials.map { $0.count }.min()!, hi = trials.map { $0.count }.max()!
+        let r: Int
+        if let cap = repeats {
+            guard cap >= 2 else { throw RSAError.invalidOption(option: "--repeats", reason: "crossnobis needs at least 2 repeats; got \(cap)") }
+            guard lo >= cap else { throw RSAError.invalidPatterns(source: source, reason: "crossnobis with \(cap) repeats: a condition has only \(lo) trial\(lo == 1 ? "" : "s")") }
+            r = cap
+        } else {
+            guard lo == hi else {
+                throw RSAError.invalidPatterns(source: source, reason: "crossnobis needs the same number of repeats for every condition (found \(lo) to \(hi)); use the first \(lo) with --repeats \(lo)")
+            }
+            r = lo
+        }
+        var x = [Float](repeating: 0, count: k * c * r)                     // [K, C, R]
+        for i in 0..<k {
+            for q in 0..<r {
+                let row = trials[i][q]
+                for j in 0..<c { x[(i * c + j) * r + q] = responses[row * c + j] }
+            }
+        }
+        return try crossnobis(patterns: x, conditions: k, channels: c, runs: r, noise: noise, source: source)
+    }
+
     /// Crossnobis RDM from repeated measurements, `patterns` [K, C, R] row-major (run index fastest):
     /// leave-one-run-out cross-validation, each fold's kernel (train means) Λ (test run)ᵀ, the RDM
     /// of each fold d_ij = k_ii + k_jj − k_ij − k_ji divided by C, averaged over folds

@@ -87,3 +87,46 @@ final class RSACalculationTests: XCTestCase {
         XCTAssertTrue(badPrecision.contains("[2, 2] expected"), badPrecision)
     }
 }
+
+final class RSATrialRDMTests: XCTestCase {
+    /// Trials in shuffled order with 3 repeats per condition give the RDMs of the [K, C, R] patterns
+    /// (fold r = the r-th trial of each condition); unequal repeats need --repeats for crossnobis.
+    func testTrialsGiveTheRepeatedPatternRDMs() throws {
+        var rng = SeededRandom(seed: 17)
+        let k = 6, c = 5, r = 3
+        let x = (0..<(k * c * r)).map { _ in Float(rng.normal()) }          // [K, C, R]
+        var order = Array(0..<(k * r))                                      // trial = (condition, repeat)
+        rng.shuffle(&order)
+        // keep repeats of a condition in increasing order along the trials
+        var seen = [Int](repeating: 0, count: k)
+        var index: [Int] = [], responses: [Float] = []
+        for o in order {
+            let i = o / r
+            let q = seen[i]; seen[i] += 1
+            index.append(i)
+            for j in 0..<c { responses.append(x[(i * c + j) * r + q]) }
+        }
+        for m in DissimilarityMeasure.allCases {
+            let a = try RDM.fromTrials(responses: responses, stimulusIndex: index, conditions: k, channels: c, measure: m)
+            let b = try RDM.compute(repeatedPatterns: x, conditions: k, channels: c, runs: r, measure: m)
+            XCTAssertTrue(compareArrays("trials vs [K, C, R], \(m.rawValue)", a.dissimilarities, b.dissimilarities, atol: 1e-12).ok)
+        }
+        // one extra trial of condition 2: crossnobis needs --repeats
+        let idx2 = index + [2], resp2 = responses + [Float](repeating: 1, count: c)
+        do {
+            _ = try RDM.fromTrials(responses: resp2, stimulusIndex: idx2, conditions: k, channels: c, measure: .crossnobis)
+            XCTFail("unequal repeats accepted")
+        } catch {
+            XCTAssertTrue("\(error)".contains("found 3 to 4"), "\(error)")
+        }
+        let capped = try RDM.fromTrials(responses: resp2, stimulusIndex: idx2, conditions: k, channels: c, measure: .crossnobis, repeats: 3)
+        let b = try RDM.compute(repeatedPatterns: x, conditions: k, channels: c, runs: r, measure: .crossnobis)
+        XCTAssertTrue(compareArrays("trials, first 3 repeats, crossnobis", capped.dissimilarities, b.dissimilarities, atol: 1e-12).ok)
+        do {
+            _ = try RDM.fromTrials(responses: responses, stimulusIndex: index.map { $0 == 4 ? 3 : $0 }, conditions: k, channels: c, measure: .correlation)
+            XCTFail("a condition without trials accepted")
+        } catch {
+            XCTAssertTrue("\(error)".contains("condition 4 has no trials"), "\(error)")
+        }
+    }
+}
