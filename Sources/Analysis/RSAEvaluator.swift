@@ -172,7 +172,7 @@ public final class RSAEvaluator: @unchecked Sendable {
         let order: UnsafeMutablePointer<Int32>      // [nR, L] slots in ascending order of raw (rank methods)
         let dense: UnsafeMutablePointer<Int32>      // [nR, L] tie-group index of each slot (τ-a)
         let groups: UnsafeMutablePointer<Int>       // [nR] number of tie groups (τ-a)
-        let fenwick: UnsafeMutablePointer<Double>   // [L + 1]
+        let fenwick: UnsafeMutablePointer<Double>   // [2(P + 1)]: Fenwick tree, then the weight at each group
         let rhs: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>, denom: UnsafeMutablePointer<Double>  // [K]
         let sims: UnsafeMutablePointer<Double>      // [M, S]
         let keys: UnsafeMutablePointer<UInt64>      // [L] radix-sort keys (pooled ranks ×2, summed)
@@ -203,7 +203,7 @@ public final class RSAEvaluator: @unchecked Sendable {
             raw = make(nR * stride, 0.0); feat = make(nR * fstride, 0.0); omega = make(fstride, 0.0)
             norms = make(nR, 0.0)
             order = make(rank ? nR * stride : 0, 0); dense = make(tau ? nR * stride : 0, 0)
-            groups = make(nR, 0); fenwick = make(tau ? e.pairs + 1 : 0, 0.0)
+            groups = make(nR, 0); fenwick = make(tau ? 2 * (e.pairs + 1) : 0, 0.0)
             rhs = make(e.k, 0.0); beta = make(e.k, 0.0); denom = make(e.k, 0.0)
             sims = make(e.nM * e.nS, 0.0)
             keys = make(rank ? e.pairs : 0, 0); keys2 = make(rank ? e.pairs : 0, 0); order2 = make(rank ? e.pairs : 0, 0)
@@ -482,8 +482,8 @@ public final class RSAEvaluator: @unchecked Sendable {
     private func tauA(_ x: Int, _ y: Int, _ ws: Workspace) -> Double {
         let L = ws.L, n = ws.n
         let g = ws.groups[y]
-        let tree = ws.fenwick
-        for i in 0...g { tree[i] = 0 }
+        let tree = ws.fenwick, atGroup = ws.fenwick + (pairs + 1)
+        for i in 0...g { tree[i] = 0; atGroup[i] = 0 }
         let o = ws.order + x * ws.stride
         let xv = ws.raw + x * ws.stride
         let yd = ws.dense + y * ws.stride
@@ -500,15 +500,14 @@ public final class RSAEvaluator: @unchecked Sendable {
                 // weight of earlier (smaller x) entries with y below / at or below this one's group
                 var less = 0.0, i = yi
                 while i > 0 { less += tree[i]; i &= i - 1 }
-                var leq = 0.0
-                i = yi + 1
-                while i > 0 { leq += tree[i]; i &= i - 1 }
+                let leq = less + atGroup[yi]
                 acc += w[s] * (less - (total - leq))
             }
             for t in q..<e {
                 let s = Int(o[t])
                 var i = Int(yd[s]) + 1
                 let ww = w[s]
+                atGroup[i - 1] += ww
                 while i <= g { tree[i] += ww; i += i & (-i) }
                 total += ww
             }

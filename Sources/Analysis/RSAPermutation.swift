@@ -69,7 +69,7 @@ final class RSAPermutation: @unchecked Sendable {
 
     func makeScratch() -> Scratch {
         Scratch(order: [Int32](repeating: 0, count: ev.method == .kendallTauA ? pairs : 0),
-                fenwick: [Double](repeating: 0, count: ev.method == .kendallTauA ? pairs + 1 : 0))
+                fenwick: [Double](repeating: 0, count: ev.method == .kendallTauA ? 2 * (pairs + 1) : 0))
     }
 
     /// The mean over subjects of the comparison of model m, relabelled by `pi`, with each subject.
@@ -114,8 +114,8 @@ final class RSAPermutation: @unchecked Sendable {
             let g = subjectGroupCounts[s]
             var acc = 0.0
             scratch.fenwick.withUnsafeMutableBufferPointer { fw in subjectGroups.withUnsafeBufferPointer { gB in scratch.order.withUnsafeBufferPointer { oB in
-                let tree = fw.baseAddress!, yd = gB.baseAddress! + s * pairs
-                for i in 0...g { tree[i] = 0 }
+                let tree = fw.baseAddress!, atGroup = fw.baseAddress! + (pairs + 1), yd = gB.baseAddress! + s * pairs
+                for i in 0...g { tree[i] = 0; atGroup[i] = 0 }
                 var total = 0.0
                 var q = 0
                 while q < pairs {
@@ -126,13 +126,11 @@ final class RSAPermutation: @unchecked Sendable {
                         let yi = Int(yd[Int(oB[t])])
                         var less = 0.0, i = yi
                         while i > 0 { less += tree[i]; i &= i - 1 }
-                        var leq = 0.0
-                        i = yi + 1
-                        while i > 0 { leq += tree[i]; i &= i - 1 }
-                        acc += less - (total - leq)
+                        acc += less - (total - less - atGroup[yi])
                     }
                     for t in q..<e {
                         var i = Int(yd[Int(oB[t])]) + 1
+                        atGroup[i - 1] += 1
                         while i <= g { tree[i] += 1; i += i & (-i) }
                         total += 1
                     }
