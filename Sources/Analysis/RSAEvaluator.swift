@@ -349,7 +349,7 @@ public final class RSAEvaluator: @unchecked Sendable {
         ws.norms[r] = RSAEvaluator.weightedDot(ws.omega, f, f, L).squareRoot()
     }
 
-    /// Features and their weighted norm for RDM r (raw values, and for rank methods the order, set).
+    /// Features and their weighted norm of RDM r from its raw values (the non-rank methods).
     private func transform(_ r: Int, _ ws: Workspace) {
         let L = ws.L, n = ws.n
         let x = ws.raw + r * ws.stride
@@ -364,26 +364,7 @@ public final class RSAEvaluator: @unchecked Sendable {
             mu /= n
             for t in 0..<L { f[t] = x[t] - mu }
         case .spearman, .rhoA, .kendallTauA:
-            // average ranks of the weighted multiset, minus their mean (n + 1)/2
-            let mid = (n + 1) / 2
-            let o = ws.order + r * ws.stride
-            let d = ws.dense + r * ws.stride
-            let trackDense = method == .kendallTauA
-            var groupsSeen: Int32 = 0
-            var below = 0.0
-            var q = 0
-            while q < L {
-                let v = x[Int(o[q])]
-                var e = q, wsum = 0.0
-                while e < L && x[Int(o[e])] == v { wsum += w[Int(o[e])]; e += 1 }
-                let rank = below + (wsum + 1) / 2 - mid
-                for t in q..<e { f[Int(o[t])] = rank }
-                if trackDense { for t in q..<e { d[Int(o[t])] = groupsSeen } }
-                groupsSeen += 1
-                below += wsum
-                q = e
-            }
-            ws.groups[r] = Int(groupsSeen)
+            preconditionFailure("rank features come from inputRanks and poolRanks")
         case .whitenedCosine, .whitenedPearson:
             var mu = 0.0
             if method == .whitenedPearson {
