@@ -19,6 +19,7 @@ let threads = Int(option("--threads") ?? "2") ?? 2
 let python = option("--python") ?? ProcessInfo.processInfo.environment["RECEPTIVE_PYTHON"] ?? "python3"
 let streamGB = Double(option("--stream-gb") ?? "4") ?? 4
 let which = arguments.first ?? "all"
+setenv("RECEPTIVE_PYTHON", python, 1)
 BLAS.setThreads(threads)
 Parallel.threadCount = threads
 let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -155,12 +156,14 @@ do {
     case "conv": benchConv()
     case "train": try benchTrain()
     case "stream": try benchStream()
+    case "rsa": RSABench.run()
     case "all":
         benchConv()
         try benchTrain()
+        RSABench.run()
         try benchStream()
     default:
-        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
+        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|rsa|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
         exit(2)
     }
 } catch {
