@@ -24,10 +24,27 @@ struct RSACommand: ParsableCommand {
         """)
 
     @Option(help: ArgumentHelp("Subject (data) RDMs: an [S, K, K] dataset, FILE:/path.", valueName: "file:/path"))
-    var rdms: String
+    var rdms: String?
 
     @Option(help: ArgumentHelp("Model RDMs: an [M, K, K] dataset, FILE:/path.", valueName: "file:/path"))
-    var models: String
+    var models: String?
+
+    @Option(help: ArgumentHelp("A fitted model: its layers' RDMs on the dataset's stimuli are the models (a layer profile). Needs --data.", valueName: "file"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("A dataset: its repeat-averaged responses give the subject RDM (unless --rdms is given), and its stimuli feed --model.", valueName: "file"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("With --model: 'all' (every activation layer and the readout) or a comma-separated list of layer names (conv1, act2, …, readout).", valueName: "list"))
+    var layers = "all"
+
+    @Option(help: "Dissimilarity for RDMs computed from --data/--model: correlation, euclidean, cosine, crossnobis (data only, from repeats).")
+    var measure: DissimilarityMeasure = .correlation
+
+    @Option(help: "Stimuli of --data to use: all, train, validation or test.")
+    var subset: String = "all"
+
+    @OptionGroup var dataset: DatasetOptions
 
     @Option(help: "Comparison: spearman, pearson, kendall-tau-a, rho-a, cosine, whitened-pearson, whitened-cosine.")
     var method: RDMComparisonMethod = .spearman
@@ -74,6 +91,9 @@ struct RSACommand: ParsableCommand {
 
     func run() throws {
         let progress = { (s: String) in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
+        if model != nil || data != nil { try runOnData(progress: progress); return }
+        guard let rdms = rdms else { throw RSAError.invalidOption(option: "--rdms", reason: "give --rdms FILE:/path (or --data with --models or --model)") }
+        guard let models = models else { throw RSAError.invalidOption(option: "--models", reason: "give --models FILE:/path (or --model with --data)") }
         let subjectSource = try RSASource(parsing: rdms, option: "--rdms")
         let modelSource = try RSASource(parsing: models, option: "--models")
         // outputs are checked before any work, written only after everything succeeded
