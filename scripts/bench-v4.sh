@@ -32,8 +32,8 @@ t = json.load(open(f"{d}/ours_time.json"))["receptive_train_seconds"]; peer = js
 units = score["units"]
 ours = {"receptive_epochs": fit["epochs"], "receptive_train_seconds": round(t, 1),
         # the peer reports LL per trial summed over units; ours per observation (unit × trial)
-        "receptive_test_ll_per_trial_nats": score["ll_per_trial"]["mean"] * units,
-        "receptive_test_bits_per_spike": score["bits_per_spike"]["mean"],
+        "receptive_test_ll_per_trial_nats": score["ll_per_trial_summed_over_units"],
+        "receptive_test_bits_per_spike": score["bits_per_spike_pooled"],
         "receptive_test_corr_mean": score["corr"]["mean"]}
 print(json.dumps(ours)); print(json.dumps(peer))
 if "test_ll_per_trial_nats" in peer:
