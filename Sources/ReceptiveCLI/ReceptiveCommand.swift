@@ -6,6 +6,14 @@ public struct ReceptiveCommand: ParsableCommand {
         commandName: "receptive",
         abstract: "Encoding models of sensory neurons: fit, score, compare and look inside.",
         version: version,
-        subcommands: [])
+        subcommands: [
+            SimulateCommand.self,
+            InspectCommand.self,
+            FitCommand.self,
+            ScoreCommand.self,
+            PredictCommand.self,
+            DemoCommand.self,
+            RSACommand.self,
+        ])
     public init() {}
 }

@@ -114,3 +114,24 @@ public enum LAPACK {
         return b
     }
 }
+
+extension LAPACK {
+    /// Thin QR decomposition A = Q·R of an m×n matrix with m ≥ n (dgeqrf + dorgqr), row-major.
+    /// Returns Q (m×n, orthonormal columns, row-major) and the diagonal of R (n values; its signs
+    /// are what orthogonal initialisation uses to make Q unique).
+    public static func thinQR(_ a: [Double], rows m: Int, cols n: Int) throws -> (q: [Double], rDiagonal: [Double]) {
+        precondition(m >= n && n >= 1 && a.count == m * n, "thinQR needs an m×n matrix with m ≥ n ≥ 1, got \(m)×\(n) with \(a.count) values")
+        var a = a
+        var tau = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { pa in tau.withUnsafeMutableBufferPointer { pt in
+            LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), pa.baseAddress, Int32(n), pt.baseAddress)
+        } }
+        if info != 0 { throw LinearAlgebraError.failed(routine: "dgeqrf", info: Int(info)) }
+        let diagonal = (0..<n).map { a[$0 * n + $0] }
+        let info2 = a.withUnsafeMutableBufferPointer { pa in tau.withUnsafeMutableBufferPointer { pt in
+            LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), pa.baseAddress, Int32(n), pt.baseAddress)
+        } }
+        if info2 != 0 { throw LinearAlgebraError.failed(routine: "dorgqr", info: Int(info2)) }
+        return (a, diagonal)
+    }
+}

@@ -184,14 +184,21 @@ public final class HDF5File {
     }
 
     /// Creates a group and any missing parents.
+    /// Groups and datasets are written without modification times, so the same content gives the
+    /// same bytes (reproducible files).
     public func createGroup(_ path: String) throws {
         if exists(path) { return }
-        let lcpl = H5Pcreate(rcp_h5p_link_create())
-        H5Pset_create_intermediate_group(lcpl, 1)
-        defer { H5Pclose(lcpl) }
-        let gid = H5Gcreate2(id, path, lcpl, rcp_h5p_default(), rcp_h5p_default())
-        if gid < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create group") }
-        H5Gclose(gid)
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if exists(prefix) { continue }
+            let gcpl = H5Pcreate(H5P_CLS_GROUP_CREATE_ID_g)
+            H5Pset_obj_track_times(gcpl, false)
+            defer { H5Pclose(gcpl) }
+            let gid = H5Gcreate2(id, prefix, rcp_h5p_default(), gcpl, rcp_h5p_default())
+            if gid < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create group") }
+            H5Gclose(gid)
+        }
     }
 
     // MARK: dataset metadata
@@ -356,6 +363,7 @@ public final class HDF5File {
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(rcp_h5p_dataset_create())
         defer { H5Pclose(dcpl) }
+        H5Pset_obj_track_times(dcpl, false)
         if compress, shape.count >= 1, shape.product > 4096 {
             var chunk = dims
             chunk[0] = 1
@@ -368,6 +376,71 @@ public final class HDF5File {
         if shape.product > 0 && H5Dwrite(d, memType, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), bytes) < 0 {
             throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write data")
         }
+    }
+
+    /// Creates a dataset of `type` and `shape` without writing data (contiguous storage, or chunks
+    /// of `chunkRows` rows of the first axis); fill it in row ranges with `writeRows`. This is how a
+    /// file larger than memory is written.
+    public func createDataset(_ path: String, type: HDF5ElementType, shape: [Int], chunkRows: Int? = nil) throws {
+        precondition(!readOnly, "write to a read-only file")
+        let memType: hid_t
+        switch type {
+        case .uint8: memType = rcp_h5t_native_uint8()
+        case .int32: memType = rcp_h5t_native_int32()
+        case .int64: memType = rcp_h5t_native_int64()
+        case .float32: memType = rcp_h5t_native_float()
+        case .float64: memType = rcp_h5t_native_double()
+        default: throw HDF5Error.writeFailed(file: self.path, path: path, reason: "creating \(type) datasets is not supported")
+        }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try createGroup(String(path[..<slash])) }
+        if exists(path) { H5Ldelete(id, path, rcp_h5p_default()) }
+        let dims = shape.map { hsize_t($0) }
+        let space = H5Screate_simple(Int32(shape.count), dims, nil)
+        defer { H5Sclose(space) }
+        let dcpl = H5Pcreate(rcp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        H5Pset_obj_track_times(dcpl, false)
+        if let rows = chunkRows, !shape.isEmpty {
+            var chunk = dims
+            chunk[0] = hsize_t(max(1, min(rows, shape[0])))
+            H5Pset_chunk(dcpl, Int32(shape.count), chunk)
+        }
+        let d = H5Dcreate2(id, path, memType, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        H5Dclose(d)
+    }
+
+    private func writeRows(_ path: String, rows: Range<Int>, memType: hid_t, count: Int, bytes: UnsafeRawPointer) throws {
+        precondition(!readOnly, "write to a read-only file")
+        guard exists(path) else { throw HDF5Error.missingPath(file: self.path, path: path) }
+        let d = H5Dopen2(id, path, rcp_h5p_default())
+        if d < 0 { throw HDF5Error.notADataset(file: self.path, path: path) }
+        defer { H5Dclose(d) }
+        let fs = H5Dget_space(d); defer { H5Sclose(fs) }
+        let shape = HDF5File.shape(ofSpace: fs)
+        guard !shape.isEmpty, rows.lowerBound >= 0, rows.upperBound <= shape[0] else {
+            throw HDF5Error.rowRange(file: self.path, path: path, range: rows, rows: shape.first ?? 0)
+        }
+        precondition(count == rows.count * shape.dropFirst().reduce(1, *), "\(path): \(count) values for rows \(rows)")
+        if rows.isEmpty { return }
+        var start = [hsize_t](repeating: 0, count: shape.count)
+        var cnt = shape.map { hsize_t($0) }
+        start[0] = hsize_t(rows.lowerBound); cnt[0] = hsize_t(rows.count)
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nil, cnt, nil)
+        let ms = H5Screate_simple(Int32(shape.count), cnt, nil); defer { H5Sclose(ms) }
+        if H5Dwrite(d, memType, ms, fs, rcp_h5p_default(), bytes) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write rows \(rows.lowerBound)..<\(rows.upperBound)")
+        }
+    }
+
+    /// Writes rows `rows` of the first axis of a dataset made by `createDataset` (values converted
+    /// to the dataset's type; `floats.count` = rows.count × the size of one row).
+    public func writeRows(_ path: String, rows: Range<Int>, floats: [Float]) throws {
+        try floats.withUnsafeBytes { try writeRows(path, rows: rows, memType: rcp_h5t_native_float(), count: floats.count, bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) }
+    }
+
+    public func writeRows(_ path: String, rows: Range<Int>, uint8s: [UInt8]) throws {
+        try uint8s.withUnsafeBytes { try writeRows(path, rows: rows, memType: rcp_h5t_native_uint8(), count: uint8s.count, bytes: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) }
     }
 
     public func write(_ path: String, floats: [Float], shape: [Int], compress: Bool = false) throws {
@@ -408,7 +481,10 @@ public final class HDF5File {
         H5Tset_size(t, rcp_h5t_variable()); H5Tset_cset(t, H5T_CSET_UTF8)
         var dims = [hsize_t(strings.count)]
         let space = H5Screate_simple(1, &dims, nil); defer { H5Sclose(space) }
-        let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), rcp_h5p_default(), rcp_h5p_default())
+        let dcpl = H5Pcreate(rcp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        H5Pset_obj_track_times(dcpl, false)
+        let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
         if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
         defer { H5Dclose(d) }
         let cstrs = strings.map { strdup($0) }

@@ -1,1 +1,0 @@
-// Module "Encoding": see DESIGN.md §1.

@@ -1,0 +1,153 @@
+// An encoder predicts the mean response of every unit to a stimulus:
+//   x (N, C, H, W) → core (conv blocks) → h (N, C', H', W') → readout → η (N, U) → link → μ (N, U)
+// and an observation model turns μ into a distribution p(y | x). See DESIGN §5.
+import Foundation
+import Tensors
+import ConvEngine
+
+public final class NeuralEncoder {
+    public let architecture: EncoderArchitecture
+    /// The conv blocks as one Sequential (layers named conv1, bn1, act1, pool1, conv2, …).
+    public let core: Sequential
+    public let readout: Layer
+    public var link: Link { architecture.link }
+
+    // Saved by forward for backward: the readout output η (N, U) and each core layer's output.
+    private var eta = Tensor(shape: [0])
+    private var coreOutputs: [Tensor] = []
+    private var coreInput = Tensor(shape: [0])
+
+    public init(architecture: EncoderArchitecture, seed: UInt64) throws {
+        try architecture.validate()
+        self.architecture = architecture
+        var rng = SeededRandom.derived(seed: seed, stream: 1)
+        var layers: [Layer] = []
+        var cin = architecture.inputChannels
+        for (i, b) in architecture.blocks.enumerated() {
+            let k = i + 1
+            let conv = Conv2D(inputChannels: cin, outputChannels: b.channels, kernelSize: b.kernel, stride: b.stride,
+                              padding: b.effectivePadding, dilation: b.dilation, groups: 1, bias: b.bias)
+            conv.name = "conv\(k)"
+            // PyTorch's default conv initialisation (kaiming-uniform, a = √5), seeded.
+            let fanIn = cin * b.kernel * b.kernel
+            let bound = Float(1 / Double(fanIn).squareRoot())
+            conv.weight.value = rng.uniformTensor(conv.weight.value.shape, -bound, bound)
+            if let bias = conv.bias { bias.value = rng.uniformTensor(bias.value.shape, -bound, bound) }
+            layers.append(conv)
+            if b.batchNorm { let bn = BatchNorm2D(channels: b.channels); bn.name = "bn\(k)"; layers.append(bn) }
+            let act: Layer
+            switch b.activation {
+            case .elu: act = ELU()
+            case .relu: act = ReLU()
+            case .softplus: act = Softplus()
+            case .identity: act = Identity()
+            }
+            act.name = "act\(k)"
+            layers.append(act)
+            switch b.pool {
+            case .none: break
+            case .max: let p = MaxPool2D(kernelSize: b.poolSize, stride: b.poolSize, padding: 0); p.name = "pool\(k)"; layers.append(p)
+            case .avg: let p = AvgPool2D(kernelSize: b.poolSize, stride: b.poolSize, padding: 0); p.name = "pool\(k)"; layers.append(p)
+            }
+            cin = b.channels
+        }
+        core = Sequential(layers)
+        core.name = "core"
+        let out = architecture.coreOutputShape()
+        switch architecture.readout {
+        case .factorized:
+            readout = FactorizedReadout(channels: out.channels, height: out.height, width: out.width, units: architecture.units, rng: &rng)
+        case .gaussian:
+            readout = GaussianReadout(channels: out.channels, height: out.height, width: out.width, units: architecture.units, rng: &rng)
+        case .full:
+            readout = FullLinearReadout(channels: out.channels, height: out.height, width: out.width, units: architecture.units, rng: &rng)
+        }
+    }
+
+    /// All parameters, named "<layer>.<parameter>" as in model files.
+    public var namedParameters: [(layer: String, parameter: Parameter)] {
+        var out: [(String, Parameter)] = []
+        for l in core.layers { for p in l.parameters { out.append((l.name, p)) } }
+        for p in readout.parameters { out.append((readout.name, p)) }
+        return out
+    }
+
+    public var parameters: [Parameter] { namedParameters.map { $0.parameter } }
+
+    /// The first convolution (its weights are the "first-layer filters").
+    public var firstConv: Conv2D? { core.layers.first { $0 is Conv2D } as? Conv2D }
+
+    /// Names of the core's layers, in order.
+    public var layerNames: [String] { core.layers.map { $0.name } }
+
+    /// Readout bias initialised to log of the training-mean rate (inverse link), as the peer does.
+    public func initialiseBias(meanRates: [Float]) {
+        guard let bias = readout.parameters.first(where: { $0.name == "bias" }) else { return }
+        for u in 0..<min(meanRates.count, bias.value.count) {
+            bias.value.data[u] = architecture.link.inverseLink(max(meanRates[u], 1e-3))
+        }
+    }
+
+    /// Forward pass to predicted means μ (N, U). With `training` (or `retain`), saves what
+    /// `backward` needs; `training` also puts batch-norm in batch-statistics mode.
+    public func forward(_ x: Tensor, training: Bool, retain: Bool = false) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == architecture.inputChannels && x.shape[2] == architecture.inputHeight
+                     && x.shape[3] == architecture.inputWidth, "encoder input \(x.shape) does not match the architecture")
+        let save = training || retain
+        var h = x
+        if save { coreInput = x; coreOutputs.removeAll(keepingCapacity: true) }
+        for l in core.layers {
+            l.retainsForBackward = retain
+            h = l.forward(h, training: training)
+            if save { coreOutputs.append(h) }
+        }
+        readout.retainsForBackward = retain
+        let e = readout.forward(h, training: training)
+        if save { eta = e }
+        return architecture.link.apply(e)
+    }
+
+    /// Predicted means in evaluation mode, in batches of `batchSize` (N, U).
+    public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
+        let n = x.shape[0], u = architecture.units
+        var out = Tensor(shape: [n, u])
+        var start = 0
+        while start < n {
+            let end = min(n, start + batchSize)
+            let r = forward(x.slice(start..<end), training: false)
+            for i in 0..<r.count { out.data[start * u + i] = r.data[i] }
+            start = end
+        }
+        return out
+    }
+
+    /// Output of the core layer named `layer` (or the core's last layer when nil), evaluation mode.
+    public func activations(_ x: Tensor, upTo layer: String?) throws -> Tensor {
+        var h = x
+        for l in core.layers {
+            h = l.forward(h, training: false)
+            if l.name == layer { return h }
+        }
+        if let layer = layer, layer != "core" {
+            throw EncodingError.invalidOption(option: "--layer", reason: "no layer named '\(layer)' (layers: \(layerNames.joined(separator: ", ")))")
+        }
+        return h
+    }
+
+    /// Backward from ∂L/∂μ (N, U): accumulates every parameter's gradient and returns ∂L/∂x.
+    /// `extraGradient(i, output)` may return an additional gradient for core layer i's output
+    /// (activity penalties); it is added before that layer's backward.
+    @discardableResult
+    public func backward(_ dMean: Tensor, extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
+        var dEta = dMean
+        architecture.link.multiplyByDerivative(&dEta, at: eta)
+        var d = readout.backward(dEta)
+        for i in stride(from: core.layers.count - 1, through: 0, by: -1) {
+            if let extra = extraGradient?(i, coreOutputs[i]) { d.add(extra) }
+            d = core.layers[i].backward(d)
+        }
+        return d
+    }
+
+    public func zeroGradients() { for p in parameters { p.zeroGrad() } }
+}

@@ -1,0 +1,214 @@
+// Maximum-likelihood training of an encoder: Adam on minibatches of trials, early stopping on the
+// validation log-likelihood (best weights restored), reduce-on-plateau learning rate, a checkpoint
+// after every epoch and exact resumption.
+//
+// Loss per batch of B trials (what the optimiser minimises):
+//   −(1/B) Σ_{trials, units} log p(y | μ)  +  λ_lap·Laplace(conv1)  +  λ_mask·‖mask‖₁  +  λ_act·mean‖a₁‖₁
+// (constants such as log y! are kept; they do not change gradients). Weight decay is Adam's L2 term.
+import Foundation
+import Tensors
+import ConvEngine
+
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var epochs = 200
+    public var learningRate: Float = 5e-3
+    public var batchSize = 64
+    public var patience = 10
+    public var seed: UInt64 = 0
+    /// Laplace smoothness on first-layer filters (peer: 0.1).
+    public var laplace: Float = 0.1
+    /// L1 on the readout's spatial mask (peer: 1e-4).
+    public var maskL1: Float = 1e-4
+    /// L1 on first-layer activations (sparsity experiments); 0 = off.
+    public var activationL1: Float = 0
+    public var weightDecay: Float = 0
+    /// Reduce-on-plateau: factor and patience (epochs without validation improvement).
+    public var lrFactor: Float = 0.3
+    public var lrPatience = 5
+    public var minLearningRate: Float = 1e-5
+    /// Minimum improvement of the summed validation log-likelihood that counts (peer: 1e-3).
+    public var improvementThreshold: Double = 1e-3
+    /// When false, core parameters are not updated (readout on a frozen pretrained core).
+    public var trainCore = true
+
+    public init() {}
+}
+
+/// One row of the training history.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    /// Mean penalised loss per trial on the training batches (nats, sign: −LL + penalties).
+    public var trainLoss: Double
+    /// Mean full log-likelihood per observation (unit × trial) on the validation split (nats).
+    public var validationLL: Double
+    public var validationBitsPerSpike: Double
+    public var learningRate: Float
+    public var seconds: Double
+}
+
+/// Where the trainer reports progress (the CLI prints it; tests ignore it).
+public protocol TrainingObserver: AnyObject {
+    func epochFinished(_ record: EpochRecord, of total: Int, best: Int, etaSeconds: Double)
+}
+
+public final class Trainer {
+    public let encoder: NeuralEncoder
+    public let data: TrainingData
+    public let options: TrainingOptions
+    public var observation: any ObservationModel
+    public weak var observer: TrainingObserver?
+    /// Called after each epoch with the state to checkpoint (the CLI writes it atomically).
+    public var checkpointHandler: ((TrainingState) throws -> Void)?
+
+    public private(set) var state: TrainingState
+    private let optimizer: Adam
+    private let scheduler: ReduceLROnPlateau
+
+    public init(encoder: NeuralEncoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
+        self.encoder = encoder; self.data = data; self.options = options; self.observation = observation
+        optimizer = try Adam(learningRate: options.learningRate, weightDecay: Double(options.weightDecay))
+        scheduler = try ReduceLROnPlateau(mode: .max, factor: Double(options.lrFactor), patience: options.lrPatience,
+                                          threshold: 1e-4, minLR: Double(options.minLearningRate))
+        state = TrainingState()
+        if !options.trainCore { for l in encoder.core.layers { for p in l.parameters { p.trainable = false } } }
+    }
+
+    /// Restores a checkpoint: weights, optimiser and scheduler state, best weights, counters.
+    public func resume(from s: TrainingState) throws {
+        state = s
+        try optimizer.loadState(s.optimizerState, parameters: encoder.parameters)
+        try scheduler.loadState(s.schedulerState)
+    }
+
+    /// Runs epochs until `options.epochs` or early stopping; restores the best weights at the end.
+    public func fit() throws -> [EpochRecord] {
+        let u = data.units
+        let nullRates = data.meanResponse(of: data.trainTrials)
+        if state.epoch == 0 { encoder.initialiseBias(meanRates: nullRates) }
+        var timePerEpoch: [Double] = []
+        while state.epoch < options.epochs && state.badEpochs < options.patience {
+            let t0 = Date()
+            let epoch = state.epoch + 1
+            // Same seed, same epoch → same batches, whether resumed or not.
+            var rng = SeededRandom.derived(seed: options.seed, stream: 1000 + UInt64(epoch))
+            var order = data.trainTrials
+            rng.shuffle(&order)
+            var lossSum = 0.0
+            var start = 0
+            var dMean = Tensor(shape: [0])
+            while start < order.count {
+                let end = min(order.count, start + options.batchSize)
+                let trials = Array(order[start..<end])
+                start = end
+                let b = trials.count
+                // Batch-norm needs more than one value per channel in training mode.
+                if b < 2 { continue }
+                let x = try data.stimuli.stimuli(trials.map { data.stimulusIndex[$0] })
+                let y = data.responses(of: trials)
+                let mu = encoder.forward(x, training: true)
+                dMean.resize([b, u])
+                let nll = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
+                    observation.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u)
+                } } }
+                dMean.scale(by: 1 / Float(b))
+                var loss = nll / Double(b)
+                encoder.zeroGradients()
+                let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
+                var actPenalty = 0.0
+                encoder.backward(dMean) { i, out in
+                    guard self.options.activationL1 != 0, i == firstAct else { return nil }
+                    let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1)
+                    actPenalty = v
+                    return g
+                }
+                loss += actPenalty
+                if let conv1 = encoder.firstConv { loss += Regularizer.laplace(conv1.weight, strength: options.laplace) }
+                if let fr = encoder.readout as? FactorizedReadout { loss += Regularizer.l1(fr.mask, strength: options.maskL1) }
+                guard loss.isFinite else {
+                    throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)
+                }
+                optimizer.step(encoder.parameters)
+                lossSum += loss * Double(b)
+            }
+            // Per-unit variance / dispersion follow the current weights (they shape the gradient).
+            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
+            let (vll, vbits) = try validationScore(nullRates: nullRates)
+            guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
+            // Improvement is judged on the summed validation log-likelihood (as the peer does).
+            let vsum = vll * Double(data.validationTrials.count * u)
+            let improved = vsum > state.bestValidationSum + options.improvementThreshold
+            if improved {
+                state.bestValidationSum = vsum
+                state.bestEpoch = epoch
+                state.badEpochs = 0
+                state.bestParameters = snapshot()
+            } else {
+                state.badEpochs += 1
+            }
+            scheduler.step(metric: vll, optimizer: optimizer)
+            let seconds = Date().timeIntervalSince(t0)
+            timePerEpoch.append(seconds)
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(order.count, 1)), validationLL: vll,
+                                     validationBitsPerSpike: vbits, learningRate: optimizer.learningRate, seconds: seconds)
+            state.history.append(record)
+            state.epoch = epoch
+            state.optimizerState = optimizer.stateTensors()
+            state.schedulerState = scheduler.stateValues()
+            let meanT = timePerEpoch.reduce(0, +) / Double(timePerEpoch.count)
+            observer?.epochFinished(record, of: options.epochs, best: state.bestEpoch,
+                                    etaSeconds: meanT * Double(max(0, options.epochs - epoch)))
+            try checkpointHandler?(state)
+        }
+        if let best = state.bestParameters { restore(best) }
+        return state.history
+    }
+
+    /// Mean validation log-likelihood per observation (one unit on one trial; nats) and bits/spike.
+    public func validationScore(nullRates: [Float]) throws -> (Double, Double) {
+        let trials = data.validationTrials
+        guard !trials.isEmpty else { return (0, 0) }
+        let stim = Array(Set(trials.map { data.stimulusIndex[$0] })).sorted()
+        var row = [Int: Int]()
+        for (k, s) in stim.enumerated() { row[s] = k }
+        let mu = encoder.predict(try data.stimuli.stimuli(stim))
+        let u = data.units
+        var ll = 0.0, llNull = 0.0, spikes = 0.0
+        for t in trials {
+            let r = row[data.stimulusIndex[t]]!
+            for j in 0..<u {
+                let y = data.responses[t * u + j]
+                ll += observation.logLikelihood(y: Double(y), mean: Double(mu.data[r * u + j]), unit: j)
+                llNull += observation.logLikelihood(y: Double(y), mean: Double(nullRates[j]), unit: j)
+                spikes += Double(y)
+            }
+        }
+        let bits = spikes > 0 ? (ll - llNull) / (spikes * Foundation.log(2.0)) : 0
+        return (ll / Double(trials.count * u), bits)
+    }
+
+    /// Copies of every parameter and batch-norm state, keyed "<layer>/<name>".
+    public func snapshot() -> [String: Tensor] {
+        var s: [String: Tensor] = [:]
+        for (layer, p) in encoder.namedParameters { s["params/\(layer)/\(p.name)"] = p.value }
+        for l in encoder.core.layers { for (k, v) in l.state { s["state/\(l.name)/\(k)"] = v } }
+        return s
+    }
+
+    public func restore(_ s: [String: Tensor]) {
+        for (layer, p) in encoder.namedParameters { if let v = s["params/\(layer)/\(p.name)"] { p.value = v } }
+        for l in encoder.core.layers { for k in l.state.keys { if let v = s["state/\(l.name)/\(k)"] { l.state[k] = v } } }
+    }
+}
+
+/// Everything needed to continue training exactly where it stopped.
+public struct TrainingState {
+    public var epoch = 0
+    public var bestEpoch = 0
+    public var bestValidationSum = -Double.infinity
+    public var badEpochs = 0
+    public var history: [EpochRecord] = []
+    public var bestParameters: [String: Tensor]? = nil
+    public var optimizerState: [String: Tensor] = [:]
+    public var schedulerState: [String: Double] = [:]
+    public init() {}
+}

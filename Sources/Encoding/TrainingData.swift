@@ -1,0 +1,58 @@
+// What the trainer and the scorer need from a dataset, independent of how stimuli are stored.
+import Tensors
+
+/// Supplies preprocessed stimuli by stimulus index, (n, C, H, W). Implementations hold them in
+/// memory or stream row ranges from the HDF5 file (bounded memory).
+public protocol StimulusProvider: AnyObject {
+    /// Preprocessed stimulus shape (C, H, W).
+    var stimulusShape: [Int] { get }
+    var stimulusCount: Int { get }
+    func stimuli(_ indices: [Int]) throws -> Tensor
+}
+
+/// Preprocessed stimuli held in memory, (N, C, H, W).
+public final class InMemoryStimuli: StimulusProvider {
+    public let tensor: Tensor
+    public init(_ tensor: Tensor) { precondition(tensor.rank == 4); self.tensor = tensor }
+    public var stimulusShape: [Int] { Array(tensor.shape.dropFirst()) }
+    public var stimulusCount: Int { tensor.shape[0] }
+    public func stimuli(_ indices: [Int]) throws -> Tensor { tensor.gather(indices) }
+}
+
+/// Trials and their responses, with the stimulus each trial showed and the split by stimulus.
+public struct TrainingData {
+    public let stimuli: StimulusProvider
+    /// Responses, row-major (T, U).
+    public let responses: [Float]
+    public let units: Int
+    /// Stimulus shown on each trial (T).
+    public let stimulusIndex: [Int]
+    public let trainTrials: [Int]
+    public let validationTrials: [Int]
+    public let testTrials: [Int]
+
+    public init(stimuli: StimulusProvider, responses: [Float], units: Int, stimulusIndex: [Int],
+                trainTrials: [Int], validationTrials: [Int], testTrials: [Int]) {
+        precondition(responses.count == stimulusIndex.count * units)
+        self.stimuli = stimuli; self.responses = responses; self.units = units; self.stimulusIndex = stimulusIndex
+        self.trainTrials = trainTrials; self.validationTrials = validationTrials; self.testTrials = testTrials
+    }
+
+    public var trialCount: Int { stimulusIndex.count }
+
+    /// Responses of the given trials, (n, U).
+    public func responses(of trials: [Int]) -> Tensor {
+        var t = Tensor(shape: [trials.count, units])
+        for (k, i) in trials.enumerated() {
+            for u in 0..<units { t.data[k * units + u] = responses[i * units + u] }
+        }
+        return t
+    }
+
+    /// Mean response per unit over the given trials (the null model's rates).
+    public func meanResponse(of trials: [Int]) -> [Float] {
+        var m = [Double](repeating: 0, count: units)
+        for i in trials { for u in 0..<units { m[u] += Double(responses[i * units + u]) } }
+        return m.map { Float($0 / Double(max(trials.count, 1))) }
+    }
+}

@@ -1,1 +1,0 @@
-// Module "NeuralData": see DESIGN.md §1.

@@ -1,0 +1,97 @@
+// receptive simulate --out FILE: a simulated recording with ground truth (NeuralData.Simulator).
+import ArgumentParser
+import Foundation
+import NeuralData
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate a recording from model cells with known parameters; write a dataset file with /ground_truth.",
+        discussion: "The same options and seed write the same file, bit for bit. See docs/data.md.")
+
+    @Option(help: ArgumentHelp("Output HDF5 file.", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Cell families, comma separated, each optionally with a count: simple, complex, v2, voxel (e.g. simple:12,complex:8).", valueName: "list"))
+    var cells = "simple,complex"
+
+    @Option(name: .customLong("units-per-family"), help: "Units of a family listed without a count.")
+    var unitsPerFamily = 8
+
+    @Option(help: "Number of distinct stimuli N.")
+    var stimuli = 1000
+
+    @Option(help: "Repeats (trials) of every stimulus.")
+    var repeats = 1
+
+    @Option(name: .customLong("test-repeats"), help: "Repeats of test-split stimuli (default: --repeats).")
+    var testRepeats: Int?
+
+    @Option(help: "Stimulus family: white-noise, gratings, dead-leaves, natural-1f.")
+    var family: StimulusFamily = .natural1f
+
+    @Option(help: "Image side in pixels.")
+    var size = 32
+
+    @Option(help: "Seed of every random choice.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Add a phase-scrambled partner of every stimulus (N → 2N).")
+    var scrambled = false
+
+    @Option(help: "Frames per drifting grating (1: static gratings).")
+    var frames = 8
+
+    @Option(help: "Stored stimulus type: uint8 or float32.")
+    var dtype: SimulatedStimulusType = .uint8
+
+    @Option(help: ArgumentHelp("Range of the spiking units' mean rates, spikes per trial, as MIN,MAX.", valueName: "min,max"))
+    var rate = "1,4"
+
+    @Flag(help: "Overwrite an existing output file.")
+    var force = false
+
+    @Flag(help: "Print a JSON summary of what was written.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func options() throws -> SimulationOptions {
+        let parts = rate.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
+            throw DatasetError.invalidOption(option: "--rate", problem: "'\(rate)' is not MIN,MAX (e.g. 1,4)")
+        }
+        return SimulationOptions(cells: try CellCount.parse(cells, defaultCount: unitsPerFamily), stimulusCount: stimuli,
+                                 repeats: repeats, testRepeats: testRepeats, family: family, size: size, seed: seed,
+                                 scrambledPartners: scrambled, gratingFrames: frames, stimulusType: dtype,
+                                 rateMin: lo, rateMax: hi)
+    }
+
+    func validate() throws {
+        if unitsPerFamily < 1 { throw ValidationError("--units-per-family must be at least 1") }
+    }
+
+    func run() throws {
+        let o = try options()
+        try o.validate()
+        if !force && FileManager.default.fileExists(atPath: out) {
+            throw DatasetError.invalidOption(option: "--out", problem: "\(out) already exists; pass --force to overwrite")
+        }
+        let start = Date()
+        if !quiet { FileHandle.standardError.write("simulating \(o.unitCount) units on \(o.stimulusCount) \(o.family.rawValue) stimuli of \(o.size)×\(o.size)…\n".data(using: .utf8)!) }
+        let data = try Simulator.simulate(o)
+        try data.write(to: out, overwrite: force)
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            let summary: [String: Any] = ["file": out, "stimulus_count": data.stimulusCount, "trial_count": data.trialCount,
+                                          "unit_count": data.unitCount, "modality": o.modality.rawValue,
+                                          "unit_types": data.unitTypes, "command": data.command, "seconds": seconds]
+            let bytes = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: bytes, as: UTF8.self))
+        } else if !quiet {
+            FileHandle.standardError.write(String(format: "wrote %@: N = %d stimuli, T = %d trials, U = %d units (%.1f s)\n",
+                                                  out, data.stimulusCount, data.trialCount, data.unitCount, seconds).data(using: .utf8)!)
+        }
+    }
+}
