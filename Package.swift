@@ -33,7 +33,7 @@ let package = Package(
             "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
-        .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI"], swiftSettings: native),
+        .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),
         .executableTarget(name: "receptive-bench", dependencies: [
             "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
         ], swiftSettings: native),

@@ -20,6 +20,7 @@ let python = option("--python") ?? ProcessInfo.processInfo.environment["RECEPTIV
 let streamGB = Double(option("--stream-gb") ?? "4") ?? 4
 let which = arguments.first ?? "all"
 setenv("RECEPTIVE_PYTHON", python, 1)
+AllocatorTuning.retainLargeAllocations()
 BLAS.setThreads(threads)
 Parallel.threadCount = threads
 let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
