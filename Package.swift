@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport"], swiftSettings: native),
         .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"], swiftSettings: native),
         .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
     ],
     swiftLanguageModes: [.v5]

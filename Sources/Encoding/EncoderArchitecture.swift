@@ -62,13 +62,14 @@ public struct EncoderArchitecture: Codable, Equatable, Sendable {
                             readout: readout, link: link, observation: observation, units: units)
     }
 
-    /// The GLM-equivalent encoder (DESIGN §5): one 1×1 conv layer with identity activation and no
-    /// bias, read out by a full linear readout. With an exp link and a Poisson observation model it
-    /// is a Poisson GLM on the preprocessed pixels (the conv weight is one scale per input channel).
+    /// The GLM-equivalent encoder (DESIGN §5): one 1×1 conv layer (C → C channels) with identity
+    /// activation and no bias, read out by a full linear readout. With an exp link and a Poisson
+    /// observation model it is a Poisson GLM on the preprocessed pixels: a fitted GLM is stored as
+    /// this architecture with the identity as conv weight and the GLM weights in the readout.
     public static func linear(inputChannels: Int, height: Int, width: Int, units: Int,
                               link: Link = .exp, observation: ObservationKind = .poisson) -> EncoderArchitecture {
         EncoderArchitecture(name: "linear", inputChannels: inputChannels, inputHeight: height, inputWidth: width,
-                            blocks: [ConvBlockSpec(channels: 1, kernel: 1, padding: 0, bias: false, batchNorm: false, activation: .identity)],
+                            blocks: [ConvBlockSpec(channels: inputChannels, kernel: 1, padding: 0, bias: false, batchNorm: false, activation: .identity)],
                             readout: .full, link: link, observation: observation, units: units)
     }
 

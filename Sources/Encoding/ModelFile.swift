@@ -32,37 +32,37 @@ public struct ModelConfig: Codable, Equatable {
     public var architecture: EncoderArchitecture
     public var preprocessing: Preprocessing
     public var training: TrainingOptions
-    /// Per-unit nuisance parameter of the observation model: Gaussian variance, negative-binomial
-    /// dispersion, quasi-Poisson dispersion; nil for Poisson.
-    public var nuisance: [Double]?
+    /// The observation model's per-unit nuisance parameters (Gaussian variance, negative-binomial
+    /// dispersion, quasi-Poisson dispersion; none for Poisson), fitted on training residuals.
+    public var observation: ObservationParameters
     /// Training-split mean response per unit: the null model of bits/spike.
     public var nullRates: [Float]
     public var data: DataProvenance
-    /// GLM only: the ridge penalty chosen on validation data.
-    public var ridge: Double?
+    /// GLM only: the ridge penalty λ chosen per unit on validation data.
+    public var ridgePerUnit: [Double]?
     /// Epoch whose weights were kept (early stopping).
     public var bestEpoch: Int?
 
     public init(kind: ModelKind, architecture: EncoderArchitecture, preprocessing: Preprocessing, training: TrainingOptions,
-                nuisance: [Double]?, nullRates: [Float], data: DataProvenance) {
+                observation: ObservationParameters, nullRates: [Float], data: DataProvenance) {
         self.kind = kind; self.architecture = architecture; self.preprocessing = preprocessing; self.training = training
-        self.nuisance = nuisance; self.nullRates = nullRates; self.data = data
+        self.observation = observation; self.nullRates = nullRates; self.data = data
     }
 }
 
 /// A fitted model: the encoder with its configuration.
 public final class FittedModel {
     public var config: ModelConfig
-    public let encoder: Encoder
+    public let encoder: NeuralEncoder
     public var history: [EpochRecord]
 
-    public init(config: ModelConfig, encoder: Encoder, history: [EpochRecord] = []) {
+    public init(config: ModelConfig, encoder: NeuralEncoder, history: [EpochRecord] = []) {
         self.config = config; self.encoder = encoder; self.history = history
     }
 
     /// The observation model with its fitted nuisance parameters.
-    public func observationModel() throws -> ObservationModel {
-        try makeObservationModel(config.architecture.observation, units: config.architecture.units, nuisance: config.nuisance)
+    public func observationModel() throws -> any ObservationModel {
+        try config.observation.makeModel()
     }
 
     // MARK: writing
@@ -83,8 +83,8 @@ public final class FittedModel {
             try f.write("/params/\(layer)/\(p.name)", tensor: p.value)
         }
         for l in encoder.core.layers { for (k, v) in l.state { try f.write("/state/\(l.name)/\(k)", tensor: v) } }
-        try f.write("/normalization/mean", floats: [config.preprocessing.mean], shape: [1])
-        try f.write("/normalization/std", floats: [config.preprocessing.std], shape: [1])
+        try f.write("/normalization/mean", floats: config.preprocessing.mean, shape: [config.preprocessing.mean.count])
+        try f.write("/normalization/std", floats: config.preprocessing.std, shape: [config.preprocessing.std.count])
         if !history.isEmpty {
             try f.write("/history/epoch", int64s: history.map { $0.epoch }, shape: [history.count])
             try f.write("/history/train_loss", doubles: history.map { $0.trainLoss }, shape: [history.count])
@@ -119,7 +119,7 @@ public final class FittedModel {
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) }
         catch { throw EncodingError.modelFile(file: path, reason: "the 'config' attribute is not a valid model configuration (\(error))") }
-        let encoder = try Encoder(architecture: config.architecture, seed: 0)
+        let encoder = try NeuralEncoder(architecture: config.architecture, seed: 0)
         for (layer, p) in encoder.namedParameters {
             let t = try f.readTensor("/params/\(layer)/\(p.name)")
             guard t.count == p.value.count else {

@@ -52,7 +52,7 @@ public protocol TrainingObserver: AnyObject {
 }
 
 public final class Trainer {
-    public let encoder: Encoder
+    public let encoder: NeuralEncoder
     public let data: TrainingData
     public let options: TrainingOptions
     public var observation: any ObservationModel
@@ -64,7 +64,7 @@ public final class Trainer {
     private let optimizer: Adam
     private let scheduler: ReduceLROnPlateau
 
-    public init(encoder: Encoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
+    public init(encoder: NeuralEncoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
         self.encoder = encoder; self.data = data; self.options = options; self.observation = observation
         optimizer = try Adam(learningRate: options.learningRate, weightDecay: Double(options.weightDecay))
         scheduler = try ReduceLROnPlateau(mode: .max, factor: Double(options.lrFactor), patience: options.lrPatience,
@@ -130,6 +130,8 @@ public final class Trainer {
                 optimizer.step(encoder.parameters)
                 lossSum += loss * Double(b)
             }
+            // Per-unit variance / dispersion follow the current weights (they shape the gradient).
+            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
             guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
             let improved = vll * Double(data.validationTrials.count) > state.bestValidationSum + options.improvementThreshold

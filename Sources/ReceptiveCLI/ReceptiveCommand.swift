@@ -9,6 +9,9 @@ public struct ReceptiveCommand: ParsableCommand {
         subcommands: [
             SimulateCommand.self,
             InspectCommand.self,
+            FitCommand.self,
+            ScoreCommand.self,
+            PredictCommand.self,
         ])
     public init() {}
 }

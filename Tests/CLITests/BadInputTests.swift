@@ -20,7 +20,7 @@ struct BadInput {
 }
 
 enum BadInputCatalogue {
-    static func contract(_ name: String, _ edit: (inout ContractFile) -> Void) -> (String) throws -> String {
+    static func contract(_ name: String, _ edit: @escaping (inout ContractFile) -> Void) -> (String) throws -> String {
         return { dir in
             var c = ContractFile()
             edit(&c)

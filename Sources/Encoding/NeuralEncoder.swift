@@ -5,7 +5,7 @@ import Foundation
 import Tensors
 import ConvEngine
 
-public final class Encoder {
+public final class NeuralEncoder {
     public let architecture: EncoderArchitecture
     /// The conv blocks as one Sequential (layers named conv1, bn1, act1, pool1, conv2, …).
     public let core: Sequential

@@ -1,0 +1,216 @@
+// Fitting and evaluating models on datasets: what `receptive fit`, `score`, `predict` and the demo
+// call. The CLI only parses options and prints.
+import Foundation
+import Tensors
+import ConvEngine
+import NeuralData
+
+public enum ModelFitting {
+    /// Default ridge grid of the GLM (chosen by validation log-likelihood).
+    public static let defaultRidgeGrid: [Double] = [0, 0.01, 0.1, 1, 10, 100, 1000]
+
+    /// Trains a CNN encoder by maximum likelihood.
+    /// - checkpointPath: written atomically after every epoch (model + optimiser state).
+    /// - resume: continue from `checkpointPath` (same data, architecture and options required).
+    /// - pretrainedCore: copy the core weights of this model (same core architecture).
+    public static func fitCNN(dataset: Dataset, preprocessing: Preprocessing, architecture: EncoderArchitecture,
+                              options: TrainingOptions, observer: TrainingObserver? = nil,
+                              checkpointPath: String? = nil, resume: Bool = false,
+                              pretrainedCore: FittedModel? = nil) throws -> FittedModel {
+        let data = try TrainingData(dataset: dataset, preprocessing: preprocessing)
+        guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
+        guard !data.validationTrials.isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the validation split has no trials (early stopping needs them)")
+        }
+        let encoder = try NeuralEncoder(architecture: architecture, seed: options.seed)
+        if let pre = pretrainedCore { try copyCore(from: pre.encoder, to: encoder) }
+        var observation = architecture.observation.makeModel(units: dataset.unitCount)
+        let nullRates = data.meanResponse(of: data.trainTrials)
+        let provenance = DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
+                                        unitNames: dataset.hasUnitNames ? dataset.unitNames : nil)
+        var config = ModelConfig(kind: .cnn, architecture: architecture, preprocessing: preprocessing, training: options,
+                                 observation: observation.parameters, nullRates: nullRates, data: provenance)
+        let trainer = try Trainer(encoder: encoder, data: data, observation: observation, options: options)
+        trainer.observer = observer
+        if resume, let ck = checkpointPath {
+            let saved = try FittedModel.load(ck)
+            guard saved.config.architecture == architecture, saved.config.training == options else {
+                throw EncodingError.modelFile(file: ck, reason: "the checkpoint was made with different options; run without --resume (or with the original options)")
+            }
+            for ((_, p), (_, q)) in zip(encoder.namedParameters, saved.encoder.namedParameters) { p.value = q.value }
+            for (l, m) in zip(encoder.core.layers, saved.encoder.core.layers) { l.state = m.state }
+            observation = try saved.config.observation.makeModel()
+            trainer.observation = observation
+            try trainer.resume(from: try FittedModel.loadTrainingState(ck, model: saved))
+        }
+        if let ck = checkpointPath {
+            trainer.checkpointHandler = { state in
+                config.observation = trainer.observation.parameters
+                let m = FittedModel(config: config, encoder: encoder, history: state.history)
+                try m.write(to: ck, overwrite: true, training: state)
+            }
+        }
+        let history = try trainer.fit()
+        // Nuisance parameters (variance, dispersion) on training residuals of the final weights.
+        if architecture.observation != .poisson {
+            try refitNuisance(&trainer.observation, encoder: encoder, data: data)
+        }
+        config.observation = trainer.observation.parameters
+        config.bestEpoch = trainer.state.bestEpoch
+        return FittedModel(config: config, encoder: encoder, history: history)
+    }
+
+    /// Re-estimates the observation model's per-unit nuisance parameters on the training trials.
+    public static func refitNuisance(_ observation: inout any ObservationModel, encoder: NeuralEncoder, data: TrainingData) throws {
+        let trials = data.trainTrials
+        let mu = try predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials)
+        let y = trials.flatMap { t in (0..<data.units).map { Double(data.responses[t * data.units + $0]) } }
+        try observation.fitNuisance(y: y, mean: mu, units: data.units)
+    }
+
+    static func copyCore(from src: NeuralEncoder, to dst: NeuralEncoder) throws {
+        guard src.core.layers.count == dst.core.layers.count else {
+            throw EncodingError.invalidOption(option: "--core", reason: "the pretrained core has \(src.core.layers.count) layers, the architecture \(dst.core.layers.count)")
+        }
+        for (a, b) in zip(src.core.layers, dst.core.layers) {
+            for (p, q) in zip(a.parameters, b.parameters) {
+                guard p.value.shape == q.value.shape else {
+                    throw EncodingError.invalidOption(option: "--core", reason: "layer \(a.name).\(p.name) has shape \(p.value.shape), expected \(q.value.shape)")
+                }
+                q.value = p.value
+            }
+            b.state = a.state
+        }
+    }
+
+    /// Predicted means for trials, (T_sel × U) row-major Double, computing each stimulus once.
+    public static func predictTrials(encoder: NeuralEncoder, stimuli: StimulusProvider, stimulusIndex: [Int],
+                                     trials: [Int], batchSize: Int = 128) throws -> [Double] {
+        let u = encoder.architecture.units
+        let stim = Array(Set(trials.map { stimulusIndex[$0] })).sorted()
+        var row = [Int: Int]()
+        for (k, s) in stim.enumerated() { row[s] = k }
+        var perStimulus = [Float](repeating: 0, count: stim.count * u)
+        var start = 0
+        while start < stim.count {
+            let end = min(stim.count, start + batchSize)
+            let mu = encoder.forward(try stimuli.stimuli(Array(stim[start..<end])), training: false)
+            for i in 0..<mu.count { perStimulus[start * u + i] = mu.data[i] }
+            start = end
+        }
+        var out = [Double](repeating: 0, count: trials.count * u)
+        for (k, t) in trials.enumerated() {
+            let r = row[stimulusIndex[t]]!
+            for j in 0..<u { out[k * u + j] = Double(perStimulus[r * u + j]) }
+        }
+        return out
+    }
+
+    // MARK: GLM
+
+    /// Fits a GLM per unit on the preprocessed pixels (Poisson with exp link for spikes, Gaussian
+    /// with identity link for fMRI), ridge penalty chosen per unit by validation log-likelihood
+    /// over `ridgeGrid`. The result is stored as the `linear` architecture.
+    public static func fitGLM(dataset: Dataset, preprocessing: Preprocessing, observation: ObservationKind,
+                              ridgeGrid: [Double] = defaultRidgeGrid) throws -> FittedModel {
+        let family: GLMFamily
+        switch observation {
+        case .poisson: family = .poisson
+        case .gaussian: family = .gaussian
+        default:
+            throw EncodingError.invalidOption(option: "--observation", reason: "the GLM supports poisson and gaussian, not \(observation.rawValue)")
+        }
+        let data = try TrainingData(dataset: dataset, preprocessing: preprocessing)
+        let shape = preprocessing.outputShape
+        let p = shape.product
+        let u = dataset.unitCount
+        func design(_ trials: [Int]) throws -> (x: [Double], y: [Double]) {
+            var x = [Double](); x.reserveCapacity(trials.count * p)
+            var start = 0
+            while start < trials.count {
+                let end = min(trials.count, start + 256)
+                let t = try data.stimuli.stimuli(trials[start..<end].map { data.stimulusIndex[$0] })
+                x.append(contentsOf: t.data.map(Double.init))
+                start = end
+            }
+            let y = trials.flatMap { t in (0..<u).map { Double(data.responses[t * u + $0]) } }
+            return (x, y)
+        }
+        guard !data.trainTrials.isEmpty, !data.validationTrials.isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the GLM needs training and validation trials")
+        }
+        let train = try design(data.trainTrials), val = try design(data.validationTrials)
+        let glm = GLM(family: family)
+        let paths = try glm.fitRidgePath(trainX: train.x, trainRows: data.trainTrials.count, columns: p, trainY: train.y,
+                                         validationX: val.x, validationRows: data.validationTrials.count, validationY: val.y,
+                                         units: u, grid: ridgeGrid)
+        let arch = EncoderArchitecture.linear(inputChannels: shape[0], height: shape[1], width: shape[2], units: u,
+                                              link: family.link, observation: observation)
+        let encoder = try NeuralEncoder(architecture: arch, seed: 0)
+        let conv = encoder.firstConv!
+        conv.weight.value.fill(0)
+        for c in 0..<shape[0] { conv.weight.value.data[c * shape[0] + c] = 1 }
+        let readout = encoder.readout as! FullLinearReadout
+        for j in 0..<u {
+            let fit = paths[j].best
+            for k in 0..<p { readout.weight.value.data[j * p + k] = Float(fit.weights[k]) }
+            readout.bias.value.data[j] = Float(fit.intercept)
+        }
+        var obs = observation.makeModel(units: u)
+        if observation == .gaussian {
+            try refitNuisance(&obs, encoder: encoder, data: data)
+        }
+        var options = TrainingOptions()
+        options.laplace = 0; options.maskL1 = 0
+        let provenance = DataProvenance(file: dataset.file, paths: dataset.paths, units: u,
+                                        unitNames: dataset.hasUnitNames ? dataset.unitNames : nil)
+        var config = ModelConfig(kind: .glm, architecture: arch, preprocessing: preprocessing, training: options,
+                                 observation: obs.parameters, nullRates: data.meanResponse(of: data.trainTrials), data: provenance)
+        config.ridgePerUnit = paths.map { $0.bestLambda }
+        return FittedModel(config: config, encoder: encoder)
+    }
+}
+
+public enum ModelEvaluation {
+    /// Scores a model on a split of a dataset (DESIGN §5).
+    public static func score(model: FittedModel, dataset: Dataset, split: Split, seed: UInt64 = 0) throws -> ScoreReport {
+        try checkCompatible(model: model, dataset: dataset)
+        let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
+        let trials = dataset.trials(in: split)
+        guard !trials.isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
+        }
+        let mu = try ModelFitting.predictTrials(encoder: model.encoder, stimuli: stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials)
+        let u = dataset.unitCount
+        let y = trials.flatMap { t in (0..<u).map { Double(dataset.responses[t * u + $0]) } }
+        return try Scores.evaluate(predicted: mu, observed: y, stimulusIndex: trials.map { dataset.stimulusIndex[$0] }, units: u,
+                                   model: try model.observationModel(), trainingMean: model.config.nullRates.map(Double.init), seed: seed)
+    }
+
+    /// Predicted mean response per stimulus, (N_sel, U).
+    public static func predictStimuli(model: FittedModel, dataset: Dataset, stimuli indices: [Int]) throws -> Tensor {
+        try checkCompatible(model: model, dataset: dataset)
+        let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
+        let u = model.config.architecture.units
+        var out = Tensor(shape: [indices.count, u])
+        var start = 0
+        while start < indices.count {
+            let end = min(indices.count, start + 128)
+            let mu = model.encoder.forward(try stimuli.stimuli(Array(indices[start..<end])), training: false)
+            for i in 0..<mu.count { out.data[start * u + i] = mu.data[i] }
+            start = end
+        }
+        return out
+    }
+
+    /// The dataset must have the model's units and stimulus shape.
+    public static func checkCompatible(model: FittedModel, dataset: Dataset) throws {
+        let c = model.config
+        guard dataset.unitCount == c.architecture.units else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file) has \(dataset.unitCount) units but the model was fitted to \(c.architecture.units)")
+        }
+        guard dataset.stimulusShape == c.preprocessing.inputShape else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file) has stimuli of shape \(dataset.stimulusShape) but the model expects \(c.preprocessing.inputShape)")
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// receptive fit DATA --out MODEL: fit a CNN encoder or a GLM by maximum likelihood.
+import ArgumentParser
+import Foundation
+import Tensors
+import Encoding
+import NeuralData
+import Report
+
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit a CNN encoder or a GLM baseline by maximum likelihood.",
+        discussion: """
+        Trains on the training split, stops early on the validation log-likelihood (best weights \
+        restored) and writes one model file (docs/model-file.md). A checkpoint MODEL.checkpoint.h5 is \
+        written after every epoch; --resume continues from it to the same result as an uninterrupted run.
+        Example: receptive fit data/demo.h5 --out demo-cnn.h5 --arch stacked3 --channels 16
+        """)
+
+    @Argument(help: "The HDF5 dataset file.") var data: String
+    @Option(help: "Where to write the model file.") var out: String
+    @Option(help: "cnn (conv core + readout) or glm (per-unit GLM on preprocessed pixels, ridge by validation).")
+    var model: ModelKind = .cnn
+    @Option(help: "Observation model; default from the file's modality (spikes: poisson, fmri: gaussian).")
+    var observation: ObservationKind?
+    @Option(name: .customLong("ridge-grid"), help: ArgumentHelp("glm: ridge penalties to choose from.", valueName: "list"))
+    var ridgeGrid = "0,0.01,0.1,1,10,100,1000"
+    @Option(help: ArgumentHelp("Start from the core of this model file (a fitted model or one written by scripts/export_torch_core.py).", valueName: "file"))
+    var core: String?
+    @Flag(name: .customLong("freeze-core"), help: "With --core: train only the readout.") var freezeCore = false
+    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @Flag(help: "No progress lines.") var quiet = false
+    @Flag(help: "Overwrite an existing model file.") var force = false
+    @Flag(help: "Continue from OUT.checkpoint.h5.") var resume = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    @OptionGroup var architecture: ArchitectureArguments
+    @OptionGroup var preprocessing: PreprocessingArguments
+    @OptionGroup var training: TrainingArguments
+    @OptionGroup var dataset: DatasetOptions
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if freezeCore && core == nil { throw ValidationError("--freeze-core needs --core FILE") }
+        if resume && model == .glm { throw ValidationError("--resume applies to CNN training only") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let checkpoint = out + ".checkpoint.h5"
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw OptionError(option: "--resume", reason: "no checkpoint \(checkpoint) to resume from")
+            }
+            try checkOutputPath(out, force: true)
+        } else {
+            try checkOutputPath(out, force: force)
+        }
+        let options = try training.options()
+        let grid = try parseDoubleList(ridgeGrid, option: "--ridge-grid")
+        if grid.contains(where: { $0 < 0 }) { throw OptionError(option: "--ridge-grid", reason: "penalties must be ≥ 0") }
+        let pretrained = try core.map { try FittedModel.load($0) }
+
+        // Observation model: explicit, or from the file's modality.
+        let probe = try Dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
+        let obs = observation ?? (probe.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
+        let ds = probe
+        let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
+        let prep = try Preprocessing.fit(on: ds, options: prepOptions)
+
+        let fitted: FittedModel
+        let t0 = Date()
+        switch model {
+        case .glm:
+            if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid)\n".utf8)) }
+            fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid)
+        case .cnn:
+            var arch = try architecture.architecture(inputShape: prep.outputShape, units: ds.unitCount, observation: obs)
+            if let pre = pretrained {
+                arch.blocks = pre.config.architecture.blocks
+                try arch.validate()
+            }
+            var opts = options
+            opts.trainCore = !freezeCore
+            let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
+            fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
+                                             observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained)
+        }
+        try fitted.write(to: out, overwrite: true)
+        try? FileManager.default.removeItem(atPath: checkpoint)
+        let summary = FitSummary(model: fitted, file: out, seconds: Date().timeIntervalSince(t0))
+        if json { try JSONOutput.print(summary) } else { print(summary.table()) }
+    }
+}
+
+/// Prints one progress line per epoch to stderr (silent with --quiet).
+final class EpochProgress: TrainingObserver {
+    let reporter: ProgressReporter
+    init(total: Int, quiet: Bool) { reporter = ProgressReporter(total: total, unit: "epoch", quiet: quiet) }
+    func epochFinished(_ r: EpochRecord, of total: Int, best: Int, etaSeconds: Double) {
+        reporter.step([ProgressField("train loss", r.trainLoss), ProgressField("val LL/trial", r.validationLL),
+                       ProgressField("val bits/spike", r.validationBitsPerSpike), ProgressField("lr", Double(r.learningRate), precision: 5),
+                       ProgressField("best", "\(best)")])
+    }
+}
+
+struct FitSummary: Encodable {
+    let file: String
+    let kind: String
+    let architecture: String
+    let observation: String
+    let units: Int
+    let epochs: Int
+    let bestEpoch: Int?
+    let validationLLPerTrial: Double?
+    let validationBitsPerSpike: Double?
+    let seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case file, kind, architecture, observation, units, epochs, seconds
+        case bestEpoch = "best_epoch", validationLLPerTrial = "validation_ll_per_trial", validationBitsPerSpike = "validation_bits_per_spike"
+    }
+
+    init(model: FittedModel, file: String, seconds: Double) {
+        self.file = file
+        kind = model.config.kind.rawValue
+        architecture = model.config.architecture.name
+        observation = model.config.architecture.observation.rawValue
+        units = model.config.architecture.units
+        epochs = model.history.count
+        bestEpoch = model.config.bestEpoch
+        let best = model.history.first { $0.epoch == model.config.bestEpoch }
+        validationLLPerTrial = best?.validationLL
+        validationBitsPerSpike = best?.validationBitsPerSpike
+        self.seconds = seconds
+    }
+
+    func table() -> String {
+        var t = Table(title: "fitted \(kind) → \(file)", headers: ["", "value"])
+        t.addRow(["architecture", .text(architecture)])
+        t.addRow(["observation", .text(observation)])
+        t.addRow(["units", .integer(units)])
+        if kind == "cnn" {
+            t.addRow(["epochs", .integer(epochs)])
+            t.addRow(["best epoch", bestEpoch.map { .integer($0) } ?? .missing])
+            t.addRow(["validation LL/trial (nats)", validationLLPerTrial.map { .number($0) } ?? .missing])
+            t.addRow(["validation bits/spike", validationBitsPerSpike.map { .number($0) } ?? .missing])
+        }
+        t.addRow(["seconds", .number(seconds)])
+        return t.description
+    }
+}

@@ -1,0 +1,163 @@
+// Options shared by `fit` and `demo`: architecture, preprocessing, training.
+import ArgumentParser
+import Foundation
+import Encoding
+import NeuralData
+
+extension ActivationKind: ExpressibleByArgument {}
+extension PoolKind: ExpressibleByArgument {}
+extension ReadoutKind: ExpressibleByArgument {}
+extension Link: ExpressibleByArgument {}
+extension ObservationKind: ExpressibleByArgument {}
+extension ModelKind: ExpressibleByArgument {}
+
+enum ArchitectureName: String, ExpressibleByArgument, CaseIterable { case stacked3, linear, custom }
+
+/// A user-facing problem with the options (exit code 64 style message, one line).
+struct OptionError: Error, CustomStringConvertible {
+    let option: String
+    let reason: String
+    var description: String { "\(option): \(reason)" }
+}
+
+/// Parses "9,7,7" into integers for option `name`.
+func parseIntList(_ s: String, option: String) throws -> [Int] {
+    let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    var out: [Int] = []
+    for p in parts {
+        guard let v = Int(p) else { throw OptionError(option: option, reason: "'\(p)' is not an integer (expected a comma-separated list such as 9,7,7)") }
+        out.append(v)
+    }
+    guard !out.isEmpty else { throw OptionError(option: option, reason: "empty list") }
+    return out
+}
+
+func parseDoubleList(_ s: String, option: String) throws -> [Double] {
+    let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    var out: [Double] = []
+    for p in parts {
+        guard let v = Double(p), v.isFinite else { throw OptionError(option: option, reason: "'\(p)' is not a finite number") }
+        out.append(v)
+    }
+    guard !out.isEmpty else { throw OptionError(option: option, reason: "empty list") }
+    return out
+}
+
+struct PreprocessingArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Area-resize stimuli to S×S pixels before fitting (the peer uses 56 on the V4 data).", valueName: "S"))
+    var size: Int?
+
+    @Option(help: ArgumentHelp("Centre-crop to C×C pixels (after resizing).", valueName: "C"))
+    var crop: Int?
+
+    @Flag(help: "Keep colour channels (default: average them to grayscale).")
+    var color = false
+
+    @Flag(help: "Spectral whitening (flatten the 1/f amplitude spectrum).")
+    var whiten = false
+
+    func options(defaultSize: Int? = nil) throws -> PreprocessingOptions {
+        if let s = size, s < 1 { throw OptionError(option: "--size", reason: "must be at least 1, got \(s)") }
+        if let c = crop, c < 1 { throw OptionError(option: "--crop", reason: "must be at least 1, got \(c)") }
+        var o = PreprocessingOptions()
+        o.grayscale = !color
+        if let s = size ?? defaultSize { o.resize = ImageSize(s) }
+        if let c = crop { o.crop = ImageSize(c) }
+        o.whitening = whiten
+        return o
+    }
+}
+
+struct ArchitectureArguments: ParsableArguments {
+    @Option(help: "Core architecture: stacked3 (the peer's recipe), linear (GLM-equivalent), custom (--kernels, --channels, …).")
+    var arch: ArchitectureName = .stacked3
+
+    @Option(help: "Channels of every conv block.")
+    var channels = 32
+
+    @Option(help: ArgumentHelp("custom: kernel size of each block, e.g. 9,7,7.", valueName: "list"))
+    var kernels: String?
+
+    @Option(help: ArgumentHelp("custom: dilation of each block (default 1).", valueName: "list"))
+    var dilations: String?
+
+    @Option(help: "custom: pooling after each block (none, max, avg; 2×2).")
+    var pool: PoolKind = .none
+
+    @Option(help: "custom: activation of each block.")
+    var activation: ActivationKind = .elu
+
+    @Flag(inversion: .prefixedNo, help: "custom: batch-norm after each convolution.")
+    var batchNorm = true
+
+    @Option(help: "Readout: factorized (mask × features), gaussian (learned position), full (linear).")
+    var readout: ReadoutKind?
+
+    @Option(help: "Output link: softplus, exp, elu+1, identity.")
+    var link: Link?
+
+    func architecture(inputShape: [Int], units: Int, observation: ObservationKind) throws -> EncoderArchitecture {
+        guard channels >= 1 else { throw OptionError(option: "--channels", reason: "must be at least 1, got \(channels)") }
+        let c = inputShape[0], h = inputShape[1], w = inputShape[2]
+        var a: EncoderArchitecture
+        let defaultLink: Link = observation == .gaussian ? .identity : .softplus
+        switch arch {
+        case .stacked3:
+            a = .stacked3(inputChannels: c, height: h, width: w, units: units, channels: channels,
+                          readout: readout ?? .factorized, link: link ?? defaultLink, observation: observation)
+        case .linear:
+            a = .linear(inputChannels: c, height: h, width: w, units: units, link: link ?? (observation == .gaussian ? .identity : .exp), observation: observation)
+            if let r = readout { a.readout = r }
+        case .custom:
+            guard let k = kernels else { throw OptionError(option: "--kernels", reason: "--arch custom needs --kernels, e.g. --kernels 9,7") }
+            let ks = try parseIntList(k, option: "--kernels")
+            let ds = try dilations.map { try parseIntList($0, option: "--dilations") } ?? Array(repeating: 1, count: ks.count)
+            guard ds.count == ks.count else { throw OptionError(option: "--dilations", reason: "\(ds.count) values for \(ks.count) kernels") }
+            let blocks = zip(ks, ds).map { ConvBlockSpec(channels: channels, kernel: $0, dilation: $1, batchNorm: batchNorm, activation: activation, pool: pool) }
+            a = EncoderArchitecture(name: "custom", inputChannels: c, inputHeight: h, inputWidth: w, blocks: blocks,
+                                    readout: readout ?? .factorized, link: link ?? defaultLink, observation: observation, units: units)
+        }
+        try a.validate()
+        return a
+    }
+}
+
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Maximum number of epochs.") var epochs = 200
+    @Option(help: "Adam learning rate.") var lr: Float = 5e-3
+    @Option(help: "Minibatch size (trials).") var batch = 64
+    @Option(help: "Early stopping: epochs without validation improvement.") var patience = 10
+    @Option(help: "Seed of every random choice (initialisation, batches).") var seed: UInt64 = 0
+    @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace: Float = 0.1
+    @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask.") var maskL1: Float = 1e-4
+    @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1: Float = 0
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay: Float = 0
+
+    func options() throws -> TrainingOptions {
+        guard epochs >= 1 else { throw OptionError(option: "--epochs", reason: "must be at least 1, got \(epochs)") }
+        guard lr > 0, lr.isFinite else { throw OptionError(option: "--lr", reason: "must be a positive number, got \(lr)") }
+        guard batch >= 2 else { throw OptionError(option: "--batch", reason: "must be at least 2 (batch-norm needs two trials), got \(batch)") }
+        guard patience >= 1 else { throw OptionError(option: "--patience", reason: "must be at least 1, got \(patience)") }
+        for (n, v) in [("--laplace", laplace), ("--mask-l1", maskL1), ("--activation-l1", activationL1), ("--weight-decay", weightDecay)] {
+            guard v >= 0, v.isFinite else { throw OptionError(option: n, reason: "must be a non-negative number, got \(v)") }
+        }
+        var o = TrainingOptions()
+        o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.patience = patience; o.seed = seed
+        o.laplace = laplace; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
+        return o
+    }
+}
+
+/// Checks an output path before any work: its folder exists, and it is new unless --force.
+func checkOutputPath(_ path: String, force: Bool, option: String = "--out") throws {
+    let url = URL(fileURLWithPath: path)
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+        if isDir.boolValue { throw OptionError(option: option, reason: "\(path) is a directory") }
+        if !force { throw OptionError(option: option, reason: "\(path) already exists; pass --force to overwrite it") }
+    }
+    let dir = url.deletingLastPathComponent().path
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw OptionError(option: option, reason: "folder \(dir) does not exist")
+    }
+}

@@ -1,0 +1,41 @@
+// receptive predict MODEL DATA --out rates.h5: predicted mean responses per stimulus.
+import ArgumentParser
+import Foundation
+import Tensors
+import Encoding
+import NeuralData
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Write a model's predicted mean response of every unit to every stimulus (HDF5).",
+        discussion: """
+        Output: /rates [N, U] float32 (the observation model's mean, e.g. spikes per bin), /stimulus [N] \
+        (stimulus indices into the dataset), root attributes model and data.
+        Example: receptive predict demo-cnn.h5 data/demo.h5 --out rates.h5
+        """)
+
+    @Argument(help: "The model file.") var model: String
+    @Argument(help: "The HDF5 dataset file.") var data: String
+    @Option(help: "Output HDF5 file.") var out: String
+    @Option(help: "Only the stimuli of one split (train, validation, test); default all.") var split: Split?
+    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @Flag(help: "Overwrite an existing output.") var force = false
+    @OptionGroup var dataset: DatasetOptions
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        try checkOutputPath(out, force: force)
+        let m = try FittedModel.load(model)
+        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
+        let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: indices)
+        try HDF5File.writeAtomically(to: out, overwrite: force) { f in
+            try f.write("/rates", tensor: rates)
+            try f.write("/stimulus", int64s: indices, shape: [indices.count])
+            try f.setAttribute("model", string: model)
+            try f.setAttribute("data", string: data)
+        }
+        print("wrote \(out): rates of \(rates.shape[1]) units for \(rates.shape[0]) stimuli")
+    }
+}

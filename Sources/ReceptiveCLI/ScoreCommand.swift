@@ -1,0 +1,70 @@
+// receptive score MODEL DATA: held-out log-likelihood and friends, per unit and summarised.
+import ArgumentParser
+import Foundation
+import Tensors
+import Encoding
+import NeuralData
+import Report
+
+
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score a fitted model on held-out data: LL/trial, bits/spike, pseudo-R², correlation, FEVE, calibration.",
+        discussion: """
+        ll_per_trial is the mean full log-likelihood per trial (nats); bits_per_spike compares with each \
+        unit's training-mean rate; corr is Pearson r with the repeat-averaged response; feve needs repeats; \
+        pit_ks is the KS distance of the randomised PIT from uniform (0 = calibrated). JSON keys: docs/scoring.md.
+        Example: receptive score demo-cnn.h5 data/demo.h5 --json
+        """)
+
+    @Argument(help: "The model file (from receptive fit).") var model: String
+    @Argument(help: "The HDF5 dataset file.") var data: String
+    @Option(help: "Which split to score: test, validation or train.") var split: Split = .test
+    @Option(help: "Seed of the randomised PIT.") var seed: UInt64 = 0
+    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(name: .customLong("per-unit"), help: "Also print one row per unit.") var perUnit = false
+    @OptionGroup var dataset: DatasetOptions
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let m = try FittedModel.load(model)
+        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)
+        if json { try JSONOutput.print(report); return }
+        print(ScoreTables.summary([(model, report)], title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
+        if perUnit { print(ScoreTables.perUnit(report, names: ds.hasUnitNames ? ds.unitNames : nil)) }
+    }
+}
+
+enum ScoreTables {
+    /// One row per model: the summary (mean over units) of every score.
+    static func summary(_ rows: [(String, ScoreReport)], title: String) -> String {
+        var t = Table(title: title, columns: [
+            .init("model", alignment: .left), .init("LL/trial (nats)", format: .fixed(4)), .init("bits/spike", format: .fixed(4)),
+            .init("pseudo-R²", format: .fixed(4)), .init("corr", format: .fixed(3)), .init("FEVE", format: .fixed(3)),
+            .init("PIT KS", format: .fixed(3))])
+        for (name, r) in rows {
+            t.addRow([.text(name), cell(r.llPerTrial.mean), cell(r.bitsPerSpike.mean), cell(r.pseudoR2.mean),
+                      cell(r.corr.mean), cell(r.feve.mean), cell(r.pitKS.mean)])
+        }
+        return t.description
+    }
+
+    static func perUnit(_ r: ScoreReport, names: [String]?) -> String {
+        var t = Table(title: "per unit", columns: [
+            .init("unit", alignment: .left), .init("LL/trial", format: .fixed(4)), .init("bits/spike", format: .fixed(4)),
+            .init("pseudo-R²", format: .fixed(4)), .init("corr", format: .fixed(3)), .init("FEVE", format: .fixed(3)), .init("PIT KS", format: .fixed(3))])
+        for u in 0..<r.units {
+            t.addRow([.text(names?[u] ?? "\(u)"), cell(r.llPerTrial.perUnit[u]), cell(r.bitsPerSpike.perUnit[u]), cell(r.pseudoR2.perUnit[u]),
+                      cell(r.corr.perUnit[u]), cell(r.feve.perUnit[u]), cell(r.pitKS.perUnit[u])])
+        }
+        return t.description
+    }
+
+    static func cell(_ v: Double?) -> Table.Cell {
+        guard let v = v, v.isFinite else { return .missing }
+        return .number(v)
+    }
+}

@@ -1,0 +1,61 @@
+// Histogram of a sample (sparsity indices, Gabor R², bootstrap distributions).
+
+public enum Histogram {
+    /// Bin counts like `numpy.histogram(values, bins, range)`: `bins` equal-width bins on
+    /// [lo, hi], each half-open [e_i, e_{i+1}) except the last, which includes hi. Values outside
+    /// the range are not counted; non-finite values are not counted and are reported in `ignored`.
+    /// - Parameters:
+    ///   - range: nil uses the min and max of the finite values (a constant sample gets v ± 0.5).
+    /// - Precondition: bins ≥ 1.
+    /// - Returns: `edges` (bins + 1), `counts` (bins), `ignored` (non-finite values).
+    public static func counts(values: [Double], bins: Int, range: (lo: Double, hi: Double)? = nil) -> (edges: [Double], counts: [Int], ignored: Int) {
+        precondition(bins >= 1, "Histogram: bins must be ≥ 1")
+        let finite = values.filter { $0.isFinite }
+        var (lo, hi) = range ?? (finite.min() ?? 0, finite.max() ?? 1)
+        if lo == hi { lo -= 0.5; hi += 0.5 }
+        let edges = (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
+        var counts = [Int](repeating: 0, count: bins)
+        for v in finite where v >= lo && v <= hi {
+            let f = (v - lo) / (hi - lo) * Double(bins)
+            var b = f.isFinite ? Int(min(max(f, 0), Double(bins - 1))) : bins - 1
+            // Correct rounding at the edges so a value sits in the bin its edges say (as numpy does).
+            if b > 0 && v < edges[b] { b -= 1 }
+            if b < bins - 1 && v >= edges[b + 1] { b += 1 }
+            counts[b] += 1
+        }
+        return (edges, counts, values.count - finite.count)
+    }
+
+    /// Renders the histogram as adjacent bars, y = count. When values were not finite, a note
+    /// in the top-right corner says how many were left out.
+    /// - Precondition: bins ≥ 1; width, height ≥ 64.
+    public static func render(values: [Double], bins: Int = 20, title: String = "", xLabel: String = "",
+                              yLabel: String = "count", range: (lo: Double, hi: Double)? = nil,
+                              width: Int = 720, height: Int = 450) -> PNGImage {
+        precondition(width >= 64 && height >= 64, "Histogram: size must be at least 64×64")
+        let h = counts(values: values, bins: bins, range: range)
+        let maxCount = Double(h.counts.max() ?? 0)
+        let y1 = maxCount > 0 ? maxCount * 1.05 : 1
+        let yTicks = Ticks.nice(0, y1, maxCount: 7).filter { $0 == $0.rounded() }
+        let x0 = h.edges.first!, x1 = h.edges.last!
+        let xTicks = Ticks.nice(x0, x1, maxCount: 8)
+        let ts = FigureStyle.tickScale
+        let r = PlotArea.layout(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
+                                yTickLabels: Ticks.labels(yTicks), bottomExtra: Canvas.textHeight(scale: ts) + 10)
+        let area = PlotArea(left: r.left, top: r.top, width: r.width, height: r.height, x0: x0, x1: x1, y0: 0, y1: y1)
+        var canvas = Canvas(width: width, height: height)
+        area.drawFrame(on: &canvas, title: title, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        let baseline = area.py(0)
+        for b in 0..<bins where h.counts[b] > 0 {
+            let xa = area.px(h.edges[b]), xb = area.px(h.edges[b + 1])
+            let yc = area.py(Double(h.counts[b]))
+            canvas.fill(x: xa, y: yc, width: max(1, xb - xa), height: baseline - yc + 1, RGB.palette[0])
+            canvas.strokeRect(x: xa, y: yc, width: max(1, xb - xa + 1), height: baseline - yc + 1, .white)
+        }
+        if h.ignored > 0 {
+            canvas.text("\(h.ignored) non-finite not shown", x: area.left + area.width - 4, y: area.top + 4,
+                        RGB(160, 0, 0), scale: ts, alignment: .right)
+        }
+        return canvas.image
+    }
+}

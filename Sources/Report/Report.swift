@@ -1,1 +1,0 @@
-// Module "Report": see DESIGN.md §1.
