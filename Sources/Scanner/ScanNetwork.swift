@@ -103,8 +103,10 @@ public final class ScanNetwork {
         return h
     }
 
-    /// Evaluation-mode outputs of layer `end` for a batch, without saving anything.
-    public func outputs(_ x: Tensor, through end: Int, batchSize: Int = 64) -> Tensor {
+    /// Evaluation-mode outputs of layer `end` for a batch, without saving anything. With
+    /// `masking`, the listed channels of that layer's output are set to 0 before the next layer
+    /// (a removed filter).
+    public func outputs(_ x: Tensor, through end: Int, batchSize: Int = 64, masking: ChannelMask? = nil) -> Tensor {
         let n = x.shape[0]
         let per = layerShapes[end].product
         var out = Tensor(shape: [n] + layerShapes[end])
@@ -116,6 +118,7 @@ public final class ScanNetwork {
                 let l = layer(i)
                 l.retainsForBackward = false
                 h = l.forward(h, training: false)
+                if let m = masking, m.layer == i { m.apply(&h) }
             }
             h.data.withUnsafeBufferPointer { src in
                 out.data.withUnsafeMutableBufferPointer { dst in
@@ -126,6 +129,19 @@ public final class ScanNetwork {
         }
         return out
     }
+
+    /// Full backward (every layer's ordinary backward, parameter gradients accumulated) from
+    /// layer `layerIndex` after a `forward` through it; returns ∂(Σ gradient ⊙ out)/∂x.
+    @discardableResult
+    public func backwardWithParameterGradients(from layerIndex: Int, gradient: Tensor) -> Tensor {
+        precondition(layerIndex <= lastForwardEnd, "backward from layer \(layerIndex) after a forward through \(lastForwardEnd)")
+        var g = gradient
+        for i in stride(from: layerIndex, through: 0, by: -1) { g = layer(i).backward(g) }
+        return g
+    }
+
+    /// Every trainable parameter (core, then readout).
+    public var parameters: [Parameter] { core.parameters + (readout?.parameters ?? []) }
 
     /// ∂(Σ gradient ⊙ out_layer)/∂x [N, C, H, W] after a `forward` through at least `layer`
     /// (gradient has that layer's output shape for the forward's batch).
@@ -142,5 +158,19 @@ public final class ScanNetwork {
             }
         }
         return g
+    }
+}
+
+/// Channels of one layer's output to zero (filters removed), per stimulus.
+public struct ChannelMask: Sendable, Equatable {
+    public let layer: Int
+    public let channels: Set<Int>
+    public init(layer: Int, channels: Set<Int>) { self.layer = layer; self.channels = channels }
+
+    /// Zeroes the channels of h [N, K, …] (K = h.shape[1]).
+    func apply(_ h: inout Tensor) {
+        guard !channels.isEmpty else { return }
+        let n = h.shape[0], k = h.shape[1], plane = h.count / max(1, n * k)
+        for i in 0..<n { for c in channels where c < k { for p in 0..<plane { h.data[(i * k + c) * plane + p] = 0 } } }
     }
 }

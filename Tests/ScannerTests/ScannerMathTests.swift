@@ -109,3 +109,32 @@ final class ScannerMathTests: XCTestCase {
         XCTAssertThrowsError(try Faithfulness.curves(stimulus: x, attribution: [1, 2], baseline: x, steps: 4) { _ in [] })
     }
 }
+
+final class FeatureQuantityFormulaTests: XCTestCase {
+    func testFeatureScoreMatchesNumpy() throws {
+        let f = try HDF5File.open(TestPaths.fixture("scanner_math.h5"))
+        defer { f.close() }
+        let image = try f.readFloats("fq/image").values, stim = try f.readFloats("fq/stimulus").values
+        let mask = try f.readUInt8("fq/mask").values.map { $0 != 0 }
+        let s = FeatureQuantity.score(image: image, stimulus: stim, mask: mask)
+        XCTAssertEqual(s.value, try f.readDoubles("fq/F").values[0], accuracy: 1e-6 * abs(s.value))
+        XCTAssertEqual(s.luminance, try f.readDoubles("fq/l").values[0], accuracy: 1e-9)
+        XCTAssertEqual(s.contrast, try f.readDoubles("fq/c").values[0], accuracy: 1e-9)
+        XCTAssertEqual(s.structure, try f.readDoubles("fq/s").values[0], accuracy: 1e-9)
+        print("[feature score] F = \(s.value)")
+        let x = try f.readFloats("fq_mask/stimulus").values
+        XCTAssertEqual(FeatureQuantity.thresholdMask(stimulus: x), try f.readUInt8("fq_mask/mask").values.map { $0 != 0 })
+    }
+
+    func testKnowledgeMeasuresByHand() {
+        // input active everywhere (4 pixels), image active on 2 of them.
+        let q = KnowledgeMeasures.quantity(image: [0, 2, 0, -1], input: [1, 1, -1, 1], threshold: 1e-3)
+        XCTAssertEqual(q.count, 0.5)
+        XCTAssertEqual(q.intensity, 0.75)
+        let d = KnowledgeMeasures.distance(image: [2, 0], input: [1, 0])
+        XCTAssertEqual(d.distance, 0, accuracy: 1e-12); XCTAssertEqual(d.cosine, 1, accuracy: 1e-12)
+        let o = KnowledgeMeasures.distance(image: [0, 1], input: [1, 0])
+        XCTAssertEqual(o.distance, 2.0.squareRoot(), accuracy: 1e-12); XCTAssertEqual(o.cosine, 0, accuracy: 1e-12)
+        XCTAssertEqual(KnowledgeMeasures.intersectionOverUnion([true, true, false, false], [false, true, true, false]), 1.0 / 3)
+    }
+}
