@@ -48,20 +48,34 @@ size_t rcp_conv_input_scratch_floats(const rcp_conv_geometry *g) {
     return (size_t)(g->cin * input_channel_stride(g) + 8);
 }
 
-void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp) {
+void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp, int zero_fill) {
     const long s = g->stride, P = g->pad, L = input_segment(g), R = s * L, CS = input_channel_stride(g);
     const long H = g->h, W = g->w;
-    memset(xp, 0, sizeof(float) * rcp_conv_input_scratch_floats(g));
+    // Only the interior is written: borders and overrun stay as the last zero fill left them.
+    if (zero_fill) memset(xp, 0, sizeof(float) * rcp_conv_input_scratch_floats(g));
     for (long c = 0; c < g->cin; ++c) {
         for (long r = 0; r < H; ++r) {
             const float *src = x + (c * H + r) * W;
             float *row = xp + c * CS + (r + P) * R;
             if (s == 1) {
                 memcpy(row + P, src, sizeof(float) * (size_t)W);
+            } else if (s == 2) {
+                // Even columns go to phase P mod 2 from index ⌊P/2⌋, odd ones to phase (P+1) mod 2
+                // from index ⌊(P+1)/2⌋.
+                float *ev = row + (P % 2) * L + P / 2, *od = row + ((P + 1) % 2) * L + (P + 1) / 2;
+                long col = 0;
+                for (; col + 16 <= W; col += 16) {
+                    const __m256 a = _mm256_loadu_ps(src + col), b = _mm256_loadu_ps(src + col + 8);
+                    _mm256_storeu_ps(ev + col / 2, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8)));
+                    _mm256_storeu_ps(od + col / 2, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8)));
+                }
+                for (; col < W; ++col) { if (col % 2 == 0) ev[col / 2] = src[col]; else od[col / 2] = src[col]; }
             } else {
-                for (long col = 0; col < W; ++col) {
-                    long pc = col + P;
-                    row[(pc % s) * L + pc / s] = src[col];
+                // Padded column pc = col + P goes to phase pc mod S, index pc / S.
+                for (long ph = 0; ph < s; ++ph) {
+                    long col = pos_mod(ph - P, s);
+                    float *dst = row + ph * L + (col + P) / s;
+                    for (; col < W; col += s) *dst++ = src[col];
                 }
             }
         }
@@ -163,6 +177,31 @@ typedef void (*tile_fn)(long K, const long *off, const float *w, const float *co
     }
 
 FWD_TILE_A(4, 3)
+
+// The 4×3 tile storing only rows m < rows[v] of vector v (row-blocked backward-data, where the
+// four "channels" are four output rows and the last block may be short).
+static void fwd_tile_4x3_rows(long K, const long *restrict off, const float *restrict w,
+                              const float *const *in, float *const *out, long ocs, const int *lanes,
+                              const int *rows) {
+    const float *bias = 0;
+    INIT_TILE(4, 3)
+    for (long k = 0; k < K; ++k) {
+        const long o = off[k];
+        __m256 a[3];
+        for (int v = 0; v < 3; ++v) a[v] = _mm256_loadu_ps(p[v] + o);
+        for (int m = 0; m < 4; ++m) {
+            const __m256 b = _mm256_broadcast_ss(w + m);
+            for (int v = 0; v < 3; ++v) acc[m][v] = _mm256_fmadd_ps(b, a[v], acc[m][v]);
+        }
+        w += 4;
+    }
+    for (int v = 0; v < 3; ++v) {
+        const int n = lanes[v];
+        if (n <= 0) continue;
+        const __m256i mk = lane_mask(n);
+        for (int m = 0; m < rows[v]; ++m) _mm256_maskstore_ps(out[v] + m * ocs, mk, acc[m][v]);
+    }
+}
 FWD_TILE_W(3, 4)
 FWD_TILE_W(2, 6)
 FWD_TILE_W(1, 12)
@@ -220,101 +259,133 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 }
 
 // MARK: - backward-weights: dW[co][k] += Σ_pixels dY[co][pixel] · X[k][pixel]
+//
+// Vectorised over output channels: dY of the rows at hand is transposed to dYᵀ [pixel][Cpad]
+// (Cpad = Co/G rounded up to 8, zero-filled), and a tile of NV·8 channels × NT taps accumulates
+// Σ_pixel dYᵀ[pixel][co] · X[k][pixel] over a block of rows in registers, with X broadcast from
+// the padded input. The result is added to dWᵀ [G][K][Cpad]; rcp_conv_backward_weights_finish
+// transposes it into dW.
 
-static inline float hsum256(__m256 v) {
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_movehdup_ps(x));
-    return _mm_cvtss_f32(x);
+static long cpad_of(const rcp_conv_geometry *g) { return round_up8(g->cout / g->groups); }
+
+#define BWW_BLOCK_PIXELS 128  // dYᵀ of one 16-channel tile over a block: 128 · 64 B = 8 KB (L1)
+
+static long bww_block_rows(const rcp_conv_geometry *g) { return g->ow >= BWW_BLOCK_PIXELS ? 1 : BWW_BLOCK_PIXELS / g->ow; }
+
+size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g) {
+    return (size_t)(bww_block_rows(g) * g->ow * cpad_of(g));
 }
 
-typedef void (*wtile_fn)(int nvec, const long *xb, const long *yb, const int *lanes, const float *x,
-                         const long *offk, const float *dy, long ycs, float *dw, long dwcs);
+size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g) {
+    return (size_t)(g->groups * rcp_conv_forward_offset_count(g) * cpad_of(g));
+}
 
-#define BWW_TILE(MR, NK)                                                                          \
-    static void bww_tile_##MR##x##NK(int nvec, const long *xb, const long *yb, const int *lanes,  \
-                                     const float *x, const long *offk, const float *dy, long ycs, \
-                                     float *dw, long dwcs) {                                      \
-        __m256 acc[MR][NK];                                                                       \
-        for (int m = 0; m < MR; ++m)                                                              \
-            for (int k = 0; k < NK; ++k) acc[m][k] = _mm256_setzero_ps();                         \
-        const float *px[NK];                                                                      \
-        for (int k = 0; k < NK; ++k) px[k] = x + offk[k];                                         \
-        const float *py[MR];                                                                      \
-        for (int m = 0; m < MR; ++m) py[m] = dy + m * ycs;                                        \
-        for (int v = 0; v < nvec; ++v) {                                                          \
-            const long xo = xb[v], yo = yb[v];                                                    \
-            if (lanes[v] == 8) {                                                                  \
-                __m256 a[NK];                                                                     \
-                for (int k = 0; k < NK; ++k) a[k] = _mm256_loadu_ps(px[k] + xo);                  \
-                for (int m = 0; m < MR; ++m) {                                                    \
-                    const __m256 yv = _mm256_loadu_ps(py[m] + yo);                                \
-                    for (int k = 0; k < NK; ++k) acc[m][k] = _mm256_fmadd_ps(yv, a[k], acc[m][k]); \
-                }                                                                                 \
-            } else {                                                                              \
-                const __m256i mk = lane_mask(lanes[v]);                                           \
-                __m256 a[NK];                                                                     \
-                for (int k = 0; k < NK; ++k) a[k] = _mm256_maskload_ps(px[k] + xo, mk);           \
-                for (int m = 0; m < MR; ++m) {                                                    \
-                    const __m256 yv = _mm256_maskload_ps(py[m] + yo, mk);                         \
-                    for (int k = 0; k < NK; ++k) acc[m][k] = _mm256_fmadd_ps(yv, a[k], acc[m][k]); \
+void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *dwt, float *dw) {
+    const long K = rcp_conv_forward_offset_count(g), cog = g->cout / g->groups, cp = cpad_of(g);
+    for (long gi = 0; gi < g->groups; ++gi)
+        for (long c = 0; c < cog; ++c)
+            for (long k = 0; k < K; ++k) dw[(gi * cog + c) * K + k] += dwt[(gi * K + k) * cp + c];
+}
+
+// dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp.
+static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
+    long c0 = 0;
+    for (; c0 + 8 <= cog; c0 += 8) {
+        long p = p0;
+        for (; p + 8 <= p1; p += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(dy + (c0 + i) * ohw + p);
+            // 8×8 transpose.
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dyt + (p - p0) * cp + c0;
+            _mm256_storeu_ps(d + 0 * cp, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + 1 * cp, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * cp, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * cp, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (; p < p1; ++p)
+            for (long c = c0; c < c0 + 8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
+    }
+    for (long p = p0; p < p1; ++p)
+        for (long c = c0; c < cp; ++c) dyt[(p - p0) * cp + c] = c < cog ? dy[c * ohw + p] : 0.0f;
+}
+
+typedef void (*wtile_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
+                         const float *dyt, long cp, float *dwt, int nt);
+
+// acc[j][v] = Σ_pixels X[tap j][pixel] · dYᵀ[pixel][co0 + 8v ... +8]; dwt[j·cp + 8v ...] += acc[j][v] (j < nt).
+#define BWW_TILE(NV, NT)                                                                          \
+    static void bww_tile_##NV##x##NT(long r0, long r1, long ow, long xstep, const float *x,       \
+                                     const long *offk, const float *dyt, long cp, float *dwt,     \
+                                     int nt) {                                                    \
+        __m256 acc[NT][NV];                                                                       \
+        for (int j = 0; j < NT; ++j)                                                              \
+            for (int v = 0; v < NV; ++v) acc[j][v] = _mm256_setzero_ps();                         \
+        for (long oh = r0; oh < r1; ++oh) {                                                       \
+            const float *px[NT];                                                                  \
+            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + offk[j];                        \
+            const float *py = dyt + (oh - r0) * ow * cp;                                          \
+            for (long w = 0; w < ow; ++w) {                                                       \
+                __m256 y[NV];                                                                     \
+                for (int v = 0; v < NV; ++v) y[v] = _mm256_loadu_ps(py + 8 * v);                  \
+                py += cp;                                                                         \
+                for (int j = 0; j < NT; ++j) {                                                    \
+                    const __m256 b = _mm256_broadcast_ss(px[j] + w);                              \
+                    for (int v = 0; v < NV; ++v) acc[j][v] = _mm256_fmadd_ps(b, y[v], acc[j][v]); \
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
-        for (int m = 0; m < MR; ++m)                                                              \
-            for (int k = 0; k < NK; ++k) dw[m * dwcs + k] += hsum256(acc[m][k]);                  \
+        for (int j = 0; j < NT; ++j) {                                                            \
+            if (j >= nt) break;                                                                   \
+            for (int v = 0; v < NV; ++v) {                                                        \
+                float *d = dwt + j * cp + 8 * v;                                                  \
+                _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), acc[j][v]));                \
+            }                                                                                     \
+        }                                                                                         \
     }
 
-BWW_TILE(4, 3) BWW_TILE(4, 2) BWW_TILE(4, 1)
-BWW_TILE(3, 3) BWW_TILE(3, 2) BWW_TILE(3, 1)
-BWW_TILE(2, 3) BWW_TILE(2, 2) BWW_TILE(2, 1)
-BWW_TILE(1, 3) BWW_TILE(1, 2) BWW_TILE(1, 1)
-
-static const wtile_fn wtiles[5][4] = {
-    {0, 0, 0, 0},
-    {0, bww_tile_1x1, bww_tile_1x2, bww_tile_1x3},
-    {0, bww_tile_2x1, bww_tile_2x2, bww_tile_2x3},
-    {0, bww_tile_3x1, bww_tile_3x2, bww_tile_3x3},
-    {0, bww_tile_4x1, bww_tile_4x2, bww_tile_4x3},
-};
-
-#define BWW_BLOCK 64  // pixel vectors per block: dY of a 4-channel tile (8 KB) stays in L1
-
-static void bww_block(int nvec, const long *xb, const long *yb, const int *lanes, const float *xg,
-                      const long *off, long K, const float *dyg, long ohw, float *dwg, long cog) {
-    for (long c0 = 0; c0 < cog; c0 += 4) {
-        const long mr = cog - c0 < 4 ? cog - c0 : 4;
-        for (long k0 = 0; k0 < K; k0 += 3) {
-            const long nk = K - k0 < 3 ? K - k0 : 3;
-            wtiles[mr][nk](nvec, xb, yb, lanes, xg, off + k0, dyg + c0 * ohw, ohw, dwg + c0 * K + k0, K);
-        }
-    }
-}
+BWW_TILE(2, 6)
+BWW_TILE(1, 12)
 
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
-                                    const float *dy, float *dw, long row0, long row1) {
+                                    const float *dy, float *dyt, float *dwt, long row0, long row1) {
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, K = rcp_conv_forward_offset_count(g);
-    long xb[BWW_BLOCK], yb[BWW_BLOCK];
-    int lanes[BWW_BLOCK];
+    const long cp = cpad_of(g);
+    const long rb = bww_block_rows(g);
     for (long gi = 0; gi < g->groups; ++gi) {
         const float *xg = xp + gi * cig * CS;
-        const float *dyg = dy + gi * cog * OHW;
-        float *dwg = dw + gi * cog * K;
-        int nvec = 0;
-        for (long oh = row0; oh < row1; ++oh) {
-            for (long ow0 = 0; ow0 < OW; ow0 += 8) {
-                xb[nvec] = oh * s * R + ow0;
-                yb[nvec] = oh * OW + ow0;
-                lanes[nvec] = (int)(OW - ow0 < 8 ? OW - ow0 : 8);
-                if (++nvec == BWW_BLOCK) {
-                    bww_block(nvec, xb, yb, lanes, xg, off, K, dyg, OHW, dwg, cog);
-                    nvec = 0;
+        float *dwg = dwt + gi * K * cp;
+        for (long r0 = row0; r0 < row1; r0 += rb) {
+            const long r1 = r0 + rb < row1 ? r0 + rb : row1;
+            // dYᵀ of this block only (stays in L1 for all its tiles).
+            transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
+            const float *dyb = dyt;
+            for (long c0 = 0; c0 < cp; ) {
+                const int nv = cp - c0 >= 16 ? 2 : 1;
+                const int nt = nv == 2 ? 6 : 12;
+                for (long k0 = 0; k0 < K; k0 += nt) {
+                    long offk[12];
+                    const int valid = (int)(K - k0 < nt ? K - k0 : nt);
+                    for (int j = 0; j < nt; ++j) offk[j] = off[k0 + (j < valid ? j : valid - 1)];
+                    if (nv == 2) bww_tile_2x6(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
+                    else bww_tile_1x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
                 }
+                c0 += 8 * nv;
             }
         }
-        if (nvec > 0) bww_block(nvec, xb, yb, lanes, xg, off, K, dyg, OHW, dwg, cog);
     }
 }
 
@@ -342,13 +413,15 @@ static dy_layout dy_layout_for(const rcp_conv_geometry *g) {
     L.pt = ceil_div((g->kh - 1) * d, s);
     L.pl = ceil_div((g->kw - 1) * d, s);
     long maxRow = (g->h - 1 + P) / s + 1;
-    L.rows = L.pt + (maxRow > g->oh ? maxRow : g->oh);
+    // + 3 zero rows: a short last row block (row-blocked mode) still reads 4 rows' worth of taps,
+    // and unused rows must read zeros (garbage times a zero weight could be NaN).
+    L.rows = L.pt + (maxRow > g->oh ? maxRow : g->oh) + 3;
     long maxCol = g->ow, lj = 8;
     for (long pw = 0; pw < s; ++pw) {
         long jlo, cnt;
         phase_columns(g, pw, &jlo, &cnt);
         if (jlo + round_up8(cnt) > maxCol) maxCol = jlo + round_up8(cnt);
-        if (round_up8(cnt) > lj) lj = round_up8(cnt);
+        if (jlo + round_up8(cnt) > lj) lj = jlo + round_up8(cnt);
     }
     L.cols = L.pl + maxCol;
     L.lj = lj;
@@ -363,20 +436,35 @@ size_t rcp_conv_output_gradient_scratch_floats(const rcp_conv_geometry *g) {
 size_t rcp_conv_backward_data_row_scratch_floats(const rcp_conv_geometry *g) {
     if (g->stride == 1) return 0;
     dy_layout L = dy_layout_for(g);
-    return (size_t)(g->cin * g->stride * L.lj);
+    return (size_t)(g->cin * g->h * g->stride * L.lj);
 }
 
-void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp) {
+void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp, int zero_fill) {
     dy_layout L = dy_layout_for(g);
-    memset(dyp, 0, sizeof(float) * rcp_conv_output_gradient_scratch_floats(g));
+    if (zero_fill) memset(dyp, 0, sizeof(float) * rcp_conv_output_gradient_scratch_floats(g));
     for (long c = 0; c < g->cout; ++c)
         for (long r = 0; r < g->oh; ++r)
             memcpy(dyp + (c * L.rows + r + L.pt) * L.cols + L.pl, dy + (c * g->oh + r) * g->ow,
                    sizeof(float) * (size_t)g->ow);
 }
 
+// Row-blocked mode: stride 1 and one input channel per group (first layers, depthwise). With a
+// single dX channel the MR = 1 tile would be load-bound; instead 4 consecutive dX rows play the
+// role of the tile's 4 channels. Tap k = (co, u, kw) reads dY row (row of dX row 0) + u,
+// u ∈ [−(KH−1)·D, 3], and feeds dX row r with weight W[co][0][(r − u)/D][kw] when that kernel row
+// exists (else 0): U = (KH−1)·D + 4 row offsets instead of KH, i.e. KH/U of the FMAs are useful.
+static int rowblock_mode(const rcp_conv_geometry *g) { return g->stride == 1 && g->cin == g->groups; }
+static long rowblock_offsets(const rcp_conv_geometry *g) {
+    return (g->cout / g->groups) * ((g->kh - 1) * g->dilation + 4) * g->kw;
+}
+
 long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g) {
-    return (g->cout / g->groups) * g->kh * g->kw;
+    return rowblock_mode(g) ? rowblock_offsets(g) : (g->cout / g->groups) * g->kh * g->kw;
+}
+
+size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g) {
+    return rowblock_mode(g) ? (size_t)(g->groups * rowblock_offsets(g) * 4)
+                            : (size_t)(g->cout * (g->cin / g->groups) * g->kh * g->kw);
 }
 
 // Per phase q = ph·S + pw: taps (co, kh, kw) with offsets into the padded dY (relative to the
@@ -388,6 +476,26 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, KK = KH * KW;
     dy_layout L = dy_layout_for(g);
     const long CSy = L.rows * L.cols;
+    if (rowblock_mode(g)) {
+        const long U = (KH - 1) * d + 4, Kr = rowblock_offsets(g);
+        long k = 0;
+        for (long co = 0; co < cog; ++co)
+            for (long ui = 0; ui < U; ++ui)
+                for (long j = 0; j < KW; ++j) {
+                    const long u = ui - (KH - 1) * d;
+                    off[k] = co * CSy + u * L.cols - j * d;
+                    for (long gi = 0; gi < g->groups; ++gi)
+                        for (long r = 0; r < 4; ++r) {
+                            const long t = r - u;  // = kh·D
+                            const int ok = t >= 0 && t % d == 0 && t / d < KH;
+                            wp[(gi * Kr + k) * 4 + r] = ok ? w[((gi * cog + co) * cig) * KK + (t / d) * KW + j] : 0.0f;
+                        }
+                    ++k;
+                }
+        phase_start[0] = 0;
+        phase_start[1] = Kr;
+        return;
+    }
     long k = 0;
     for (long ph = 0; ph < s; ++ph)
         for (long pw = 0; pw < s; ++pw) {
@@ -424,6 +532,10 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     phase_start[s * s] = k;
 }
 
+// Rows [row0, row1) of dX. For S = 1 the kernels write dX directly; for S > 1 each column phase
+// pw of row ih goes to scratch [Ci][ih − row0][pw][Lj] at index j (dX column pw + S·j − P), and
+// the phases are interleaved into dX at the end. Vector groups span rows of the same phase, so
+// short rows do not leave micro-kernel tiles half empty.
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
                                  float *dx, long row0, long row1) {
@@ -431,11 +543,38 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
     const long cig = g->cin / g->groups, cog = g->cout / g->groups;
     dy_layout L = dy_layout_for(g);
     const long CSy = L.rows * L.cols;
+    const long rows = row1 - row0, CSs = rows * s * L.lj;  // scratch channel stride
     const float *in[GROUP_VECTORS];
     float *out[GROUP_VECTORS];
     int lanes[GROUP_VECTORS];
-    for (long ih = row0; ih < row1; ++ih) {
-        const long a = ih + P, ph = a % s, i = a / s;
+    if (rowblock_mode(g)) {
+        const long Kr = phase_start[1];
+        int nrow[3];
+        for (long gi = 0; gi < g->groups; ++gi) {
+            const float *dyg = dyp + gi * cog * CSy;
+            const float *wpg = wp + gi * Kr * 4;
+            int nvec = 0;
+            for (long ih0 = row0; ih0 < row1; ih0 += 4) {
+                const int nr = (int)(row1 - ih0 < 4 ? row1 - ih0 : 4);
+                for (long j0 = 0; j0 < W; j0 += 8) {
+                    in[nvec] = dyg + (ih0 + P + L.pt) * L.cols + (P + j0 + L.pl);
+                    out[nvec] = dx + gi * HW + ih0 * W + j0;
+                    lanes[nvec] = (int)(W - j0 < 8 ? W - j0 : 8);
+                    nrow[nvec] = nr;
+                    if (++nvec == 3) {
+                        fwd_tile_4x3_rows(Kr, off, wpg, in, out, W, lanes, nrow);
+                        nvec = 0;
+                    }
+                }
+            }
+            if (nvec > 0) {
+                for (int v = nvec; v < 3; ++v) { in[v] = in[0]; out[v] = out[0]; lanes[v] = 0; nrow[v] = 0; }
+                fwd_tile_4x3_rows(Kr, off, wpg, in, out, W, lanes, nrow);
+            }
+        }
+        return;
+    }
+    for (long ph = 0; ph < s; ++ph) {
         for (long pw = 0; pw < s; ++pw) {
             long jlo, cnt;
             phase_columns(g, pw, &jlo, &cnt);
@@ -444,35 +583,45 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
             for (long gi = 0; gi < g->groups; ++gi) {
                 const float *dyg = dyp + gi * cog * CSy;
                 const float *wpg = wp + k0 * g->cin + gi * cig * Kq;
-                // Output: dX row directly for S = 1 (iw = j − P); else row_scratch [Ci][S][Lj].
-                float *outBase;
-                long ocs;
-                if (s == 1) { outBase = dx + gi * cig * HW + ih * W + (jlo - P); ocs = HW; }
-                else { outBase = row_scratch + (gi * cig * s + pw) * L.lj; ocs = s * L.lj; }
+                const long ocs = s == 1 ? HW : CSs;
                 int nvec = 0;
-                for (long j0 = 0; j0 < cnt; j0 += 8) {
-                    in[nvec] = dyg + (i + L.pt) * L.cols + (jlo + j0 + L.pl);
-                    out[nvec] = outBase + j0;
-                    lanes[nvec] = (int)(cnt - j0 < 8 ? cnt - j0 : 8);
-                    if (++nvec == GROUP_VECTORS) {
-                        run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
-                        nvec = 0;
+                // First row ≥ row0 with (ih + P) mod S = ph.
+                for (long ih = row0 + pos_mod(ph - (row0 + P), s); ih < row1; ih += s) {
+                    const long i = (ih + P) / s;
+                    float *outRow = s == 1 ? dx + gi * cig * HW + ih * W + (jlo - P)
+                                           : row_scratch + gi * cig * CSs + ((ih - row0) * s + pw) * L.lj + jlo;
+                    for (long j0 = 0; j0 < cnt; j0 += 8) {
+                        in[nvec] = dyg + (i + L.pt) * L.cols + (jlo + j0 + L.pl);
+                        out[nvec] = outRow + j0;
+                        lanes[nvec] = (int)(cnt - j0 < 8 ? cnt - j0 : 8);
+                        if (++nvec == GROUP_VECTORS) {
+                            run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
+                            nvec = 0;
+                        }
                     }
                 }
                 if (nvec > 0) run_vector_group(nvec, in, out, lanes, cig, Kq, off + k0, wpg, ocs, 0);
             }
         }
-        if (s > 1) {
-            // De-interleave the phases of this row: iw = pw + S·j − P.
-            for (long c = 0; c < g->cin; ++c) {
-                float *drow = dx + c * HW + ih * W;
-                for (long pw = 0; pw < s; ++pw) {
-                    long jlo, cnt;
-                    phase_columns(g, pw, &jlo, &cnt);
-                    const float *src = row_scratch + (c * s + pw) * L.lj;
-                    for (long j = 0; j < cnt; ++j) drow[pw + s * (jlo + j) - P] = src[j];
+    }
+    if (s == 1) return;
+    // Interleave: dX[c][ih][b − P] = scratch[c][ih − row0][b mod S][b / S] for b in [P, P + W).
+    for (long c = 0; c < g->cin; ++c)
+        for (long ih = row0; ih < row1; ++ih) {
+            const float *src = row_scratch + c * CSs + (ih - row0) * s * L.lj;
+            float *drow = dx + c * HW + ih * W - P;  // indexed by b
+            long b = P;
+            if (s == 2) {
+                const float *s0 = src, *s1 = src + L.lj;
+                // Scalar until b is even, then 16 columns (8 per phase) at a time.
+                for (; b < P + W && (b & 1); ++b) drow[b] = s1[b >> 1];
+                for (; b + 16 <= P + W; b += 16) {
+                    const __m256 a0 = _mm256_loadu_ps(s0 + (b >> 1)), a1 = _mm256_loadu_ps(s1 + (b >> 1));
+                    const __m256 lo = _mm256_unpacklo_ps(a0, a1), hi = _mm256_unpackhi_ps(a0, a1);
+                    _mm256_storeu_ps(drow + b, _mm256_permute2f128_ps(lo, hi, 0x20));
+                    _mm256_storeu_ps(drow + b + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
                 }
             }
+            for (; b < P + W; ++b) drow[b] = src[(b % s) * L.lj + b / s];
         }
-    }
 }

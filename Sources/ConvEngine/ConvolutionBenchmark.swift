@@ -27,13 +27,28 @@ public enum ConvolutionBenchmark {
                                                            kernelSize: 3, stride: 2, padding: 1), 64),
     ]
 
+    /// Wall-clock time, or the calling thread's CPU time (single-threaded runs on a shared machine:
+    /// time the thread spent descheduled is not counted).
+    public enum Clock: Sendable { case wall, threadCPU }
+    nonisolated(unsafe) static var clock: Clock = .wall
+
+    static func now() -> Double {
+        switch clock {
+        case .wall: return Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
+        case .threadCPU:
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
+    }
+
     static func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
         body()  // warm-up: scratch allocation, page faults
         var best = Double.infinity
         for _ in 0..<repeats {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = now()
             body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            best = min(best, now() - t0)
         }
         return best
     }
@@ -85,11 +100,17 @@ public enum ConvolutionBenchmark {
     }
 
     /// Prints the sgemm ceiling and each standard case with its ratio to the ceiling.
+    /// `singleThreadCPUTime`: one thread for both OpenBLAS and the kernels, timed by thread CPU
+    /// time — a per-core efficiency that other processes on the machine barely disturb.
     @discardableResult
-    public static func report(repeats: Int = 5, print emit: (String) -> Void = { print($0) }) -> (ceiling: Double, results: [Result]) {
+    public static func report(repeats: Int = 5, singleThreadCPUTime: Bool = false,
+                              print emit: (String) -> Void = { print($0) }) -> (ceiling: Double, results: [Result]) {
+        let (savedBLAS, savedKernels, savedClock) = (BLAS.threads, Parallel.threadCount, clock)
+        defer { BLAS.setThreads(savedBLAS); Parallel.threadCount = savedKernels; clock = savedClock }
+        if singleThreadCPUTime { BLAS.setThreads(1); Parallel.threadCount = 1; clock = .threadCPU }
         let ceiling = sgemmCeiling(repeats: repeats)
-        emit(String(format: "sgemm 2048² ceiling: %.1f GFLOP/s (OpenBLAS, %d threads); conv threads %d",
-                    ceiling, BLAS.threads, Parallel.threadCount))
+        emit(String(format: "sgemm 2048² ceiling: %.1f GFLOP/s (OpenBLAS, %d threads); conv threads %d; %@",
+                    ceiling, BLAS.threads, Parallel.threadCount, singleThreadCPUTime ? "thread CPU time" : "wall clock"))
         var results: [Result] = []
         for (label, g, batch) in standardCases {
             let r = measure(label, g, batch: batch, repeats: repeats)

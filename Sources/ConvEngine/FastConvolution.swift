@@ -10,7 +10,7 @@ import Tensors
 
 /// Size and hyper-parameters of one convolution (square kernel, equal stride/padding/dilation on
 /// both axes).
-public struct ConvolutionGeometry: Equatable, Sendable {
+public struct ConvolutionGeometry: Hashable, Sendable {
     public var inputChannels: Int, outputChannels: Int, groups: Int
     public var height: Int, width: Int
     public var kernelSize: Int, stride: Int, padding: Int, dilation: Int
@@ -54,17 +54,53 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 }
 
 final class FastConvolution {
-    private var threadScratch: [ScratchBuffer] = []
-    private var rowScratch: [ScratchBuffer] = []
-    private var accumulators: [ScratchBuffer] = []
-    private let sharedScratch = ScratchBuffer()
+    /// Layouts of the padded scratch copies (tags for ScratchBuffer.reserve(_:layout:)).
+    private enum Layout: Hashable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }
+
+    private var inputScratch: [ScratchBuffer] = []      // per thread: padded input image
+    private var gradientScratch: [ScratchBuffer] = []   // per thread: padded dY image
+    private var rowScratch: [ScratchBuffer] = []        // per thread: phase-split dX rows (stride > 1)
+    private var accumulators: [ScratchBuffer] = []      // per thread: dWᵀ and dBias partial sums
+    private var transposeScratch: [ScratchBuffer] = []  // per thread: dYᵀ of the rows at hand
     private let packedWeights = ScratchBuffer()
     private var offsets: [Int] = []
     private var phaseStart: [Int] = []
 
-    private func buffers(_ list: inout [ScratchBuffer], _ n: Int) -> [ScratchBuffer] {
+    private static func buffers(_ list: inout [ScratchBuffer], _ n: Int) -> [ScratchBuffer] {
         while list.count < n { list.append(ScratchBuffer()) }
         return Array(list.prefix(n))
+    }
+
+    /// Per-thread padded buffers for `layout`, with whether each must be zero-filled first.
+    private static func padded(_ list: inout [ScratchBuffer], _ n: Int, count: Int, layout: Layout)
+        -> [(pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool)] {
+        buffers(&list, n).map { $0.reserve(count, layout: layout) }
+    }
+
+    /// Splits a batch over threads: whole images per thread when there are at least as many
+    /// images as threads, else the rows of each image (`rows` = output rows for the row split).
+    /// `pack(buffer, image, zeroFill)` fills buffer `buffer` for `image`; `compute(buffer, chunk, image, rowRange)`.
+    private static func schedule(batch n: Int, rows: Int, buffers: [(pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool)],
+                                 pack: (UnsafeMutablePointer<Float>, Int, Bool) -> Void,
+                                 compute: (UnsafeMutablePointer<Float>, Int, Int, Range<Int>) -> Void) {
+        let threads = buffers.count
+        if n >= threads || threads == 1 {
+            Parallel.forEachChunk(n) { chunk, images in
+                var zero = buffers[chunk].needsZeroFill
+                for i in images {
+                    pack(buffers[chunk].pointer, i, zero)
+                    zero = false
+                    compute(buffers[chunk].pointer, chunk, i, 0..<rows)
+                }
+            }
+        } else {
+            var zero = buffers[0].needsZeroFill
+            for i in 0..<n {
+                pack(buffers[0].pointer, i, zero)
+                zero = false
+                Parallel.forEachChunk(rows) { chunk, r in compute(buffers[0].pointer, chunk, i, r) }
+            }
+        }
     }
 
     /// y = conv(x, w) + bias for a batch. y is overwritten.
@@ -74,33 +110,21 @@ final class FastConvolution {
         var g = geometry.c
         let inCount = geometry.inputChannels * geometry.height * geometry.width
         let outCount = geometry.outputChannels * g.oh * g.ow
-        let scratchCount = rcp_conv_input_scratch_floats(&g)
-        let wp = packedWeights.reserve(geometry.outputChannels * rcp_conv_forward_offset_count(&g))
+        let k = rcp_conv_forward_offset_count(&g)
+        let wp = packedWeights.reserve(geometry.outputChannels * k)
         rcp_conv_pack_forward_weights(&g, weight, wp)
-        offsets = [Int](repeating: 0, count: rcp_conv_forward_offset_count(&g))
+        offsets = [Int](repeating: 0, count: k)
         rcp_conv_forward_offsets(&g, &offsets)
-        let threads = Parallel.threadCount
+        let bufs = Self.padded(&inputScratch, Parallel.threadCount, count: rcp_conv_input_scratch_floats(&g), layout: .input(geometry))
         offsets.withUnsafeBufferPointer { off in
             let off = off.baseAddress!
-            if n >= threads || threads == 1 {
-                let scratch = buffers(&threadScratch, threads).map { $0.reserve(scratchCount) }
-                Parallel.forEachChunk(n) { chunk, images in
-                    var g = g
-                    for i in images {
-                        rcp_conv_pack_input(&g, x + i * inCount, scratch[chunk])
-                        rcp_conv_forward_rows(&g, scratch[chunk], wp, off, bias, y + i * outCount, 0, g.oh)
-                    }
-                }
-            } else {
-                let xp = sharedScratch.reserve(scratchCount)
-                for i in 0..<n {
-                    rcp_conv_pack_input(&g, x + i * inCount, xp)
-                    Parallel.forEachChunk(g.oh) { _, rows in
-                        var g = g
-                        rcp_conv_forward_rows(&g, xp, wp, off, bias, y + i * outCount, rows.lowerBound, rows.upperBound)
-                    }
-                }
-            }
+            Self.schedule(batch: n, rows: g.oh, buffers: bufs, pack: { xp, i, zero in
+                var g = g
+                rcp_conv_pack_input(&g, x + i * inCount, xp, zero ? 1 : 0)
+            }, compute: { xp, _, i, r in
+                var g = g
+                rcp_conv_forward_rows(&g, xp, wp, off, bias, y + i * outCount, r.lowerBound, r.upperBound)
+            })
         }
     }
 
@@ -111,35 +135,22 @@ final class FastConvolution {
         var g = geometry.c
         let inCount = geometry.inputChannels * geometry.height * geometry.width
         let outCount = geometry.outputChannels * g.oh * g.ow
-        let scratchCount = rcp_conv_output_gradient_scratch_floats(&g)
-        let rowCount = max(1, rcp_conv_backward_data_row_scratch_floats(&g))
-        let wp = packedWeights.reserve(geometry.outputChannels * (geometry.inputChannels / geometry.groups) * geometry.kernelSize * geometry.kernelSize)
+        let wp = packedWeights.reserve(max(1, rcp_conv_backward_data_weight_floats(&g)))
         offsets = [Int](repeating: 0, count: max(1, rcp_conv_backward_data_offset_count(&g)))
         phaseStart = [Int](repeating: 0, count: geometry.stride * geometry.stride + 1)
         rcp_conv_backward_data_plan(&g, weight, wp, &offsets, &phaseStart)
         let threads = Parallel.threadCount
-        let rows = buffers(&rowScratch, threads).map { $0.reserve(rowCount) }
+        let rows = Self.buffers(&rowScratch, threads).map { $0.reserve(max(1, rcp_conv_backward_data_row_scratch_floats(&g))) }
+        let bufs = Self.padded(&gradientScratch, threads, count: rcp_conv_output_gradient_scratch_floats(&g), layout: .outputGradient(geometry))
         offsets.withUnsafeBufferPointer { off in phaseStart.withUnsafeBufferPointer { ps in
             let off = off.baseAddress!, ps = ps.baseAddress!
-            if n >= threads || threads == 1 {
-                let scratch = buffers(&threadScratch, threads).map { $0.reserve(scratchCount) }
-                Parallel.forEachChunk(n) { chunk, images in
-                    var g = g
-                    for i in images {
-                        rcp_conv_pack_output_gradient(&g, dy + i * outCount, scratch[chunk])
-                        rcp_conv_backward_data_rows(&g, scratch[chunk], wp, off, ps, rows[chunk], dx + i * inCount, 0, g.h)
-                    }
-                }
-            } else {
-                let dyp = sharedScratch.reserve(scratchCount)
-                for i in 0..<n {
-                    rcp_conv_pack_output_gradient(&g, dy + i * outCount, dyp)
-                    Parallel.forEachChunk(g.h) { chunk, r in
-                        var g = g
-                        rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound)
-                    }
-                }
-            }
+            Self.schedule(batch: n, rows: g.h, buffers: bufs, pack: { dyp, i, zero in
+                var g = g
+                rcp_conv_pack_output_gradient(&g, dy + i * outCount, dyp, zero ? 1 : 0)
+            }, compute: { dyp, chunk, i, r in
+                var g = g
+                rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound)
+            })
         } }
     }
 
@@ -150,43 +161,33 @@ final class FastConvolution {
         var g = geometry.c
         let inCount = geometry.inputChannels * geometry.height * geometry.width
         let pixels = g.oh * g.ow
-        let outCount = geometry.outputChannels * pixels
-        let scratchCount = rcp_conv_input_scratch_floats(&g)
-        let k = rcp_conv_forward_offset_count(&g)
-        let wCount = geometry.outputChannels * k
         let co = geometry.outputChannels
+        let outCount = co * pixels
+        let k = rcp_conv_forward_offset_count(&g)
+        let wCount = rcp_conv_backward_weights_accumulator_floats(&g)
         offsets = [Int](repeating: 0, count: k)
         rcp_conv_forward_offsets(&g, &offsets)
         let threads = Parallel.threadCount
-        // Per-thread accumulators: [Co·K] weight gradient then [Co] bias gradient.
-        let acc = buffers(&accumulators, threads).map { $0.reserve(wCount + co) }
+        // Per-thread accumulators: dWᵀ [G, K, Cpad] then the [Co] bias gradient.
+        let acc = Self.buffers(&accumulators, threads).map { $0.reserve(wCount + co) }
         for a in acc { a.initialize(repeating: 0, count: wCount + co) }
-        let scratch = buffers(&threadScratch, threads).map { $0.reserve(scratchCount) }
+        let dyt = Self.buffers(&transposeScratch, threads).map { $0.reserve(rcp_conv_backward_weights_scratch_floats(&g)) }
+        let bufs = Self.padded(&inputScratch, threads, count: rcp_conv_input_scratch_floats(&g), layout: .input(geometry))
+        let rowSplit = !(n >= threads || threads == 1)
         offsets.withUnsafeBufferPointer { off in
             let off = off.baseAddress!
-            if n >= threads || threads == 1 {
-                Parallel.forEachChunk(n) { chunk, images in
-                    var g = g
-                    for i in images {
-                        rcp_conv_pack_input(&g, x + i * inCount, scratch[chunk])
-                        rcp_conv_backward_weights_rows(&g, scratch[chunk], off, dy + i * outCount, acc[chunk], 0, g.oh)
-                        if dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
-                    }
-                }
-            } else {
-                let xp = sharedScratch.reserve(scratchCount)
-                for i in 0..<n {
-                    rcp_conv_pack_input(&g, x + i * inCount, xp)
-                    Parallel.forEachChunk(g.oh) { chunk, r in
-                        var g = g
-                        rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, acc[chunk], r.lowerBound, r.upperBound)
-                    }
-                    if dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
-                }
-            }
+            Self.schedule(batch: n, rows: g.oh, buffers: bufs, pack: { xp, i, zero in
+                var g = g
+                rcp_conv_pack_input(&g, x + i * inCount, xp, zero ? 1 : 0)
+                if rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
+            }, compute: { xp, chunk, i, r in
+                var g = g
+                rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound)
+                if !rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
+            })
         }
         for a in acc {
-            for j in 0..<wCount { dWeight[j] += a[j] }
+            rcp_conv_backward_weights_finish(&g, a, dWeight)
             if let db = dBias { for c in 0..<co { db[c] += a[wCount + c] } }
         }
     }

@@ -24,6 +24,10 @@ final class ScratchBuffer {
     private(set) var pointer: UnsafeMutablePointer<Float>
     private(set) var capacity: Int
 
+    /// What the buffer's zero-filled regions were last prepared for (a kernel layout and its
+    /// geometry); nil after a reallocation. Lets padded copies skip re-zeroing their borders.
+    private var preparedLayout: AnyHashable?
+
     init() { pointer = .allocate(capacity: 1); capacity = 1 }
     deinit { pointer.deallocate() }
 
@@ -33,7 +37,17 @@ final class ScratchBuffer {
             pointer.deallocate()
             capacity = max(count, capacity + capacity / 2)
             pointer = .allocate(capacity: capacity)
+            preparedLayout = nil
         }
         return pointer
+    }
+
+    /// Reserves `count` floats for `layout`; `needsZeroFill` is true when the buffer did not
+    /// already hold that layout (the caller's first pack must then zero it).
+    func reserve(_ count: Int, layout: AnyHashable) -> (pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool) {
+        let p = reserve(count)
+        let fresh = preparedLayout != layout
+        preparedLayout = layout
+        return (p, fresh)
     }
 }

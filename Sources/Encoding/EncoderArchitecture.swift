@@ -109,9 +109,10 @@ public struct EncoderArchitecture: Codable, Equatable, Sendable {
                 throw EncodingError.invalidOption(option: "--arch", reason: "block \(i + 1): channels, kernel, stride and dilation must be positive")
             }
             let k = b.dilation * (b.kernel - 1) + 1
-            if k > h + 2 * b.effectivePadding || k > w + 2 * b.effectivePadding {
+            // A kernel wider than the map it slides over sees mostly padding: refused.
+            if k > h || k > w {
                 throw EncodingError.invalidOption(option: "--kernels",
-                    reason: "block \(i + 1): kernel extent \(k) is larger than its \(h)×\(w) input (plus padding \(b.effectivePadding))")
+                    reason: "block \(i + 1): kernel extent \(k) (kernel \(b.kernel), dilation \(b.dilation)) is larger than its \(h)×\(w) input")
             }
             h = (h + 2 * b.effectivePadding - k) / b.stride + 1
             w = (w + 2 * b.effectivePadding - k) / b.stride + 1

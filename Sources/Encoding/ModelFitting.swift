@@ -214,3 +214,22 @@ public enum ModelEvaluation {
         }
     }
 }
+
+extension ModelEvaluation {
+    /// Scores the generating model of a simulated dataset (its true rates in /ground_truth/rates),
+    /// with the observation model `observation` and the training-mean null: the ceiling any fit can reach.
+    public static func scoreGroundTruth(dataset: Dataset, split: Split, observation: any ObservationModel,
+                                       seed: UInt64 = 0) throws -> ScoreReport? {
+        guard let rates = dataset.groundTruth?.rates else { return nil }
+        let u = dataset.unitCount
+        let trials = dataset.trials(in: split)
+        let train = dataset.trials(in: .train)
+        var null = [Double](repeating: 0, count: u)
+        for t in train { for j in 0..<u { null[j] += Double(dataset.responses[t * u + j]) } }
+        null = null.map { $0 / Double(max(train.count, 1)) }
+        let mu = trials.flatMap { t in (0..<u).map { Double(rates[dataset.stimulusIndex[t] * u + $0]) } }
+        let y = trials.flatMap { t in (0..<u).map { Double(dataset.responses[t * u + $0]) } }
+        return try Scores.evaluate(predicted: mu, observed: y, stimulusIndex: trials.map { dataset.stimulusIndex[$0] }, units: u,
+                                   model: observation, trainingMean: null, seed: seed)
+    }
+}

@@ -39,7 +39,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
     /// Mean penalised loss per trial on the training batches (nats, sign: −LL + penalties).
     public var trainLoss: Double
-    /// Mean full log-likelihood per trial on the validation split (nats, summed over units).
+    /// Mean full log-likelihood per observation (unit × trial) on the validation split (nats).
     public var validationLL: Double
     public var validationBitsPerSpike: Double
     public var learningRate: Float
@@ -134,9 +134,11 @@ public final class Trainer {
             if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
             guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
-            let improved = vll * Double(data.validationTrials.count) > state.bestValidationSum + options.improvementThreshold
+            // Improvement is judged on the summed validation log-likelihood (as the peer does).
+            let vsum = vll * Double(data.validationTrials.count * u)
+            let improved = vsum > state.bestValidationSum + options.improvementThreshold
             if improved {
-                state.bestValidationSum = vll * Double(data.validationTrials.count)
+                state.bestValidationSum = vsum
                 state.bestEpoch = epoch
                 state.badEpochs = 0
                 state.bestParameters = snapshot()
@@ -161,7 +163,7 @@ public final class Trainer {
         return state.history
     }
 
-    /// Mean validation log-likelihood per trial (nats, summed over units) and bits/spike.
+    /// Mean validation log-likelihood per observation (one unit on one trial; nats) and bits/spike.
     public func validationScore(nullRates: [Float]) throws -> (Double, Double) {
         let trials = data.validationTrials
         guard !trials.isEmpty else { return (0, 0) }
@@ -181,7 +183,7 @@ public final class Trainer {
             }
         }
         let bits = spikes > 0 ? (ll - llNull) / (spikes * Foundation.log(2.0)) : 0
-        return (ll / Double(trials.count), bits)
+        return (ll / Double(trials.count * u), bits)
     }
 
     /// Copies of every parameter and batch-norm state, keyed "<layer>/<name>".

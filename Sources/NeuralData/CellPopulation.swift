@@ -102,6 +102,7 @@ enum CellPopulation {
                                           (theta1 + Double.pi / 2, p1, -0.5), (theta2 + Double.pi / 2, p2, -0.5)] {
                         var g = GaborParameters.draw(size: s, rng: &rng, sigmaRange: (0.06, 0.1), centre: p)
                         g.orientation = theta.truncatingRemainder(dividingBy: Double.pi)
+                        g.phase = 0
                         subs.append((g, w))
                     }
                     units.append(SimulatedUnit(family: .v2, gabor: subs[0].gabor, subunits: subs,
@@ -111,7 +112,9 @@ enum CellPopulation {
                     var subs: [(gabor: GaborParameters, weight: Double)] = []
                     for _ in 0..<24 {
                         let p = (cv.0 + 0.08 * Double(s) * rng.normal(), cv.1 + 0.08 * Double(s) * rng.normal())
-                        subs.append((GaborParameters.draw(size: s, rng: &rng, sigmaRange: (0.06, 0.12), centre: p), 1.0 / 24))
+                        var g = GaborParameters.draw(size: s, rng: &rng, sigmaRange: (0.06, 0.12), centre: p)
+                        g.phase = 0
+                        subs.append((g, 1.0 / 24))
                     }
                     var u = SimulatedUnit(family: .voxel, gabor: subs[0].gabor, subunits: subs,
                                           targetMean: rng.uniform(1, 3), baselineFraction: 0)

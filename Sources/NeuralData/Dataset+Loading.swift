@@ -126,8 +126,8 @@ extension Dataset {
         if responseBytes.overflow || responseBytes.partialValue > available {
             throw DatasetError.tooLarge(file: file, path: p.responses, bytes: responseBytes.overflow ? Int.max : responseBytes.partialValue, availableBytes: available)
         }
-        if hasIndex && t > available / 8 {
-            throw DatasetError.tooLarge(file: file, path: p.stimulusIndex, bytes: t.multipliedReportingOverflow(by: 8).overflow ? Int.max : t * 8, availableBytes: available)
+        if hasIndex && t > available / 16 {
+            throw DatasetError.tooLarge(file: file, path: p.stimulusIndex, bytes: t.multipliedReportingOverflow(by: 16).overflow ? Int.max : t * 16, availableBytes: available)
         }
         let stimulusBytes = sShape.reduce((1, false)) { acc, d in
             let r = acc.0.multipliedReportingOverflow(by: d); return (r.partialValue, acc.1 || r.overflow)
@@ -143,6 +143,11 @@ extension Dataset {
             streaming = false
         case .stream: streaming = true
         case .automatic: streaming = stimulusFloatSize > available / 2
+        }
+        // Per-stimulus bookkeeping (split, repeat counts, the permutation of a seeded split).
+        if n > available / 24 {
+            throw DatasetError.shapeMismatch(file: file, path: p.stimuli,
+                problem: "declares \(n) stimuli, whose per-stimulus bookkeeping alone needs \(DatasetError.bytes(n > Int.max / 24 ? Int.max : n * 24)), more than the \(DatasetError.bytes(available)) of available memory")
         }
         if hasMasks && stimulusBytes.0 / max(1, sShape.count == 4 ? sShape[1] : 1) > available {
             throw DatasetError.tooLarge(file: file, path: p.masks, bytes: stimulusBytes.0 / max(1, sShape.count == 4 ? sShape[1] : 1), availableBytes: available)
@@ -192,7 +197,7 @@ extension Dataset {
         // Values: stimuli (in memory, or scanned in row blocks when streamed).
         let source: StimulusSource
         if streaming {
-            let stream = HDF5StimulusSource(file: h5, path: p.stimuli, shape: sShape)
+            let stream = HDF5StimulusSource(file: h5, path: p.stimuli, shape: sShape, storedType: stimulusInfo.type)
             if stimulusInfo.type.isFloat {
                 let rowBytes = max(1, stimulusBytes.0 / n * 4)
                 let block = max(1, (32 << 20) / rowBytes)
@@ -219,7 +224,7 @@ extension Dataset {
         if hasNames { names = try read(file, p.unitNames) { try h5.readStrings(p.unitNames) } }
         var truth: GroundTruth?
         if h5.isGroup(p.groundTruth) {
-            truth = try GroundTruth.read(h5, group: p.groundTruth, stimulusCount: n, unitCount: u)
+            truth = try GroundTruth.read(h5, group: p.groundTruth, stimulusCount: n, unitCount: u, availableMemory: available)
         }
 
         return Dataset(file: file, paths: p, shape: sShape, stimulusType: stimulusInfo.type, responseType: responseInfo.type,
@@ -253,9 +258,9 @@ extension Dataset {
                 throw DatasetError.nonFinite(file: file, path: path, position: [k / u, k % u], value: Float(v))
             }
             if countModel {
-                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: k % u, value: Float(v)) }
+                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: k % u, value: v) }
                 if !quasiLikelihood && v != v.rounded() {
-                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: k % u, value: Float(v))
+                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: k % u, value: v)
                 }
             }
         }

@@ -124,6 +124,13 @@ public final class Dataset {
         (0..<stimulusCount).filter { self.split[$0] == split }
     }
 
+    /// Repeat-averaged responses and per-unit repeat statistics of the stimuli of `split` that at
+    /// least one trial shows (the evaluation set: rows of `meanResponses` follow `stimuli`).
+    public func repeatStatistics(in split: Split) -> RepeatStatistics {
+        let shown = repeatsPerStimulus
+        return RepeatStatistics(dataset: self, stimuli: stimuli(in: split).filter { shown[$0] > 0 })
+    }
+
     /// Raw stimuli [n, C, H, W] for stimulus indices `indices`.
     public func stimuli(_ indices: [Int]) throws -> Tensor {
         do { return try stimulusSource.stimuli(indices) } catch { throw DatasetError.from(error, file: file, path: paths.stimuli) }

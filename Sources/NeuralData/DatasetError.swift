@@ -17,8 +17,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(file: String, path: String, problem: String)
     case indexOutOfRange(file: String, path: String, position: Int, value: Int, count: Int)
     case nonFinite(file: String, path: String, position: [Int], value: Float)
-    case negativeResponse(file: String, path: String, trial: Int, unit: Int, value: Float)
-    case nonIntegerCount(file: String, path: String, trial: Int, unit: Int, value: Float)
+    case negativeResponse(file: String, path: String, trial: Int, unit: Int, value: Double)
+    case nonIntegerCount(file: String, path: String, trial: Int, unit: Int, value: Double)
     case invalidSplitValue(file: String, path: String, position: Int, value: Int)
     case emptySplit(file: String, path: String, split: String, problem: String)
     case imageTooSmall(file: String, path: String, height: Int, width: Int, minimum: Int)
@@ -64,7 +64,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .tooLarge(let f, let p, let b, let a):
             return "\(f): \(p): reading it whole needs \(Self.bytes(b)), more than the \(Self.bytes(a)) of available memory"
         case .invalidModality(let f, let v):
-            return "\(f): /@modality: attribute is '\(v)'; expected 'spikes' or 'fmri' (override with --modality)"
+            return "\(f): / (attribute 'modality'): is '\(v)'; expected 'spikes' or 'fmri' (override with --modality)"
         case .readFailed(let f, let p, let r):
             return "\(f): \(p): could not be read (\(r)); the file may be truncated or corrupt"
         case .invalidOption(let o, let problem):

@@ -27,7 +27,7 @@ public struct GroundTruth {
     /// [U, H, W] even filters of simple and complex units (zeros for the others), when present.
     public var filters: Tensor? { arrays["filters"] }
 
-    static func read(_ h5: HDF5File, group: String, stimulusCount n: Int, unitCount u: Int) throws -> GroundTruth {
+    static func read(_ h5: HDF5File, group: String, stimulusCount n: Int, unitCount u: Int, availableMemory: Int) throws -> GroundTruth {
         let file = h5.path
         var arrays: [String: Tensor] = [:]
         var types: [String] = []
@@ -40,6 +40,13 @@ public struct GroundTruth {
                 continue
             }
             guard info.type.isNumeric else { continue }
+            // Saturating element count: a declared shape may overflow Int.
+            let count = info.shape.reduce(1) { acc, d in
+                let r = acc.multipliedReportingOverflow(by: d); return r.overflow ? Int.max : r.partialValue
+            }
+            if count > availableMemory / 4 {
+                throw DatasetError.tooLarge(file: file, path: path, bytes: count > Int.max / 4 ? Int.max : count * 4, availableBytes: availableMemory)
+            }
             arrays[name] = try Dataset.read(file, path) { try h5.readTensor(path) }
         }
         if !types.isEmpty && types.count != u {

@@ -53,10 +53,14 @@ public final class HDF5StimulusSource: StimulusSource {
     public private(set) var floatsRead = 0
     public private(set) var rangeReads = 0
 
+    /// Element type as stored; uint8 rows are read as bytes and widened here, which is several
+    /// times faster than HDF5's own type conversion for small row reads.
+    public let storedType: HDF5ElementType
+
     /// `shape` is the dataset's shape as stored: [N, H, W] or [N, C, H, W].
-    public init(file: HDF5File, path: String, shape: [Int]) {
+    public init(file: HDF5File, path: String, shape: [Int], storedType: HDF5ElementType = .float32) {
         precondition(shape.count == 3 || shape.count == 4, "stimuli must be rank 3 or 4, got \(shape)")
-        self.file = file; self.path = path
+        self.file = file; self.path = path; self.storedType = storedType
         count = shape[0]
         channels = shape.count == 4 ? shape[1] : 1
         height = shape[shape.count - 2]; width = shape[shape.count - 1]
@@ -77,17 +81,30 @@ public final class HDF5StimulusSource: StimulusSource {
             var last = first
             while end < order.count, indices[order[end]] - last <= 1 { last = indices[order[end]]; end += 1 }
             precondition(last < count, "stimulus index \(last) out of range 0..<\(count)")
-            let block = try file.readFloats(path, rows: first..<(last + 1)).values
-            rangeReads += 1
-            floatsRead += block.count
-            block.withUnsafeBufferPointer { src in
-                out.data.withUnsafeMutableBufferPointer { dst in
-                    for j in k..<end {
-                        let row = indices[order[j]] - first
-                        (dst.baseAddress! + order[j] * inner).update(from: src.baseAddress! + row * inner, count: inner)
+            let rows = first..<(last + 1)
+            if storedType == .uint8 {
+                let block = try file.readUInt8(path, rows: rows).values
+                block.withUnsafeBufferPointer { src in
+                    out.data.withUnsafeMutableBufferPointer { dst in
+                        for j in k..<end {
+                            let s = src.baseAddress! + (indices[order[j]] - first) * inner, d = dst.baseAddress! + order[j] * inner
+                            for e in 0..<inner { d[e] = Float(s[e]) }
+                        }
+                    }
+                }
+            } else {
+                let block = try file.readFloats(path, rows: rows).values
+                block.withUnsafeBufferPointer { src in
+                    out.data.withUnsafeMutableBufferPointer { dst in
+                        for j in k..<end {
+                            let row = indices[order[j]] - first
+                            (dst.baseAddress! + order[j] * inner).update(from: src.baseAddress! + row * inner, count: inner)
+                        }
                     }
                 }
             }
+            rangeReads += 1
+            floatsRead += rows.count * inner
             k = end
         }
         return out

@@ -68,15 +68,16 @@ public enum StreamingBenchmark {
                         seconds: Date().timeIntervalSince(start))
     }
 
-    /// Loads `path` with streamed stimuli and draws one epoch of training minibatches (shuffled,
+    /// Loads `path` with streamed stimuli (timed and measured from here) and draws one epoch of training minibatches (shuffled,
     /// seeded), each passed to `body` (preprocessed when `preprocessing` is given).
     public static func runEpoch(path: String, batchSize: Int = 256, seed: UInt64 = 0,
                                 preprocessing: Preprocessing? = nil,
                                 body: (Minibatch) throws -> Void = { _ in }) throws -> EpochReport {
-        let dataset = try Dataset.load(path, options: DatasetLoadOptions(storage: .stream))
-        let sampler = MinibatchSampler(trials: dataset.trials(in: .train), batchSize: batchSize, seed: seed)
+        // The peak covers loading (responses, index, split in memory) and the epoch.
         let reset = resetPeakResident()
         let start = Date()
+        let dataset = try Dataset.load(path, options: DatasetLoadOptions(storage: .stream))
+        let sampler = MinibatchSampler(trials: dataset.trials(in: .train), batchSize: batchSize, seed: seed)
         var batches = 0, trials = 0
         for batch in sampler.batches(epoch: 0) {
             let mb = try dataset.minibatch(trials: batch, preprocessing: preprocessing)

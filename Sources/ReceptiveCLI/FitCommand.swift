@@ -98,7 +98,7 @@ final class EpochProgress: TrainingObserver {
     let reporter: ProgressReporter
     init(total: Int, quiet: Bool) { reporter = ProgressReporter(total: total, unit: "epoch", quiet: quiet) }
     func epochFinished(_ r: EpochRecord, of total: Int, best: Int, etaSeconds: Double) {
-        reporter.step([ProgressField("train loss", r.trainLoss), ProgressField("val LL/trial", r.validationLL),
+        reporter.step([ProgressField("train loss", r.trainLoss), ProgressField("val LL/obs", r.validationLL),
                        ProgressField("val bits/spike", r.validationBitsPerSpike), ProgressField("lr", Double(r.learningRate), precision: 5),
                        ProgressField("best", "\(best)")])
     }
@@ -118,7 +118,7 @@ struct FitSummary: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case file, kind, architecture, observation, units, epochs, seconds
-        case bestEpoch = "best_epoch", validationLLPerTrial = "validation_ll_per_trial", validationBitsPerSpike = "validation_bits_per_spike"
+        case bestEpoch = "best_epoch", validationLLPerTrial = "validation_ll_per_observation", validationBitsPerSpike = "validation_bits_per_spike"
     }
 
     init(model: FittedModel, file: String, seconds: Double) {
@@ -143,7 +143,7 @@ struct FitSummary: Encodable {
         if kind == "cnn" {
             t.addRow(["epochs", .integer(epochs)])
             t.addRow(["best epoch", bestEpoch.map { .integer($0) } ?? .missing])
-            t.addRow(["validation LL/trial (nats)", validationLLPerTrial.map { .number($0) } ?? .missing])
+            t.addRow(["validation LL/obs (nats)", validationLLPerTrial.map { .number($0) } ?? .missing])
             t.addRow(["validation bits/spike", validationBitsPerSpike.map { .number($0) } ?? .missing])
         }
         t.addRow(["seconds", .number(seconds)])

@@ -12,6 +12,7 @@ public struct ReceptiveCommand: ParsableCommand {
             FitCommand.self,
             ScoreCommand.self,
             PredictCommand.self,
+            DemoCommand.self,
         ])
     public init() {}
 }

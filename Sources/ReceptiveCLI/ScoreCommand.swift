@@ -42,7 +42,7 @@ enum ScoreTables {
     /// One row per model: the summary (mean over units) of every score.
     static func summary(_ rows: [(String, ScoreReport)], title: String) -> String {
         var t = Table(title: title, columns: [
-            .init("model", alignment: .left), .init("LL/trial (nats)", format: .fixed(4)), .init("bits/spike", format: .fixed(4)),
+            .init("model", alignment: .left), .init("LL/obs (nats)", format: .fixed(4)), .init("bits/spike", format: .fixed(4)),
             .init("pseudo-R²", format: .fixed(4)), .init("corr", format: .fixed(3)), .init("FEVE", format: .fixed(3)),
             .init("PIT KS", format: .fixed(3))])
         for (name, r) in rows {

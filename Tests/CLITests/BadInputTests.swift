@@ -49,7 +49,7 @@ enum BadInputCatalogue {
             }, expect: ["truncated file"]),
             BadInput(name: "empty-file", make: { dir in
                 let p = dir + "/empty.h5"
-                FileManager.default.createFile(atPath: p, contents: Data())
+                _ = FileManager.default.createFile(atPath: p, contents: Data())
                 return p
             }, expect: ["not an HDF5 file"]),
             BadInput(name: "missing-stimuli", make: contract("missing-stimuli") { $0.stimuli = nil }, expect: ["/stimuli: no such dataset", "--stimuli"]),
@@ -109,7 +109,7 @@ enum BadInputCatalogue {
             }, expect: ["/responses: non-integer count 2.5 at trial 6, unit 2", "--quasi-likelihood"]),
             BadInput(name: "non-integer-counts-float64", make: contract("non-integer64") { c in
                 var v = [Double](repeating: 3, count: t * u); v[0] = 3.0000001; c.responses = .float64(v, [t, u])
-            }, expect: ["/responses: non-integer count 3.0 at trial 0, unit 0"]),
+            }, expect: ["/responses: non-integer count 3.0000001 at trial 0, unit 0"]),
             BadInput(name: "split-no-train", make: contract("split-no-train") { $0.split = .uint8([1, 1, 1, 1, 1, 2, 2, 2, 2, 2], [n]) },
                      expect: ["/split: no training stimuli (0 of 10 stimuli are marked 0)"]),
             BadInput(name: "split-no-test", make: contract("split-no-test") { $0.split = .uint8([0, 0, 0, 0, 0, 0, 0, 0, 1, 1], [n]) },
@@ -135,7 +135,7 @@ enum BadInputCatalogue {
                 c.stimulusIndex = nil; c.split = nil
             }, expect: ["/responses: reading it whole needs 768.0 GiB", "of available memory"]),
             BadInput(name: "modality-invalid", make: contract("modality") { $0.modality = "calcium" },
-                     expect: ["/@modality: attribute is 'calcium'"]),
+                     expect: ["/ (attribute 'modality'): is 'calcium'"]),
             BadInput(name: "unit-names-count", make: contract("unit-names") { $0.unitNames = .strings(["a", "b"]) },
                      expect: ["/unit_names: has shape [2] but /responses has 3 units"]),
             BadInput(name: "masks-shape", make: contract("masks-shape") { $0.masks = .uint8([UInt8](repeating: 1, count: n * 4 * 4), [n, 4, 4]) },

@@ -29,14 +29,20 @@ enum CLIRunner {
         p.standardOutput = out; p.standardError = err
         try p.run()
         // Read both pipes to the end before waiting, so a large output cannot block the child.
-        var outData = Data(), errData = Data()
+        let errBox = DataBox()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let errData = errBox.data
         p.waitUntilExit()
         return CLIResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
     }
+}
+
+/// Holds the data one reader thread fills; read only after that thread has finished (group.wait).
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

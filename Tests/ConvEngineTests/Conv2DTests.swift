@@ -29,6 +29,11 @@ final class Conv2DTests: XCTestCase {
         Case(n: 2, cin: 2, cout: 3, h: 9, w: 8, k: 3, s: 4, p: 2, d: 2),
         Case(n: 5, cin: 6, cout: 10, h: 8, w: 33, k: 3, s: 1, p: 5),      // padding > kernel
         Case(n: 1, cin: 16, cout: 1, h: 12, w: 12, k: 3, p: 1),
+        // One input channel per group at stride 1 (row-blocked backward-data), short last row blocks:
+        Case(n: 2, cin: 1, cout: 3, h: 4, w: 9, k: 3, p: 1),
+        Case(n: 1, cin: 1, cout: 5, h: 7, w: 13, k: 5, p: 2, d: 1),
+        Case(n: 2, cin: 4, cout: 8, h: 6, w: 5, k: 3, p: 2, d: 2, g: 4),
+        Case(n: 1, cin: 3, cout: 3, h: 9, w: 17, k: 3, p: 0, g: 3, bias: false),
     ]
 
     func check(_ c: Case, threads: Int) {

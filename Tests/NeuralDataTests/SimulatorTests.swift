@@ -250,6 +250,15 @@ final class SimulatorTests: XCTestCase {
         for s in d.stimuli(in: .train) { XCTAssertEqual(d.repeatsPerStimulus[s], 1) }
         let truth = try XCTUnwrap(d.groundTruth)
         XCTAssertEqual(truth.rates, sim.rates)
+        // The evaluation set: repeat-averaged test responses; the true rates explain nearly all
+        // of the explainable variance.
+        let evaluation = d.repeatStatistics(in: .test)
+        XCTAssertEqual(evaluation.stimuli, d.stimuli(in: .test))
+        XCTAssertEqual(evaluation.repeatCounts, [Int](repeating: 4, count: 40))
+        let truePredictions = evaluation.stimuli.flatMap { s in (0..<8).map { sim.rates[s * 8 + $0] } }
+        let feve = evaluation.fractionOfExplainableVarianceExplained(predictions: truePredictions)
+        print("[ground truth] FEVE of the true rates on test: \(feve.map { String(format: "%.2f", $0) })")
+        XCTAssertGreaterThan(feve.reduce(0, +) / 8, 0.8)
         XCTAssertEqual(truth.filters?.shape, [8, 20, 20])
         // The true model's held-out log-likelihood, recomputed independently, beats the null model
         // (each unit's training-mean rate).

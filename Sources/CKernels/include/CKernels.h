@@ -17,8 +17,10 @@ typedef struct {
 } rcp_conv_geometry;
 
 // Forward and backward-weights read a zero-padded, column-phase-split copy of the input image.
+// pack_* write only the interior; zero_fill = 1 first zeroes the whole buffer (needed whenever
+// the buffer last held another layout or geometry).
 size_t rcp_conv_input_scratch_floats(const rcp_conv_geometry *g);
-void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp);
+void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp, int zero_fill);
 // Tap offsets into the packed input: count = Ci/G·KH·KW.
 long rcp_conv_forward_offset_count(const rcp_conv_geometry *g);
 void rcp_conv_forward_offsets(const rcp_conv_geometry *g, long *off);
@@ -27,18 +29,23 @@ void rcp_conv_pack_forward_weights(const rcp_conv_geometry *g, const float *w, f
 // y rows [row0, row1) of one image (overwritten; bias may be NULL).
 void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const float *wp, const long *off,
                            const float *bias, float *y, long row0, long row1);
-// dw [Co, Ci/G·KH·KW] += contributions of output rows [row0, row1) of one image.
+// Backward-weights accumulates into a transposed dWᵀ [G, Ci/G·KH·KW, Cpad] (Cpad = Co/G rounded
+// up to 8): rows [row0, row1) of one image, using a per-thread dYᵀ scratch. finish adds dWᵀ into
+// dw [Co, Ci/G, KH, KW].
+size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g);
+size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g);
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
-                                    const float *dy, float *dw, long row0, long row1);
+                                    const float *dy, float *dyt, float *dwt, long row0, long row1);
+void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *dwt, float *dw);
 
 // Backward-data reads a zero-padded copy of dy.
 size_t rcp_conv_output_gradient_scratch_floats(const rcp_conv_geometry *g);
-void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp);
+void rcp_conv_pack_output_gradient(const rcp_conv_geometry *g, const float *dy, float *dyp, int zero_fill);
 // Per-thread scratch for one row of dX (zero floats when stride is 1).
 size_t rcp_conv_backward_data_row_scratch_floats(const rcp_conv_geometry *g);
-// Plan: weight panels wp (as many floats as w), tap offsets off (count below), and
-// phase_start [S·S + 1].
+// Plan: weight panels wp (weight_floats), tap offsets off (offset_count), and phase_start [S·S + 1].
 long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g);
+size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g);
 void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, float *wp, long *off,
                                  long *phase_start);
 // dx rows [row0, row1) of one image (overwritten).
