@@ -2,7 +2,8 @@
 // per stimulus x [N, C, H, W]. Gradients are ∂f/∂x from `ScanNetwork.inputGradient`.
 //
 //   saliency              |∂f/∂x|                                   (Simonyan et al. 2014)
-//   input × gradient      x ⊙ ∂f/∂x       — equals the NNS learning image (LearningImages.swift)
+//   input × gradient      (x − x₀) ⊙ ∂f/∂x — equals the NNS learning image (LearningImages.swift;
+//                         x₀ = inputOrigin, 0 by default)
 //   integrated gradients  (x − b) ⊙ (1/m) Σ_{k=1…m} ∂f/∂x |_{b + ((k − ½)/m)(x − b)}
 //                         (Sundararajan et al. 2017, midpoint Riemann sum with m steps; the
 //                         completeness gap Σ IG − (f(x) − f(b)) is reported and → 0 as m grows)
@@ -100,7 +101,7 @@ extension ScanNetwork {
 
     public func inputTimesGradient(_ x: Tensor, target t: ScanTarget, batchSize: Int = 32) throws -> Tensor {
         var g = try gradient(x, target: t, batchSize: batchSize)
-        g.multiply(by: x)
+        multiplyBySplit(&g, x)
         return g
     }
 

@@ -8,6 +8,13 @@
 //   layer l                 L(x) = Σ_k L^k(x): one backward with the whole activation as gradient
 //   readout unit u          I_u(x) = x ⊙ ∂η_u/∂x (η before the link): a receptive-field map
 //
+// Origin of the split. What is split is x − x₀, x₀ = `ScanNetwork.inputOrigin` (0 when nil): the
+// model input of an all-zero (black) stimulus. For a fitted encoder, x = P(v) is the preprocessed
+// stimulus (z-scored, maybe whitened/resized: affine, P(v) = A v + x₀), so x − x₀ = A v splits the
+// stimulus itself, as the thesis splits image intensities; with x₀ = 0 the z-scored input is split
+// (its pixels are signed around the mean). The preprocessing shift then acts as a bias.
+// `ScanNetwork(encoder:preprocessing:)` sets x₀ = P(0); every formula below reads x − x₀ for x.
+//
 // Why this is the split-image construction: the thesis carries each single-pixel image forward
 // with contributions c_pq = S(x_q)·w_pq. That product of gated weight matrices is exactly the
 // Jacobian of a piecewise-linear network at x taken along the bias-free path (biases and
@@ -45,7 +52,7 @@ extension ScanNetwork {
             var g = Tensor(shape: a.shape)
             for n in 0..<xb.shape[0] { g.data[n * per + q] = 1 }
             var d = inputGradient(from: l, gradient: g)
-            d.multiply(by: xb)
+            multiplyBySplit(&d, xb)
             return d
         }
     }
@@ -84,6 +91,7 @@ extension ScanNetwork {
             // Replicated batch: replica r holds the chunk at rows r·m…r·m+m−1.
             var xr = Tensor(shape: [g * m] + inputShape)
             for r in 0..<g { for i in 0..<xb.count { xr.data[r * xb.count + i] = xb.data[i] } }
+            let split = splitValues(xb)
             let a = forward(xr, through: l)
             var k0 = 0
             while k0 < nk {
@@ -100,7 +108,7 @@ extension ScanNetwork {
                     let slot = k0 + r
                     for i in 0..<m {
                         let src = (r * m + i) * img, dst = ((start + i) * nk + slot) * img
-                        for p in 0..<img { out.data[dst + p] = d.data[src + p] * xb.data[i * img + p] }
+                        for p in 0..<img { out.data[dst + p] = d.data[src + p] * split.data[i * img + p] }
                     }
                 }
                 k0 += group.count
@@ -117,7 +125,7 @@ extension ScanNetwork {
         return chunked(x, batchSize: batchSize) { xb in
             let a = forward(xb, through: l)
             var d = inputGradient(from: l, gradient: a)
-            d.multiply(by: xb)
+            multiplyBySplit(&d, xb)
             return d
         }
     }
@@ -140,8 +148,22 @@ extension ScanNetwork {
         var g = Tensor(shape: a.shape)
         for (r, q) in neurons.enumerated() { g.data[r * per + q] = 1 }
         var d = inputGradient(from: l, gradient: g)
-        d.multiply(by: xr)
+        multiplyBySplit(&d, xr)
         return d
+    }
+
+    /// x − x₀ for a batch [n, C, H, W] (x₀ = `inputOrigin`, 0 when nil): what the split images add up to.
+    public func splitValues(_ x: Tensor) -> Tensor {
+        guard let o = inputOrigin else { return x }
+        var d = x
+        let img = o.count
+        for i in 0..<x.shape[0] { for p in 0..<img { d.data[i * img + p] -= o.data[p] } }
+        return d
+    }
+
+    /// g ← g ⊙ (x − x₀).
+    func multiplyBySplit(_ g: inout Tensor, _ x: Tensor) {
+        g.multiply(by: splitValues(x))
     }
 
     /// Runs `body` on consecutive batches of stimuli and concatenates the [n, …] results.

@@ -3,7 +3,8 @@
 // layer becomes a dense Double matrix.
 //
 // One stimulus x with P = C·H·W pixels is split into P images, pixel p's image being x_p·e_p;
-// they are the learning images of the input "neurons": I^(0) = diag(x)  [P, P].
+// they are the learning images of the input "neurons": I^(0) = diag(x − x₀)  [P, P]
+// (x₀ = the network's inputOrigin, 0 by default).
 // Each layer l has a contribution matrix C^(l) [m_l, m_{l−1}] with c_qp = S(x_q)·w_qp:
 //   Conv2D      w_qp = weight[co, ci, ky, kx] when input p lies under output q's window (index
 //               arithmetic written out here, independent of the conv kernels); groups honoured
@@ -42,7 +43,8 @@ public struct LiteralLearningImages {
         pixelCount = p
         var v = x1.data.map(Double.init)
         var img = [Double](repeating: 0, count: p * p)
-        for i in 0..<p { img[i * p + i] = v[i] }
+        let split = network.splitValues(x1).data
+        for i in 0..<p { img[i * p + i] = Double(split[i]) }
         var shape = network.inputShape
         for l in 0..<network.layerCount {
             let layer = network.layer(l)

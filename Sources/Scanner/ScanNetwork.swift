@@ -21,6 +21,10 @@ public final class ScanNetwork {
     public let readout: Layer?
     /// Per-stimulus input shape [C, H, W].
     public let inputShape: [Int]
+    /// Origin of the learning-image split x₀ [C, H, W] (see LearningImages.swift); nil means 0.
+    public var inputOrigin: Tensor? {
+        didSet { if let o = inputOrigin { precondition(o.count == inputShape.product, "input origin \(o.shape) ≠ \(inputShape)") } }
+    }
     /// Per-stimulus output shape of every layer (index as above), e.g. [C′, H′, W′] or [U].
     public let layerShapes: [[Int]]
 
