@@ -13,6 +13,9 @@ public struct ReceptiveCommand: ParsableCommand {
             ScoreCommand.self,
             PredictCommand.self,
             DemoCommand.self,
+            ScanCommand.self,
+            AttributeCommand.self,
+            MEICommand.self,
         ])
     public init() {}
 }
