@@ -27,9 +27,18 @@ test: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive
 	$(SWIFT) test $(SWIFTFLAGS) --parallel --num-workers 2
 
+# Python with torch (and rsatoolbox) for the peers measured beside us; without it the peer
+# figures are reported as not measured.
+PYTHON ?= python3
+THREADS ?= 2
+
 bench: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
-	$(BIN)/receptive-bench
+	$(BIN)/receptive-bench all --threads $(THREADS) --python $(PYTHON)
+
+# stacked3 on the real V4 recording, ours and the PyTorch peer side by side (about 20–30 minutes).
+bench-v4: build
+	bash scripts/bench-v4.sh $(PYTHON) $(THREADS)
 
 demo: build
 	$(BIN)/receptive demo --data data/demo.h5

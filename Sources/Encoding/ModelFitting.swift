@@ -16,14 +16,14 @@ public enum ModelFitting {
     public static func fitCNN(dataset: Dataset, preprocessing: Preprocessing, architecture: EncoderArchitecture,
                               options: TrainingOptions, observer: TrainingObserver? = nil,
                               checkpointPath: String? = nil, resume: Bool = false,
-                              pretrainedCore: FittedModel? = nil) throws -> FittedModel {
+                              pretrainedCore: PretrainedCore? = nil) throws -> FittedModel {
         let data = try TrainingData(dataset: dataset, preprocessing: preprocessing)
         guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
         guard !data.validationTrials.isEmpty else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the validation split has no trials (early stopping needs them)")
         }
         let encoder = try NeuralEncoder(architecture: architecture, seed: options.seed)
-        if let pre = pretrainedCore { try copyCore(from: pre.encoder, to: encoder) }
+        if let pre = pretrainedCore { try pre.copy(into: encoder) }
         var observation = architecture.observation.makeModel(units: dataset.unitCount)
         let nullRates = data.meanResponse(of: data.trainTrials)
         let provenance = DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
@@ -66,21 +66,6 @@ public enum ModelFitting {
         let mu = try predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials)
         let y = trials.flatMap { t in (0..<data.units).map { Double(data.responses[t * data.units + $0]) } }
         try observation.fitNuisance(y: y, mean: mu, units: data.units)
-    }
-
-    static func copyCore(from src: NeuralEncoder, to dst: NeuralEncoder) throws {
-        guard src.core.layers.count == dst.core.layers.count else {
-            throw EncodingError.invalidOption(option: "--core", reason: "the pretrained core has \(src.core.layers.count) layers, the architecture \(dst.core.layers.count)")
-        }
-        for (a, b) in zip(src.core.layers, dst.core.layers) {
-            for (p, q) in zip(a.parameters, b.parameters) {
-                guard p.value.shape == q.value.shape else {
-                    throw EncodingError.invalidOption(option: "--core", reason: "layer \(a.name).\(p.name) has shape \(p.value.shape), expected \(q.value.shape)")
-                }
-                q.value = p.value
-            }
-            b.state = a.state
-        }
     }
 
     /// Predicted means for trials, (T_sel × U) row-major Double, computing each stimulus once.

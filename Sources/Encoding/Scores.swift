@@ -77,11 +77,17 @@ public struct ScoreReport: Codable, Equatable, Sendable {
     public var units: Int
     /// Distinct test stimuli.
     public var stimuli: Int
+    /// Bits per spike pooled over units: Σ_u (LL_u − LL_null,u) / (Σ_u n_spikes,u · ln 2) — the
+    /// figure the PyTorch peer prints; nil for non-count models.
+    public var bitsPerSpikePooled: Double? = nil
+    /// Log-likelihood per trial summed over units (nats), as the peer reports it.
+    public var llPerTrialSummedOverUnits: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case llPerTrial = "ll_per_trial", bitsPerSpike = "bits_per_spike", pseudoR2 = "pseudo_r2", corr, feve
         case pitKS = "pit_ks", pitHistogram = "pit_histogram", observationModel = "observation_model"
         case quasiLikelihood = "quasi_likelihood", trials, units, stimuli
+        case bitsPerSpikePooled = "bits_per_spike_pooled", llPerTrialSummedOverUnits = "ll_per_trial_summed_over_units"
     }
 }
 
@@ -142,6 +148,7 @@ public enum Scores {
         allPIT.reserveCapacity(T * U)
         var y = [Double](repeating: 0, count: T), mu = [Double](repeating: 0, count: T)
         var pit = [Double](repeating: 0, count: T)
+        var gainSum = 0.0, spikeSum = 0.0, llSum = 0.0
         for u in 0..<U {
             for t in 0..<T { y[t] = observed[t * U + u]; mu[t] = predicted[t * U + u] }
             let nullMean = trainingMean[u]
@@ -154,6 +161,7 @@ public enum Scores {
                 spikes += y[t]
             }
             ll.append(llModel / Double(T))
+            gainSum += llModel - llNull; spikeSum += spikes; llSum += llModel
             bits.append(model.isDiscrete && spikes > 0 ? (llModel - llNull) / (spikes * Foundation.log(2.0)) : nil)
             r2.append(devNull > 0 ? 1 - devModel / devNull : nil)
             corr.append(stimulusCorrelation(y: y, mu: mu, groups: groups))
@@ -163,11 +171,14 @@ public enum Scores {
             ks.append(Calibration.ksDistanceFromUniform(pit))
             allPIT += pit
         }
-        return ScoreReport(llPerTrial: ScoreSummary(perUnit: ll), bitsPerSpike: ScoreSummary(perUnit: bits),
+        var report = ScoreReport(llPerTrial: ScoreSummary(perUnit: ll), bitsPerSpike: ScoreSummary(perUnit: bits),
                            pseudoR2: ScoreSummary(perUnit: r2), corr: ScoreSummary(perUnit: corr),
                            feve: ScoreSummary(perUnit: feve), pitKS: ScoreSummary(perUnit: ks),
                            pitHistogram: Calibration.histogram(allPIT, bins: 10), observationModel: model.name,
                            quasiLikelihood: model.isQuasi, trials: T, units: U, stimuli: groups.count)
+        report.bitsPerSpikePooled = model.isDiscrete && spikeSum > 0 ? gainSum / (spikeSum * Foundation.log(2.0)) : nil
+        report.llPerTrialSummedOverUnits = llSum / Double(T)
+        return report
     }
 
     /// Pearson r over stimuli between mean prediction and repeat-averaged response. y, mu: [T].

@@ -59,7 +59,7 @@ struct FitCommand: ParsableCommand {
         let options = try training.options()
         let grid = try parseDoubleList(ridgeGrid, option: "--ridge-grid")
         if grid.contains(where: { $0 < 0 }) { throw OptionError(option: "--ridge-grid", reason: "penalties must be ≥ 0") }
-        let pretrained = try core.map { try FittedModel.load($0) }
+        let pretrained = try core.map { try PretrainedCore.load($0) }
 
         // Observation model: explicit, or from the file's modality.
         let probe = try Dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
@@ -77,7 +77,11 @@ struct FitCommand: ParsableCommand {
         case .cnn:
             var arch = try architecture.architecture(inputShape: prep.outputShape, units: ds.unitCount, observation: obs)
             if let pre = pretrained {
-                arch.blocks = pre.config.architecture.blocks
+                guard pre.inputChannels == arch.inputChannels else {
+                    throw OptionError(option: "--core", reason: "\(pre.file) takes \(pre.inputChannels) input channels but the preprocessed stimuli have \(arch.inputChannels) (use --color for RGB cores)")
+                }
+                arch.blocks = pre.blocks
+                arch.name = "pretrained"
                 try arch.validate()
             }
             var opts = options

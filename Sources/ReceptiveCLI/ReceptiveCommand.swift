@@ -13,6 +13,7 @@ public struct ReceptiveCommand: ParsableCommand {
             ScoreCommand.self,
             PredictCommand.self,
             DemoCommand.self,
+            RSACommand.self,
             ScanCommand.self,
             AttributeCommand.self,
             MEICommand.self,

@@ -25,6 +25,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(name: .customLong("per-unit"), help: "Also print one row per unit.") var perUnit = false
+    @Flag(name: .customLong("ground-truth"), help: "Simulated data (/ground_truth/rates): also score the generating model and print the fraction of the achievable gain per cell type.") var groundTruth = false
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
@@ -32,8 +33,13 @@ struct ScoreCommand: ParsableCommand {
         let m = try FittedModel.load(model)
         let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
         let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)
+        // Simulated data: the generating model's score is the ceiling (shown unless --json).
+        let truth = groundTruth ? try ModelEvaluation.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
         if json { try JSONOutput.print(report); return }
-        print(ScoreTables.summary([(model, report)], title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
+        var rows = [(model, report)]
+        if let t = truth { rows.append(("true model", t)) }
+        print(ScoreTables.summary(rows, title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
+        if truth != nil { print(GainByType(dataset: ds, split: split, models: [("model", report)], truth: truth).table()) }
         if perUnit { print(ScoreTables.perUnit(report, names: ds.hasUnitNames ? ds.unitNames : nil)) }
     }
 }

@@ -1,1 +1,172 @@
-print("bench")
+// receptive-bench: speed figures, one JSON object per line, every ratio measured in this run.
+//   receptive-bench [all|conv|train|stream|rsa|scanner] [--threads N] [--python PATH]
+// Benchmarks are never pass/fail tests; `make bench` runs `all`.
+import Foundation
+import Tensors
+import ConvEngine
+import NeuralData
+import Encoding
+import Report
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    let v = arguments[i + 1]
+    arguments.removeSubrange(i...(i + 1))
+    return v
+}
+let threads = Int(option("--threads") ?? "2") ?? 2
+let python = option("--python") ?? ProcessInfo.processInfo.environment["RECEPTIVE_PYTHON"] ?? "python3"
+let streamGB = Double(option("--stream-gb") ?? "4") ?? 4
+let which = arguments.first ?? "all"
+setenv("RECEPTIVE_PYTHON", python, 1)
+BLAS.setThreads(threads)
+Parallel.threadCount = threads
+let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/peers").path
+
+func emit(_ pairs: [(String, Any)]) {
+    var obj: [String: Any] = [:]
+    for (k, v) in pairs {
+        if let d = v as? Double { obj[k] = d.isFinite ? (d * 1e4).rounded() / 1e4 : NSNull() } else { obj[k] = v }
+    }
+    let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+    fflush(stdout)
+}
+
+/// Runs a peer script; returns its last stdout line parsed as JSON, or nil (with a note) when the
+/// interpreter or its packages are missing.
+func runPeer(_ script: String, _ args: [String]) -> [String: Any]? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [python, peersDir + "/" + script] + args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+          let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+    return obj
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+}
+
+// MARK: conv kernels vs the sgemm ceiling
+
+var ceiling = 0.0
+func benchConv() {
+    ceiling = ConvolutionBenchmark.sgemmCeiling()
+    emit([("sgemm_gflops", ceiling), ("threads", threads)])
+    for (label, g, batch) in ConvolutionBenchmark.standardCases {
+        let r = ConvolutionBenchmark.measure(label, g, batch: batch)
+        emit([("conv", label), ("forward_gflops", r.forwardGFLOPS), ("forward_fraction_of_sgemm", r.forwardGFLOPS / ceiling),
+              ("backward_data_gflops", r.backwardDataGFLOPS), ("backward_data_fraction_of_sgemm", r.backwardDataGFLOPS / ceiling),
+              ("backward_weights_gflops", r.backwardWeightsGFLOPS), ("backward_weights_fraction_of_sgemm", r.backwardWeightsGFLOPS / ceiling)])
+    }
+}
+
+// MARK: stacked3 training step vs PyTorch
+
+func benchTrain() throws {
+    let b = 64, s = 64, u = 1000
+    let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: s, width: s, units: u, channels: 32)
+    let enc = try NeuralEncoder(architecture: arch, seed: 0)
+    var rng = SeededRandom(seed: 0)
+    let x = rng.normalTensor([b, 1, s, s])
+    var y = Tensor(shape: [b, u])
+    for i in 0..<y.count { y.data[i] = Float(rng.poisson(1)) }
+    let adam = try Adam(learningRate: 1e-3)
+    let obs = PoissonObservation()
+    var dMean = Tensor(shape: [b, u])
+    func step() {
+        let mu = enc.forward(x, training: true)
+        _ = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
+            obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u, scale: 1 / Float(b))
+        } } }
+        enc.zeroGradients()
+        enc.backward(dMean)
+        adam.step(enc.parameters)
+    }
+    step(); step()
+    let steps = 5
+    let t = seconds { for _ in 0..<steps { step() } }
+    let train = Double(b * steps) / t
+    _ = enc.forward(x, training: false)
+    let ti = seconds { for _ in 0..<steps { _ = enc.forward(x, training: false) } }
+    let infer = Double(b * steps) / ti
+    let rss = Double(peakResidentBytes() ?? 0) / 1_048_576
+    var fields: [(String, Any)] = [("benchmark", "stacked3 training step (64×64, B=64, 1000 units, factorized, Poisson, Adam)"),
+                                   ("train_images_per_second", train), ("inference_images_per_second", infer), ("peak_rss_mb", rss)]
+    if let peer = runPeer("torch_step_bench.py", ["--threads", "\(threads)"]),
+       let pt = peer["pytorch_train_images_per_second"] as? Double, let pi = peer["pytorch_inference_images_per_second"] as? Double {
+        fields += [("pytorch_train_images_per_second", pt), ("pytorch_inference_images_per_second", pi),
+                   ("pytorch_peak_rss_mb", peer["pytorch_peak_rss_mb"] ?? NSNull()),
+                   ("train_ratio_vs_pytorch", train / pt), ("inference_ratio_vs_pytorch", infer / pi)]
+    } else {
+        fields.append(("pytorch", "not measured: '\(python) -c \"import torch\"' failed (set --python or RECEPTIVE_PYTHON)"))
+    }
+    emit(fields)
+}
+
+// MARK: training over a file larger than memory would allow, bounded RSS
+
+func benchStream() throws {
+    let dir = NSTemporaryDirectory() + "receptive-stream-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/big.h5"
+    let info = try StreamingBenchmark.generateFile(at: path, bytes: Int(streamGB * 1e9))
+    _ = info
+    // A small encoder trained on 32×32 area-resized stimuli, one epoch, streamed from the file.
+    let ds = try Dataset.load(path, options: DatasetLoadOptions(storage: .stream))
+    let prep = try Preprocessing(inputShape: ds.stimulusShape, options: PreprocessingOptions(grayscale: true, resize: ImageSize(32), normalization: .none))
+    let arch = EncoderArchitecture(name: "custom", inputChannels: 1, inputHeight: 32, inputWidth: 32,
+                                   blocks: [ConvBlockSpec(channels: 4, kernel: 5, batchNorm: true, activation: .elu)],
+                                   readout: .factorized, link: .softplus, observation: .poisson, units: ds.unitCount)
+    let enc = try NeuralEncoder(architecture: arch, seed: 0)
+    let adam = try Adam(learningRate: 1e-3)
+    let obs = PoissonObservation()
+    var lossSum = 0.0
+    let report = try StreamingBenchmark.runEpoch(path: path, batchSize: 256, preprocessing: prep) { mb in
+        let x = mb.stimuli.map { $0 / 255 }
+        let mu = enc.forward(x, training: true)
+        var d = Tensor(shape: mu.shape)
+        lossSum += mb.responses.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in d.data.withUnsafeMutableBufferPointer { dp in
+            obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: mu.shape[0], units: mu.shape[1], scale: 1 / Float(mu.shape[0]))
+        } } }
+        enc.zeroGradients()
+        enc.backward(d)
+        adam.step(enc.parameters)
+    }
+    emit([("benchmark", "one training epoch streamed from a file larger than the memory budget"),
+          ("file_gb", Double(report.fileBytes) / 1e9), ("trials", report.trials), ("seconds", report.seconds),
+          ("peak_rss_mb", Double(report.peakResidentBytes) / 1_048_576), ("peak_rss_reset", report.peakWasReset),
+          ("mean_loss_per_trial", lossSum / Double(max(report.batches, 1)))])
+}
+
+do {
+    switch which {
+    case "conv": benchConv()
+    case "train": try benchTrain()
+    case "stream": try benchStream()
+    case "rsa": RSABench.run()
+    case "all":
+        benchConv()
+        try benchTrain()
+        RSABench.run()
+        try benchStream()
+    default:
+        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|rsa|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("receptive-bench: \(error)\n".utf8))
+    exit(1)
+}
