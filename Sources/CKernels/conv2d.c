@@ -12,8 +12,13 @@
 // split by phase (column mod S), so the S-strided taps of 8 consecutive output pixels are again
 // 8 consecutive floats. Micro-kernels hold an MR × (NV·8) tile of outputs in 12 AVX registers:
 // MR output channels (weights broadcast) × NV pixel vectors. Backward-data is the same kernel on
-// the zero-padded dY with the taps of each output phase (ih, iw mod S); backward-weights reduces
-// over pixels with MR × NK accumulators.
+// the zero-padded dY with the taps of each output phase (ih, iw mod S) — or, with one input
+// channel per group at stride 1, with four dX rows in place of four channels (row-blocked mode).
+// Backward-weights is vectorised over output channels instead: 16 channels × 6 taps accumulate
+// over the pixels of a row block, reading a transposed dY.
+//
+// AVX2 + FMA (256-bit). On Zen 4, which executes AVX-512 as two 256-bit halves, this is the same
+// peak throughput; CPUs without AVX2 (and non-x86 CPUs) are not supported.
 #include "CKernels.h"
 #include <immintrin.h>
 #include <string.h>
@@ -624,4 +629,28 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
             }
             for (; b < P + W; ++b) drow[b] = src[(b % s) * L.lj + b / s];
         }
+}
+
+// MARK: - bias gradient
+
+void rcp_sum_rows(const float *m, long rows, long length, float *out) {
+    for (long r = 0; r < rows; ++r) {
+        const float *p = m + r * length;
+        // Four 8-lane float accumulators per row (each sums ≤ length/32 values), combined in double.
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        long j = 0;
+        for (; j + 32 <= length; j += 32) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + j));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + j + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + j + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + j + 24));
+        }
+        float lanes[32];
+        _mm256_storeu_ps(lanes, a0); _mm256_storeu_ps(lanes + 8, a1);
+        _mm256_storeu_ps(lanes + 16, a2); _mm256_storeu_ps(lanes + 24, a3);
+        double s = 0;
+        for (int i = 0; i < 32; ++i) s += lanes[i];
+        for (; j < length; ++j) s += p[j];
+        out[r] += (float)s;
+    }
 }

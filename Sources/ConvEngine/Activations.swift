@@ -5,6 +5,9 @@
 //   Exp       y = eˣ                              dy/dx = y
 //   Identity  y = x
 // Each saves what its backward needs (input or output) when training or retainsForBackward.
+// Kernels: Sources/CKernels/elementwise.c (AVX2, Cephes exp/log to ~1–2 ulp), threaded over
+// contiguous ranges.
+import CKernels
 import Foundation
 import Tensors
 
@@ -36,12 +39,35 @@ public class ElementwiseActivation {
         return (x, y)
     }
 
-    /// out[i] = f(a[i], b[i]) over equal-length tensors.
-    static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: a.count)
-        a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
-            for i in 0..<po.count { po[i] = f(pa[i], pb[i]) }
-        } } }
+    /// y = kernel(x) element-wise (shape of x).
+    static func unary(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        let n = x.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buf, count in
+            if n > 0 {
+                x.data.withUnsafeBufferPointer { px in
+                    let px = px.baseAddress!, po = buf.baseAddress!
+                    Parallel.forEachRange(n) { r in kernel(px + r.lowerBound, po + r.lowerBound, r.count) }
+                }
+            }
+            count = n
+        }
+        return Tensor(shape: x.shape, data: out)
+    }
+
+    /// out = kernel(a, b) element-wise (shape of a; b has as many elements).
+    static func binary(_ a: Tensor, _ b: Tensor,
+                       _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        precondition(a.count == b.count, "element counts differ: \(a.shape) vs \(b.shape)")
+        let n = a.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buf, count in
+            if n > 0 {
+                a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in
+                    let pa = pa.baseAddress!, pb = pb.baseAddress!, po = buf.baseAddress!
+                    Parallel.forEachRange(n) { r in kernel(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count) }
+                } }
+            }
+            count = n
+        }
         return Tensor(shape: a.shape, data: out)
     }
 }
@@ -52,19 +78,21 @@ public final class ReLU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // NaN propagates (as torch.relu).
-        let y = x.map { $0 > 0 || $0.isNaN ? $0 : 0 }
+        let y = Self.unary(x) { rcp_relu_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
-        return Self.zip(dOut, x) { g, v in v > 0 ? g : 0 }
+        return Self.binary(dOut, x) { rcp_relu_backward($0, $1, $2, $3) }
     }
 
     /// Gate of the last saved forward, same shape as the input: 1 where x > 0, else 0. Nil when
     /// the last forward did not save (evaluation without retainsForBackward).
-    public var mask: Tensor? { savedInput.map { $0.map { $0 > 0 ? 1 : 0 } } }
+    public var mask: Tensor? {
+        savedInput.map { x in Self.binary(Tensor.ones(x.shape), x) { rcp_relu_backward($0, $1, $2, $3) } }
+    }
     /// The same gate as Booleans (row-major over the input shape).
     public var gate: [Bool]? { savedInput.map { $0.data.map { $0 > 0 } } }
 }
@@ -76,7 +104,7 @@ public final class ELU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let a = alpha
-        let y = x.map { $0 > 0 ? $0 : a * Foundation.expm1($0) }
+        let y = Self.unary(x) { rcp_elu_forward($0, $1, $2, a) }
         save(x, y, training: training)
         return y
     }
@@ -84,7 +112,7 @@ public final class ELU: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let a = alpha
-        return Self.zip(dOut, x) { g, v in v > 0 ? g : g * a * Foundation.exp(v) }
+        return Self.binary(dOut, x) { rcp_elu_backward($0, $1, $2, $3, a) }
     }
 }
 
@@ -101,8 +129,8 @@ public final class Softplus: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let b = beta, t = threshold
-        // log1p(e^{βx}) loses nothing for large negative βx (e^{βx} underflows to 0 ⇒ y = 0).
-        let y = x.map { v in v * b > t ? v : Foundation.log1p(Foundation.exp(v * b)) / b }
+        // Computed as (max(βx, 0) + log1p(e^{−|βx|}))/β: no overflow, full precision for βx ≪ 0.
+        let y = Self.unary(x) { rcp_softplus_forward($0, $1, $2, b, t) }
         save(x, y, training: training)
         return y
     }
@@ -110,11 +138,7 @@ public final class Softplus: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let b = beta, t = threshold
-        return Self.zip(dOut, x) { g, v in
-            if v * b > t { return g }
-            let z = Foundation.exp(v * b)
-            return g * z / (z + 1)
-        }
+        return Self.binary(dOut, x) { rcp_softplus_backward($0, $1, $2, $3, b, t) }
     }
 }
 
@@ -123,14 +147,14 @@ public final class Exp: ElementwiseActivation, Layer {
     public var config: [String: LayerConfigValue] { ["type": .string("exp")] }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let y = x.map { Foundation.exp($0) }
+        let y = Self.unary(x) { rcp_exp_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (_, y) = saved(dOut)
-        return Self.zip(dOut, y) { g, v in g * v }
+        return Self.binary(dOut, y) { rcp_mul($0, $1, $2, $3) }
     }
 }
 

@@ -8,7 +8,9 @@
 // Evaluation: x̂ = (x − running_mean) / √(running_var + ε).
 // Backward (training): dx = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy · x̂)), dγ += Σ dy x̂, dβ += Σ dy.
 // Backward (evaluation): dx = dy · γ / √(running_var + ε) (a per-channel scale), same dγ, dβ.
-// Statistics are accumulated in Double.
+// Statistics: float vector lanes within an [H, W] plane, Double across planes, shifted by the
+// channel's first value for stability (Sources/CKernels/elementwise.c); threaded over channels.
+import CKernels
 import Tensors
 
 public final class BatchNorm2D: Layer {
@@ -79,51 +81,38 @@ public final class BatchNorm2D: Layer {
         precondition(!outputShape(for: x.shape).isEmpty, "\(name): input \(x.shape) does not fit BatchNorm2D(\(channels))")
         let (n, c, hw) = dims(x.shape)
         let m = n * hw
-        var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
-        x.data.withUnsafeBufferPointer { px in
-            let px = px.baseAddress!
-            if training {
-                precondition(m > 1, "\(name): training needs more than one value per channel (got input \(x.shape))")
-                var variance = [Double](repeating: 0, count: c)
-                for ch in 0..<c {
-                    var s = 0.0
-                    for i in 0..<n { let p = px + (i * c + ch) * hw; for j in 0..<hw { s += Double(p[j]) } }
-                    let mu = s / Double(m)
-                    var ss = 0.0
-                    for i in 0..<n { let p = px + (i * c + ch) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; ss += d * d } }
-                    mean[ch] = mu
-                    variance[ch] = ss / Double(m)
-                    invStd[ch] = 1 / (variance[ch] + epsilon).squareRoot()
+        if training { precondition(m > 1, "\(name): training needs more than one value per channel (got input \(x.shape))") }
+        var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
+        if training {
+            x.data.withUnsafeBufferPointer { px in mean.withUnsafeMutableBufferPointer { pm in variance.withUnsafeMutableBufferPointer { pv in
+                let px = px.baseAddress!, pm = pm.baseAddress!, pv = pv.baseAddress!
+                Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, m))) { r in
+                    for ch in r { rcp_channel_moments(px, n, c, hw, ch, pm + ch, pv + ch) }
                 }
-                for ch in 0..<c {
-                    runningMean.data[ch] = Float((1 - momentum) * Double(runningMean.data[ch]) + momentum * mean[ch])
-                    runningVar.data[ch] = Float((1 - momentum) * Double(runningVar.data[ch])
-                                                + momentum * variance[ch] * Double(m) / Double(m - 1))
-                }
-            } else {
-                for ch in 0..<c {
-                    mean[ch] = Double(runningMean.data[ch])
-                    invStd[ch] = 1 / (Double(runningVar.data[ch]) + epsilon).squareRoot()
-                }
+            } } }
+            for ch in 0..<c {
+                runningMean.data[ch] = Float((1 - momentum) * Double(runningMean.data[ch]) + momentum * mean[ch])
+                runningVar.data[ch] = Float((1 - momentum) * Double(runningVar.data[ch])
+                                            + momentum * variance[ch] * Double(m) / Double(m - 1))
             }
+        } else {
+            for ch in 0..<c { mean[ch] = Double(runningMean.data[ch]); variance[ch] = Double(runningVar.data[ch]) }
         }
+        let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let keep = training || retainsForBackward
         var xhat = keep ? [Float](repeating: 0, count: x.count) : []
         var y = [Float](repeating: 0, count: x.count)
-        x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in
-            for i in 0..<n {
-                for ch in 0..<c {
-                    let base = (i * c + ch) * hw
-                    let mu = Float(mean[ch]), s = Float(invStd[ch])
-                    let g = weight.value.data[ch], b = bias.value.data[ch]
-                    for j in 0..<hw {
-                        let h = (px[base + j] - mu) * s
-                        if keep { xhat[base + j] = h }
-                        py[base + j] = g * h + b
+        let gamma = weight.value.data, beta = bias.value.data
+        if x.count > 0 {
+            x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in xhat.withUnsafeMutableBufferPointer { ph in
+                let px = px.baseAddress!, py = py.baseAddress!, ph = keep ? ph.baseAddress : nil
+                Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, m))) { r in
+                    for ch in r {
+                        rcp_batchnorm_apply(px, py, ph, n, c, hw, ch, Float(mean[ch]), Float(invStd[ch]), gamma[ch], beta[ch])
                     }
                 }
-            }
-        } }
+            } } }
+        }
         savedNormalized = keep ? Tensor(shape: x.shape, data: xhat) : nil
         savedInverseStd = invStd
         savedTraining = training
@@ -137,31 +126,30 @@ public final class BatchNorm2D: Layer {
         precondition(dOut.shape == xhat.shape, "\(name): dOut \(dOut.shape) ≠ output \(xhat.shape)")
         let (n, c, hw) = dims(dOut.shape)
         let m = Double(n * hw)
+        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         var dx = [Float](repeating: 0, count: dOut.count)
-        for ch in 0..<c {
-            var sumDy = 0.0, sumDyXhat = 0.0
-            for i in 0..<n {
-                let base = (i * c + ch) * hw
-                for j in 0..<hw { let d = Double(dOut.data[base + j]); sumDy += d; sumDyXhat += d * Double(xhat.data[base + j]) }
-            }
-            weight.grad.data[ch] += Float(sumDyXhat)
-            bias.grad.data[ch] += Float(sumDy)
-            let scale = Double(weight.value.data[ch]) * savedInverseStd[ch]
-            if savedTraining {
-                let meanDy = sumDy / m, meanDyXhat = sumDyXhat / m
-                for i in 0..<n {
-                    let base = (i * c + ch) * hw
-                    for j in 0..<hw {
-                        dx[base + j] = Float(scale * (Double(dOut.data[base + j]) - meanDy - Double(xhat.data[base + j]) * meanDyXhat))
+        let gamma = weight.value.data, invStd = savedInverseStd, training = savedTraining
+        if dOut.count > 0 {
+            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
+                sumDy.withUnsafeMutableBufferPointer { ps in sumDyXhat.withUnsafeMutableBufferPointer { pt in
+                    let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!
+                    Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
+                        for ch in r {
+                            rcp_batchnorm_grad_sums(pd, ph, n, c, hw, ch, ps + ch, pt + ch)
+                            let scale = Float(Double(gamma[ch]) * invStd[ch])
+                            if training {
+                                rcp_batchnorm_backward_apply(pd, ph, px, n, c, hw, ch, scale, Float(ps[ch] / m), Float(pt[ch] / m))
+                            } else {
+                                rcp_batchnorm_backward_apply(pd, nil, px, n, c, hw, ch, scale, 0, 0)
+                            }
+                        }
                     }
-                }
-            } else {
-                let s = Float(scale)
-                for i in 0..<n {
-                    let base = (i * c + ch) * hw
-                    for j in 0..<hw { dx[base + j] = dOut.data[base + j] * s }
-                }
-            }
+                } }
+            } } }
+        }
+        for ch in 0..<c {
+            weight.grad.data[ch] += Float(sumDyXhat[ch])
+            bias.grad.data[ch] += Float(sumDy[ch])
         }
         return Tensor(shape: dOut.shape, data: dx)
     }

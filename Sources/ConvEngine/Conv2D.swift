@@ -5,7 +5,8 @@
 //   weight [Co, Ci/G, K, K], bias [Co]
 //
 // Forward and both backward products run on the AVX2 kernels of FastConvolution; the definition
-// is kept in NaiveConvolution (tests check one against the other and against PyTorch).
+// is kept in NaiveConvolution (tests check one against the other and against PyTorch). A layer
+// owns reusable scratch buffers: use one layer from one thread at a time.
 import Tensors
 
 public final class Conv2D: Layer {

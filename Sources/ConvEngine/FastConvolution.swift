@@ -54,7 +54,7 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 }
 
 final class FastConvolution {
-    /// Layouts of the padded scratch copies (tags for ScratchBuffer.reserve(_:layout:)).
+    /// Layouts of the padded scratch copies (tags for ScratchBuffer.isPrepared / markPrepared).
     private enum Layout: Hashable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }
 
     private var inputScratch: [ScratchBuffer] = []      // per thread: padded input image
@@ -71,34 +71,45 @@ final class FastConvolution {
         return Array(list.prefix(n))
     }
 
-    /// Per-thread padded buffers for `layout`, with whether each must be zero-filled first.
-    private static func padded(_ list: inout [ScratchBuffer], _ n: Int, count: Int, layout: Layout)
-        -> [(pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool)] {
-        buffers(&list, n).map { $0.reserve(count, layout: layout) }
+    /// Per-thread padded buffers of `count` floats for `layout`.
+    private static func padded(_ list: inout [ScratchBuffer], _ n: Int, count: Int, layout: Layout) -> PaddedBuffers {
+        let b = buffers(&list, n)
+        return PaddedBuffers(buffers: b, pointers: b.map { $0.reserve(count) }, layout: layout)
+    }
+
+    private struct PaddedBuffers {
+        let buffers: [ScratchBuffer]
+        let pointers: [UnsafeMutablePointer<Float>]
+        let layout: Layout
+        var count: Int { buffers.count }
+        /// True (and the buffer is then marked prepared) when buffer `i` must be zero-filled by the
+        /// pack about to be made into it. Each thread calls this only for its own buffer.
+        func claimZeroFill(_ i: Int) -> Bool {
+            if buffers[i].isPrepared(for: layout) { return false }
+            buffers[i].markPrepared(for: layout)
+            return true
+        }
     }
 
     /// Splits a batch over threads: whole images per thread when there are at least as many
-    /// images as threads, else the rows of each image (`rows` = output rows for the row split).
-    /// `pack(buffer, image, zeroFill)` fills buffer `buffer` for `image`; `compute(buffer, chunk, image, rowRange)`.
-    private static func schedule(batch n: Int, rows: Int, buffers: [(pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool)],
+    /// images as threads, else the rows of each image (`rows` = rows for the row split).
+    /// `pack(buffer, image, zeroFill)` fills a padded buffer for `image`;
+    /// `compute(buffer, chunk, image, rowRange)` then runs on it.
+    private static func schedule(batch n: Int, rows: Int, buffers: PaddedBuffers,
                                  pack: (UnsafeMutablePointer<Float>, Int, Bool) -> Void,
                                  compute: (UnsafeMutablePointer<Float>, Int, Int, Range<Int>) -> Void) {
         let threads = buffers.count
         if n >= threads || threads == 1 {
             Parallel.forEachChunk(n) { chunk, images in
-                var zero = buffers[chunk].needsZeroFill
                 for i in images {
-                    pack(buffers[chunk].pointer, i, zero)
-                    zero = false
-                    compute(buffers[chunk].pointer, chunk, i, 0..<rows)
+                    pack(buffers.pointers[chunk], i, buffers.claimZeroFill(chunk))
+                    compute(buffers.pointers[chunk], chunk, i, 0..<rows)
                 }
             }
         } else {
-            var zero = buffers[0].needsZeroFill
             for i in 0..<n {
-                pack(buffers[0].pointer, i, zero)
-                zero = false
-                Parallel.forEachChunk(rows) { chunk, r in compute(buffers[0].pointer, chunk, i, r) }
+                pack(buffers.pointers[0], i, buffers.claimZeroFill(0))
+                Parallel.forEachChunk(rows) { chunk, r in compute(buffers.pointers[0], chunk, i, r) }
             }
         }
     }
@@ -192,13 +203,8 @@ final class FastConvolution {
         }
     }
 
-    /// out[r] += Σ_j m[r·length + j], summed in Double.
+    /// out[r] += Σ_j m[r·length + j].
     static func sumRows(_ m: UnsafePointer<Float>, rows: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            var s = 0.0
-            let p = m + r * length
-            for j in 0..<length { s += Double(p[j]) }
-            out[r] += Float(s)
-        }
+        rcp_sum_rows(m, rows, length, out)
     }
 }

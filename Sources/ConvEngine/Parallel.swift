@@ -18,6 +18,19 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Calls `body(range)` over contiguous ranges covering 0..<count, concurrently when count is at
+    /// least `minimumPerChunk` per thread (small arrays are not worth a thread hop).
+    static func forEachRange(_ count: Int, minimumPerChunk: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = max(1, min(threadCount, count / max(1, minimumPerChunk)))
+        if chunks == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((c * count / chunks)..<((c + 1) * count / chunks))
+        }
+    }
+}
+
 /// A growable, reusable float buffer (uninitialised contents). Owned by one layer; not shared
 /// between threads except by disjoint ranges.
 final class ScratchBuffer {
@@ -37,17 +50,16 @@ final class ScratchBuffer {
             pointer.deallocate()
             capacity = max(count, capacity + capacity / 2)
             pointer = .allocate(capacity: capacity)
+            // NaN, not whatever the allocator hands out: a kernel that reads scratch it has not
+            // written then fails every test instead of depending on the heap's contents.
+            pointer.initialize(repeating: .nan, count: capacity)
             preparedLayout = nil
         }
         return pointer
     }
 
-    /// Reserves `count` floats for `layout`; `needsZeroFill` is true when the buffer did not
-    /// already hold that layout (the caller's first pack must then zero it).
-    func reserve(_ count: Int, layout: AnyHashable) -> (pointer: UnsafeMutablePointer<Float>, needsZeroFill: Bool) {
-        let p = reserve(count)
-        let fresh = preparedLayout != layout
-        preparedLayout = layout
-        return (p, fresh)
-    }
+    /// Whether the buffer's zero regions are those of `layout` (set by `markPrepared` after a
+    /// zero fill; cleared by a reallocation).
+    func isPrepared(for layout: AnyHashable) -> Bool { preparedLayout == layout }
+    func markPrepared(for layout: AnyHashable) { preparedLayout = layout }
 }

@@ -67,6 +67,28 @@ final class Conv2DTests: XCTestCase {
         for c in Self.cases { check(c, threads: 2) }
     }
 
+    /// One layer reused with alternating batch sizes (row split for N < threads, image split
+    /// otherwise) and image sizes: reused scratch borders must be zero for every path.
+    func testScratchReuseAcrossBatchAndImageSizes() {
+        var rng = SeededRandom(seed: 99)
+        for (k, s, p, cin) in [(3, 1, 1, 3), (3, 2, 1, 3), (5, 1, 2, 1), (3, 1, 1, 1)] {
+            let conv = Conv2D(inputChannels: cin, outputChannels: 5, kernelSize: k, stride: s, padding: p, random: &rng)
+            for (n, h, w) in [(1, 9, 10), (3, 9, 10), (1, 9, 10), (2, 7, 12), (1, 9, 10), (4, 9, 10)] {
+                let x = rng.normalTensor([n, cin, h, w])
+                let y = conv.forward(x, training: true)
+                let yRef = NaiveConvolution.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: s, padding: p)
+                XCTAssertTrue(compareArrays("reuse forward k\(k) s\(s) N\(n) \(h)×\(w)", y.data, yRef.data, atol: 1e-4).ok)
+                let dy = rng.normalTensor(y.shape)
+                conv.weight.zeroGrad()
+                let dx = conv.backward(dy)
+                let dxRef = NaiveConvolution.backwardData(dy, weight: conv.weight.value, inputShape: x.shape, stride: s, padding: p)
+                XCTAssertTrue(compareArrays("reuse backward-data k\(k) s\(s) N\(n)", dx.data, dxRef.data, atol: 1e-4).ok)
+                let dwRef = NaiveConvolution.backwardWeights(x, dOut: dy, weightShape: conv.weight.value.shape, stride: s, padding: p)
+                XCTAssertTrue(compareArrays("reuse backward-weights k\(k) s\(s) N\(n)", conv.weight.grad.data, dwRef.data, atol: 1e-3).ok)
+            }
+        }
+    }
+
     func testFastMatchesNaiveSingleThreadAndBatchOfOne() {
         for c in Self.cases { check(c, threads: 1) }
         for var c in Self.cases.prefix(6) { c.n = 1; check(c, threads: 2) }

@@ -52,4 +52,30 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
                                  float *dx, long row0, long row1);
+// out[r] += Σ_j m[r·length + j] (bias gradients: sum of dY over pixels).
+void rcp_sum_rows(const float *m, long rows, long length, float *out);
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise activations (elementwise.c); n elements, out may alias an input.
+void rcp_relu_forward(const float *x, float *y, long n);
+void rcp_relu_backward(const float *dy, const float *x, float *dx, long n);
+void rcp_elu_forward(const float *x, float *y, long n, float alpha);
+void rcp_elu_backward(const float *dy, const float *x, float *dx, long n, float alpha);
+void rcp_softplus_forward(const float *x, float *y, long n, float beta, float threshold);
+void rcp_softplus_backward(const float *dy, const float *x, float *dx, long n, float beta, float threshold);
+void rcp_exp_forward(const float *x, float *y, long n);
+void rcp_mul(const float *a, const float *b, float *out, long n);
+
+// Batch normalisation per channel of x [N, C, HW] (elementwise.c).
+void rcp_channel_moments(const float *x, long n, long c, long hw, long channel, double *mean, double *variance);
+void rcp_batchnorm_apply(const float *x, float *y, float *xhat, long n, long c, long hw, long channel,
+                         float mean, float inv_std, float gamma, float beta);
+void rcp_batchnorm_grad_sums(const float *dy, const float *xhat, long n, long c, long hw, long channel,
+                             double *sum_dy, double *sum_dy_xhat);
+void rcp_batchnorm_backward_apply(const float *dy, const float *xhat, float *dx, long n, long c, long hw, long channel,
+                                  float scale, float mean_dy, float mean_dy_xhat);
+
+// Allocator tuning (allocator.c): keep freed large blocks for reuse instead of unmapping them.
+// Process-wide; returns 1 when applied (glibc), 0 otherwise.
+int rcp_retain_large_allocations(void);
 #endif
