@@ -74,3 +74,22 @@ final class EncoderScanTests: XCTestCase {
         XCTAssertEqual(origin.data[0], -prep.mean[0] / prep.std[0], accuracy: 1e-5)
     }
 }
+
+final class EncoderFaithfulnessTests: XCTestCase {
+    /// Every method's AOPC on a fitted encoder is finite (regression: perturbed batches of a
+    /// different size after a one-stimulus backward once read stale conv scratch memory), and a
+    /// map faithful to the unit beats a random ordering on deletion.
+    func testAOPCOnFittedEncoder() throws {
+        let (model, ds, prep) = try EncoderScanTests.fittedSimpleCells()
+        let net = try ScanNetwork(model: model)
+        let x = try PreprocessedStimuli(dataset: ds, preprocessing: prep).stimuli([3, 8, 21])
+        var s = AttributionSettings(); s.integratedGradientSteps = 16; s.occlusionWindow = 4; s.occlusionStride = 2
+        let r = try net.compareFaithfulness(x, target: try net.unitTarget(0), methods: AttributionMethod.allCases, settings: s, steps: 10)
+        for m in r {
+            print("[AOPC simple cell 0] \(m.method): deletion \(m.deletionAOPC), insertion \(m.insertionAOPC)")
+            XCTAssertTrue(m.deletionAOPC.isFinite && m.insertionAOPC.isFinite, m.method)
+        }
+        let random = r.first { $0.method == "random" }!, ixg = r.first { $0.method == "input-x-gradient" }!
+        XCTAssertGreaterThan(ixg.deletionAOPC, random.deletionAOPC)
+    }
+}
