@@ -24,7 +24,9 @@ public enum ScannerError: Error, CustomStringConvertible, Equatable {
         case .unknownLayer(let n, let a):
             return "--layer: no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
         case .indexOutOfRange(let o, let i, let c, let w):
-            return "\(o): \(w) index \(i) is out of range (the model has \(c) \(w)\(c == 1 ? "" : "s"), indices 0..<\(c))"
+            let plural = w == "stimulus" ? "stimuli" : w + "s"
+            let owner = w == "stimulus" ? "dataset" : "model"
+            return "\(o): \(w) index \(i) is out of range (the \(owner) has \(c) \(c == 1 ? w : plural), indices 0..<\(c))"
         case .maskShape(let p, let s, let e):
             return "\(p): masks have shape \(s), expected \(e) (one [H, W] mask per stimulus)"
         case .invalidOption(let o, let r):
