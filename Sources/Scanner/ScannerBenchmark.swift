@@ -23,6 +23,12 @@ public enum ScannerBenchmark {
         public let fullBackwardSeconds: Double
         public let filterImagesSeconds: Double
         public var ratio: Double { filterImagesSeconds / (Double(filters) * backwardSeconds) }
+        /// Flat numbers for a JSON line (receptive-bench): seconds and the ratio.
+        public var fields: [(String, Double)] {
+            [("stimuli", Double(stimuli)), ("filters", Double(filters)), ("filters_per_pass", Double(filtersPerPass)),
+             ("forward_s", forwardSeconds), ("backward_s", backwardSeconds), ("backward_with_weights_s", fullBackwardSeconds),
+             ("filter_learning_images_s", filterImagesSeconds), ("ratio_to_k_backward", ratio)]
+        }
         public var description: String {
             String(format: "NNS filter learning images, stacked3 64×64, %@ (%d filters), %d stimuli, %d filter(s)/pass: %.1f ms for all filters = %.2f × (K × one backward pass of %.2f ms); forward %.2f ms, backward with weight gradients %.2f ms",
                    layer, filters, stimuli, filtersPerPass, filterImagesSeconds * 1e3, ratio, backwardSeconds * 1e3,
