@@ -80,7 +80,7 @@ public final class FittedModel {
         try f.setAttribute("config", string: json)
         try f.setAttribute("format", string: "receptive-model")
         for (layer, p) in encoder.namedParameters {
-            try f.write("/params/\(layer)/\(p.name)", tensor: p.value)
+            try f.write("/params/\(layer)/\(p.localName)", tensor: p.value)
         }
         for l in encoder.core.layers { for (k, v) in l.state { try f.write("/state/\(l.name)/\(k)", tensor: v) } }
         try f.write("/normalization/mean", floats: config.preprocessing.mean, shape: [config.preprocessing.mean.count])
@@ -121,9 +121,9 @@ public final class FittedModel {
         catch { throw EncodingError.modelFile(file: path, reason: "the 'config' attribute is not a valid model configuration (\(error))") }
         let encoder = try NeuralEncoder(architecture: config.architecture, seed: 0)
         for (layer, p) in encoder.namedParameters {
-            let t = try f.readTensor("/params/\(layer)/\(p.name)")
+            let t = try f.readTensor("/params/\(layer)/\(p.localName)")
             guard t.count == p.value.count else {
-                throw EncodingError.modelFile(file: path, reason: "/params/\(layer)/\(p.name) has shape \(t.shape), expected \(p.value.shape)")
+                throw EncodingError.modelFile(file: path, reason: "/params/\(layer)/\(p.localName) has shape \(t.shape), expected \(p.value.shape)")
             }
             p.value = t.reshaped(p.value.shape)
         }

@@ -82,7 +82,7 @@ public final class NeuralEncoder {
 
     /// Readout bias initialised to log of the training-mean rate (inverse link), as the peer does.
     public func initialiseBias(meanRates: [Float]) {
-        guard let bias = readout.parameters.first(where: { $0.name == "bias" }) else { return }
+        guard let bias = readout.parameters.first(where: { $0.localName == "bias" }) else { return }
         for u in 0..<min(meanRates.count, bias.value.count) {
             bias.value.data[u] = architecture.link.inverseLink(max(meanRates[u], 1e-3))
         }

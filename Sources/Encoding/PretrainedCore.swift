@@ -30,7 +30,7 @@ public struct PretrainedCore {
             let m = try FittedModel.load(path)
             var arrays: [String: Tensor] = [:]
             for l in m.encoder.core.layers {
-                for p in l.parameters { arrays["params/\(l.name)/\(p.name)"] = p.value }
+                for p in l.parameters { arrays["params/\(l.name)/\(p.localName)"] = p.value }
                 for (k, v) in l.state { arrays["state/\(l.name)/\(k)"] = v }
             }
             return PretrainedCore(file: path, inputChannels: m.config.architecture.inputChannels,
@@ -61,11 +61,11 @@ public struct PretrainedCore {
         }
         for l in encoder.core.layers {
             for p in l.parameters {
-                guard let v = arrays["params/\(l.name)/\(p.name)"] else {
-                    throw EncodingError.modelFile(file: file, reason: "missing /params/\(l.name)/\(p.name)")
+                guard let v = arrays["params/\(l.name)/\(p.localName)"] else {
+                    throw EncodingError.modelFile(file: file, reason: "missing /params/\(l.name)/\(p.localName)")
                 }
                 guard v.count == p.value.count else {
-                    throw EncodingError.modelFile(file: file, reason: "/params/\(l.name)/\(p.name) has shape \(v.shape), expected \(p.value.shape)")
+                    throw EncodingError.modelFile(file: file, reason: "/params/\(l.name)/\(p.localName) has shape \(v.shape), expected \(p.value.shape)")
                 }
                 p.value = v.reshaped(p.value.shape)
             }

@@ -189,13 +189,13 @@ public final class Trainer {
     /// Copies of every parameter and batch-norm state, keyed "<layer>/<name>".
     public func snapshot() -> [String: Tensor] {
         var s: [String: Tensor] = [:]
-        for (layer, p) in encoder.namedParameters { s["params/\(layer)/\(p.name)"] = p.value }
+        for (layer, p) in encoder.namedParameters { s["params/\(layer)/\(p.localName)"] = p.value }
         for l in encoder.core.layers { for (k, v) in l.state { s["state/\(l.name)/\(k)"] = v } }
         return s
     }
 
     public func restore(_ s: [String: Tensor]) {
-        for (layer, p) in encoder.namedParameters { if let v = s["params/\(layer)/\(p.name)"] { p.value = v } }
+        for (layer, p) in encoder.namedParameters { if let v = s["params/\(layer)/\(p.localName)"] { p.value = v } }
         for l in encoder.core.layers { for k in l.state.keys { if let v = s["state/\(l.name)/\(k)"] { l.state[k] = v } } }
     }
 }

@@ -26,7 +26,7 @@ final class ReadoutTests: XCTestCase {
         ]
         for r in readouts {
             // Larger weights so every gradient is well above float rounding.
-            for p in r.parameters where p.name != "position" { p.value = rng.normalTensor(p.value.shape) }
+            for p in r.parameters where p.localName != "position" { p.value = rng.normalTensor(p.value.shape) }
             let res = GradientCheck.check(r, input: x, epsilon: 1e-2)
             print("\(type(of: r)): \(res)")
             XCTAssertLessThan(res.maxError, 2e-3, "\(type(of: r)) \(res)")

@@ -15,8 +15,8 @@ final class Stacked3FixtureTests: XCTestCase {
         let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: 20, width: 20, units: 5, channels: 6)
         let enc = try NeuralEncoder(architecture: arch, seed: 0)
         for (layer, p) in enc.namedParameters {
-            let t = try f.readTensor("/initial/\(layer)/\(p.name)")
-            XCTAssertEqual(t.count, p.value.count, "\(layer).\(p.name)")
+            let t = try f.readTensor("/initial/\(layer)/\(p.localName)")
+            XCTAssertEqual(t.count, p.value.count, "\(layer).\(p.localName)")
             p.value = t.reshaped(p.value.shape)
         }
         return enc
@@ -51,9 +51,9 @@ final class Stacked3FixtureTests: XCTestCase {
         print("stacked3 loss ours \(loss) torch \(torchLoss)")
         XCTAssertEqual(loss, torchLoss, accuracy: 1e-4 * abs(torchLoss))
         for (layer, p) in enc.namedParameters {
-            let ref = try f.readFloats("/grad/\(layer)/\(p.name)").values
+            let ref = try f.readFloats("/grad/\(layer)/\(p.localName)").values
             let scale = ref.map { abs($0) }.max() ?? 1
-            XCTAssertTrue(compareArrays("grad \(layer).\(p.name)", p.grad.data, ref, atol: max(2e-5, 2e-4 * scale)).ok)
+            XCTAssertTrue(compareArrays("grad \(layer).\(p.localName)", p.grad.data, ref, atol: max(2e-5, 2e-4 * scale)).ok)
         }
         for k in ["bn1", "bn2", "bn3"] {
             let bn = enc.core.layer(named: k)!
@@ -88,9 +88,9 @@ final class Stacked3FixtureTests: XCTestCase {
         // structure (its effect is removed by the batch mean): both sides hold only rounding noise
         // (~1e-8), which Adam's normalisation turns into ±lr steps of arbitrary sign. Those
         // biases are excluded; everything else must agree after three steps.
-        for (layer, p) in enc3.namedParameters where !(layer.hasPrefix("conv") && p.name == "bias") {
-            let ref = try f.readFloats("/after_adam/\(layer)/\(p.name)").values
-            XCTAssertTrue(compareArrays("after Adam \(layer).\(p.name)", p.value.data, ref, atol: 5e-5, rtol: 1e-4).ok)
+        for (layer, p) in enc3.namedParameters where !(layer.hasPrefix("conv") && p.localName == "bias") {
+            let ref = try f.readFloats("/after_adam/\(layer)/\(p.localName)").values
+            XCTAssertTrue(compareArrays("after Adam \(layer).\(p.localName)", p.value.data, ref, atol: 5e-5, rtol: 1e-4).ok)
         }
         let evalRates = enc3.forward(x, training: false)
         // Evaluation mode uses the running means, which include the (noise-driven) conv biases for
