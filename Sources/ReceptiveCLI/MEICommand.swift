@@ -41,6 +41,8 @@ struct MEICommand: ParsableCommand {
     struct Summary: Encodable {
         let model: String, target: String, value: Double, norm: Double, steps: Int, seed: UInt64
         let traceStart: Double, traceEnd: Double
+        /// The gradient was 0 throughout (a silent unit for this start).
+        let stalled: Bool
     }
 
     func run() throws {
@@ -60,7 +62,7 @@ struct MEICommand: ParsableCommand {
         s.blurSigma = blur; s.finalBlurSigma = finalBlur; s.seed = seed
         let r = try net.mostExcitingInput(objective, settings: s)
         let summary = Summary(model: model, target: target, value: r.value, norm: s.norm, steps: steps, seed: seed,
-                              traceStart: r.trace.first ?? .nan, traceEnd: r.trace.last ?? .nan)
+                              traceStart: r.trace.first ?? .nan, traceEnd: r.trace.last ?? .nan, stalled: r.stalled)
         let (c, h, w) = (net.inputShape[0], net.inputShape[1], net.inputShape[2])
         try ScanOutputDirectory.write(out, force: force) { dir in
             try HDF5File.writeAtomically(to: dir.file("mei.h5"), overwrite: true) { f in
@@ -73,6 +75,9 @@ struct MEICommand: ParsableCommand {
             var plane = [Float](repeating: 0, count: h * w)
             for ch in 0..<c { for p in 0..<(h * w) { plane[p] += r.input.data[ch * h * w + p] } }
             try dir.heatmap(plane, height: h, width: w, title: "MEI, \(target)", name: "mei.png")
+        }
+        if r.stalled {
+            FileHandle.standardError.write(Data("receptive: warning: the gradient of \(target) was 0 at every step (silent for this start); try another --seed\n".utf8))
         }
         if json { try JSONOutput.print(summary); return }
         print("wrote \(out): MEI of \(target), objective \(String(format: "%.4g", r.value)) (start \(String(format: "%.4g", summary.traceStart)))")

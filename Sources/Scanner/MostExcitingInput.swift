@@ -2,7 +2,7 @@
 // (Walker et al. 2019), seeded.
 //
 //   objective   f(x) = a_q(x) for a neuron / readout unit, or (1/H′W′) Σ_ij a_kij(x) for channel k
-//   start       x₀ ~ N(0, σ₀²) per pixel (SeededRandom), projected onto the norm ball
+//   start       x₀ ~ N(0, σ₀²) per pixel (SeededRandom, σ₀ = 1), projected onto the norm ball
 //   step        g = ∂f/∂x, blurred per channel with a Gaussian of σ_t (preconditioning: suppresses
 //               high-frequency adversarial patterns), σ_t decaying linearly from blurSigma to
 //               finalBlurSigma; x ← x + η · g_blur / (mean |g_blur| + 1e−12)
@@ -19,7 +19,8 @@ public struct MEISettings: Sendable, Equatable, Codable {
     public var norm: Double = 10
     public var blurSigma: Double = 2
     public var finalBlurSigma: Double = 0.5
-    public var initialStd: Double = 0.1
+    /// σ₀ of the starting noise (model input units; 1 = the spread of z-scored stimuli).
+    public var initialStd: Double = 1
     public var minValue: Float? = nil
     public var maxValue: Float? = nil
     public var seed: UInt64 = 0
@@ -49,6 +50,9 @@ public struct MEIResult: Sendable {
     public let value: Double
     /// Objective at every step [steps].
     public let trace: [Double]
+    /// True when ∂f/∂x was exactly 0 at every step (a silent ReLU unit for this start: the
+    /// ascent cannot move; try another seed).
+    public let stalled: Bool
 }
 
 extension ScanNetwork {
@@ -74,6 +78,7 @@ extension ScanNetwork {
         project(&x, settings)
         var best = x, bestValue = -Double.infinity
         var trace: [Double] = []
+        var stalled = true
         let per = neuronCount(layer: l)
         for step in 0..<settings.steps {
             let a = forward(x, through: l)
@@ -91,6 +96,7 @@ extension ScanNetwork {
             trace.append(value)
             if value > bestValue { bestValue = value; best = x }
             var grad = inputGradient(from: l, gradient: g)
+            if stalled && grad.data.contains(where: { $0 != 0 }) { stalled = false }
             let t = settings.steps > 1 ? Double(step) / Double(settings.steps - 1) : 1
             let sigma = settings.blurSigma + (settings.finalBlurSigma - settings.blurSigma) * t
             if sigma > 0 {
@@ -114,7 +120,7 @@ extension ScanNetwork {
             lastValue = (0..<plane).reduce(0.0) { $0 + Double(last.data[k * plane + $1]) } / Double(plane)
         }
         if lastValue > bestValue { bestValue = lastValue; best = x }
-        return MEIResult(input: best.reshaped([c, h, w]), value: bestValue, trace: trace)
+        return MEIResult(input: best.reshaped([c, h, w]), value: bestValue, trace: trace, stalled: stalled)
     }
 
     private func project(_ x: inout Tensor, _ s: MEISettings) {
