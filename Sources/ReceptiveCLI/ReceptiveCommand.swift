@@ -14,6 +14,9 @@ public struct ReceptiveCommand: ParsableCommand {
             PredictCommand.self,
             DemoCommand.self,
             RSACommand.self,
+            ScanCommand.self,
+            AttributeCommand.self,
+            MEICommand.self,
         ])
     public init() {}
 }
