@@ -25,7 +25,7 @@ build: deps
 # The whole test suite, release mode (numerical kernels are too slow unoptimised).
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive
-	$(SWIFT) test $(SWIFTFLAGS) --parallel --num-workers 2
+	$(SWIFT) test $(SWIFTFLAGS)
 
 # Python with torch (and rsatoolbox) for the peers measured beside us; without it the peer
 # figures are reported as not measured.
