@@ -7,6 +7,7 @@ import ConvEngine
 import NeuralData
 import Encoding
 import Report
+import Scanner
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
@@ -152,19 +153,30 @@ func benchStream() throws {
           ("mean_loss_per_trial", lossSum / Double(max(report.batches, 1)))])
 }
 
+// MARK: NNS filter learning images vs one backward pass per filter
+
+func benchScanner() throws {
+    for r in try ScannerBenchmark.run() {
+        emit([("benchmark", "NNS filter learning images of stacked3 \(r.layer) on 64×64 stimuli (\(r.stimuli) stimuli, \(r.filters) filters, \(r.filtersPerPass) per pass)")]
+             + r.fields.map { ($0.0, $0.1 as Any) })
+    }
+}
+
 do {
     switch which {
     case "conv": benchConv()
     case "train": try benchTrain()
     case "stream": try benchStream()
     case "rsa": RSABench.run()
+    case "scanner": try benchScanner()
     case "all":
         benchConv()
         try benchTrain()
         RSABench.run()
+        try benchScanner()
         try benchStream()
     default:
-        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|rsa|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
+        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|rsa|scanner|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
         exit(2)
     }
 } catch {
