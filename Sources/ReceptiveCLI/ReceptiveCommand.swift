@@ -13,6 +13,9 @@ public struct ReceptiveCommand: ParsableCommand {
             ScoreCommand.self,
             PredictCommand.self,
             DemoCommand.self,
+            ScrambleCommand.self,
+            InvarianceCommand.self,
+            GaborCommand.self,
         ])
     public init() {}
 }
