@@ -50,6 +50,7 @@ public struct InvarianceResult {
 public struct InvarianceTypeCount: Codable, Equatable, Sendable {
     public var units: Int
     public var falsified: Int
+    public init(units: Int, falsified: Int) { self.units = units; self.falsified = falsified }
 }
 
 public enum ModelInvariance {
