@@ -82,12 +82,12 @@ struct GaborCommand: ParsableCommand {
         let scale = max(4, 48 / max(kh, kw))
         let grid = ImageGrid.render(images: images, height: kh, width: kw, columns: 16, normalisation: .symmetricInGroups(2),
                                     scale: scale, labels: labels,
-                                    title: "\(report.layer) filters and Gabor fits (\(Int((report.fractionGaborLike * 100).rounded()))% with R² ≥ \(report.threshold))")
+                                    title: "\(report.layer) filters and Gabor fits (\(Int((report.fractionGaborLike * 100).rounded()))% with R² >= \(report.threshold))")
         try grid.write(to: dir + "/gabor_filters.png", overwrite: true)
         let like = report.filters.filter(\.gaborLike)
         try Histogram.render(values: like.map { $0.theta * 180 / .pi }, bins: 12,
                              title: "orientation of Gabor-like filters (\(like.count) of \(report.filters.count))",
-                             xLabel: "θ (degrees)", range: (0, 180)).write(to: dir + "/gabor_orientation.png", overwrite: true)
+                             xLabel: "orientation (degrees)", range: (0, 180)).write(to: dir + "/gabor_orientation.png", overwrite: true)
         try Histogram.render(values: like.map(\.frequency), bins: 10,
                              title: "spatial frequency of Gabor-like filters (\(like.count) of \(report.filters.count))",
                              xLabel: "f (cycles/pixel)", range: (0, 0.5)).write(to: dir + "/gabor_frequency.png", overwrite: true)

@@ -224,12 +224,12 @@ struct InvarianceCommand: ParsableCommand {
         let chart = BarChart.render(labels: report.units.map(\.name), values: result.units.map(\.index),
                                     ciLow: result.units.map(\.ciLow), ciHigh: result.units.map(\.ciHigh),
                                     band: (threshold, threshold),
-                                    title: "invariance index D/B, \(report.transform); dashed: τ = \(threshold)",
+                                    title: "D/B under \(report.transform); dashed: τ = \(threshold)",
                                     yLabel: "D / B", colors: colors, width: max(720, 24 * u + 160))
         try chart.write(to: dir + "/invariance.png", overwrite: true)
         if let e = report.equivariance {
             let png = BarChart.render(labels: e.map { "\($0.layer) (J=\($0.stride))" }, values: e.map(\.relativeError),
-                                      title: "translation equivariance error ‖a(Tx) − T′a(x)‖/‖a(x)‖, shift \(opts(report))",
+                                      title: "equivariance error |a(Tx) - T'a(x)| / |a(x)|, shift \(opts(report))",
                                       yLabel: "relative error")
             try png.write(to: dir + "/equivariance.png", overwrite: true)
         }
