@@ -58,10 +58,15 @@ public enum LayerSparsity {
         guard indices.count >= 2 else {
             throw ModelAnalysisError.invalidOption(option: "--data", reason: "sparsity needs at least 2 stimuli, got \(indices.count)")
         }
-        // Size of the unit matrix, from one stimulus.
+        // Size of the unit matrix, from the layers' shapes (no forward pass: a first forward of a
+        // single image can leave some conv layouts wrong for the next, larger batch).
         let prep = model.config.preprocessing
-        let probe = try encoder.activations(prep.apply(try source.stimuli([indices[0]])), upTo: layer)
-        let perStimulus = pooling == .everyPosition ? probe.count : probe.shape[1]
+        var shape = [1] + prep.outputShape
+        for l in encoder.core.layers {
+            shape = l.outputShape(for: shape)
+            if l.name == layer { break }
+        }
+        let perStimulus = pooling == .everyPosition ? shape.product : shape[1]
         let bytes = indices.count.multipliedReportingOverflow(by: perStimulus * 4)
         if let avail = availableMemory, bytes.overflow || bytes.partialValue > avail / 2 {
             throw ModelAnalysisError.tooLarge(what: "the activations of \(layer) for \(indices.count) stimuli",

@@ -45,8 +45,17 @@ final class InvarianceFittedModelTests: XCTestCase {
             XCTAssertTrue("\(e)".hasPrefix("other.h5: stimuli have shape [1, 8, 8]"), "\(e)")
         }
 
-        // LayerSparsity equals Sparsity on the whole activation matrix, whatever the batch size.
+        // LayerSparsity equals Sparsity on the whole activation matrix, whatever the batch size —
+        // also as the first use of a freshly loaded model (a single-image forward pass first used to
+        // leave some conv layouts wrong for the next batch; LayerSparsity makes none).
+        let dir = TestPaths.temporaryDirectory("sparsity")
+        try model.write(to: dir + "/m.h5", overwrite: true)
+        let fresh = try FittedModel.load(dir + "/m.h5")
         let idx = Array(0..<300)
+        let freshReport = try LayerSparsity.measure(model: fresh, source: d.stimulusSource, indices: idx, layer: "act2", batchSize: 64)
+        let act2 = try model.encoder.activations(prep.apply(try d.stimuli(idx)), upTo: "act2")
+        let m2 = try Sparsity.unitMatrix(convActivations: act2, pooling: .everyPosition)
+        XCTAssertEqual(freshReport.lifetimeKurtosis.median, SparsitySummary(try Sparsity.lifetime(.kurtosis, activations: m2)).median, accuracy: 1e-9)
         let report = try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "act1", batchSize: 64)
         let act = try model.encoder.activations(prep.apply(try d.stimuli(idx)), upTo: "act1")
         let m = try Sparsity.unitMatrix(convActivations: act, pooling: .everyPosition)
