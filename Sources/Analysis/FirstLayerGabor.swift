@@ -20,12 +20,16 @@ public struct FilterGaborFit: Codable, Equatable, Sendable {
     public var y0: Double
     public var amplitude: Double
     public var gaborLike: Bool
+    /// The fitted centre lies in the outermost ring of pixels of the kernel (x0 or y0 within half a
+    /// pixel of the first or last pixel centre, or beyond): the filter's energy sits at the kernel's
+    /// edge, which a tiny Gabor fits well — Gabor-like by R² but not a localised, interior Gabor.
+    public var atBorder: Bool
     /// Fits of each input channel (only when the layer has more than one).
     public var channels: [FilterGaborFit]?
 
     enum CodingKeys: String, CodingKey {
         case index, r2, theta, frequency, phase, x0, y0, amplitude, channels
-        case sigmaX = "sigma_x", sigmaY = "sigma_y", gaborLike = "gabor_like"
+        case sigmaX = "sigma_x", sigmaY = "sigma_y", gaborLike = "gabor_like", atBorder = "at_border"
     }
 
     init(index: Int, fit: GaborFit, threshold: Double, channels: [FilterGaborFit]? = nil) {
@@ -33,6 +37,7 @@ public struct FilterGaborFit: Codable, Equatable, Sendable {
         self.index = index; r2 = fit.r2; theta = p.theta; frequency = p.frequency
         sigmaX = p.sigmaX; sigmaY = p.sigmaY; phase = p.phase; x0 = p.x0; y0 = p.y0; amplitude = p.amplitude
         gaborLike = fit.isGaborLike(threshold: threshold); self.channels = channels
+        atBorder = p.x0 < 0.5 || p.y0 < 0.5 || p.x0 > Double(fit.width) - 1.5 || p.y0 > Double(fit.height) - 1.5
     }
 }
 
@@ -46,10 +51,13 @@ public struct FirstLayerGaborReport: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var filters: [FilterGaborFit]
     public var fractionGaborLike: Double
+    /// Gabor-like and not `atBorder`, over all filters.
+    public var fractionGaborLikeInterior: Double
 
     enum CodingKeys: String, CodingKey {
         case layer, kernel, threshold, restarts, seed, filters
         case inputChannels = "input_channels", fractionGaborLike = "fraction_gabor_like"
+        case fractionGaborLikeInterior = "fraction_gabor_like_interior"
     }
 }
 
@@ -74,9 +82,10 @@ public enum FirstLayerGabor {
             return FilterGaborFit(index: f.outputChannel, fit: f.channelMean, threshold: fitter.threshold, channels: channels)
         }
         let fraction = filters.isEmpty ? .nan : Double(filters.filter(\.gaborLike).count) / Double(filters.count)
+        let interior = filters.isEmpty ? .nan : Double(filters.filter { $0.gaborLike && !$0.atBorder }.count) / Double(filters.count)
         let report = FirstLayerGaborReport(layer: conv.name, kernel: [weight.shape[2], weight.shape[3]], inputChannels: cin,
                                            threshold: fitter.threshold, restarts: fitter.restarts, seed: fitter.seed,
-                                           filters: filters, fractionGaborLike: fraction)
+                                           filters: filters, fractionGaborLike: fraction, fractionGaborLikeInterior: interior)
         return (report, fits, weight)
     }
 }

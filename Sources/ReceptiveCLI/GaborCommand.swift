@@ -133,16 +133,19 @@ struct GaborOutput: Encodable {
     let threshold: Double
     let filters: [FilterGaborFit]
     let fractionGaborLike: Double
+    let fractionGaborLikeInterior: Double
     let sparsity: Sparsity?
 
     enum CodingKeys: String, CodingKey {
         case model, layer, kernel, threshold, filters, sparsity
         case inputChannels = "input_channels", fractionGaborLike = "fraction_gabor_like"
+        case fractionGaborLikeInterior = "fraction_gabor_like_interior"
     }
 
     init(model: String, report: FirstLayerGaborReport, sparsity: Sparsity?) {
         self.model = model; layer = report.layer; kernel = report.kernel; inputChannels = report.inputChannels
         threshold = report.threshold; filters = report.filters; fractionGaborLike = report.fractionGaborLike
+        fractionGaborLikeInterior = report.fractionGaborLikeInterior
         self.sparsity = sparsity
     }
 
@@ -150,14 +153,17 @@ struct GaborOutput: Encodable {
         var t = Table(title: "\(layer) of \(model): \(filters.count) filters \(kernel[0])×\(kernel[1]), Gabor fits",
                       columns: [.init("filter", alignment: .left), .init("R²", format: .fixed(3)), .init("θ (deg)", format: .fixed(1)),
                                 .init("f (c/px)", format: .fixed(3)), .init("σx", format: .fixed(2)), .init("σy", format: .fixed(2)),
-                                .init("φ (rad)", format: .fixed(2)), .init("Gabor-like", alignment: .left)])
+                                .init("φ (rad)", format: .fixed(2)), .init("centre (x, y)", alignment: .right),
+                                .init("Gabor-like", alignment: .left)])
         for f in filters {
             t.addRow([.text("\(f.index)"), .number(f.r2), .number(f.theta * 180 / .pi), .number(f.frequency), .number(f.sigmaX),
-                      .number(f.sigmaY), .number(f.phase), .text(f.gaborLike ? "yes" : "no")])
+                      .number(f.sigmaY), .number(f.phase), .text(String(format: "%.1f, %.1f", f.x0, f.y0)),
+                      .text(f.gaborLike ? (f.atBorder ? "yes (at border)" : "yes") : "no")])
         }
         var s = t.description
-        s += String(format: "Gabor-like (R² ≥ %g): %d of %d (%.1f%%)\n", threshold, filters.filter(\.gaborLike).count, filters.count,
-                    100 * fractionGaborLike)
+        s += String(format: "Gabor-like (R² ≥ %g): %d of %d (%.1f%%); centred inside the kernel (not in its outer ring of pixels): %d (%.1f%%)\n",
+                    threshold, filters.filter(\.gaborLike).count, filters.count, 100 * fractionGaborLike,
+                    filters.filter { $0.gaborLike && !$0.atBorder }.count, 100 * fractionGaborLikeInterior)
         if let sp = sparsity {
             let d = sp.detail
             var st = Table(title: "sparsity of \(sp.layer) over \(sp.stimuli) stimuli (\(sp.units) units, pooling \(sp.pooling)): mean (median)",
