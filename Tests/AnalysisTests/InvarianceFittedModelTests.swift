@@ -76,5 +76,9 @@ final class InvarianceFittedModelTests: XCTestCase {
         XCTAssertEqual(g.filters.count, 4); XCTAssertEqual(fits.count, 4); XCTAssertEqual(g.kernel, [9, 9])
         XCTAssertEqual(g.fractionGaborLike, Double(g.filters.filter(\.gaborLike).count) / 4)
         XCTAssertEqual(g.filters.map(\.r2), fits.map(\.channelMean.r2))
+        XCTAssertLessThanOrEqual(g.fractionGaborLikeInterior, g.fractionGaborLike)
+        for f in g.filters {
+            XCTAssertEqual(f.atBorder, f.x0 < 0.5 || f.y0 < 0.5 || f.x0 > 7.5 || f.y0 > 7.5)
+        }
     }
 }

@@ -236,11 +236,13 @@ final class AnalysisCLITests: XCTestCase {
         let filters = try XCTUnwrap(obj["filters"] as? [[String: Any]])
         XCTAssertEqual(filters.count, 4)
         for f in filters {
-            for key in ["index", "r2", "theta", "frequency", "sigma_x", "sigma_y", "phase", "gabor_like"] { XCTAssertNotNil(f[key], "missing \(key)") }
+            for key in ["index", "r2", "theta", "frequency", "sigma_x", "sigma_y", "phase", "gabor_like", "at_border"] { XCTAssertNotNil(f[key], "missing \(key)") }
             XCTAssertEqual(f["gabor_like"] as? Bool, (f["r2"] as! Double) >= 0.7)
         }
         let fraction = try XCTUnwrap(obj["fraction_gabor_like"] as? Double)
         XCTAssertEqual(fraction, Double(filters.filter { $0["gabor_like"] as! Bool }.count) / 4)
+        XCTAssertEqual(obj["fraction_gabor_like_interior"] as? Double,
+                       Double(filters.filter { ($0["gabor_like"] as! Bool) && !($0["at_border"] as! Bool) }.count) / 4)
         let sparsity = try XCTUnwrap(obj["sparsity"] as? [String: Any])
         for key in ["lifetime_treves_rolls", "population_treves_rolls", "hoyer", "kurtosis"] {
             XCTAssertNotNil(sparsity[key] as? Double, "missing sparsity.\(key)")
