@@ -11,11 +11,15 @@ import Foundation
 import Tensors
 
 public struct InvarianceSettings: Codable, Equatable, Sendable {
-    public var threshold: Double = 0.3
+    /// Default τ = 0.5: on simulated gratings the generating models' complex cells have CI lower
+    /// bounds ≤ 0.38 and their simple cells ≥ 0.55 (docs/analysis.md, "Choosing τ").
+    public static let defaultThreshold = 0.5
+
+    public var threshold: Double = InvarianceSettings.defaultThreshold
     public var bootstrap: Int = 1000
     public var confidence: Double = 0.95
     public var seed: UInt64 = 0
-    public init(threshold: Double = 0.3, bootstrap: Int = 1000, confidence: Double = 0.95, seed: UInt64 = 0) {
+    public init(threshold: Double = InvarianceSettings.defaultThreshold, bootstrap: Int = 1000, confidence: Double = 0.95, seed: UInt64 = 0) {
         self.threshold = threshold; self.bootstrap = bootstrap; self.confidence = confidence; self.seed = seed
     }
 

@@ -18,7 +18,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "The model file.") var model: String
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Output HDF5 file.") var out: String
-    @Option(help: "Only the stimuli of one split (train, validation, test); default all.") var split: Split?
+    @Option(name: .customLong("eval-split"), help: "Only the stimuli of one split (train, validation, test); default all.") var split: Split?
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Overwrite an existing output.") var force = false
     @OptionGroup var dataset: DatasetOptions

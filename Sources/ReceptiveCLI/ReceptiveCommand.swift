@@ -17,6 +17,9 @@ public struct ReceptiveCommand: ParsableCommand {
             ScanCommand.self,
             AttributeCommand.self,
             MEICommand.self,
+            ScrambleCommand.self,
+            InvarianceCommand.self,
+            GaborCommand.self,
         ])
     public init() {}
 }

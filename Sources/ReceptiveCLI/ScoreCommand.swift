@@ -20,7 +20,7 @@ struct ScoreCommand: ParsableCommand {
 
     @Argument(help: "The model file (from receptive fit).") var model: String
     @Argument(help: "The HDF5 dataset file.") var data: String
-    @Option(help: "Which split to score: test, validation or train.") var split: Split = .test
+    @Option(name: .customLong("eval-split"), help: "Which split to score: test, validation or train (the dataset option --split names the split array inside the file).") var split: Split = .test
     @Option(help: "Seed of the randomised PIT.") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Print JSON instead of a table.") var json = false

@@ -44,7 +44,7 @@ final class FitScoreCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model)), before)
 
         let rates = Self.dir + "/rates.h5"
-        let p = try CLIRunner.run(["predict", model, Self.data, "--out", rates, "--split", "test"])
+        let p = try CLIRunner.run(["predict", model, Self.data, "--out", rates, "--eval-split", "test"])
         XCTAssertEqual(p.status, 0, p.stderr)
         let f = try HDF5File.open(rates)
         XCTAssertEqual(try f.info("/rates").shape[1], 6)

@@ -1,0 +1,143 @@
+// The invariance test (InvarianceTest.swift, DESIGN §5) applied to a response function — a fitted
+// encoder or a simulation's generating model — and to recorded responses.
+//
+//   model / ground truth:  f_u(x) and f_u(T(x)) for the chosen stimuli x, with T applied to the RAW
+//                          stimulus (before the model's preprocessing): the transform is a change of
+//                          the image shown, and the model's input pipeline is part of the model.
+//   stored pairs:          f_u(x_i) and f_u(x_j) for (i, j) in the file's pairs (e.g. from
+//                          `receptive scramble`): T(x) was computed once and saved.
+//   recorded:              the neurons' repeat-averaged responses ȳ_u(x_i), ȳ_u(x_j) to the pairs.
+//
+// Shapes: S stimuli tested, U units; response matrices are row-major [S, U] Double.
+import Foundation
+import Tensors
+import NeuralData
+import Encoding
+
+/// Per-unit results of one invariance test, with the responses they were computed from.
+public struct InvarianceResult {
+    public let units: [UnitInvariance]
+    /// [S] indices of the original stimuli x (into the file's `/stimuli`).
+    public let stimuli: [Int]
+    /// [S] indices of the stored transformed stimuli (pairs and recorded modes), nil when T was
+    /// applied on the fly.
+    public let partners: [Int]?
+    /// [S, U] f_u(x) and f_u(T(x)).
+    public let original: [Double]
+    public let transformed: [Double]
+    public let settings: InvarianceSettings
+
+    public var stimulusCount: Int { stimuli.count }
+    public var unitCount: Int { units.count }
+    public var fractionFalsified: Double {
+        units.isEmpty ? .nan : Double(units.filter(\.falsified).count) / Double(units.count)
+    }
+
+    /// Units and falsified units per unit type (e.g. "simple", "complex" of a simulated file).
+    public func countsByType(_ types: [String]) -> [String: InvarianceTypeCount] {
+        precondition(types.count == units.count, "\(types.count) unit types for \(units.count) units")
+        var out: [String: InvarianceTypeCount] = [:]
+        for (u, t) in zip(units, types) {
+            var c = out[t, default: InvarianceTypeCount(units: 0, falsified: 0)]
+            c.units += 1
+            if u.falsified { c.falsified += 1 }
+            out[t] = c
+        }
+        return out
+    }
+}
+
+public struct InvarianceTypeCount: Codable, Equatable, Sendable {
+    public var units: Int
+    public var falsified: Int
+    public init(units: Int, falsified: Int) { self.units = units; self.falsified = falsified }
+}
+
+public enum ModelInvariance {
+    /// Stream of the transform's random draws (the bootstrap uses its own stream of the same seed).
+    public static let transformStream: UInt64 = 0x7472_616e
+
+    /// Responses to x and to T(x) for the stimuli `indices` of `source`, read and transformed in
+    /// batches of `batchSize` (the transform's random draws follow stimulus order, so the result does
+    /// not depend on the batch size), then `InvarianceTest.run`.
+    /// - Throws: `ImageTransformError` (bad stimuli), `InvarianceError` (settings, < 3 stimuli),
+    ///   errors of the stimulus source.
+    public static func run(function f: StimulusResponseFunction, source: StimulusSource, indices: [Int],
+                           transform: ImageTransform, settings: InvarianceSettings, unitNames: [String]? = nil,
+                           batchSize: Int = 128) throws -> InvarianceResult {
+        try settings.validate()
+        guard indices.count >= 3 else { throw InvarianceError.tooFewStimuli(indices.count) }
+        precondition(source.itemShape == f.stimulusShape, "stimulus shape \(source.itemShape) does not match \(f.stimulusShape)")
+        let u = f.unitCount
+        var original = [Double](), transformed = [Double]()
+        original.reserveCapacity(indices.count * u); transformed.reserveCapacity(indices.count * u)
+        var rng = SeededRandom.derived(seed: settings.seed, stream: transformStream)
+        var start = 0
+        while start < indices.count {
+            let end = min(indices.count, start + batchSize)
+            let x = try source.stimuli(Array(indices[start..<end]))
+            let tx = try transform.apply(x, rng: &rng)
+            original += try f.responses(x).data.map(Double.init)
+            transformed += try f.responses(tx).data.map(Double.init)
+            start = end
+        }
+        let units = try InvarianceTest.run(original: original, transformed: transformed, stimuli: indices.count, units: u,
+                                           settings: settings, unitNames: unitNames)
+        return InvarianceResult(units: units, stimuli: indices, partners: nil, original: original, transformed: transformed,
+                                settings: settings)
+    }
+
+    /// Responses to the two members of each stored pair, then `InvarianceTest.run`.
+    public static func run(function f: StimulusResponseFunction, source: StimulusSource, pairs: StimulusPairs,
+                           settings: InvarianceSettings, unitNames: [String]? = nil, batchSize: Int = 128) throws -> InvarianceResult {
+        try settings.validate()
+        guard pairs.pairs.count >= 3 else { throw InvarianceError.tooFewStimuli(pairs.pairs.count) }
+        let a = pairs.originals, b = pairs.transformed
+        func predict(_ idx: [Int]) throws -> [Double] {
+            var out = [Double]()
+            out.reserveCapacity(idx.count * f.unitCount)
+            var start = 0
+            while start < idx.count {
+                let end = min(idx.count, start + batchSize)
+                out += try f.responses(try source.stimuli(Array(idx[start..<end]))).data.map(Double.init)
+                start = end
+            }
+            return out
+        }
+        let original = try predict(a), transformed = try predict(b)
+        let units = try InvarianceTest.run(original: original, transformed: transformed, stimuli: a.count, units: f.unitCount,
+                                           settings: settings, unitNames: unitNames)
+        return InvarianceResult(units: units, stimuli: a, partners: b, original: original, transformed: transformed, settings: settings)
+    }
+
+    /// The test on recorded responses: for each pair whose members were both shown (≥ 1 trial
+    /// each), the repeat-averaged responses ȳ_u(x) and ȳ_u(T(x)). With `split`, only pairs whose
+    /// original is in that split. Trial-to-trial noise enters both D and B (it pulls the index of an
+    /// invariant neuron up from 0), so few repeats make the test conservative.
+    /// - Throws: `InvarianceError.tooFewStimuli` when fewer than 3 pairs have responses to both members.
+    public static func recorded(dataset: Dataset, pairs: StimulusPairs, split: Split?, settings: InvarianceSettings) throws -> InvarianceResult {
+        try settings.validate()
+        let n = dataset.stimulusCount, u = dataset.unitCount
+        var sums = [Double](repeating: 0, count: n * u)
+        var counts = [Int](repeating: 0, count: n)
+        for (t, s) in dataset.stimulusIndex.enumerated() {
+            counts[s] += 1
+            for j in 0..<u { sums[s * u + j] += Double(dataset.responses[t * u + j]) }
+        }
+        let usable = pairs.pairs.filter { p in
+            counts[p.original] > 0 && counts[p.transformed] > 0 && (split.map { dataset.split[p.original] == $0 } ?? true)
+        }
+        guard usable.count >= 3 else { throw InvarianceError.tooFewStimuli(usable.count) }
+        var original = [Double](), transformed = [Double]()
+        for p in usable {
+            for j in 0..<u {
+                original.append(sums[p.original * u + j] / Double(counts[p.original]))
+                transformed.append(sums[p.transformed * u + j] / Double(counts[p.transformed]))
+            }
+        }
+        let units = try InvarianceTest.run(original: original, transformed: transformed, stimuli: usable.count, units: u,
+                                           settings: settings, unitNames: dataset.unitNames)
+        return InvarianceResult(units: units, stimuli: usable.map(\.original), partners: usable.map(\.transformed),
+                                original: original, transformed: transformed, settings: settings)
+    }
+}
