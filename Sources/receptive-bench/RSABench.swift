@@ -31,25 +31,24 @@ enum RSABench {
                 let ev = try RSAEvaluator(subjects: sessions, models: models, method: method)
                 _ = RSA.bootstrap(ev, resamples: 20, seed: 1, threads: threads)
                 let t = seconds { _ = RSA.bootstrap(ev, resamples: n, seed: 0, threads: threads) }
-                print(String(format: "rsa bootstrap, %@: %d resamples × (92 stimuli, 8 subject RDMs, 8 models, noise ceiling): %.3f s (%d threads)",
-                             method.rawValue, n, t, threads))
+                emit([("benchmark", "rsa bootstrap, \(method.rawValue): \(n) resamples × (92 stimuli, 8 subject RDMs, 8 models, noise ceiling)"),
+                      ("seconds", t), ("threads", threads)])
             }
             let ev = try RSAEvaluator(subjects: subjects, models: models, method: .spearman)
             let tp = seconds { _ = RSA.permutationTest(ev, permutations: n, seed: 0, threads: threads) }
-            print(String(format: "rsa permutation test, spearman: %d permutations × (92 stimuli, 4 subjects, 8 models): %.3f s", n, tp))
+            emit([("benchmark", "rsa permutation test, spearman: \(n) permutations × (92 stimuli, 4 subjects, 8 models)"), ("seconds", tp)])
             _ = RSA.bootstrap(ev, resamples: 20, seed: 1, threads: threads)
             let ours = seconds { _ = RSA.bootstrap(ev, resamples: n, seed: 0, threads: threads) }
             let point = ev.evaluate()
-            print(String(format: "rsa bootstrap, spearman: %d resamples × (92 stimuli, 4 session-averaged subjects, 8 models, noise ceiling): %.3f s (%d threads)",
-                         n, ours, threads))
+            var fields: [(String, Any)] = [("benchmark", "rsa bootstrap, spearman: \(n) resamples × (92 stimuli, 4 session-averaged subjects, 8 models, noise ceiling), the rsa_peer.py work"),
+                                           ("seconds", ours), ("threads", threads)]
+            defer { emit(fields) }
             guard ProcessInfo.processInfo.environment["RSA_BENCH_PEER"] != "0" else { return }
             guard let peer = runPeer(data: dataPath, cwd: cwd, resamples: n) else { return }
-            print(String(format: "rsa bootstrap, rsatoolbox (eval_bootstrap_pattern, same work): %.3f s → receptive %.1f× faster",
-                         peer.seconds, peer.seconds / ours))
+            fields += [("rsatoolbox_seconds", peer.seconds), ("speedup_vs_rsatoolbox", peer.seconds / ours)]
             let diffs = zip(models.names, point.values).compactMap { name, v in peer.values[name].map { abs($0 - v) } }
             let ceilingDiff = zip([point.noiseCeilingLower!, point.noiseCeilingUpper!], peer.ceiling).map { abs($0 - $1) }.max() ?? .nan
-            print(String(format: "rsa point values vs rsatoolbox: max |diff| %.2e over %d models; noise ceiling max |diff| %.2e",
-                         diffs.max() ?? .nan, diffs.count, ceilingDiff))
+            fields += [("max_abs_diff_values_vs_rsatoolbox", diffs.max() ?? .nan), ("max_abs_diff_noise_ceiling_vs_rsatoolbox", ceilingDiff)]
         } catch {
             print("rsa: benchmark failed: \(error)")
         }

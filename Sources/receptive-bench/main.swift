@@ -30,7 +30,8 @@ let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 func emit(_ pairs: [(String, Any)]) {
     var obj: [String: Any] = [:]
     for (k, v) in pairs {
-        if let d = v as? Double { obj[k] = d.isFinite ? (d * 1e4).rounded() / 1e4 : NSNull() } else { obj[k] = v }
+        // Six significant digits (tiny differences stay visible); non-finite values become null.
+        if let d = v as? Double { obj[k] = d.isFinite ? Double(String(format: "%.6g", d))! : NSNull() } else { obj[k] = v }
     }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
