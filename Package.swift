@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
         .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData"], swiftSettings: native),
-        .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
+        .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
         .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
         .target(name: "Report", dependencies: ["Tensors"], swiftSettings: native),
         .target(name: "ReceptiveCLI", dependencies: [

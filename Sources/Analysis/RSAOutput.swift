@@ -2,6 +2,7 @@
 // the model bar plot with confidence intervals and the noise-ceiling band, and a layer profile).
 // PNG rendering belongs to the Report target; these arrays are what it draws.
 import Foundation
+import Report
 import Tensors
 
 extension RSAResult {
@@ -15,21 +16,7 @@ extension RSAResult {
             guard let x = x, x.isFinite else { return "null" }
             return "\(x)"
         }
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        func str(_ s: String) -> String { JSONValue.quoted(s) }
         var lines: [String] = []
         lines.append("\(ind)\"method\":\(sp)\(str(method.rawValue))")
         lines.append("\(ind)\"rsatoolbox_method\":\(sp)\(str(method.rsatoolboxName))")

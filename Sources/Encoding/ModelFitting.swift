@@ -68,6 +68,24 @@ public enum ModelFitting {
         try observation.fitNuisance(y: y, mean: mu, units: data.units)
     }
 
+    /// Predicted means of `indices` (evaluation mode), (n, U), in batches of `batchSize` so a
+    /// streamed dataset stays in bounded memory. The one batching loop every prediction uses.
+    public static func predictStimuli(encoder: NeuralEncoder, stimuli: StimulusProvider, indices: [Int],
+                                      batchSize: Int = 128) throws -> Tensor {
+        let u = encoder.architecture.units
+        var out = Tensor(shape: [indices.count, u])
+        var start = 0
+        while start < indices.count {
+            let end = min(indices.count, start + batchSize)
+            let mu = encoder.forward(try stimuli.stimuli(Array(indices[start..<end])), training: false)
+            out.data.withUnsafeMutableBufferPointer { o in
+                mu.data.withUnsafeBufferPointer { m in (o.baseAddress! + start * u).update(from: m.baseAddress!, count: m.count) }
+            }
+            start = end
+        }
+        return out
+    }
+
     /// Predicted means for trials, (T_sel × U) row-major Double, computing each stimulus once.
     public static func predictTrials(encoder: NeuralEncoder, stimuli: StimulusProvider, stimulusIndex: [Int],
                                      trials: [Int], batchSize: Int = 128) throws -> [Double] {
@@ -75,18 +93,11 @@ public enum ModelFitting {
         let stim = Array(Set(trials.map { stimulusIndex[$0] })).sorted()
         var row = [Int: Int]()
         for (k, s) in stim.enumerated() { row[s] = k }
-        var perStimulus = [Float](repeating: 0, count: stim.count * u)
-        var start = 0
-        while start < stim.count {
-            let end = min(stim.count, start + batchSize)
-            let mu = encoder.forward(try stimuli.stimuli(Array(stim[start..<end])), training: false)
-            for i in 0..<mu.count { perStimulus[start * u + i] = mu.data[i] }
-            start = end
-        }
+        let perStimulus = try predictStimuli(encoder: encoder, stimuli: stimuli, indices: stim, batchSize: batchSize)
         var out = [Double](repeating: 0, count: trials.count * u)
         for (k, t) in trials.enumerated() {
             let r = row[stimulusIndex[t]]!
-            for j in 0..<u { out[k * u + j] = Double(perStimulus[r * u + j]) }
+            for j in 0..<u { out[k * u + j] = Double(perStimulus.data[r * u + j]) }
         }
         return out
     }
@@ -176,16 +187,7 @@ public enum ModelEvaluation {
     public static func predictStimuli(model: FittedModel, dataset: Dataset, stimuli indices: [Int]) throws -> Tensor {
         try checkCompatible(model: model, dataset: dataset)
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
-        let u = model.config.architecture.units
-        var out = Tensor(shape: [indices.count, u])
-        var start = 0
-        while start < indices.count {
-            let end = min(indices.count, start + 128)
-            let mu = model.encoder.forward(try stimuli.stimuli(Array(indices[start..<end])), training: false)
-            for i in 0..<mu.count { out.data[start * u + i] = mu.data[i] }
-            start = end
-        }
-        return out
+        return try ModelFitting.predictStimuli(encoder: model.encoder, stimuli: stimuli, indices: indices)
     }
 
     /// The dataset must have the model's units and stimulus shape.

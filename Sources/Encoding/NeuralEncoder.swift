@@ -109,16 +109,8 @@ public final class NeuralEncoder {
 
     /// Predicted means in evaluation mode, in batches of `batchSize` (N, U).
     public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
-        let n = x.shape[0], u = architecture.units
-        var out = Tensor(shape: [n, u])
-        var start = 0
-        while start < n {
-            let end = min(n, start + batchSize)
-            let r = forward(x.slice(start..<end), training: false)
-            for i in 0..<r.count { out.data[start * u + i] = r.data[i] }
-            start = end
-        }
-        return out
+        // In-memory input: the provider cannot fail.
+        try! ModelFitting.predictStimuli(encoder: self, stimuli: InMemoryStimuli(x), indices: Array(0..<x.shape[0]), batchSize: batchSize)
     }
 
     /// Output of the core layer named `layer` (or the core's last layer when nil), evaluation mode.

@@ -86,6 +86,7 @@ public final class Trainer {
         let nullRates = data.meanResponse(of: data.trainTrials)
         if state.epoch == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
+        let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
         while state.epoch < options.epochs && state.badEpochs < options.patience {
             let t0 = Date()
             let epoch = state.epoch + 1
@@ -113,7 +114,6 @@ public final class Trainer {
                 dMean.scale(by: 1 / Float(b))
                 var loss = nll / Double(b)
                 encoder.zeroGradients()
-                let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
                 var actPenalty = 0.0
                 encoder.backward(dMean) { i, out in
                     guard self.options.activationL1 != 0, i == firstAct else { return nil }
@@ -167,19 +167,15 @@ public final class Trainer {
     public func validationScore(nullRates: [Float]) throws -> (Double, Double) {
         let trials = data.validationTrials
         guard !trials.isEmpty else { return (0, 0) }
-        let stim = Array(Set(trials.map { data.stimulusIndex[$0] })).sorted()
-        var row = [Int: Int]()
-        for (k, s) in stim.enumerated() { row[s] = k }
-        let mu = encoder.predict(try data.stimuli.stimuli(stim))
         let u = data.units
+        let mu = try ModelFitting.predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials)
         var ll = 0.0, llNull = 0.0, spikes = 0.0
-        for t in trials {
-            let r = row[data.stimulusIndex[t]]!
+        for (k, t) in trials.enumerated() {
             for j in 0..<u {
-                let y = data.responses[t * u + j]
-                ll += observation.logLikelihood(y: Double(y), mean: Double(mu.data[r * u + j]), unit: j)
-                llNull += observation.logLikelihood(y: Double(y), mean: Double(nullRates[j]), unit: j)
-                spikes += Double(y)
+                let y = Double(data.responses[t * u + j])
+                ll += observation.logLikelihood(y: y, mean: mu[k * u + j], unit: j)
+                llNull += observation.logLikelihood(y: y, mean: Double(nullRates[j]), unit: j)
+                spikes += y
             }
         }
         let bits = spikes > 0 ? (ll - llNull) / (spikes * Foundation.log(2.0)) : 0

@@ -62,9 +62,8 @@ struct FitCommand: ParsableCommand {
         let pretrained = try core.map { try PretrainedCore.load($0) }
 
         // Observation model: explicit, or from the file's modality.
-        let probe = try Dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
-        let obs = observation ?? (probe.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
-        let ds = probe
+        let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
+        let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
         let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
         let prep = try Preprocessing.fit(on: ds, options: prepOptions)
 

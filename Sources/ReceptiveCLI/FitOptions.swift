@@ -20,28 +20,19 @@ struct OptionError: Error, CustomStringConvertible {
     var description: String { "\(option): \(reason)" }
 }
 
-/// Parses "9,7,7" into integers for option `name`.
-func parseIntList(_ s: String, option: String) throws -> [Int] {
-    let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    var out: [Int] = []
-    for p in parts {
-        guard let v = Int(p) else { throw OptionError(option: option, reason: "'\(p)' is not an integer (expected a comma-separated list such as 9,7,7)") }
+/// Parses a comma-separated list ("9,7,7", "0,0.1,1") for option `option`.
+func parseList<T: LosslessStringConvertible>(_ s: String, option: String, _ check: (T) -> Bool = { _ in true }) throws -> [T] {
+    var out: [T] = []
+    for p in s.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        guard let v = T(p), check(v) else { throw OptionError(option: option, reason: "'\(p)' is not a valid \(T.self) (expected a comma-separated list such as 9,7,7)") }
         out.append(v)
     }
     guard !out.isEmpty else { throw OptionError(option: option, reason: "empty list") }
     return out
 }
 
-func parseDoubleList(_ s: String, option: String) throws -> [Double] {
-    let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    var out: [Double] = []
-    for p in parts {
-        guard let v = Double(p), v.isFinite else { throw OptionError(option: option, reason: "'\(p)' is not a finite number") }
-        out.append(v)
-    }
-    guard !out.isEmpty else { throw OptionError(option: option, reason: "empty list") }
-    return out
-}
+func parseIntList(_ s: String, option: String) throws -> [Int] { try parseList(s, option: option) }
+func parseDoubleList(_ s: String, option: String) throws -> [Double] { try parseList(s, option: option) { (v: Double) in v.isFinite } }
 
 struct PreprocessingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Area-resize stimuli to S×S pixels before fitting (the peer uses 56 on the V4 data).", valueName: "S"))

@@ -79,6 +79,13 @@ public enum JSONValue: Equatable, Encodable, ExpressibleByStringLiteral, Express
         return d.description   // Swift prints the shortest representation that round-trips; valid JSON
     }
 
+    /// `s` as a JSON string literal (quotes and escapes included).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
