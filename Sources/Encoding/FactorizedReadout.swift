@@ -18,7 +18,8 @@ public final class FactorizedReadout: Layer {
 
     // Saved by forward for backward: the input h (N, C, S) and the spatially pooled sp (N, C, U).
     private var savedInput = Tensor(shape: [0])
-    private var pooled = Tensor(shape: [0])
+    private var pooled = Tensor(shape: [0])        // (N, C, U) mask-pooled features, reused
+    private var gradientScratch = Tensor(shape: [0])  // (N, C, U) dη·f, reused
 
     public init(name: String = "readout", channels: Int, height: Int, width: Int, units: Int, rng: inout SeededRandom) {
         self.name = name
@@ -40,7 +41,11 @@ public final class FactorizedReadout: Layer {
         precondition(x.rank == 4 && x.shape[1] == channels && x.shape[2] == height && x.shape[3] == width,
                      "factorized readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], c = channels, s = height * width, u = units
-        var sp = Tensor(shape: [n, c, u])
+        // In training the buffer is kept across calls (resized in place).
+        let keep = training || retainsForBackward
+        var sp = keep ? pooled : Tensor(shape: [0])
+        if keep { pooled = Tensor(shape: [0]) }
+        sp.resize([n, c, u])
         // sp(N·C, U) = h(N·C, S) · maskᵀ(S, U)
         x.data.withUnsafeBufferPointer { h in mask.value.data.withUnsafeBufferPointer { m in sp.data.withUnsafeMutableBufferPointer { o in
             BLAS.sgemm(transposeA: false, transposeB: true, m: n * c, n: u, k: s, alpha: 1, a: h.baseAddress!, lda: s,
@@ -58,7 +63,7 @@ public final class FactorizedReadout: Layer {
                 }
             }
         } } }
-        if training || retainsForBackward { savedInput = x; pooled = sp }
+        if keep { savedInput = x; pooled = sp }
         return out
     }
 
@@ -66,7 +71,9 @@ public final class FactorizedReadout: Layer {
         let n = savedInput.shape[0], c = channels, s = height * width, u = units
         precondition(dOut.shape == [n, u], "readout backward: dOut \(dOut.shape) vs (\(n), \(u))")
         // dsp[n,c,u] = dη[n,u] · f[u,c]; df[u,c] += Σ_n dη[n,u] · sp[n,c,u]; db[u] += Σ_n dη[n,u]
-        var dsp = Tensor(shape: [n, c, u])
+        var dsp = gradientScratch
+        gradientScratch = Tensor(shape: [0])
+        dsp.resize([n, c, u])
         dOut.data.withUnsafeBufferPointer { d in features.value.data.withUnsafeBufferPointer { f in
             pooled.data.withUnsafeBufferPointer { p in dsp.data.withUnsafeMutableBufferPointer { ds in
                 features.grad.data.withUnsafeMutableBufferPointer { df in bias.grad.data.withUnsafeMutableBufferPointer { db in
@@ -95,6 +102,7 @@ public final class FactorizedReadout: Layer {
                 }
             } }
         } }
+        gradientScratch = dsp
         return dx
     }
 }

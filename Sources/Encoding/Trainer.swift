@@ -30,8 +30,21 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var improvementThreshold: Double = 1e-3
     /// When false, core parameters are not updated (readout on a frozen pretrained core).
     public var trainCore = true
+    /// How minibatches are drawn (nil = `.stimulus`; optional so older model files still decode).
+    public var batchBy: BatchGrouping?
+    public var grouping: BatchGrouping { batchBy ?? .stimulus }
 
     public init() {}
+}
+
+/// How the trainer forms minibatches of training trials.
+public enum BatchGrouping: String, Codable, Sendable, CaseIterable {
+    /// `batchSize` stimuli with all their training trials: each image goes through the network once
+    /// per step however many repeats it has. The summed log-likelihood is the same function of the
+    /// weights as with `.trial`; only the grouping of trials into steps differs.
+    case stimulus
+    /// `batchSize` trials drawn at random (a repeated image is forwarded once per trial).
+    case trial
 }
 
 /// One row of the training history.
@@ -87,35 +100,49 @@ public final class Trainer {
         if state.epoch == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
         let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
+        let groups = Trainer.batchGroups(trials: data.trainTrials, stimulusIndex: data.stimulusIndex, by: options.grouping)
         while state.epoch < options.epochs && state.badEpochs < options.patience {
             let t0 = Date()
             let epoch = state.epoch + 1
             // Same seed, same epoch → same batches, whether resumed or not.
             var rng = SeededRandom.derived(seed: options.seed, stream: 1000 + UInt64(epoch))
-            var order = data.trainTrials
+            var order = groups
             rng.shuffle(&order)
             var lossSum = 0.0
+            var trialCount = 0
             var start = 0
-            var dMean = Tensor(shape: [0])
+            var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
             while start < order.count {
                 let end = min(order.count, start + options.batchSize)
-                let trials = Array(order[start..<end])
+                let batch = order[start..<end]
                 start = end
-                let b = trials.count
+                // One network row per group (a stimulus, or a single trial); each trial points at its row.
+                var trials: [Int] = [], rowOf: [Int] = [], rowStimuli: [Int] = []
+                for g in batch {
+                    for t in g { trials.append(t); rowOf.append(rowStimuli.count) }
+                    rowStimuli.append(data.stimulusIndex[g[0]])
+                }
+                let b = trials.count, rows = rowStimuli.count
                 // Batch-norm needs more than one value per channel in training mode.
-                if b < 2 { continue }
-                let x = try data.stimuli.stimuli(trials.map { data.stimulusIndex[$0] })
+                if rows < 2 { continue }
+                let x = try data.stimuli.stimuli(rowStimuli)
                 let y = data.responses(of: trials)
-                let mu = encoder.forward(x, training: true)
+                let muRows = encoder.forward(x, training: true)
+                let mu = rows == b ? muRows : muRows.gather(rowOf)
                 dMean.resize([b, u])
                 let nll = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
                     observation.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u)
                 } } }
                 dMean.scale(by: 1 / Float(b))
+                if rows != b {
+                    // Trials of one stimulus share its row: their gradients add up.
+                    dRows.resize([rows, u]); dRows.fill(0)
+                    for (k, r) in rowOf.enumerated() { for j in 0..<u { dRows.data[r * u + j] += dMean.data[k * u + j] } }
+                }
                 var loss = nll / Double(b)
                 encoder.zeroGradients()
                 var actPenalty = 0.0
-                encoder.backward(dMean) { i, out in
+                encoder.backward(rows == b ? dMean : dRows) { i, out in
                     guard self.options.activationL1 != 0, i == firstAct else { return nil }
                     let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1)
                     actPenalty = v
@@ -129,6 +156,7 @@ public final class Trainer {
                 }
                 optimizer.step(encoder.parameters)
                 lossSum += loss * Double(b)
+                trialCount += b
             }
             // Per-unit variance / dispersion follow the current weights (they shape the gradient).
             if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
@@ -148,7 +176,7 @@ public final class Trainer {
             scheduler.step(metric: vll, optimizer: optimizer)
             let seconds = Date().timeIntervalSince(t0)
             timePerEpoch.append(seconds)
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(order.count, 1)), validationLL: vll,
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(trialCount, 1)), validationLL: vll,
                                      validationBitsPerSpike: vbits, learningRate: optimizer.learningRate, seconds: seconds)
             state.history.append(record)
             state.epoch = epoch
@@ -161,6 +189,22 @@ public final class Trainer {
         }
         if let best = state.bestParameters { restore(best) }
         return state.history
+    }
+
+    /// The units a minibatch is made of: each training stimulus with all its trials (in trial
+    /// order, stimuli in order of first appearance), or each trial on its own.
+    public static func batchGroups(trials: [Int], stimulusIndex: [Int], by grouping: BatchGrouping) -> [[Int]] {
+        switch grouping {
+        case .trial:
+            return trials.map { [$0] }
+        case .stimulus:
+            var position = [Int: Int](), groups: [[Int]] = []
+            for t in trials {
+                if let p = position[stimulusIndex[t]] { groups[p].append(t) }
+                else { position[stimulusIndex[t]] = groups.count; groups.append([t]) }
+            }
+            return groups
+        }
     }
 
     /// Mean validation log-likelihood per observation (one unit on one trial; nats) and bits/spike.

@@ -10,6 +10,7 @@ extension ReadoutKind: ExpressibleByArgument {}
 extension Link: ExpressibleByArgument {}
 extension ObservationKind: ExpressibleByArgument {}
 extension ModelKind: ExpressibleByArgument {}
+extension BatchGrouping: ExpressibleByArgument {}
 
 enum ArchitectureName: String, ExpressibleByArgument, CaseIterable { case stacked3, linear, custom }
 
@@ -116,7 +117,9 @@ struct ArchitectureArguments: ParsableArguments {
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Maximum number of epochs.") var epochs = 200
     @Option(help: "Adam learning rate.") var lr: Float = 5e-3
-    @Option(help: "Minibatch size (trials).") var batch = 64
+    @Option(help: "Minibatch size: stimuli, each with all its training trials (trials with --batch-by trial).") var batch = 64
+    @Option(name: .customLong("batch-by"), help: "stimulus: batches of stimuli with all their repeats, each image forwarded once per step; trial: batches of single trials (the peer's sampling).")
+    var batchBy: BatchGrouping = .stimulus
     @Option(help: "Early stopping: epochs without validation improvement.") var patience = 10
     @Option(help: "Seed of every random choice (initialisation, batches).") var seed: UInt64 = 0
     @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace: Float = 0.1
@@ -127,13 +130,13 @@ struct TrainingArguments: ParsableArguments {
     func options() throws -> TrainingOptions {
         guard epochs >= 1 else { throw OptionError(option: "--epochs", reason: "must be at least 1, got \(epochs)") }
         guard lr > 0, lr.isFinite else { throw OptionError(option: "--lr", reason: "must be a positive number, got \(lr)") }
-        guard batch >= 2 else { throw OptionError(option: "--batch", reason: "must be at least 2 (batch-norm needs two trials), got \(batch)") }
+        guard batch >= 2 else { throw OptionError(option: "--batch", reason: "must be at least 2 (batch-norm needs two images per step), got \(batch)") }
         guard patience >= 1 else { throw OptionError(option: "--patience", reason: "must be at least 1, got \(patience)") }
         for (n, v) in [("--laplace", laplace), ("--mask-l1", maskL1), ("--activation-l1", activationL1), ("--weight-decay", weightDecay)] {
             guard v >= 0, v.isFinite else { throw OptionError(option: n, reason: "must be a non-negative number, got \(v)") }
         }
         var o = TrainingOptions()
-        o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.patience = patience; o.seed = seed
+        o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.batchBy = batchBy; o.patience = patience; o.seed = seed
         o.laplace = laplace; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
         return o
     }

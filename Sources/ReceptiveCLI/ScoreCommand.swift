@@ -35,12 +35,35 @@ struct ScoreCommand: ParsableCommand {
         let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
         let truth = groundTruth ? try ModelEvaluation.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
-        if json { try JSONOutput.print(report); return }
+        if json {
+            if let t = truth {
+                let gains = GainByType(dataset: ds, split: split, models: [("model", report)], truth: t).gains.mapValues { $0["model"] ?? .nan }
+                try JSONOutput.print(ScoreWithTruth(report: report, truth: t, gains: gains))
+            } else {
+                try JSONOutput.print(report)
+            }
+            return
+        }
         var rows = [(model, report)]
         if let t = truth { rows.append(("true model", t)) }
         print(ScoreTables.summary(rows, title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
         if truth != nil { print(GainByType(dataset: ds, split: split, models: [("model", report)], truth: truth).table()) }
         if perUnit { print(ScoreTables.perUnit(report, names: ds.hasUnitNames ? ds.unitNames : nil)) }
+    }
+}
+
+/// `score --json --ground-truth`: the model's keys as without the flag, plus the generating model's
+/// scores (`true_model`) and the fraction of the achievable gain per cell type.
+struct ScoreWithTruth: Encodable {
+    let report: ScoreReport
+    let truth: ScoreReport
+    let gains: [String: Double]
+    enum CodingKeys: String, CodingKey { case trueModel = "true_model", fractionOfAchievableGain = "fraction_of_achievable_gain" }
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(truth, forKey: .trueModel)
+        try c.encode(gains, forKey: .fractionOfAchievableGain)
     }
 }
 

@@ -4,6 +4,7 @@
 //   ranks with ties averaged (scipy.stats.rankdata "average"), Spearman ρ = Pearson r of ranks
 //   (scipy.stats.spearmanr).
 import Foundation
+import Analysis
 
 public enum ScanStatistics {
     public static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
@@ -43,20 +44,8 @@ public enum ScanStatistics {
         pearson(a.map(Double.init), b.map(Double.init))
     }
 
-    /// Ranks 1…n, ties given the mean of the ranks they span.
-    public static func ranks(_ v: [Double]) -> [Double] {
-        let order = v.indices.sorted { v[$0] < v[$1] }
-        var r = [Double](repeating: 0, count: v.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
-            let avg = Double(i + j) / 2 + 1
-            for k in i...j { r[order[k]] = avg }
-            i = j + 1
-        }
-        return r
-    }
+    /// Ranks 1…n, ties given the mean of the ranks they span (the RSA code's `rankData`).
+    public static func ranks(_ v: [Double]) -> [Double] { RDMComparison.rankData(v) }
 
     /// Spearman rank correlation (Pearson r of average ranks).
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double {

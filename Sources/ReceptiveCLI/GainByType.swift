@@ -1,0 +1,38 @@
+// The fraction of the achievable log-likelihood gain, (LL_fit − LL_null)/(LL_true − LL_null), per
+// simulated cell type: `score --ground-truth` and `demo`.
+import ArgumentParser
+import Foundation
+import Tensors
+import Encoding
+import NeuralData
+import Report
+
+struct GainByType {
+    var gains: [String: [String: Double]] = [:]
+    var models: [String] = []
+
+    init(dataset: Dataset, split: Split = .test, models named: [(String, ScoreReport)], truth: ScoreReport?) {
+        models = named.map { $0.0 }
+        guard let truth = truth, let types = dataset.unitTypes else { return }
+        // bits/spike_u = (LL_u − LL_null,u)/(n_spikes,u ln 2) on the same test spikes for every
+        // model, so bits/spike_u · n_spikes,u is the log-likelihood gain (÷ ln 2) of unit u.
+        let u = dataset.unitCount
+        var spikes = [Double](repeating: 0, count: u)
+        for t in dataset.trials(in: split) { for j in 0..<u { spikes[j] += Double(dataset.responses[t * u + j]) } }
+        for type in Set(types).sorted() {
+            let units = types.indices.filter { types[$0] == type }
+            func sum(_ r: ScoreReport) -> Double { units.reduce(0) { $0 + (r.bitsPerSpike.perUnit[$1] ?? .nan) * spikes[$1] } }
+            let t = sum(truth)
+            var g: [String: Double] = [:]
+            for (name, r) in named { g[name] = sum(r) / t }
+            gains[type] = g
+        }
+    }
+
+    func table() -> String {
+        var t = Table(title: "fraction of the achievable gain (LL_fit − LL_null)/(LL_true − LL_null), by cell type",
+                      columns: [.init("cell type", alignment: .left)] + models.map { .init($0, format: .fixed(3)) })
+        for (type, g) in gains.sorted(by: { $0.key < $1.key }) { t.addRow([.text(type)] + models.map { .number(g[$0] ?? .nan) }) }
+        return t.description
+    }
+}
