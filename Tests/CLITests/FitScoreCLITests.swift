@@ -49,6 +49,20 @@ final class FitScoreCLITests: XCTestCase {
         let f = try HDF5File.open(rates)
         XCTAssertEqual(try f.info("/rates").shape[1], 6)
         XCTAssertTrue(try f.readFloats("/rates").values.allSatisfy { $0 > 0 && $0.isFinite })
+
+        // --ground-truth --json: the same keys plus the generating model and the gain per cell type,
+        // which must equal Σ_units bits_u·spikes_u of the model over that of the true model.
+        let g = try CLIRunner.run(["score", model, Self.data, "--json", "--ground-truth"])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let gobj = try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as! [String: Any]
+        XCTAssertNotNil((gobj["bits_per_spike"] as? [String: Any])?["per_unit"])
+        let truth = gobj["true_model"] as! [String: Any]
+        let gains = gobj["fraction_of_achievable_gain"] as! [String: Double]
+        XCTAssertEqual(Set(gains.keys), ["simple", "complex"])
+        let modelLL = (gobj["ll_per_trial"] as! [String: Any])["mean"] as! Double
+        let trueLL = (truth["ll_per_trial"] as! [String: Any])["mean"] as! Double
+        XCTAssertGreaterThan(trueLL, modelLL, "the generating model must score better than a 3-epoch fit")
+        for (type, v) in gains { XCTAssertTrue(v < 1 && v.isFinite, "\(type): \(v)") }
     }
 
     func testSameSeedSameModel() throws {
