@@ -30,7 +30,9 @@ d = sys.argv[1]
 fit = json.load(open(f"{d}/fit.json")); score = json.load(open(f"{d}/score.json"))
 t = json.load(open(f"{d}/ours_time.json"))["receptive_train_seconds"]; peer = json.load(open(f"{d}/peer.json"))
 units = score["units"]
-ours = {"receptive_epochs": fit["epochs"], "receptive_train_seconds": round(t, 1),
+ours = {"receptive_epochs": fit["epochs"], "receptive_best_epoch": fit.get("best_epoch"),
+        # wall time of the whole `fit` command (loading and preprocessing included; the peer times its loop only)
+        "receptive_train_seconds": round(t, 1),
         # the peer reports LL per trial summed over units; ours per observation (unit × trial)
         "receptive_test_ll_per_trial_nats": score["ll_per_trial_summed_over_units"],
         "receptive_test_bits_per_spike": score["bits_per_spike_pooled"],
@@ -40,5 +42,6 @@ if "test_ll_per_trial_nats" in peer:
     print(json.dumps({"ll_per_trial_minus_peer": ours["receptive_test_ll_per_trial_nats"] - peer["test_ll_per_trial_nats"],
                       "bits_per_spike_minus_peer": ours["receptive_test_bits_per_spike"] - peer["test_bits_per_spike"],
                       "corr_minus_peer": ours["receptive_test_corr_mean"] - peer["test_corr_mean"],
+                      "bits_per_spike_ratio_ours_over_peer": ours["receptive_test_bits_per_spike"] / peer["test_bits_per_spike"],
                       "train_time_ratio_ours_over_peer": t / peer["train_seconds"]}))
 PY

@@ -6,34 +6,13 @@ import Report
 import Tensors
 
 extension RSAResult {
-    /// The JSON document (keys in a fixed order; NaN/∞ and absent values as null):
+    /// The JSON document (keys sorted; NaN/∞ and absent values as null):
     ///   method, rsatoolbox_method, conditions, subjects, models: [{name, value, ci_low, ci_high,
     ///   se, p, per_subject}], noise_ceiling: {lower, upper}, bootstrap, valid_resamples,
     ///   permutations, confidence, seed, seconds.
     public func json(pretty: Bool = true) -> String {
-        let nl = pretty ? "\n" : "", ind = pretty ? "  " : "", sp = pretty ? " " : ""
-        func num(_ x: Double?) -> String {
-            guard let x = x, x.isFinite else { return "null" }
-            return "\(x)"
-        }
-        func str(_ s: String) -> String { JSONValue.quoted(s) }
-        var lines: [String] = []
-        lines.append("\(ind)\"method\":\(sp)\(str(method.rawValue))")
-        lines.append("\(ind)\"rsatoolbox_method\":\(sp)\(str(method.rsatoolboxName))")
-        lines.append("\(ind)\"conditions\":\(sp)\(conditions)")
-        lines.append("\(ind)\"subjects\":\(sp)[\(subjectNames.map(str).joined(separator: ",\(sp)"))]")
-        let models = self.models.map { m in
-            "\(ind)\(ind){\"name\":\(sp)\(str(m.name)),\(sp)\"value\":\(sp)\(num(m.value)),\(sp)\"ci_low\":\(sp)\(num(m.ciLow)),\(sp)\"ci_high\":\(sp)\(num(m.ciHigh)),\(sp)\"se\":\(sp)\(num(m.standardError)),\(sp)\"p\":\(sp)\(num(m.p)),\(sp)\"per_subject\":\(sp)[\(m.perSubject.map { num($0) }.joined(separator: ",\(sp)"))]}"
-        }
-        lines.append("\(ind)\"models\":\(sp)[\(nl)\(models.joined(separator: ",\(nl)"))\(nl)\(ind)]")
-        lines.append("\(ind)\"noise_ceiling\":\(sp){\"lower\":\(sp)\(num(noiseCeilingLower)),\(sp)\"upper\":\(sp)\(num(noiseCeilingUpper))}")
-        lines.append("\(ind)\"bootstrap\":\(sp)\(bootstrap)")
-        lines.append("\(ind)\"valid_resamples\":\(sp)\(validResamples)")
-        lines.append("\(ind)\"permutations\":\(sp)\(permutations)")
-        lines.append("\(ind)\"confidence\":\(sp)\(confidence)")
-        lines.append("\(ind)\"seed\":\(sp)\(seed)")
-        lines.append("\(ind)\"seconds\":\(sp)\(String(format: "%.4f", seconds))")
-        return "{\(nl)\(lines.joined(separator: ",\(nl)"))\(nl)}"
+        // Plain numbers, strings and arrays: encoding cannot fail.
+        (try? jsonValue(RSAJSONDocument(result: self)).text(indent: pretty ? 2 : 0)) ?? "{}"
     }
 
     /// A plain-text table for the terminal.
@@ -100,7 +79,46 @@ public enum RSAFigureData {
     }
 
     static func jsonList(_ names: [String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: names)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.array(names.map { .string($0) }).text(indent: 0)
+    }
+}
+
+/// The JSON layout of `RSAResult.json()`; absent values are written as null (encoded as NaN).
+struct RSAJSONDocument: Encodable {
+    let result: RSAResult
+
+    struct Model: Encodable {
+        let name: String
+        let value: Double, ciLow: Double, ciHigh: Double, se: Double, p: Double
+        let perSubject: [Double]
+        enum CodingKeys: String, CodingKey {
+            case name, value, ciLow = "ci_low", ciHigh = "ci_high", se, p, perSubject = "per_subject"
+        }
+    }
+    struct NoiseCeiling: Encodable { let lower: Double, upper: Double }
+
+    enum CodingKeys: String, CodingKey {
+        case method, rsatoolboxMethod = "rsatoolbox_method", conditions, subjects, models
+        case noiseCeiling = "noise_ceiling", bootstrap, validResamples = "valid_resamples", permutations, confidence, seed, seconds
+    }
+
+    func encode(to encoder: Encoder) throws {
+        let r = result
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(r.method.rawValue, forKey: .method)
+        try c.encode(r.method.rsatoolboxName, forKey: .rsatoolboxMethod)
+        try c.encode(r.conditions, forKey: .conditions)
+        try c.encode(r.subjectNames, forKey: .subjects)
+        try c.encode(r.models.map { m in
+            Model(name: m.name, value: m.value, ciLow: m.ciLow ?? .nan, ciHigh: m.ciHigh ?? .nan,
+                  se: m.standardError ?? .nan, p: m.p ?? .nan, perSubject: m.perSubject)
+        }, forKey: .models)
+        try c.encode(NoiseCeiling(lower: r.noiseCeilingLower ?? .nan, upper: r.noiseCeilingUpper ?? .nan), forKey: .noiseCeiling)
+        try c.encode(r.bootstrap, forKey: .bootstrap)
+        try c.encode(r.validResamples, forKey: .validResamples)
+        try c.encode(r.permutations, forKey: .permutations)
+        try c.encode(r.confidence, forKey: .confidence)
+        try c.encode(r.seed, forKey: .seed)
+        try c.encode(r.seconds, forKey: .seconds)
     }
 }

@@ -12,6 +12,11 @@ public final class NeuralEncoder {
     public let readout: Layer
     public var link: Link { architecture.link }
 
+    /// When true, `forward(training: true)` runs the core in evaluation mode (batch-norm uses its
+    /// running statistics and they stay as they are) and `backward` stops at the core's output, so
+    /// only the readout learns: a frozen pretrained core (`fit --core F --freeze-core`).
+    public var coreFrozen = false
+
     // Saved by forward for backward: the readout output η (N, U) and each core layer's output.
     private var eta = Tensor(shape: [0])
     private var coreOutputs: [Tensor] = []
@@ -94,12 +99,13 @@ public final class NeuralEncoder {
         precondition(x.rank == 4 && x.shape[1] == architecture.inputChannels && x.shape[2] == architecture.inputHeight
                      && x.shape[3] == architecture.inputWidth, "encoder input \(x.shape) does not match the architecture")
         let save = training || retain
+        let coreTraining = training && !coreFrozen, saveCore = save && !coreFrozen
         var h = x
-        if save { coreInput = x; coreOutputs.removeAll(keepingCapacity: true) }
+        if saveCore { coreInput = x; coreOutputs.removeAll(keepingCapacity: true) }
         for l in core.layers {
-            l.retainsForBackward = retain
-            h = l.forward(h, training: training)
-            if save { coreOutputs.append(h) }
+            l.retainsForBackward = retain && !coreFrozen
+            h = l.forward(h, training: coreTraining)
+            if saveCore { coreOutputs.append(h) }
         }
         readout.retainsForBackward = retain
         let e = readout.forward(h, training: training)
@@ -126,7 +132,8 @@ public final class NeuralEncoder {
         return h
     }
 
-    /// Backward from ∂L/∂μ (N, U): accumulates every parameter's gradient and returns ∂L/∂x.
+    /// Backward from ∂L/∂μ (N, U): accumulates every parameter's gradient and returns ∂L/∂x
+    /// (∂L/∂ of the core's output when `coreFrozen`).
     /// `extraGradient(i, output)` may return an additional gradient for core layer i's output
     /// (activity penalties); it is added before that layer's backward.
     @discardableResult
@@ -134,6 +141,7 @@ public final class NeuralEncoder {
         var dEta = dMean
         architecture.link.multiplyByDerivative(&dEta, at: eta)
         var d = readout.backward(dEta)
+        if coreFrozen { return d }  // ∂L/∂(core output); the core is not trained
         for i in stride(from: core.layers.count - 1, through: 0, by: -1) {
             if let extra = extraGradient?(i, coreOutputs[i]) { d.add(extra) }
             d = core.layers[i].backward(d)

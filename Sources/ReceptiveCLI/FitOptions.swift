@@ -123,7 +123,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Early stopping: epochs without validation improvement.") var patience = 10
     @Option(help: "Seed of every random choice (initialisation, batches).") var seed: UInt64 = 0
     @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace: Float = 0.1
-    @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask.") var maskL1: Float = 1e-4
+    @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1: Float = TrainingOptions().maskL1
     @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1: Float = 0
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay: Float = 0
 

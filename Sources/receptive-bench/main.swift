@@ -28,14 +28,25 @@ let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     .deletingLastPathComponent().appendingPathComponent("shared/peers").path
 
 func emit(_ pairs: [(String, Any)]) {
-    var obj: [String: Any] = [:]
-    for (k, v) in pairs {
-        // Six significant digits (tiny differences stay visible); non-finite values become null.
-        if let d = v as? Double { obj[k] = d.isFinite ? Double(String(format: "%.6g", d))! : NSNull() } else { obj[k] = v }
-    }
-    let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+    var obj: [String: JSONValue] = [:]
+    for (k, v) in pairs { obj[k] = benchJSON(v) }
+    print(JSONValue.object(obj).text(indent: 0))
     fflush(stdout)
+}
+
+/// A benchmark figure as JSON: numbers to six significant digits (tiny differences stay visible),
+/// non-finite values as null.
+func benchJSON(_ v: Any) -> JSONValue {
+    switch v {
+    case let d as Double: return d.isFinite ? .double(Double(String(format: "%.6g", d))!) : .null
+    case let f as Float: return benchJSON(Double(f))
+    case let i as Int: return .int(i)
+    case let b as Bool: return .bool(b)
+    case let s as String: return .string(s)
+    case let a as [Any]: return .array(a.map(benchJSON))
+    case let o as [String: Any]: return .object(o.mapValues(benchJSON))
+    default: return .string("\(v)")
+    }
 }
 
 /// Runs a peer script; returns its last stdout line parsed as JSON, or nil (with a note) when the
