@@ -34,11 +34,7 @@ struct AttributeCommand: ParsableCommand {
     @Flag(help: "Also score every method by deletion/insertion AOPC.") var faithfulness = false
     @Option(name: .customLong("faithfulness-steps"), help: "Deletion/insertion steps.") var faithfulnessSteps = 20
     @Option(help: "Seed of the random ordering in --faithfulness.") var seed: UInt64 = 0
-    @Option(help: "Output folder.") var out: String
-    @Flag(help: "Replace an existing output folder.") var force = false
-    @Flag(help: "Print the JSON summary to stdout.") var json = false
-    @Flag(help: "No progress on stderr.") var quiet = false
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var output: OutputFolderArguments
     @OptionGroup var dataset: DatasetOptions
 
     struct Summary: Encodable {
@@ -52,9 +48,9 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
-        try ScanOutputDirectory.check(out, force: force)
-        let progress = ScanProgress(quiet: quiet || json)
+        BLAS.setThreads(output.threads)
+        try ScanOutputDirectory.check(output.out, force: output.force)
+        let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)
         let net = ctx.network
         let idx = try parseIntList(stimulus, option: "--stimulus")
@@ -82,7 +78,7 @@ struct AttributeCommand: ParsableCommand {
         let summary = Summary(model: model, data: data, unit: unit, method: method.rawValue, stimulus: idx, gradCAMLayer: camLayer,
                               integratedGradientsSteps: method == .integratedGradients ? steps : nil, completenessGap: gap, faithfulness: faith)
         let (h, w) = (net.inputShape[1], net.inputShape[2])
-        try ScanOutputDirectory.write(out, force: force) { dir in
+        try ScanOutputDirectory.write(output.out, force: output.force) { dir in
             try HDF5File.writeAtomically(to: dir.file("attribution.h5"), overwrite: true) { f in
                 try f.write("/maps", tensor: maps)
                 try f.write("/stimulus", int64s: idx, shape: [idx.count])
@@ -96,13 +92,13 @@ struct AttributeCommand: ParsableCommand {
                                 title: "\(method.rawValue), unit \(unit), stimulus \(i)", name: "\(method.rawValue)_s\(i).png")
             }
         }
-        if json { try JSONOutput.print(summary); return }
+        if output.json { try JSONOutput.print(summary); return }
         if let f = faith {
             var table = Table(title: "faithfulness, unit \(unit), \(idx.count) stimuli (larger is better)", columns: [
                 .init("method", alignment: .left), .init("deletion AOPC", format: .fixed(4)), .init("insertion AOPC", format: .fixed(4))])
             for r in f { table.addRow([.text(r.method), .number(r.deletionAOPC), .number(r.insertionAOPC)]) }
             print(table.description)
         }
-        print("wrote \(out): \(method.rawValue) maps of unit \(unit) for \(idx.count) stimuli")
+        print("wrote \(output.out): \(method.rawValue) maps of unit \(unit) for \(idx.count) stimuli")
     }
 }

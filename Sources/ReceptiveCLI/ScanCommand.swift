@@ -41,11 +41,7 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("aipc-steps"), help: "Masking steps of the AIPC curves.") var aipcSteps = 10
     @Option(name: .customLong("sharpness-trials"), help: "Training trials for the Hessian (0 skips sharpness).") var sharpnessTrials = 256
     @Option(help: "Seed of every random choice (GMM starts, random rankings, power iteration).") var seed: UInt64 = 0
-    @Option(help: "Output folder.") var out: String
-    @Flag(help: "Replace an existing output folder.") var force = false
-    @Flag(help: "Print the JSON summary to stdout.") var json = false
-    @Flag(help: "No progress on stderr.") var quiet = false
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var output: OutputFolderArguments
     @OptionGroup var dataset: DatasetOptions
 
     func validate() throws {
@@ -62,9 +58,9 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
-        try ScanOutputDirectory.check(out, force: force)
-        let progress = ScanProgress(quiet: quiet || json)
+        BLAS.setThreads(output.threads)
+        try ScanOutputDirectory.check(output.out, force: output.force)
+        let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)
         if properties { try runProperties(ctx, progress) }
         else if abnormalFilters { try runAbnormal(ctx, progress) }
@@ -138,7 +134,7 @@ struct ScanCommand: ParsableCommand {
         }
         let summary = LearningImageSummary(model: model, data: data, target: target, layer: net.layerNames[l], stimulus: idx,
                                            value: values, pixelSum: sums, knowledgeCount: counts, knowledgeIntensity: intens)
-        try ScanOutputDirectory.write(out, force: force) { dir in
+        try ScanOutputDirectory.write(output.out, force: output.force) { dir in
             try HDF5File.writeAtomically(to: dir.file("learning_images.h5"), overwrite: true) { f in
                 try f.write("/images", tensor: images)
                 try f.write("/maps", tensor: maps)
@@ -153,7 +149,7 @@ struct ScanCommand: ParsableCommand {
                                 title: "\(target), stimulus \(i)", name: "learning_image_s\(i).png")
             }
         }
-        if json { try JSONOutput.print(summary) } else { print("wrote \(out): learning images of \(target) for \(idx.count) stimuli") }
+        if output.json { try JSONOutput.print(summary) } else { print("wrote \(output.out): learning images of \(target) for \(idx.count) stimuli") }
     }
 
     // MARK: properties
@@ -169,7 +165,7 @@ struct ScanCommand: ParsableCommand {
         s.properties.aipcSteps = aipcSteps
         s.properties.seed = seed
         let report = try ScanAnalysis.properties(net, stimuli: x, masks: masks, heldOut: held, layers: ls, settings: s, progress: { progress($0) })
-        try ScanOutputDirectory.write(out, force: force) { dir in
+        try ScanOutputDirectory.write(output.out, force: output.force) { dir in
             try JSONOutput.write(report, to: dir.file("properties.json"))
             try HDF5File.writeAtomically(to: dir.file("properties.h5"), overwrite: true) { f in
                 try f.write("/stimulus", int64s: idx, shape: [idx.count])
@@ -184,7 +180,7 @@ struct ScanCommand: ParsableCommand {
                 }
             }
         }
-        if json { try JSONOutput.print(report); return }
+        if output.json { try JSONOutput.print(report); return }
         var t = Table(title: "\(model): \(idx.count) \(evalSplit) stimuli", columns: [
             .init("layer", alignment: .left), .init("count", format: .fixed(3)), .init("intensity", format: .fixed(3)),
             .init("R_l", format: .fixed(3)), .init("IoU top-2", format: .fixed(3)), .init("mean FQ", format: .fixed(1)),
@@ -194,7 +190,7 @@ struct ScanCommand: ParsableCommand {
                       k.topTwoIoU.map { .number($0) } ?? .text("–"), .number(fq.meanFQ), fq.activationCorrelation.map { .number($0) } ?? .text("–")])
         }
         print(t.description)
-        print("wrote \(out)/properties.json and properties.h5")
+        print("wrote \(output.out)/properties.json and properties.h5")
     }
 
     // MARK: abnormal filters
@@ -220,10 +216,10 @@ struct ScanCommand: ParsableCommand {
             reports.append(try ScanAnalysis.abnormalFilters(net, name: name, stimuli: x, layers: ls, sharpnessData: sharpData,
                                                             settings: s, progress: { progress($0) }))
         }
-        try ScanOutputDirectory.write(out, force: force) { dir in
+        try ScanOutputDirectory.write(output.out, force: output.force) { dir in
             try JSONOutput.write(reports, to: dir.file("abnormal_filters.json"))
         }
-        if json { try JSONOutput.print(reports); return }
+        if output.json { try JSONOutput.print(reports); return }
         var t = Table(title: "abnormal filters on \(idx.count) \(evalSplit) stimuli", columns: [
             .init("model", alignment: .left), .init("layer", alignment: .left), .init("abnormal", format: .fixed(0)),
             .init("filters", format: .fixed(0)), .init("CH threshold", format: .fixed(1)), .init("sharpness", format: .fixed(4))])
@@ -234,6 +230,6 @@ struct ScanCommand: ParsableCommand {
             }
         }
         print(t.description)
-        print("wrote \(out)/abnormal_filters.json")
+        print("wrote \(output.out)/abnormal_filters.json")
     }
 }

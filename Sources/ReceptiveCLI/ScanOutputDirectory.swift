@@ -10,6 +10,15 @@ import NeuralData
 import Report
 import Scanner
 
+/// The output options `scan` and `attribute` share.
+struct OutputFolderArguments: ParsableArguments {
+    @Option(help: "Output folder.") var out: String
+    @Flag(help: "Replace an existing output folder.") var force = false
+    @Flag(help: "Print the JSON summary to stdout.") var json = false
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+}
+
 struct ScanOutputDirectory {
     let path: String
     let force: Bool
