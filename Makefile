@@ -36,12 +36,12 @@ bench: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
 	$(BIN)/receptive-bench all --threads $(THREADS) --python $(PYTHON)
 
-# stacked3 on the real V4 recording, ours and the PyTorch peer side by side (about 15 minutes: ours about 3, the peer about 10).
+# stacked3 on the real V4 recording, ours and the PyTorch peer side by side (about 11 minutes on 2 cores: ours about 5, the peer about 6).
 bench-v4: build
 	bash scripts/bench-v4.sh $(PYTHON) $(THREADS)
 
 # stacked3 and the GLM on simulated simple and complex cells: fraction of the achievable gain
-# (about 20 minutes with the defaults; STIMULI=, CHANNELS=).
+# (about 10 minutes on 2 cores with the defaults; STIMULI=, CHANNELS=).
 STIMULI ?= 6000
 CHANNELS ?= 32
 sim-gain: build

@@ -2,7 +2,7 @@
 # How close do the fitted models get to the generating model? Simulates simple and complex cells,
 # fits stacked3 and the GLM, scores both on the test split against the ground truth and prints the
 # fraction of the achievable gain (LL_fit − LL_null)/(LL_true − LL_null) per cell type as JSON.
-# usage: scripts/sim-gain.sh [STIMULI] [CHANNELS] [THREADS]     (defaults 6000 32 2; about 20 min)
+# usage: scripts/sim-gain.sh [STIMULI] [CHANNELS] [THREADS]     (defaults 6000 32 2; about 10 min on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STIMULI=${1:-6000}
