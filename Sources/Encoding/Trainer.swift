@@ -31,6 +31,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var improvementThreshold: Double = 1e-3
     /// When false, core parameters are not updated (readout on a frozen pretrained core).
     public var trainCore = true
+    /// When the plateau schedule lowers the learning rate, continue from the best weights so far
+    /// (neuralpredictors' `restore_best`). nil = false; optional so older model files still decode.
+    public var restoreBestOnDecay: Bool?
     /// How minibatches are drawn (nil = `.stimulus`; optional so older model files still decode).
     public var batchBy: BatchGrouping?
     public var grouping: BatchGrouping { batchBy ?? .stimulus }
@@ -81,8 +84,12 @@ public final class Trainer {
     public init(encoder: NeuralEncoder, data: TrainingData, observation: any ObservationModel, options: TrainingOptions) throws {
         self.encoder = encoder; self.data = data; self.options = options; self.observation = observation
         optimizer = try Adam(learningRate: options.learningRate, weightDecay: Double(options.weightDecay))
+        // The plateau is judged like early stopping: the summed validation log-likelihood must rise
+        // by more than `improvementThreshold` (absolute). A relative threshold on a negative
+        // log-likelihood (torch's default) would count slightly worse epochs as improvements.
         scheduler = try ReduceLROnPlateau(mode: .max, factor: Double(options.lrFactor), patience: options.lrPatience,
-                                          threshold: 1e-4, minLR: Double(options.minLearningRate))
+                                          threshold: options.improvementThreshold, thresholdMode: .abs,
+                                          minLR: Double(options.minLearningRate))
         state = TrainingState()
         if !options.trainCore { for l in encoder.core.layers { for p in l.parameters { p.trainable = false } } }
     }
@@ -176,7 +183,11 @@ public final class Trainer {
             } else {
                 state.badEpochs += 1
             }
-            scheduler.step(metric: vll, optimizer: optimizer)
+            let rateBefore = optimizer.learningRate
+            scheduler.step(metric: vsum, optimizer: optimizer)
+            if options.restoreBestOnDecay == true, optimizer.learningRate < rateBefore, let best = state.bestParameters {
+                restore(best)
+            }
             let seconds = Date().timeIntervalSince(t0)
             timePerEpoch.append(seconds)
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(trialCount, 1)), validationLL: vll,

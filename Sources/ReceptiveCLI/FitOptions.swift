@@ -126,6 +126,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1: Float = TrainingOptions().maskL1
     @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1: Float = 0
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay: Float = 0
+    @Flag(name: .customLong("restore-best-on-decay"), help: "When the learning rate is lowered, continue from the best weights so far.")
+    var restoreBestOnDecay = false
 
     func options() throws -> TrainingOptions {
         guard epochs >= 1 else { throw OptionError(option: "--epochs", reason: "must be at least 1, got \(epochs)") }
@@ -137,6 +139,7 @@ struct TrainingArguments: ParsableArguments {
         }
         var o = TrainingOptions()
         o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.batchBy = batchBy; o.patience = patience; o.seed = seed
+        o.restoreBestOnDecay = restoreBestOnDecay ? true : nil
         o.laplace = laplace; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
         return o
     }
