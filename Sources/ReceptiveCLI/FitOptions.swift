@@ -114,18 +114,19 @@ struct ArchitectureArguments: ParsableArguments {
     }
 }
 
+/// Defaults are `TrainingOptions`'s, so `fit` and `demo` cannot drift apart.
 struct TrainingArguments: ParsableArguments {
-    @Option(help: "Maximum number of epochs.") var epochs = 200
-    @Option(help: "Adam learning rate.") var lr: Float = 5e-3
-    @Option(help: "Minibatch size: stimuli, each with all its training trials (trials with --batch-by trial).") var batch = 64
+    @Option(help: "Maximum number of epochs.") var epochs = TrainingOptions().epochs
+    @Option(help: "Adam learning rate.") var lr = TrainingOptions().learningRate
+    @Option(help: "Minibatch size: stimuli, each with all its training trials (trials with --batch-by trial).") var batch = TrainingOptions().batchSize
     @Option(name: .customLong("batch-by"), help: "stimulus: batches of stimuli with all their repeats, each image forwarded once per step; trial: batches of single trials (the peer's sampling).")
     var batchBy: BatchGrouping = .stimulus
-    @Option(help: "Early stopping: epochs without validation improvement.") var patience = 10
-    @Option(help: "Seed of every random choice (initialisation, batches).") var seed: UInt64 = 0
-    @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace: Float = 0.1
-    @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1: Float = TrainingOptions().maskL1
-    @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1: Float = 0
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay: Float = 0
+    @Option(help: "Early stopping: epochs without validation improvement.") var patience = TrainingOptions().patience
+    @Option(help: "Seed of every random choice (initialisation, batches).") var seed = TrainingOptions().seed
+    @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace = TrainingOptions().laplace
+    @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1 = TrainingOptions().maskL1
+    @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1 = TrainingOptions().activationL1
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay = TrainingOptions().weightDecay
     @Flag(name: .customLong("restore-best-on-decay"), help: "When the learning rate is lowered, continue from the best weights so far.")
     var restoreBestOnDecay = false
 

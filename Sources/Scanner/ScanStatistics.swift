@@ -1,7 +1,7 @@
 // Small statistics used across the scanner, in Double on Float or Double inputs:
 //   mean, population variance Σ(v − v̄)²/n, covariance Σ(a − ā)(b − b̄)/n,
 //   Pearson r = cov(a, b) / (σ_a σ_b)  (NaN when either is constant, as scipy.stats.pearsonr warns),
-//   ranks with ties averaged (scipy.stats.rankdata "average"), Spearman ρ = Pearson r of ranks
+//   Spearman ρ on ranks with ties averaged (Analysis's RDMComparison.rankData, scipy "average"): ρ = Pearson r of ranks
 //   (scipy.stats.spearmanr).
 import Foundation
 import Analysis
@@ -44,11 +44,8 @@ public enum ScanStatistics {
         pearson(a.map(Double.init), b.map(Double.init))
     }
 
-    /// Ranks 1…n, ties given the mean of the ranks they span (the RSA code's `rankData`).
-    public static func ranks(_ v: [Double]) -> [Double] { RDMComparison.rankData(v) }
-
     /// Spearman rank correlation (Pearson r of average ranks).
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
-        pearson(ranks(a), ranks(b))
+        pearson(RDMComparison.rankData(a), RDMComparison.rankData(b))
     }
 }

@@ -8,12 +8,8 @@ import TestSupport
 /// running statistics stay exactly as loaded (batch-norm runs in evaluation mode while training).
 final class FrozenCoreTests: XCTestCase {
     func testFrozenCoreStaysUntouchedAndReadoutLearns() throws {
-        var rng = SeededRandom(seed: 9)
-        let n = 120, u = 2
-        let x = rng.normalTensor([n, 1, 10, 10])
-        var y = Tensor(shape: [n, u])
-        for i in 0..<n { for j in 0..<u { y.data[i * u + j] = Float(rng.poisson(2 * exp(0.5 * Double(x.data[i * 100 + 44 + j])))) } }
-        let ds = Dataset(stimuli: x, responses: y)
+        let u = 2
+        let ds = SmallTrainingData.poisson(stimuli: 120, side: 10, units: u, seed: 9)
         let prep = try Preprocessing.fit(on: ds, options: PreprocessingOptions(grayscale: true))
         let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: 10, width: 10, units: u, channels: 3)
         var o = TrainingOptions()
@@ -24,11 +20,11 @@ final class FrozenCoreTests: XCTestCase {
         XCTAssertFalse(m.encoder.coreFrozen, "the fitted encoder must be usable for gradients again")
         var coreDiff: Float = 0, stateDiff: Float = 0, readoutMove: Float = 0
         for (a, b) in zip(m.encoder.core.layers, initial.core.layers) {
-            for (p, q) in zip(a.parameters, b.parameters) { coreDiff = max(coreDiff, zip(p.value.data, q.value.data).map { abs($0 - $1) }.max() ?? 0) }
-            for (k, v) in a.state { stateDiff = max(stateDiff, zip(v.data, b.state[k]!.data).map { abs($0 - $1) }.max() ?? 0) }
+            for (p, q) in zip(a.parameters, b.parameters) { coreDiff = max(coreDiff, maxAbsDifference(p.value.data, q.value.data)) }
+            for (k, v) in a.state { stateDiff = max(stateDiff, maxAbsDifference(v.data, b.state[k]!.data)) }
         }
         for (p, q) in zip(m.encoder.readout.parameters, initial.readout.parameters) {
-            readoutMove = max(readoutMove, zip(p.value.data, q.value.data).map { abs($0 - $1) }.max() ?? 0)
+            readoutMove = max(readoutMove, maxAbsDifference(p.value.data, q.value.data))
         }
         print("frozen core: max |Δ core weights| \(coreDiff), max |Δ batch-norm state| \(stateDiff); readout moved \(readoutMove)")
         XCTAssertEqual(coreDiff, 0)

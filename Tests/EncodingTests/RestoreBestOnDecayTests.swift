@@ -10,12 +10,8 @@ import TestSupport
 /// epochs; at that moment the weights must equal epoch 1's exactly with the option, and not without.
 final class RestoreBestOnDecayTests: XCTestCase {
     func run(restore: Bool) throws -> (atDecay: Float, beforeDecay: Float, decayEpoch: Int) {
-        var rng = SeededRandom(seed: 4)
-        let n = 80, u = 2
-        let x = rng.normalTensor([n, 1, 10, 10])
-        var y = Tensor(shape: [n, u])
-        for i in 0..<n { for j in 0..<u { y.data[i * u + j] = Float(rng.poisson(2 * exp(0.5 * Double(x.data[i * 100 + 44 + j])))) } }
-        let ds = Dataset(stimuli: x, responses: y)
+        let u = 2
+        let ds = SmallTrainingData.poisson(stimuli: 80, side: 10, units: u, seed: 4)
         let prep = try Preprocessing.fit(on: ds, options: PreprocessingOptions(grayscale: true))
         // No batch-norm: its running statistics would move (and change the validation score) at any rate.
         let arch = EncoderArchitecture(name: "custom", inputChannels: 1, inputHeight: 10, inputWidth: 10,
@@ -28,7 +24,7 @@ final class RestoreBestOnDecayTests: XCTestCase {
         let trainer = try Trainer(encoder: encoder, data: try TrainingData(dataset: ds, preprocessing: prep),
                                   observation: PoissonObservation(), options: o)
         func distance(_ a: [String: Tensor], _ b: [String: Tensor]) -> Float {
-            a.keys.map { k in zip(a[k]!.data, b[k]!.data).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+            a.keys.map { maxAbsDifference(a[$0]!.data, b[$0]!.data) }.max() ?? 0
         }
         var atDecay: Float = -1, beforeDecay: Float = -1, decayEpoch = 0
         trainer.checkpointHandler = { state in

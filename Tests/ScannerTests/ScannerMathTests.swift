@@ -15,7 +15,8 @@ final class ScannerMathTests: XCTestCase {
         let a = try d("spearman/a"), b = try d("spearman/b")
         XCTAssertEqual(ScanStatistics.spearman(a, b), try d("spearman/rho")[0], accuracy: 1e-12)
         XCTAssertEqual(ScanStatistics.pearson(a, b), try d("pearson/r")[0], accuracy: 1e-12)
-        XCTAssertEqual(ScanStatistics.ranks([3, 1, 3, 2]), [3.5, 1, 3.5, 2])
+        // Tied values share the mean rank (1.5, 1.5, 3): scipy.stats.spearmanr gives √3/2, ordinal ranks would give 1.
+        XCTAssertEqual(ScanStatistics.spearman([1, 1, 2], [1, 2, 3]), 3.0.squareRoot() / 2, accuracy: 1e-12)
         XCTAssertTrue(ScanStatistics.pearson([1, 1, 1] as [Double], [1, 2, 3]).isNaN)
     }
 
