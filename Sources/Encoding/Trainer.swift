@@ -91,7 +91,6 @@ public final class Trainer {
                                           threshold: options.improvementThreshold, thresholdMode: .abs,
                                           minLR: Double(options.minLearningRate))
         state = TrainingState()
-        if !options.trainCore { for l in encoder.core.layers { for p in l.parameters { p.trainable = false } } }
     }
 
     /// Restores a checkpoint: weights, optimiser and scheduler state, best weights, counters.
@@ -105,8 +104,16 @@ public final class Trainer {
     public func fit() throws -> [EpochRecord] {
         let u = data.units
         let nullRates = data.meanResponse(of: data.trainTrials)
+        // A frozen core: no updates (Adam's weight decay included) and no backward through it, for
+        // this fit only; the encoder is an ordinary trainable one afterwards.
+        let coreParameters = encoder.core.layers.flatMap { $0.parameters }
+        let wasTrainable = coreParameters.map { $0.trainable }
         encoder.coreFrozen = !options.trainCore
-        defer { encoder.coreFrozen = false }
+        if !options.trainCore { for p in coreParameters { p.trainable = false } }
+        defer {
+            encoder.coreFrozen = false
+            for (p, t) in zip(coreParameters, wasTrainable) { p.trainable = t }
+        }
         if state.epoch == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
         let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }

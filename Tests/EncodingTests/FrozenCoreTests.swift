@@ -18,6 +18,7 @@ final class FrozenCoreTests: XCTestCase {
         let initial = try NeuralEncoder(architecture: arch, seed: o.seed)
         let m = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: o)
         XCTAssertFalse(m.encoder.coreFrozen, "the fitted encoder must be usable for gradients again")
+        XCTAssertTrue(m.encoder.parameters.allSatisfy { $0.trainable }, "freezing lasts for the fit only")
         var coreDiff: Float = 0, stateDiff: Float = 0, readoutMove: Float = 0
         for (a, b) in zip(m.encoder.core.layers, initial.core.layers) {
             for (p, q) in zip(a.parameters, b.parameters) { coreDiff = max(coreDiff, maxAbsDifference(p.value.data, q.value.data)) }
