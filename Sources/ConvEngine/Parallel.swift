@@ -1,16 +1,30 @@
 // Thread-level parallelism of ConvEngine kernels. The machines this project targets have two
 // cores, so work is split into exactly `threadCount` contiguous chunks (no work stealing).
 import Foundation
+import Tensors
 
 public enum Parallel {
     /// Worker threads used by the convolution and pooling kernels. Defaults to the number of
-    /// active processors; set to 1 for single-threaded runs (benchmarks, debugging).
+    /// active processors; set to 1 for single-threaded runs (benchmarks, debugging). Commands set
+    /// it together with BLAS's through `setThreads`.
     nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The one thread setting of a run: the conv, pooling, batch-norm and activation kernels and
+    /// OpenBLAS all use `n` threads (at least 1).
+    public static func setThreads(_ n: Int) {
+        threadCount = max(1, n)
+        BLAS.setThreads(threadCount)
+    }
+
+    /// How many distinct threads ran the chunks of the last `forEachChunk` / `forEachRange` call
+    /// that split its work (for tests that check the setting reaches the kernels).
+    nonisolated(unsafe) public private(set) static var lastChunkCount: Int = 0
 
     /// Calls `body(chunk, range)` for `min(threadCount, count)` contiguous chunks of 0..<count,
     /// concurrently when there is more than one chunk.
     static func forEachChunk(_ count: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
         let chunks = max(1, min(threadCount, count))
+        lastChunkCount = chunks
         if chunks == 1 { if count > 0 { body(0, 0..<count) }; return }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body(c, (c * count / chunks)..<((c + 1) * count / chunks))
@@ -24,6 +38,7 @@ extension Parallel {
     static func forEachRange(_ count: Int, minimumPerChunk: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = max(1, min(threadCount, count / max(1, minimumPerChunk)))
+        lastChunkCount = chunks
         if chunks == 1 { body(0..<count); return }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body((c * count / chunks)..<((c + 1) * count / chunks))

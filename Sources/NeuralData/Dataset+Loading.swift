@@ -43,7 +43,7 @@ extension Dataset {
             throw DatasetError.shapeMismatch(file: file, path: p.responses, problem: "has no \(t == 0 ? "trials" : "units") (shape \(DatasetError.shape(responseInfo.shape)))")
         }
 
-        let hasIndex = h5.exists(p.stimulusIndex)
+        let hasIndex = try exists(h5, p, .stimulusIndex)
         if hasIndex {
             let info = try header(h5, p.stimulusIndex, role: "stimulus index", option: "--stimulus-index")
             guard info.type.isInteger else {
@@ -61,7 +61,7 @@ extension Dataset {
                 problem: "has \(t) trials but \(p.stimuli) has \(n) stimuli, and there is no \(p.stimulusIndex) to say which stimulus each trial showed (name it with --stimulus-index)")
         }
 
-        let hasSplit = h5.exists(p.split)
+        let hasSplit = try exists(h5, p, .split)
         if hasSplit {
             let info = try header(h5, p.split, role: "split", option: "--split")
             guard info.type.isInteger else {
@@ -74,7 +74,7 @@ extension Dataset {
             }
         }
 
-        let hasMasks = h5.exists(p.masks)
+        let hasMasks = try exists(h5, p, .masks)
         if hasMasks {
             let info = try header(h5, p.masks, role: "masks", option: "--masks")
             guard info.type.isNumeric else {
@@ -87,7 +87,7 @@ extension Dataset {
             }
         }
 
-        let hasNames = h5.exists(p.unitNames)
+        let hasNames = try exists(h5, p, .unitNames)
         if hasNames {
             let info = try header(h5, p.unitNames, role: "unit names", option: "--unit-names")
             guard info.type == .string else {
@@ -235,6 +235,14 @@ extension Dataset {
     }
 
     // MARK: pieces
+
+    /// Whether an optional array is in the file; an array whose path the user named must be there.
+    private static func exists(_ h5: HDF5File, _ p: DatasetPaths, _ array: DatasetArray) throws -> Bool {
+        let path = p.path(of: array)
+        if h5.exists(path) { return true }
+        if p.named.contains(array) { throw DatasetError.namedPathMissing(file: h5.path, path: path, array: array) }
+        return false
+    }
 
     private static func header(_ h5: HDF5File, _ path: String, role: String, option: String) throws -> HDF5DatasetInfo {
         guard h5.exists(path) else {

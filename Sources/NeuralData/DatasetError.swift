@@ -11,6 +11,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case corrupt(file: String, reason: String)
     /// A required dataset is absent; `option` is the flag that overrides its path.
     case missingDataset(file: String, path: String, role: String, option: String)
+    /// An optional array whose path the user named explicitly is not in the file (never silently
+    /// treated as absent: a seeded split in place of a named one would score other stimuli).
+    case namedPathMissing(file: String, path: String, array: DatasetArray)
     case notADataset(file: String, path: String)
     case wrongRank(file: String, path: String, shape: [Int], expected: String)
     case unsupportedType(file: String, path: String, type: String, expected: String)
@@ -39,6 +42,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(f): corrupt HDF5 file (\(r))"
         case .missingDataset(let f, let p, let role, let option):
             return "\(f): \(p): no such dataset (the \(role) are required; name another path with \(option))"
+        case .namedPathMissing(let f, let p, let a):
+            return "\(f): \(p): no such dataset (the path of the \(a) array was named explicitly; the file has nothing there)"
         case .notADataset(let f, let p):
             return "\(f): \(p): is a group, not a dataset"
         case .wrongRank(let f, let p, let s, let e):

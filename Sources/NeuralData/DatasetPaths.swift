@@ -19,6 +19,9 @@ public struct DatasetPaths: Codable, Equatable, Sendable {
     public var unitNames: String
     /// Group holding simulator ground truth, optional.
     public var groundTruth: String
+    /// The optional arrays whose path the user named: for these, absence from the file is an error
+    /// instead of "not there" (a path someone typed and the file lacks is never silently skipped).
+    public var named: Set<DatasetArray> = []
 
     public init(stimuli: String = "/stimuli", responses: String = "/responses",
                 stimulusIndex: String = "/stimulus_index", split: String = "/split",
@@ -32,8 +35,26 @@ public struct DatasetPaths: Codable, Equatable, Sendable {
 
     public static let defaults = DatasetPaths()
 
+    /// The path of one of the arrays.
+    public func path(of array: DatasetArray) -> String {
+        switch array {
+        case .stimuli: return stimuli
+        case .responses: return responses
+        case .stimulusIndex: return stimulusIndex
+        case .split: return split
+        case .masks: return masks
+        case .unitNames: return unitNames
+        }
+    }
+
     /// Paths inside a file are absolute; `stimuli` and `/stimuli` name the same dataset.
     static func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : "/" + p }
+}
+
+/// The arrays of the dataset contract (DESIGN §3), for errors and for `DatasetPaths.named`.
+public enum DatasetArray: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    case stimuli, responses, stimulusIndex = "stimulus index", split, masks, unitNames = "unit names"
+    public var description: String { rawValue }
 }
 
 /// Recording modality; picks the default observation model (Poisson for spikes, Gaussian for fMRI).

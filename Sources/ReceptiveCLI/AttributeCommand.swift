@@ -1,5 +1,6 @@
 // receptive attribute MODEL DATA --unit U --method M: attribution maps of a readout unit for
 // chosen stimuli, and optionally the deletion/insertion faithfulness (AOPC) of every method.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -48,7 +49,7 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(output.threads)
+        Parallel.setThreads(output.threads)
         try ScanOutputDirectory.check(output.out, force: output.force)
         let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)

@@ -1,5 +1,6 @@
 // receptive demo: the main job on the bundled simulated data — fit a CNN and a GLM, score both on
 // the test split, and print them side by side with the generating (true) model.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -27,7 +28,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.") var json = false
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         if let o = out {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: o, isDirectory: &isDir), isDir.boolValue else {

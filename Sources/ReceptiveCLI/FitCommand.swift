@@ -1,4 +1,5 @@
 // receptive fit DATA --out MODEL: fit a CNN encoder or a GLM by maximum likelihood.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -46,7 +47,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         let checkpoint = out + ".checkpoint.h5"
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
@@ -62,7 +63,7 @@ struct FitCommand: ParsableCommand {
         let pretrained = try core.map { try PretrainedCore.load($0) }
 
         // Observation model: explicit, or from the file's modality.
-        let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
+        let ds = try dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
         let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
         let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
         let prep = try Preprocessing.fit(on: ds, options: prepOptions)

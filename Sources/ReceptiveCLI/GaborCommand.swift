@@ -1,5 +1,6 @@
 // receptive gabor MODEL: Gabor fits of the first-layer filters, and optionally the sparsity of a
 // layer's activations over a dataset's stimuli.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -45,7 +46,7 @@ struct GaborCommand: ParsableCommand {
         let fitter = try GaborFitter(restarts: restarts, seed: seed, threshold: threshold)
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         if let o = out { try checkOutputFolder(o, files: Self.outputFiles, force: force) }
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         let m = try FittedModel.load(model)
         // Layer name checked before any work.
         if data != nil, !m.encoder.layerNames.contains(layer) {

@@ -1,6 +1,7 @@
 // receptive invariance [MODEL] --data DATA: falsify invariance hypotheses per unit (DESIGN §5) on a
 // fitted model, on a simulation's generating model (--ground-truth), or on recorded responses to
 // stored stimulus pairs (--recorded).
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -98,7 +99,7 @@ struct InvarianceCommand: ParsableCommand {
     func run() throws {
         let opts = try validatedOptions()
         if let o = out { try checkOutputFolder(o, files: outputFiles, force: force) }
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
 
         let fitted = try model.map { try FittedModel.load($0) }
         let loadOptions = fitted.map { dataset.loadOptions(for: $0) } ?? dataset.loadOptions()

@@ -1,5 +1,6 @@
 // receptive mei MODEL --unit U | --layer L --filter K: the most exciting input of a readout unit
 // or a conv channel (projected gradient ascent with Gaussian-blur preconditioning, seeded).
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -46,7 +47,7 @@ struct MEICommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         try ScanOutputDirectory.check(out, force: force)
         let m = try FittedModel.load(model)
         let net = try ScanNetwork(model: m)

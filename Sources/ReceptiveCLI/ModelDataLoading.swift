@@ -30,4 +30,6 @@ extension Split: ExpressibleByArgument {
         default: return nil
         }
     }
+    public static var allValueStrings: [String] { ["train", "validation", "test"] }
+    public var defaultValueDescription: String { description }
 }

@@ -1,4 +1,5 @@
 // receptive predict MODEL DATA --out rates.h5: predicted mean responses per stimulus.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -24,10 +25,10 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         try checkOutputPath(out, force: force)
         let m = try FittedModel.load(model)
-        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
         let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: indices)
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in

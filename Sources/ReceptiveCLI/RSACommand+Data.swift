@@ -15,7 +15,7 @@ extension RSACommand {
         guard let dataPath = data else { throw RSAError.invalidOption(option: "--data", reason: "--model needs --data (the stimuli to present)") }
         if model == nil && models == nil { throw RSAError.invalidOption(option: "--models", reason: "with --data, give --model (layer profile) or --models FILE:/path") }
         let fitted = try model.map { try FittedModel.load($0) }
-        let ds = try Dataset.load(dataPath, options: fitted.map { dataset.loadOptions(for: $0) } ?? dataset.loadOptions(countModel: false))
+        let ds = try dataset.load(dataPath, options: fitted.map { dataset.loadOptions(for: $0) } ?? dataset.loadOptions(countModel: false))
         let shown = Set(ds.stimulusIndex)
         let pool: [Int]
         switch subset {

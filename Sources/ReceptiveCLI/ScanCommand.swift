@@ -1,6 +1,7 @@
 // receptive scan MODEL DATA: the Neural Network Scanner — learning images of a neuron, filter,
 // layer or readout unit (default), the interpretability measures (--properties), or abnormal
 // filters and sharpness (--abnormal-filters). The work lives in the Scanner target.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -58,7 +59,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(output.threads)
+        Parallel.setThreads(output.threads)
         try ScanOutputDirectory.check(output.out, force: output.force)
         let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)

@@ -79,7 +79,7 @@ struct ScanContext {
 
     init(model path: String, data: String, options: DatasetOptions) throws {
         model = try FittedModel.load(path)
-        dataset = try Dataset.load(data, options: options.loadOptions(for: model))
+        dataset = try options.load(data, options: options.loadOptions(for: model))
         network = try ScanNetwork(model: model)
         stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
         guard stimuli.stimulusShape == network.inputShape else {

@@ -1,4 +1,5 @@
 // receptive score MODEL DATA: held-out log-likelihood and friends, per unit and summarised.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -20,7 +21,7 @@ struct ScoreCommand: ParsableCommand {
 
     @Argument(help: "The model file (from receptive fit).") var model: String
     @Argument(help: "The HDF5 dataset file.") var data: String
-    @Option(name: .customLong("eval-split"), help: "Which split to score: test, validation or train (the dataset option --split names the split array inside the file).") var split: Split = .test
+    @Option(name: .customLong("eval-split"), help: "Which split to score: test, validation or train (--split-path names the split array inside the file).") var split: Split = .test
     @Option(help: "Seed of the randomised PIT.") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Print JSON instead of a table.") var json = false
@@ -29,9 +30,9 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         let m = try FittedModel.load(model)
-        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
         let truth = groundTruth ? try ModelEvaluation.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
