@@ -14,7 +14,11 @@ struct RSAFixture {
 
     static func open() throws -> RSAFixture {
         let path = TestPaths.fixture("rsatoolbox.h5")
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) missing: run scripts/fixtures/rsatoolbox_rsa.py") }
+        // A committed fixture that is missing is a failure, not a skip (a skip would hide it).
+        guard FileManager.default.fileExists(atPath: path) else {
+            struct MissingFixture: Error, CustomStringConvertible { let description: String }
+            throw MissingFixture(description: "\(path) missing: it is committed; regenerate with scripts/fixtures/rsatoolbox_rsa.py")
+        }
         return RSAFixture(file: try HDF5File.open(path))
     }
 

@@ -63,6 +63,24 @@ final class FitScoreCLITests: XCTestCase {
         let trueLL = (truth["ll_per_trial"] as! [String: Any])["mean"] as! Double
         XCTAssertGreaterThan(trueLL, modelLL, "the generating model must score better than a 3-epoch fit")
         for (type, v) in gains { XCTAssertTrue(v < 1 && v.isFinite, "\(type): \(v)") }
+
+        // The ratio recomputed here from the per-unit bits/spike of the model and of the truth and
+        // the test spikes read from the file: Σ_u∈type bits_u·n_u / Σ_u∈type bits*_u·n_u.
+        let data = try HDF5File.open(Self.data)
+        defer { data.close() }
+        let responses = try data.readDoubles("/responses").values, index = try data.readInts("/stimulus_index").values
+        let split = try data.readInts("/split").values, types = try data.readStrings("/ground_truth/unit_type")
+        let u = types.count
+        var spikes = [Double](repeating: 0, count: u)
+        for (t, s) in index.enumerated() where split[s] == 2 { for j in 0..<u { spikes[j] += responses[t * u + j] } }
+        func bits(_ o: [String: Any]) -> [Double] { ((o["bits_per_spike"] as! [String: Any])["per_unit"] as! [Any]).map { ($0 as? Double) ?? .nan } }
+        let modelBits = bits(gobj), trueBits = bits(truth)
+        for type in Set(types) {
+            let units = types.indices.filter { types[$0] == type }
+            let expected = units.reduce(0.0) { $0 + modelBits[$1] * spikes[$1] } / units.reduce(0.0) { $0 + trueBits[$1] * spikes[$1] }
+            print("gain \(type): reported \(gains[type]!), recomputed \(expected), |Δ| \(abs(gains[type]! - expected))")
+            XCTAssertEqual(gains[type]!, expected, accuracy: 1e-9 * max(1, abs(expected)), type)
+        }
     }
 
     func testSameSeedSameModel() throws {

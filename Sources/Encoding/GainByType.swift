@@ -1,17 +1,17 @@
 // The fraction of the achievable log-likelihood gain, (LL_fit − LL_null)/(LL_true − LL_null), per
-// simulated cell type: `score --ground-truth` and `demo`.
-import ArgumentParser
+// simulated cell type: `score --ground-truth` and `demo` (the CLI prints it as a table).
 import Foundation
-import Tensors
-import Encoding
 import NeuralData
-import Report
 
-struct GainByType {
-    var gains: [String: [String: Double]] = [:]
-    var models: [String] = []
+public struct GainByType: Sendable {
+    /// gains[cell type][model name]: the fraction of the achievable gain on the scored split.
+    public private(set) var gains: [String: [String: Double]] = [:]
+    /// The model names, in the order given.
+    public let models: [String]
 
-    init(dataset: Dataset, split: Split = .test, models named: [(String, ScoreReport)], truth: ScoreReport?) {
+    /// `named`: (name, score on `split`) per model; `truth`: the generating model's score on the
+    /// same split. Empty when there is no truth or the dataset has no unit types.
+    public init(dataset: Dataset, split: Split = .test, models named: [(String, ScoreReport)], truth: ScoreReport?) {
         models = named.map { $0.0 }
         guard let truth = truth, let types = dataset.unitTypes else { return }
         // bits/spike_u = (LL_u − LL_null,u)/(n_spikes,u ln 2) on the same test spikes for every
@@ -27,12 +27,5 @@ struct GainByType {
             for (name, r) in named { g[name] = sum(r) / t }
             gains[type] = g
         }
-    }
-
-    func table() -> String {
-        var t = Table(title: "fraction of the achievable gain (LL_fit − LL_null)/(LL_true − LL_null), by cell type",
-                      columns: [.init("cell type", alignment: .left)] + models.map { .init($0, format: .fixed(3)) })
-        for (type, g) in gains.sorted(by: { $0.key < $1.key }) { t.addRow([.text(type)] + models.map { .number(g[$0] ?? .nan) }) }
-        return t.description
     }
 }
