@@ -11,11 +11,12 @@ public final class NWBFile {
     public let file: String
     let h5: HDF5File
 
-    /// Opens `file` read-only; it must be HDF5 with an `nwb_version` attribute at the root.
-    public init(_ file: String) throws {
+    /// Opens `file` read-only; it must be HDF5 with an `nwb_version` attribute at the root unless
+    /// `requireNWB` is false (a plain HDF5 file holding templates).
+    public init(_ file: String, requireNWB: Bool = true) throws {
         do { h5 = try HDF5File.open(file) } catch { throw DatasetError.from(error, file: file, path: "/") }
         self.file = file
-        guard h5.hasAttribute("nwb_version") else { throw NWBImportError.notNWB(file: file) }
+        guard !requireNWB || h5.hasAttribute("nwb_version") else { throw NWBImportError.notNWB(file: file) }
     }
 
     public var nwbVersion: String? { try? h5.stringAttribute("nwb_version") }

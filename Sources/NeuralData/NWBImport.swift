@@ -161,9 +161,20 @@ public enum NWBImport {
         // Presentations: onsets and template indices (blanks kept for now).
         let pres = try presentations(nwb, options: options)
         sources["presentations"] = pres.path
-        let templatesPath = try templatesPath(nwb, options: options, linked: pres.linkedTemplates)
+        let templates: TemplateSet
+        let templatesPath: String
+        if let (otherFile, path) = externalTemplates(options.templates) {
+            // Templates kept in another HDF5 file (e.g. the 118 Allen natural scenes, which the
+            // Neuropixels session files do not carry): FILE:/path.
+            let other = try NWBFile(otherFile, requireNWB: false)
+            guard other.exists(path) else { throw NWBImportError.missing(file: otherFile, path: path, what: "templates") }
+            templatesPath = otherFile + ":" + path
+            templates = try TemplateSet(other, path: path)
+        } else {
+            templatesPath = try self.templatesPath(nwb, options: options, linked: pres.linkedTemplates)
+            templates = try TemplateSet(nwb, path: templatesPath)
+        }
         sources["templates"] = templatesPath
-        let templates = try TemplateSet(nwb, path: templatesPath)
 
         var trialRows: [Int] = [], shownTemplate: [Int] = []
         for (r, v) in pres.index.enumerated() {
@@ -256,8 +267,20 @@ public enum NWBImport {
         }
         if nwb.exists(path + "/data") && !nwb.exists(path + "/start_time") {
             // An IndexSeries: data = template index per presentation, time = onset.
-            let data = try nwb.doubles(path + "/data")
+            var data = try nwb.doubles(path + "/data")
             guard data.shape.count == 1 else { throw NWBImportError.badShape(file: nwb.file, path: path + "/data", shape: data.shape, expected: "[presentations]") }
+            // IndexSeries data is unsigned, so a blank (−1) written into it wraps to the type's largest
+            // value (4294967295 for uint32): read that as a blank too.
+            let type = try nwb.info(path + "/data").type
+            let wrapped: Double?
+            switch type {
+            case .uint8: wrapped = 255
+            case .uint16: wrapped = 65535
+            case .uint32: wrapped = 4294967295
+            case .uint64: wrapped = 18446744073709551615
+            default: wrapped = nil
+            }
+            if let w = wrapped { data.values = data.values.map { $0 == w ? -1 : $0 } }
             let onsets = try nwb.sampleTimes(path, count: data.values.count)
             var linked: String?
             for l in ["indexed_images", "indexed_timeseries"] where nwb.exists(path + "/" + l) {
@@ -287,6 +310,14 @@ public enum NWBImport {
         }
     }
 
+    /// "FILE:/path" with FILE an existing file → (FILE, /path); otherwise nil.
+    static func externalTemplates(_ option: String?) -> (String, String)? {
+        guard let o = option, let r = o.range(of: ":/", options: .backwards) else { return nil }
+        let f = String(o[..<r.lowerBound])
+        guard !f.isEmpty, FileManager.default.fileExists(atPath: f) else { return nil }
+        return (f, String(o[o.index(after: r.lowerBound)...]))
+    }
+
     static func templatesPath(_ nwb: NWBFile, options: NWBImportOptions, linked: String?) throws -> String {
         if let t = options.templates {
             let p = t.hasPrefix("/") ? t : "/stimulus/templates/" + t
@@ -302,6 +333,21 @@ public enum NWBImport {
         return c[0]
     }
 
+    /// Ordering of template names that carry their index (used when Images lack order_of_images).
+    public enum TemplateSetNames {
+        /// `names` ordered by their trailing number when those numbers are exactly 0..<n; else nil.
+        public static func ordered(_ names: [String]) -> [String]? {
+            var byNumber: [Int: String] = [:]
+            for n in names {
+                let digits = String(n.reversed().prefix { $0.isASCII && $0.isNumber }.reversed())
+                guard !digits.isEmpty, let k = Int(digits), byNumber[k] == nil else { return nil }
+                byNumber[k] = n
+            }
+            guard byNumber.keys.sorted() == Array(0..<names.count) else { return nil }
+            return (0..<names.count).map { byNumber[$0]! }
+        }
+    }
+
     /// An Images group (ordered by `order_of_images`) or an ImageSeries (frames of `data`).
     struct TemplateSet {
         let nwb: NWBFile
@@ -312,6 +358,8 @@ public enum NWBImport {
         /// [H, W, C] of one template.
         let frameShape: [Int]
         let isUInt8: Bool
+        /// The [frames, H, W(, C)] dataset when the templates are a frame stack.
+        let frames: String?
 
         init(_ nwb: NWBFile, path: String) throws {
             self.nwb = nwb; self.path = path
@@ -321,12 +369,14 @@ public enum NWBImport {
                 let data = try? nwb.info(path + "/data")
                 if data == nil || data!.count == 0 { throw NWBImportError.externalImages(file: file, path: path, externalFiles: files) }
             }
-            if nwb.isGroup(path) && nwb.exists(path + "/data") {
-                let i = try nwb.info(path + "/data")
+            // A frame stack: an ImageSeries' `data`, or (templates from a plain HDF5 file) a dataset itself.
+            let stack = nwb.isGroup(path) ? path + "/data" : path
+            if nwb.exists(stack) && !nwb.isGroup(stack) {
+                let i = try nwb.info(stack)
                 guard i.shape.count == 3 || i.shape.count == 4, i.type.isNumeric else {
-                    throw NWBImportError.badShape(file: file, path: path + "/data", shape: i.shape, expected: "[frames, H, W] or [frames, H, W, C] numbers")
+                    throw NWBImportError.badShape(file: file, path: stack, shape: i.shape, expected: "[frames, H, W] or [frames, H, W, C] numbers")
                 }
-                images = nil; count = i.shape[0]
+                images = nil; count = i.shape[0]; frames = stack
                 frameShape = [i.shape[1], i.shape[2], i.shape.count == 4 ? i.shape[3] : 1]
                 isUInt8 = i.type == .uint8
                 return
@@ -338,9 +388,13 @@ public enum NWBImport {
             if nwb.exists(path + "/order_of_images") {
                 list = try nwb.h5.readObjectReferences(path + "/order_of_images")
             } else {
-                let kids = nwb.children(path).map { path + "/" + $0 }.filter { !nwb.isGroup($0) }
-                guard kids.count == 1 else { throw NWBImportError.unorderedImages(file: file, path: path, count: kids.count) }
-                list = kids
+                // No order_of_images (files written before pynwb 2.1, e.g. DANDI's Allen Visual Coding
+                // conversions): one image, or images whose names end in the numbers 0..<n
+                // ("NaturalScene0" … "NaturalScene117"), ordered by that number. Anything else is refused.
+                let kids = nwb.children(path).filter { !nwb.isGroup(path + "/" + $0) }
+                if kids.count == 1 { list = [path + "/" + kids[0]] }
+                else if let ordered = TemplateSetNames.ordered(kids) { list = ordered.map { path + "/" + $0 } }
+                else { throw NWBImportError.unorderedImages(file: file, path: path, count: kids.count) }
             }
             guard let first = list.first else { throw NWBImportError.noneFound(file: file, what: "images", looked: path) }
             var shape: [Int]? = nil
@@ -357,7 +411,7 @@ public enum NWBImport {
                 shape = s
                 u8 = u8 && i.type == .uint8
             }
-            images = list; count = list.count; frameShape = shape!; isUInt8 = u8
+            images = list; count = list.count; frameShape = shape!; isUInt8 = u8; frames = nil
         }
 
         /// The templates `indices`, as [N, H, W] (one channel) or [N, C, H, W]; HWC is transposed to CHW.
@@ -367,7 +421,7 @@ public enum NWBImport {
             var u8: [UInt8] = isUInt8 ? [UInt8](repeating: 0, count: indices.count * plane) : []
             var fl: [Float] = isUInt8 ? [] : [Float](repeating: 0, count: indices.count * plane)
             for (n, k) in indices.enumerated() {
-                let p = images?[k] ?? path + "/data"
+                let p = images?[k] ?? frames!
                 let rows: Range<Int>? = images == nil ? k..<(k + 1) : nil
                 if isUInt8 {
                     let v = try nwb.uint8s(p, rows: rows).values      // (H, W, C)

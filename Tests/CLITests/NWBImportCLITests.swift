@@ -54,7 +54,8 @@ final class NWBImportCLITests: XCTestCase {
                                    "--series", "/processing/ophys/Fluorescence/RoiResponseSeries", "--quiet"])
         XCTAssertEqual(i.status, 0, i.stderr)
         XCTAssertEqual(i.stderr, "", "--quiet")
-        let fit = try CLIRunner.run(["fit", data, "--out", model, "--model", "glm", "--quiet"])
+        // 6 training images of 12×12 pixels: λ = 0 (in the default grid) would leave XᵀWX singular.
+        let fit = try CLIRunner.run(["fit", data, "--out", model, "--model", "glm", "--ridge-grid", "0.1,1,10,100", "--quiet"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
         let score = try CLIRunner.run(["score", model, data, "--json"])
         XCTAssertEqual(score.status, 0, score.stderr)

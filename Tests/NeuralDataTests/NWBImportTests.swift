@@ -55,6 +55,30 @@ final class NWBImportTests: XCTestCase {
         }
     }
 
+    func testImagesWithoutOrderOfImagesAreOrderedByTheirNumberedNames() throws {
+        // The file has one presentation table and one template set: both found by themselves.
+        let r = try NWBImport.run(file: TestPaths.fixture("nwb_unordered_images.nwb"),
+                                  options: NWBImportOptions(windows: [ResponseWindow(start: 0.05, end: 0.25)],
+                                                            unitFilters: [UnitFilter(parsing: "quality=good")!]))
+        let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
+        XCTAssertEqual(r.stimuliUInt8, try e.readUInt8("/spikes_good/stimuli").values)
+        XCTAssertTrue(compareArrays("counts, unordered Images", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+        XCTAssertEqual(NWBImport.TemplateSetNames.ordered(["img10", "img2", "img0", "img1", "img3", "img4", "img5", "img6", "img7", "img8", "img9"])?.first, "img0")
+        XCTAssertNil(NWBImport.TemplateSetNames.ordered(["a", "b"]))
+        XCTAssertNil(NWBImport.TemplateSetNames.ordered(["x1", "x2"]), "numbers must be 0..<n")
+    }
+
+    func testTemplatesFromAnotherHDF5File() throws {
+        let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
+        let other = TestPaths.fixture("nwb_expected.h5") + ":/all_templates"
+        let r = try NWBImport.run(file: spikes, options: NWBImportOptions(windows: [ResponseWindow(start: 0.05, end: 0.25)],
+                                                                          unitFilters: [UnitFilter(parsing: "quality=good")!],
+                                                                          presentations: "natural_scenes_presentations", templates: other))
+        XCTAssertEqual(r.sources["templates"], other)
+        XCTAssertEqual(r.stimuliUInt8, try e.readUInt8("/spikes_good/stimuli").values)
+        XCTAssertTrue(compareArrays("counts, external templates", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+    }
+
     func testCalciumMeansWithRateAndWithTimestamps() throws {
         let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
         for (group, series) in [("calcium_rate", "/processing/ophys/Fluorescence/RoiResponseSeries"),
