@@ -589,7 +589,7 @@ extension NWBImported {
 
     static func json<T: Encodable>(_ value: T) throws -> String {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try e.encode(value), as: UTF8.self)
     }

@@ -172,6 +172,19 @@ final class NWBImportTests: XCTestCase {
             "/units/spike_times: compressed with", "lzf", "which this libhdf5 lacks"])
     }
 
+    func testAnIndexPastTheEndOfTheSpikeTimesIsRefused() throws {
+        // spike_times cut to 300 values while spike_times_index still ends at the full count.
+        let dir = TestPaths.temporaryDirectory("nwb")
+        let cut = dir + "/cut.nwb"
+        try FileManager.default.copyItem(atPath: spikes, toPath: cut)
+        let f = try HDF5File.open(cut, writable: true)
+        let all = try f.readDoubles("/units/spike_times").values
+        try f.write("/units/spike_times", doubles: Array(all.prefix(300)), shape: [300])
+        f.close()
+        assertImportFails(cut, NWBImportOptions(windows: [ResponseWindow(start: 0.05, end: 0.25)], presentations: "natural_scenes_presentations"),
+                          contains: ["/units/spike_times_index: entry", "but /units/spike_times has only 300 values (the data is truncated)"])
+    }
+
     func testWindowAndFilterParsing() {
         XCTAssertEqual(ResponseWindow(parsing: "0.05:0.25"), ResponseWindow(start: 0.05, end: 0.25))
         XCTAssertEqual(ResponseWindow(parsing: "-0.1:0")?.description, "-0.1:0")
