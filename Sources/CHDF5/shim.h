@@ -24,3 +24,4 @@ static inline int rcp_h5_init(void) { return H5open(); }
 static inline unsigned rcp_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned rcp_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline unsigned rcp_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline hid_t rcp_h5t_std_ref_obj(void) { return H5T_STD_REF_OBJ; }

@@ -64,6 +64,12 @@ public struct DatasetSummary: Codable, Equatable {
     public var hasGroundTruth: Bool
     /// Mean log-likelihood per test observation of the true model (simulated files only).
     public var groundTruthTestLogLikelihood: Double?
+    /// Where the file came from: the root string attributes in `provenanceAttributes` that it has
+    /// (`generator`, `command`, and for imports `source_file`, `import_options`, `nwb_source`).
+    public var provenance: [String: String]?
+
+    /// Root attributes shown as provenance, in display order.
+    public static let provenanceAttributes = ["generator", "command", "source_file", "import_options", "nwb_source"]
 
     public init(_ d: Dataset) {
         file = d.file
@@ -104,6 +110,11 @@ public struct DatasetSummary: Codable, Equatable {
         hasMasks = d.masks != nil
         hasGroundTruth = d.groundTruth != nil
         groundTruthTestLogLikelihood = d.groundTruth?.logLikelihood(on: d, split: .test)
+        if FileManager.default.fileExists(atPath: d.file), let f = try? HDF5File.open(d.file) {
+            var p: [String: String] = [:]
+            for k in Self.provenanceAttributes { if let v = try? f.stringAttribute(k) { p[k] = v } }
+            provenance = p.isEmpty ? nil : p
+        }
     }
 
     /// JSON with snake_case keys, sorted, pretty-printed.
@@ -137,6 +148,7 @@ public struct DatasetSummary: Codable, Equatable {
             ("ground truth", hasGroundTruth ? "yes" : "no"),
         ]
         if let ll = groundTruthTestLogLikelihood { lines.append(("  true-model LL", "\(f(ll, 4)) nats per test observation")) }
+        for k in Self.provenanceAttributes { if let v = provenance?[k] { lines.append((k, v)) } }
         let keyWidth = lines.map(\.0.count).max() ?? 0
         var out = lines.map { $0.0.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
         out += "\n\n"

@@ -559,6 +559,97 @@ public final class HDF5File {
         if H5Awrite(a, t, &p) < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot write attribute") }
     }
 
+    // MARK: references, links, filters (what NWB files use)
+
+    /// Path of the object that a dereferenced id names (one of its paths, as HDF5 reports it).
+    private func name(ofObject o: hid_t) -> String {
+        let n = H5Iget_name(o, nil, 0)
+        guard n > 0 else { return "?" }
+        var buf = [CChar](repeating: 0, count: Int(n) + 1)
+        H5Iget_name(o, &buf, Int(n) + 1)
+        return String(cString: buf)
+    }
+
+    private func dereference(_ refs: [hobj_ref_t], path: String) throws -> [String] {
+        try refs.map { r in
+            var ref = r
+            let o = H5Rdereference2(id, rcp_h5p_default(), H5R_OBJECT, &ref)
+            if o < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "an object reference points nowhere") }
+            defer { H5Oclose(o) }
+            return name(ofObject: o)
+        }
+    }
+
+    /// Reads a dataset of object references (HDF5 `H5T_STD_REF_OBJ`, what h5py's `ref_dtype` and
+    /// NWB's `ImageReferences` store) and returns the path of each referenced object.
+    public func readObjectReferences(_ path: String) throws -> [String] {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        guard H5Tget_class(t) == H5T_REFERENCE, H5Tequal(t, rcp_h5t_std_ref_obj()) > 0 else {
+            throw HDF5Error.unsupportedType(file: self.path, path: path, type: "\(HDF5File.elementType(t)) (object references are required)")
+        }
+        let s = H5Dget_space(d); defer { H5Sclose(s) }
+        let n = HDF5File.shape(ofSpace: s).product
+        var refs = [hobj_ref_t](repeating: 0, count: n)
+        if n > 0, H5Dread(d, rcp_h5t_std_ref_obj(), rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), &refs) < 0 {
+            throw HDF5Error.readFailed(file: self.path, path: path, reason: "references could not be read")
+        }
+        return try dereference(refs, path: path)
+    }
+
+    /// The path an object-reference attribute points to, or nil when the attribute is absent.
+    public func referenceAttribute(_ name: String, at path: String) throws -> String? {
+        let o = try openObject(path)
+        defer { H5Oclose(o) }
+        guard H5Aexists(o, name) > 0 else { return nil }
+        let a = H5Aopen(o, name, rcp_h5p_default())
+        if a < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot open attribute") }
+        defer { H5Aclose(a) }
+        let t = H5Aget_type(a); defer { H5Tclose(t) }
+        guard H5Tget_class(t) == H5T_REFERENCE, H5Tequal(t, rcp_h5t_std_ref_obj()) > 0 else {
+            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (an object reference is required)")
+        }
+        var ref = hobj_ref_t(0)
+        if H5Aread(a, rcp_h5t_std_ref_obj(), &ref) < 0 {
+            throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute")
+        }
+        return try dereference([ref], path: "\(path)@\(name)").first
+    }
+
+    /// The target path of a soft link at `path`, or nil when `path` is a hard link (or absent).
+    public func softLinkTarget(_ path: String) -> String? {
+        guard exists(path) else { return nil }
+        var info = H5L_info_t()
+        guard H5Lget_info(id, path, &info, rcp_h5p_default()) >= 0, info.type == H5L_TYPE_SOFT else { return nil }
+        let size = Int(info.u.val_size)
+        var buf = [CChar](repeating: 0, count: size + 1)
+        guard H5Lget_val(id, path, &buf, size + 1, rcp_h5p_default()) >= 0 else { return nil }
+        return String(cString: buf)
+    }
+
+    /// Names of the filters in a dataset's pipeline that this libhdf5 cannot apply (e.g. LZF or
+    /// Blosc, which h5py and hdf5plugin add), in pipeline order; empty when all are available.
+    public func unavailableFilters(_ path: String) throws -> [String] {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let p = H5Dget_create_plist(d); defer { H5Pclose(p) }
+        var missing: [String] = []
+        for i in 0..<max(0, Int(H5Pget_nfilters(p))) {
+            var flags: UInt32 = 0
+            var nElements = 0
+            var config: UInt32 = 0
+            var nameBuf = [CChar](repeating: 0, count: 256)
+            let f = H5Pget_filter2(p, UInt32(i), &flags, &nElements, nil, 256, &nameBuf, &config)
+            if f < 0 { continue }
+            if H5Zfilter_avail(f) <= 0 {
+                let own = String(cString: nameBuf)
+                missing.append(own.isEmpty ? HDF5File.filterName(Int(f)) : "\(own) (filter \(f))")
+            }
+        }
+        return missing
+    }
+
     public func setAttribute(_ name: String, double value: Double, at path: String = "/") throws {
         let o = try openObject(path)
         defer { H5Oclose(o) }
@@ -569,6 +660,18 @@ public final class HDF5File {
         defer { H5Aclose(a) }
         var v = value
         if H5Awrite(a, rcp_h5t_native_double(), &v) < 0 { throw HDF5Error.writeFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot write attribute") }
+    }
+}
+
+extension HDF5File {
+    /// HDF5's name for a filter id (the predefined ones; others by number).
+    public static func filterName(_ id: Int) -> String {
+        switch id {
+        case 1: return "deflate (gzip)"; case 2: return "shuffle"; case 3: return "fletcher32"; case 4: return "szip"
+        case 5: return "nbit"; case 6: return "scaleoffset"; case 32000: return "lzf"; case 32001: return "blosc"
+        case 32004: return "lz4"; case 32008: return "bitshuffle"; case 32015: return "zstd"
+        default: return "filter \(id)"
+        }
     }
 }
 
