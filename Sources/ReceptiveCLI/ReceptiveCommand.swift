@@ -20,6 +20,8 @@ public struct ReceptiveCommand: ParsableCommand {
             ScrambleCommand.self,
             InvarianceCommand.self,
             GaborCommand.self,
+            FeaturesCommand.self,
+            IdentifyCommand.self,
         ])
     public init() {}
 }
