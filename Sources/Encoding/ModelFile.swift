@@ -12,7 +12,8 @@ import Tensors
 import ConvEngine
 import NeuralData
 
-public enum ModelKind: String, Codable, Sendable { case cnn, glm }
+/// cnn and glm are `FittedModel`s; ridge is a `RidgeModel` (feature-space ridge, RidgeModel.swift).
+public enum ModelKind: String, Codable, Sendable { case cnn, glm, ridge }
 
 public struct DataProvenance: Codable, Equatable, Sendable {
     public var file: String
@@ -115,6 +116,9 @@ public final class FittedModel {
         let f = try HDF5File.open(path)
         guard let json = try f.stringAttribute("config") else {
             throw EncodingError.modelFile(file: path, reason: "not a Receptive model file (no 'config' attribute at the root)")
+        }
+        if try RidgeModel.kind(ofModelFile: path) == .ridge {
+            throw EncodingError.modelFile(file: path, reason: "is a ridge (feature-space) model; this command needs a CNN or GLM (score, predict and identify read ridge models)")
         }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) }

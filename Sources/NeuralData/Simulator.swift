@@ -20,7 +20,9 @@ public struct CellCount: Codable, Equatable, Sendable, CustomStringConvertible {
         var out: [CellCount] = []
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
             let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
-            guard let family = CellFamily(rawValue: pieces[0].lowercased()) else {
+            // "voxels" is accepted for the voxel family (fMRI wording: simulate --cells voxels:V).
+            let name = pieces[0].lowercased() == "voxels" ? "voxel" : pieces[0].lowercased()
+            guard let family = CellFamily(rawValue: name) else {
                 throw DatasetError.invalidOption(option: "--cells", problem: "unknown cell family '\(pieces[0])'; choose from \(CellFamily.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             var count = defaultCount

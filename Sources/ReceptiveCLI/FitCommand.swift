@@ -20,7 +20,7 @@ struct FitCommand: ParsableCommand {
 
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Where to write the model file.") var out: String
-    @Option(help: "cnn (conv core + readout) or glm (per-unit GLM on preprocessed pixels, ridge by validation).")
+    @Option(help: "cnn (conv core + readout), glm (per-unit GLM on preprocessed pixels, ridge by validation) or ridge (per-target ridge on --features, α by cross-validation).")
     var model: ModelKind = .cnn
     @Option(help: "Observation model; default from the file's modality (spikes: poisson, fmri: gaussian).")
     var observation: ObservationKind?
@@ -39,11 +39,13 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var preprocessing: PreprocessingArguments
     @OptionGroup var training: TrainingArguments
     @OptionGroup var dataset: DatasetOptions
+    @OptionGroup var ridge: RidgeArguments
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         if freezeCore && core == nil { throw ValidationError("--freeze-core needs --core FILE") }
-        if resume && model == .glm { throw ValidationError("--resume applies to CNN training only") }
+        if resume && model != .cnn { throw ValidationError("--resume applies to CNN training only") }
+        if !ridge.features.isEmpty && model != .ridge { throw ValidationError("--features applies to --model ridge") }
     }
 
     func run() throws {
@@ -57,6 +59,7 @@ struct FitCommand: ParsableCommand {
         } else {
             try checkOutputPath(out, force: force)
         }
+        if model == .ridge { return try runRidge() }
         let options = try training.options()
         let grid = try parseDoubleList(ridgeGrid, option: "--ridge-grid")
         if grid.contains(where: { $0 < 0 }) { throw OptionError(option: "--ridge-grid", reason: "penalties must be ≥ 0") }
@@ -74,6 +77,8 @@ struct FitCommand: ParsableCommand {
         case .glm:
             if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid)\n".utf8)) }
             fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid)
+        case .ridge:
+            return try runRidge()
         case .cnn:
             var arch = try architecture.architecture(inputShape: prep.outputShape, units: ds.unitCount, observation: obs)
             if let pre = pretrained {

@@ -27,6 +27,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         Parallel.setThreads(threads)
         try checkOutputPath(out, force: force)
+        if try RidgeModel.kind(ofModelFile: model) == .ridge { return try predictRidge() }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)

@@ -21,6 +21,8 @@ public struct ReceptiveCommand: ParsableCommand {
             InvarianceCommand.self,
             GaborCommand.self,
             ImportCommand.self,
+            FeaturesCommand.self,
+            IdentifyCommand.self,
         ])
     public init() {}
 }

@@ -27,10 +27,12 @@ struct ScoreCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(name: .customLong("per-unit"), help: "Also print one row per unit.") var perUnit = false
     @Flag(name: .customLong("ground-truth"), help: "Simulated data (/ground_truth/rates): also score the generating model and print the fraction of the achievable gain per cell type.") var groundTruth = false
+    @Option(name: .customLong("reliability-threshold"), help: "ridge models: the summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
         Parallel.setThreads(threads)
+        if try RidgeModel.kind(ofModelFile: model) == .ridge { return try scoreRidge() }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)

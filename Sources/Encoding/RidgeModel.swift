@@ -1,0 +1,152 @@
+// A fitted feature-space ridge model (kind "ridge", docs/model-file.md): the feature sources,
+// their standardisation, one weight vector and one penalty per target (voxel).
+//
+// File layout (HDF5, written atomically):
+//   root attribute `config`    JSON (RidgeModelConfig), root attribute `format` = receptive-model
+//   /ridge/weights        float32 [F, U]  weights on standardised features
+//   /ridge/intercept      float32 [U]     training mean of each target
+//   /ridge/feature_mean   float32 [F]     standardisation of the features (training stimuli, ddof 0)
+//   /ridge/feature_std    float32 [F]
+//   /ridge/alpha          float64 [U]     the penalty chosen for each target
+//   /ridge/cv_mse         float64 [U]     its cross-validated mean squared error (the Gaussian variance)
+//   /ridge/feature_names  string  [F]
+// Prediction for raw features φ: ((φ − feature_mean) / feature_std) · weights + intercept.
+import Foundation
+import Tensors
+import NeuralData
+
+public struct RidgeModelConfig: Codable, Equatable {
+    public var format = "receptive-model"
+    public var version = 1
+    public var createdBy = "receptive"
+    public var kind = ModelKind.ridge
+    /// The feature spaces, concatenated in this order, with the number of columns of each.
+    public var features: [FeatureSource]
+    public var featureCounts: [Int]
+    /// The penalty grid, the number of folds and how rows were grouped into folds.
+    public var alphaGrid: [Double]
+    public var folds: Int
+    public var foldGrouping: String
+    public var form: RidgeForm
+    /// Rows of the design: "stimulus" (one row per training stimulus, repeats averaged).
+    public var rows: String
+    public var trainingStimuli: Int
+    public var data: DataProvenance
+    public var seconds: Double?
+
+    public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
+                form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
+        self.features = features; self.featureCounts = featureCounts; self.alphaGrid = alphaGrid; self.folds = folds
+        self.foldGrouping = foldGrouping; self.form = form; self.rows = rows; self.trainingStimuli = trainingStimuli; self.data = data
+    }
+}
+
+public final class RidgeModel {
+    public var config: RidgeModelConfig
+    public var fit: RidgeFit
+    public var featureNames: [String]
+
+    public init(config: RidgeModelConfig, fit: RidgeFit, featureNames: [String]) {
+        self.config = config; self.fit = fit; self.featureNames = featureNames
+    }
+
+    public var unitCount: Int { fit.intercept.count }
+    public var featureCount: Int { fit.featureMean.count }
+    /// [U] Gaussian variance per target: the cross-validated residual variance on the training split.
+    public var variance: [Double] { fit.cv.cvMeanSquaredError.map { max($0, 1e-12) } }
+
+    /// Fits on the training split of `dataset`: one row per training stimulus (responses averaged
+    /// over its repeats), features from `sources`, k contiguous folds over the training stimuli.
+    public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096,
+                           featureProgress: ((Int, Int) -> Void)? = nil,
+                           progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
+        let shown = dataset.repeatsPerStimulus
+        let train = dataset.stimuli(in: .train).filter { shown[$0] > 0 }
+        guard train.count >= max(2, folds) else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has \(train.count) shown stimuli; \(folds)-fold cross-validation needs at least \(max(2, folds))")
+        }
+        let matrices = try sources.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: train, progress: featureProgress) }
+        let phi = matrices.count == 1 ? matrices[0] : FeatureMatrix.concatenated(matrices)
+        let stats = RepeatStatistics(dataset: dataset, stimuli: train)
+        let foldOfRow = RidgeRegression.contiguousFolds(count: train.count, folds: folds)
+        let t0 = Date()
+        let fit = try RidgeRegression.fit(features: phi.values, rows: phi.rows, featureCount: phi.columns,
+                                          targets: stats.meanResponses, targetCount: dataset.unitCount, foldOfRow: foldOfRow,
+                                          alphas: alphas, targetBatch: targetBatch, progress: progress)
+        var config = RidgeModelConfig(features: sources, featureCounts: matrices.map { $0.columns }, alphaGrid: alphas, folds: folds,
+                                      foldGrouping: "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)",
+                                      form: fit.cv.form, rows: "stimulus", trainingStimuli: train.count,
+                                      data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
+                                                           unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
+        config.seconds = Date().timeIntervalSince(t0)
+        return RidgeModel(config: config, fit: fit, featureNames: phi.descriptions)
+    }
+
+    /// Predicted mean response [n, U] of `stimuli` of `dataset` (features recomputed from the sources).
+    public func predict(dataset: Dataset, stimuli: [Int]) throws -> [Float] {
+        let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: stimuli) }
+        let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
+        guard phi.columns == featureCount else {
+            throw EncodingError.incompatibleData(reason: "the features of \(dataset.file) have \(phi.columns) columns, the model was fitted on \(featureCount)")
+        }
+        return RidgeRegression.predict(features: phi.values, rows: phi.rows, fit: fit)
+    }
+
+    // MARK: file
+
+    public func write(to path: String, overwrite: Bool) throws {
+        try HDF5File.writeAtomically(to: path, overwrite: overwrite) { f in
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            try f.setAttribute("config", string: String(decoding: try enc.encode(config), as: UTF8.self))
+            try f.setAttribute("format", string: "receptive-model")
+            let p = featureCount, u = unitCount
+            try f.write("/ridge/weights", floats: fit.cv.weights, shape: [p, u])
+            try f.write("/ridge/intercept", floats: fit.intercept, shape: [u])
+            try f.write("/ridge/feature_mean", floats: fit.featureMean, shape: [p])
+            try f.write("/ridge/feature_std", floats: fit.featureStd, shape: [p])
+            try f.write("/ridge/alpha", doubles: fit.cv.bestAlphas, shape: [u])
+            try f.write("/ridge/cv_mse", doubles: fit.cv.cvMeanSquaredError, shape: [u])
+            try f.write("/ridge/feature_names", strings: featureNames)
+        }
+    }
+
+    /// The `kind` in a model file's config (nil when the file has no config).
+    public static func kind(ofModelFile path: String) throws -> ModelKind? {
+        struct Probe: Decodable { var kind: ModelKind? }
+        let f = try HDF5File.open(path)
+        guard let json = try f.stringAttribute("config") else { return nil }
+        return (try? JSONDecoder().decode(Probe.self, from: Data(json.utf8)))?.kind
+    }
+
+    public static func load(_ path: String) throws -> RidgeModel {
+        let f = try HDF5File.open(path)
+        guard let json = try f.stringAttribute("config") else {
+            throw EncodingError.modelFile(file: path, reason: "not a Receptive model file (no 'config' attribute at the root)")
+        }
+        let config: RidgeModelConfig
+        do { config = try JSONDecoder().decode(RidgeModelConfig.self, from: Data(json.utf8)) }
+        catch { throw EncodingError.modelFile(file: path, reason: "the 'config' attribute is not a valid ridge model configuration (\(error))") }
+        let p = config.featureCounts.reduce(0, +), u = config.data.units
+        func floats(_ name: String, _ count: Int) throws -> [Float] {
+            guard f.exists(name) else { throw EncodingError.modelFile(file: path, reason: "\(name) is missing") }
+            let v = try f.readFloats(name).values
+            guard v.count == count else { throw EncodingError.modelFile(file: path, reason: "\(name) has \(v.count) values, expected \(count)") }
+            return v
+        }
+        func doubles(_ name: String) throws -> [Double] {
+            guard f.exists(name) else { throw EncodingError.modelFile(file: path, reason: "\(name) is missing") }
+            let v = try f.readDoubles(name).values
+            guard v.count == u else { throw EncodingError.modelFile(file: path, reason: "\(name) has \(v.count) values, expected \(u)") }
+            return v
+        }
+        let weights = try floats("/ridge/weights", p * u)
+        let alpha = try doubles("/ridge/alpha")
+        let cv = RidgeCVResult(bestAlphas: alpha, bestAlphaIndex: alpha.map { a in config.alphaGrid.firstIndex(of: a) ?? -1 },
+                               cvMeanSquaredError: try doubles("/ridge/cv_mse"), weights: weights, form: config.form)
+        let fit = RidgeFit(featureMean: try floats("/ridge/feature_mean", p), featureStd: try floats("/ridge/feature_std", p),
+                           intercept: try floats("/ridge/intercept", u), cv: cv)
+        let names = f.exists("/ridge/feature_names") ? try f.readStrings("/ridge/feature_names") : (0..<p).map { "feature \($0)" }
+        return RidgeModel(config: config, fit: fit, featureNames: names)
+    }
+}

@@ -1,0 +1,327 @@
+// Ridge regression with one penalty per target, chosen by K-fold cross-validation
+// (the voxel-wise encoding models of fMRI; gallantlab/himalaya's RidgeCV does the same).
+//
+// Shapes: n rows (training stimuli), p features, u targets (voxels), k folds, r = rank of the
+// decomposition (p in the primal form, n_f = rows of a fold's training part in the dual form),
+// m = rows of a fold's validation part, B = targets in one batch.
+//
+// Notes. For each target t and penalty α,
+//     ŵ_t(α) = argmin ‖y_t − X w‖² + α ‖w‖² = (XᵀX + α I)⁻¹ Xᵀ y_t.
+// With one eigendecomposition per fold — XᵀX = V Λ Vᵀ (primal, when p ≤ n_f) or of the kernel
+// XXᵀ = U Λ Uᵀ (dual, when n_f < p) — the validation predictions for every α and every target are
+//     primal: P_α = (X_v V) · diag(1/(λ+α)) · (Vᵀ X_fᵀ Y_f)
+//     dual:   P_α = (X_v X_fᵀ U) · diag(1/(λ+α)) · (Uᵀ Y_f)
+// so a fold costs one decomposition, two products per target batch and one product (m × r × B)
+// per α. The CV score of (t, α) is himalaya's: the mean over folds of −(1/m) Σ (y − P)², plus
+// 1e-10·log α so that equal scores choose the larger α; the best α per target is the argmax
+// (the first on exact ties). The weights are then refitted on all n rows from one more
+// decomposition. Eigenvalues below zero (rounding) are set to zero. Everything is double
+// precision; targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
+//
+// The caller standardises X and centres Y (no intercept here): `RidgeRegression.fit` does both.
+import Foundation
+import Tensors
+
+public enum RidgeForm: String, Codable, Sendable { case primal, dual }
+
+public enum RidgeError: Error, CustomStringConvertible, Equatable {
+    case invalidAlphas(String)
+    case invalidFolds(String)
+    case shape(String)
+    case nonFinite(what: String, row: Int, column: Int)
+    public var description: String {
+        switch self {
+        case .invalidAlphas(let r): return "ridge penalties: \(r)"
+        case .invalidFolds(let r): return "cross-validation folds: \(r)"
+        case .shape(let r): return r
+        case .nonFinite(let w, let r, let c): return "\(w) has a NaN or infinite value at row \(r), column \(c)"
+        }
+    }
+}
+
+/// Per-target penalties chosen by cross-validation and the weights refitted with them.
+public struct RidgeCVResult {
+    /// [u] the chosen α of each target.
+    public var bestAlphas: [Double]
+    /// [u] its index in the grid.
+    public var bestAlphaIndex: [Int]
+    /// [u] mean over folds of the validation mean squared error at the chosen α (the CV residual
+    /// variance of each target on the training split).
+    public var cvMeanSquaredError: [Double]
+    /// [p, u] row-major weights on the standardised features.
+    public var weights: [Float]
+    public var form: RidgeForm
+}
+
+/// A fitted multi-target ridge with its standardisation.
+public struct RidgeFit {
+    /// [p] feature means and standard deviations on the training rows (ddof 0; 1 for a constant feature).
+    public var featureMean: [Float]
+    public var featureStd: [Float]
+    /// [u] training mean of each target.
+    public var intercept: [Float]
+    public var cv: RidgeCVResult
+}
+
+public enum RidgeRegression {
+    /// sklearn's `KFold(n_splits: k, shuffle: false)`: contiguous blocks, the first n mod k one row larger.
+    public static func contiguousFolds(count n: Int, folds k: Int) -> [Int] {
+        precondition(k >= 1 && n >= k)
+        var out = [Int](repeating: 0, count: n)
+        var row = 0
+        for f in 0..<k {
+            let size = n / k + (f < n % k ? 1 : 0)
+            for _ in 0..<size { out[row] = f; row += 1 }
+        }
+        return out
+    }
+
+    /// Folds over rows that keep each group (a stimulus's repeats, a run) in one fold: groups are
+    /// dealt, in order of first appearance, into k contiguous blocks of groups as `contiguousFolds`.
+    public static func groupedFolds(groups: [Int], folds k: Int) throws -> [Int] {
+        var order: [Int] = [], seen = [Int: Int]()
+        for g in groups where seen[g] == nil { seen[g] = order.count; order.append(g) }
+        guard order.count >= k else { throw RidgeError.invalidFolds("\(k) folds need at least \(k) groups, there are \(order.count)") }
+        let foldOfGroup = contiguousFolds(count: order.count, folds: k)
+        return groups.map { foldOfGroup[seen[$0]!] }
+    }
+
+    /// Standardises the features (on these rows), centres the targets and runs `crossValidate`.
+    /// - Parameters:
+    ///   - features: [n, p] row-major raw features of the training rows.
+    ///   - targets: [n, u] row-major responses.
+    ///   - foldOfRow: [n] fold of each row, 0..<k.
+    public static func fit(features: [Float], rows n: Int, featureCount p: Int, targets: [Float], targetCount u: Int,
+                           foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096,
+                           progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeFit {
+        guard features.count == n * p else { throw RidgeError.shape("features hold \(features.count) values, expected \(n) × \(p)") }
+        guard targets.count == n * u else { throw RidgeError.shape("responses hold \(targets.count) values, expected \(n) × \(u)") }
+        var mean = [Double](repeating: 0, count: p), sq = [Double](repeating: 0, count: p)
+        for i in 0..<n {
+            for j in 0..<p {
+                let v = Double(features[i * p + j])
+                guard v.isFinite else { throw RidgeError.nonFinite(what: "the feature matrix", row: i, column: j) }
+                mean[j] += v
+            }
+        }
+        for j in 0..<p { mean[j] /= Double(n) }
+        for i in 0..<n { for j in 0..<p { let d = Double(features[i * p + j]) - mean[j]; sq[j] += d * d } }
+        let std = sq.map { s -> Double in let v = (s / Double(n)).squareRoot(); return v > 0 ? v : 1 }
+        var x = [Double](repeating: 0, count: n * p)
+        for i in 0..<n { for j in 0..<p { x[i * p + j] = (Double(features[i * p + j]) - mean[j]) / std[j] } }
+        var ymean = [Double](repeating: 0, count: u)
+        for i in 0..<n { for t in 0..<u { ymean[t] += Double(targets[i * u + t]) } }
+        for t in 0..<u { ymean[t] /= Double(n) }
+        var y = targets
+        for i in 0..<n { for t in 0..<u { y[i * u + t] = Float(Double(targets[i * u + t]) - ymean[t]) } }
+        let cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
+                                   alphas: alphas, targetBatch: targetBatch, progress: progress)
+        return RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
+                        intercept: ymean.map { Float($0) }, cv: cv)
+    }
+
+    /// Per-target α by K-fold CV and the refit (Notes above).
+    /// - Parameters:
+    ///   - x: [n, p] row-major standardised features.
+    ///   - y: [n, u] row-major centred targets.
+    ///   - foldOfRow: [n] fold of each row, 0..<k, every fold non-empty and k ≥ 2.
+    ///   - alphas: the grid, every value > 0.
+    ///   - progress: called with a stage name and (done, total) steps.
+    public static func crossValidate(x: [Double], rows n: Int, featureCount p: Int, y: [Float], targetCount u: Int,
+                                     foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096,
+                                     progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeCVResult {
+        guard x.count == n * p, y.count == n * u, foldOfRow.count == n else {
+            throw RidgeError.shape("ridge: X is \(x.count) values for \(n) × \(p), Y \(y.count) for \(n) × \(u), folds \(foldOfRow.count) for \(n) rows")
+        }
+        guard !alphas.isEmpty, alphas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw RidgeError.invalidAlphas("every penalty must be a finite number > 0, got \(alphas)")
+        }
+        for i in 0..<n { for t in 0..<u where !y[i * u + t].isFinite { throw RidgeError.nonFinite(what: "the responses", row: i, column: t) } }
+        let k = (foldOfRow.max() ?? 0) + 1
+        guard k >= 2, foldOfRow.allSatisfy({ $0 >= 0 }) else { throw RidgeError.invalidFolds("need at least 2 folds, got \(k)") }
+        var foldSizes = [Int](repeating: 0, count: k)
+        for f in foldOfRow { foldSizes[f] += 1 }
+        if let empty = foldSizes.firstIndex(of: 0) { throw RidgeError.invalidFolds("fold \(empty) has no rows") }
+        let batch = max(1, min(targetBatch, u))
+
+        // Rows reordered so that every fold is a contiguous block [start, end).
+        let order = (0..<n).sorted { (foldOfRow[$0], $0) < (foldOfRow[$1], $1) }
+        var xs = [Double](repeating: 0, count: n * p)
+        for (r, i) in order.enumerated() { for j in 0..<p { xs[r * p + j] = x[i * p + j] } }
+        var starts = [0]
+        for f in 0..<k { starts.append(starts[f] + foldSizes[f]) }
+        let maxTrain = n - (foldSizes.min() ?? 0)
+        let form: RidgeForm = maxTrain < p ? .dual : .primal
+        // The kernel XXᵀ (dual) or XᵀX (primal) of all rows, from which each fold's is cut.
+        let gram: [Double]
+        if form == .dual {
+            gram = product(xs, xs, m: n, n: n, k: p, transposeA: false, transposeB: true)
+        } else {
+            gram = product(xs, xs, m: p, n: p, k: n, transposeA: true, transposeB: false)
+        }
+
+        let na = alphas.count
+        var scores = [Double](repeating: 0, count: na * u)          // (α, target): mean over folds of −MSE
+        var yb = [Double](repeating: 0, count: n * batch)           // (n, B) one batch of targets, rows in `order`
+        func loadBatch(_ c0: Int, _ b: Int) {
+            for (r, i) in order.enumerated() { for t in 0..<b { yb[r * b + t] = Double(y[i * u + c0 + t]) } }
+        }
+        let steps = k * ((u + batch - 1) / batch)
+        var step = 0
+        for f in 0..<k {
+            let s = starts[f], e = starts[f + 1], m = e - s, nf = n - m
+            // Decomposition of the fold's training part and the validation map A = X_v V or K_vf U: (m, r).
+            let r = form == .dual ? nf : p
+            var (lambda, basis) = try decomposeFold(form: form, gram: gram, xs: xs, n: n, p: p, s: s, e: e)
+            for i in 0..<r where lambda[i] < 0 { lambda[i] = 0 }
+            var a = [Double](repeating: 0, count: m * r)
+            if form == .primal {
+                xs.withUnsafeBufferPointer { px in basis.withUnsafeBufferPointer { pv in a.withUnsafeMutableBufferPointer { pa in
+                    BLAS.dgemm(transposeA: false, transposeB: false, m: m, n: p, k: p, alpha: 1, a: px.baseAddress! + s * p, lda: p,
+                               b: pv.baseAddress!, ldb: p, beta: 0, c: pa.baseAddress!, ldc: p)
+                } } }
+            } else {
+                // K_vf: (m, nf) the validation rows against the training rows [0, s) ∪ [e, n).
+                var kvf = [Double](repeating: 0, count: m * nf)
+                for i in 0..<m {
+                    for j in 0..<s { kvf[i * nf + j] = gram[(s + i) * n + j] }
+                    for j in e..<n { kvf[i * nf + (j - m)] = gram[(s + i) * n + j] }
+                }
+                a = product(kvf, basis, m: m, n: nf, k: nf, transposeA: false, transposeB: false)
+            }
+            var z = [Double](repeating: 0, count: r * batch), scaled = z, pred = [Double](repeating: 0, count: m * batch)
+            var c0 = 0
+            while c0 < u {
+                let b = min(batch, u - c0)
+                loadBatch(c0, b)
+                // Z = Vᵀ X_fᵀ Y_f (primal) or Uᵀ Y_f (dual): (r, B), the training part as two row blocks.
+                if form == .primal {
+                    var g = [Double](repeating: 0, count: p * b)
+                    xs.withUnsafeBufferPointer { px in yb.withUnsafeBufferPointer { py in g.withUnsafeMutableBufferPointer { pg in
+                        var beta = 0.0
+                        if s > 0 {
+                            BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: s, alpha: 1, a: px.baseAddress!, lda: p,
+                                       b: py.baseAddress!, ldb: b, beta: 0, c: pg.baseAddress!, ldc: b); beta = 1
+                        }
+                        if e < n {
+                            BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: n - e, alpha: 1, a: px.baseAddress! + e * p, lda: p,
+                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pg.baseAddress!, ldc: b)
+                        }
+                    } } }
+                    basis.withUnsafeBufferPointer { pv in g.withUnsafeBufferPointer { pg in z.withUnsafeMutableBufferPointer { pz in
+                        BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
+                                   b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
+                    } } }
+                } else {
+                    basis.withUnsafeBufferPointer { pu in yb.withUnsafeBufferPointer { py in z.withUnsafeMutableBufferPointer { pz in
+                        var beta = 0.0
+                        if s > 0 {
+                            BLAS.dgemm(transposeA: true, transposeB: false, m: nf, n: b, k: s, alpha: 1, a: pu.baseAddress!, lda: nf,
+                                       b: py.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b); beta = 1
+                        }
+                        if e < n {
+                            BLAS.dgemm(transposeA: true, transposeB: false, m: nf, n: b, k: n - e, alpha: 1, a: pu.baseAddress! + s * nf, lda: nf,
+                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pz.baseAddress!, ldc: b)
+                        }
+                    } } }
+                }
+                for (ai, alpha) in alphas.enumerated() {
+                    for i in 0..<r {
+                        let w = 1 / (lambda[i] + alpha)
+                        for t in 0..<b { scaled[i * b + t] = z[i * b + t] * w }
+                    }
+                    a.withUnsafeBufferPointer { pa in scaled.withUnsafeBufferPointer { ps in pred.withUnsafeMutableBufferPointer { pp in
+                        BLAS.dgemm(transposeA: false, transposeB: false, m: m, n: b, k: r, alpha: 1, a: pa.baseAddress!, lda: r,
+                                   b: ps.baseAddress!, ldb: b, beta: 0, c: pp.baseAddress!, ldc: b)
+                    } } }
+                    let base = ai * u + c0
+                    for i in 0..<m {
+                        for t in 0..<b {
+                            let d = yb[(s + i) * b + t] - pred[i * b + t]
+                            scores[base + t] -= d * d / Double(m * k)
+                        }
+                    }
+                }
+                c0 += b
+                step += 1
+                progress?("cross-validation", step, steps)
+            }
+        }
+
+        // Best α per target: argmax of the mean score + 1e-10 log α (himalaya's tie-break).
+        var bestIndex = [Int](repeating: 0, count: u), bestAlpha = [Double](repeating: 0, count: u), mse = [Double](repeating: 0, count: u)
+        for t in 0..<u {
+            var best = -Double.infinity, bi = 0
+            for ai in 0..<na {
+                let v = scores[ai * u + t] + 1e-10 * log(alphas[ai])
+                if v > best { best = v; bi = ai }
+            }
+            bestIndex[t] = bi; bestAlpha[t] = alphas[bi]; mse[t] = -scores[bi * u + t]
+        }
+
+        // Refit on all rows.
+        var weights = [Float](repeating: 0, count: p * u)
+        let rAll = form == .dual ? n : p
+        var (lambda, basis) = try LAPACK.symmetricEigen(gram, n: rAll)
+        for i in 0..<rAll where lambda[i] < 0 { lambda[i] = 0 }
+        var c0 = 0
+        while c0 < u {
+            let b = min(batch, u - c0)
+            loadBatch(c0, b)
+            let rhs = form == .primal ? product(xs, yb, m: p, n: b, k: n, transposeA: true, transposeB: false) : yb
+            var z = product(basis, rhs, m: rAll, n: b, k: rAll, transposeA: true, transposeB: false)
+            for i in 0..<rAll { for t in 0..<b { z[i * b + t] /= lambda[i] + bestAlpha[c0 + t] } }
+            var w = product(basis, z, m: rAll, n: b, k: rAll, transposeA: false, transposeB: false)
+            if form == .dual { w = product(xs, w, m: p, n: b, k: n, transposeA: true, transposeB: false) }
+            for j in 0..<p { for t in 0..<b { weights[j * u + c0 + t] = Float(w[j * b + t]) } }
+            c0 += b
+            progress?("refit", min(c0, u), u)
+        }
+        return RidgeCVResult(bestAlphas: bestAlpha, bestAlphaIndex: bestIndex, cvMeanSquaredError: mse, weights: weights, form: form)
+    }
+
+    /// Eigendecomposition of fold [s, e)'s training part: XᵀX − X_vᵀX_v (primal, p × p) or the kernel
+    /// of the training rows cut from XXᵀ (dual, n_f × n_f).
+    private static func decomposeFold(form: RidgeForm, gram: [Double], xs: [Double], n: Int, p: Int, s: Int, e: Int) throws -> ([Double], [Double]) {
+        let m = e - s
+        if form == .primal {
+            var c = gram
+            xs.withUnsafeBufferPointer { px in c.withUnsafeMutableBufferPointer { pc in
+                BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: p, k: m, alpha: -1, a: px.baseAddress! + s * p, lda: p,
+                           b: px.baseAddress! + s * p, ldb: p, beta: 1, c: pc.baseAddress!, ldc: p)
+            } }
+            return try LAPACK.symmetricEigen(c, n: p)
+        }
+        let nf = n - m
+        var kf = [Double](repeating: 0, count: nf * nf)
+        let train = Array(0..<s) + Array(e..<n)
+        for (i, gi) in train.enumerated() { for (j, gj) in train.enumerated() { kf[i * nf + j] = gram[gi * n + gj] } }
+        return try LAPACK.symmetricEigen(kf, n: nf)
+    }
+
+    /// C (m, n) = op(A) · op(B), row-major doubles.
+    static func product(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.dgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                       a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                       beta: 0, c: pc.baseAddress!, ldc: n)
+        } } }
+        return c
+    }
+
+    /// Predictions (q, u) = ((Φ − mean) / std) · W + intercept for raw features Φ (q, p), float32.
+    public static func predict(features: [Float], rows q: Int, fit: RidgeFit) -> [Float] {
+        let p = fit.featureMean.count, u = fit.intercept.count
+        precondition(features.count == q * p && fit.cv.weights.count == p * u)
+        var z = features
+        for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
+        var out = [Float](repeating: 0, count: q * u)
+        for i in 0..<q { for t in 0..<u { out[i * u + t] = fit.intercept[t] } }
+        z.withUnsafeBufferPointer { pz in fit.cv.weights.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+            BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: u, k: p, alpha: 1, a: pz.baseAddress!, lda: p,
+                       b: pw.baseAddress!, ldb: u, beta: 1, c: po.baseAddress!, ldc: u)
+        } } }
+        return out
+    }
+}

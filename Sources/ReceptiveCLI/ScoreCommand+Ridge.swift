@@ -1,0 +1,79 @@
+// score / predict on ridge (feature-space) models: many targets, repeat-averaged responses,
+// noise ceilings (VoxelScores.swift).
+import ArgumentParser
+import Foundation
+import Tensors
+import Encoding
+import NeuralData
+import Report
+
+extension DatasetOptions {
+    /// Paths given on the command line win; paths left at their defaults take the ridge model's.
+    func loadOptions(for model: RidgeModel) -> DatasetLoadOptions {
+        var o = loadOptions(countModel: false)
+        let defaults = DatasetPaths.defaults, m = model.config.data.paths
+        if o.paths.stimuli == defaults.stimuli { o.paths.stimuli = m.stimuli }
+        if o.paths.responses == defaults.responses { o.paths.responses = m.responses }
+        if o.paths.stimulusIndex == defaults.stimulusIndex { o.paths.stimulusIndex = m.stimulusIndex }
+        if o.paths.split == defaults.split { o.paths.split = m.split }
+        if o.paths.masks == defaults.masks { o.paths.masks = m.masks }
+        if o.paths.unitNames == defaults.unitNames { o.paths.unitNames = m.unitNames }
+        o.minimumImageSize = 0
+        return o
+    }
+}
+
+/// Loads a ridge model with the dataset it is applied to, checking that the targets agree.
+func loadRidgeWithData(model path: String, data: String, options: DatasetOptions) throws -> (RidgeModel, Dataset) {
+    let m = try RidgeModel.load(path)
+    let ds = try Dataset.load(data, options: options.loadOptions(for: m))
+    guard ds.unitCount == m.unitCount else {
+        throw OptionError(option: "DATA", reason: "\(data) has \(ds.unitCount) units but \(path) predicts \(m.unitCount)")
+    }
+    return (m, ds)
+}
+
+extension ScoreCommand {
+    func scoreRidge() throws {
+        let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
+        let st = ds.repeatStatistics(in: split)
+        guard !st.stimuli.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
+        let pred = try m.predict(dataset: ds, stimuli: st.stimuli)
+        let r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
+        if json { try JSONOutput.print(r); return }
+        var t = Table(title: "\(split) split of \(data): \(r.stimuli) stimuli (\(r.trials) trials), \(r.units) targets; ridge \(m.config.features.map { $0.description }.joined(separator: " + "))",
+                      columns: [.init("voxels", alignment: .left), .init("count"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
+                                .init("noise ceiling", format: .fixed(3)), .init("fraction of ceiling", format: .fixed(3)), .init("LL/stimulus", format: .fixed(4))])
+        t.addRow([.text("all"), .integer(r.units), ScoreTables.cell(r.r2.mean), ScoreTables.cell(r.corr.mean), ScoreTables.cell(r.noiseCeiling.mean),
+                  ScoreTables.cell(r.fractionOfCeiling.mean), ScoreTables.cell(r.llPerStimulus.mean)])
+        t.addRow([.text("split-half r ≥ \(reliabilityThreshold)"), .integer(r.reliableUnits), ScoreTables.cell(r.reliable["r2"] ?? nil),
+                  ScoreTables.cell(r.reliable["corr"] ?? nil), ScoreTables.cell(r.reliable["noise_ceiling"] ?? nil),
+                  ScoreTables.cell(r.reliable["fraction_of_ceiling"] ?? nil), ScoreTables.cell(r.reliable["ll_per_stimulus"] ?? nil)])
+        print(t.description)
+        if perUnit {
+            var u = Table(title: "per target", columns: [.init("unit", alignment: .left), .init("α"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
+                                                          .init("NCSNR", format: .fixed(3)), .init("noise ceiling", format: .fixed(3)), .init("split-half r", format: .fixed(3))])
+            for j in 0..<r.units {
+                u.addRow([.text(ds.unitNames[j]), .number(m.fit.cv.bestAlphas[j]), ScoreTables.cell(r.r2.perUnit[j]), ScoreTables.cell(r.corr.perUnit[j]),
+                          ScoreTables.cell(r.ncsnr.perUnit[j]), ScoreTables.cell(r.noiseCeiling.perUnit[j]), ScoreTables.cell(r.splitHalf.perUnit[j])])
+            }
+            print(u.description)
+        }
+    }
+}
+
+extension PredictCommand {
+    func predictRidge() throws {
+        let m = try RidgeModel.load(model)
+        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
+        let rates = try m.predict(dataset: ds, stimuli: indices)
+        try HDF5File.writeAtomically(to: out, overwrite: force) { f in
+            try f.write("/rates", floats: rates, shape: [indices.count, m.unitCount])
+            try f.write("/stimulus", int64s: indices, shape: [indices.count])
+            try f.setAttribute("model", string: model)
+            try f.setAttribute("data", string: data)
+        }
+        print("wrote \(out): predictions of \(m.unitCount) targets for \(indices.count) stimuli")
+    }
+}

@@ -1,0 +1,97 @@
+import XCTest
+import Foundation
+import Tensors
+import TestSupport
+
+/// fMRI path end to end through the built binary: simulate voxels, gabor features, fit ridge,
+/// score (noise ceilings), predict, identify; and the bad inputs of issue 10 — each one line on
+/// stderr, non-zero exit, nothing written.
+final class RidgeCLITests: XCTestCase {
+    static var dir = ""
+    static var data = ""
+
+    override class func setUp() {
+        dir = TestPaths.temporaryDirectory("ridgecli")
+        data = dir + "/vox.h5"
+        _ = try? CLIRunner.run(["simulate", "--out", data, "--cells", "voxels:40", "--stimuli", "400", "--size", "16",
+                                "--test-repeats", "3", "--seed", "5", "--quiet"])
+    }
+
+    func requireBinary() throws {
+        guard CLIRunner.binary != nil else { throw XCTSkip(CLIRunner.skipReason) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.data), "simulate failed")
+    }
+
+    func json(_ s: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
+    }
+
+    func testFeaturesFitScorePredictIdentify() throws {
+        try requireBinary()
+        let feats = Self.dir + "/gabor.h5"
+        let f = try CLIRunner.run(["features", "gabor", Self.data, "--out", feats, "--gabor-size", "16", "--gabor-frequencies", "2,3,4,6", "--gabor-spacing", "1.5", "--quiet"])
+        XCTAssertEqual(f.status, 0, f.stderr)
+        let h = try HDF5File.open(feats)
+        let shape = try h.info("/features").shape
+        XCTAssertEqual(shape[0], 400)
+        XCTAssertEqual(try h.readStrings("/feature_names").count, shape[1])
+        XCTAssertEqual(try h.stringAttribute("source"), "gabor")
+
+        let model = Self.dir + "/ridge.h5"
+        let fit = try CLIRunner.run(["fit", Self.data, "--model", "ridge", "--features", "file:\(feats):/features",
+                                     "--out", model, "--quiet", "--json"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        XCTAssertEqual(try json(fit.stdout)["kind"] as? String, "ridge")
+        let s = try CLIRunner.run(["score", model, Self.data, "--json"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let obj = try json(s.stdout)
+        for key in ["r2", "corr", "ll_per_stimulus", "ncsnr", "noise_ceiling", "fraction_of_ceiling", "split_half"] {
+            XCTAssertNotNil((obj[key] as? [String: Any])?["per_unit"], "missing \(key).per_unit")
+        }
+        let r2 = try XCTUnwrap((obj["r2"] as? [String: Any])?["mean"] as? Double)
+        XCTAssertGreaterThan(r2, 0.05, "ridge on gabor should predict simulated voxels")
+
+        let rates = Self.dir + "/pred.h5"
+        let p = try CLIRunner.run(["predict", model, Self.data, "--out", rates, "--eval-split", "test"])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        XCTAssertEqual(try HDF5File.open(rates).info("/rates").shape[1], 40)
+
+        let id = try CLIRunner.run(["identify", model, Self.data, "--json", "--set-size", "10"])
+        XCTAssertEqual(id.status, 0, id.stderr)
+        let io = try json(id.stdout)
+        XCTAssertEqual(io["set_size"] as? Int, 10)
+        XCTAssertEqual(io["chance"] as? Double, 0.1)
+        XCTAssertNotNil(io["curve"] as? [Any])
+        let acc = try XCTUnwrap((io["accuracy"] as? [String: Any])?["correlation"] as? Double)
+        XCTAssertGreaterThan(acc, 0.2, "identification among 10 should beat chance (0.1) clearly")
+    }
+
+    func testBadInputsAreOneLineAndWriteNothing() throws {
+        try requireBinary()
+        // A feature file whose N differs from the data's, and one with a NaN.
+        let short = Self.dir + "/short.h5", nan = Self.dir + "/nan.h5"
+        var h = try HDF5File.create(short)
+        try h.write("/features", floats: [Float](repeating: 1, count: 10 * 3), shape: [10, 3]); h.close()
+        h = try HDF5File.create(nan)
+        var v = (0..<(400 * 3)).map { Float($0 % 17) }; v[7] = .nan
+        try h.write("/features", floats: v, shape: [400, 3]); h.close()
+        let out = Self.dir + "/never.h5"
+        let cases: [([String], String)] = [
+            (["fit", Self.data, "--model", "ridge", "--features", "file:\(short):/features", "--out", out], "10 rows"),
+            (["fit", Self.data, "--model", "ridge", "--features", "file:\(nan):/features", "--out", out], "NaN"),
+            (["fit", Self.data, "--model", "ridge", "--out", out], "--features"),
+            (["fit", Self.data, "--model", "ridge", "--features", "gabor", "--alphas", "0,1", "--out", out], "--alphas"),
+            (["fit", Self.data, "--model", "ridge", "--features", "sift", "--out", out], "unknown feature source"),
+            (["fit", Self.data, "--model", "ridge", "--features", "file:\(Self.dir)/absent.h5:/x", "--out", out], "does not exist"),
+            (["features", "gabor", Self.data, "--gabor-frequencies", "1,20", "--gabor-size", "16", "--out", out], "Nyquist"),
+        ]
+        for (args, expect) in cases {
+            let r = try CLIRunner.run(args + ["--quiet"])
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(r.stderr.contains(expect), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(args) wrote \(out)")
+        }
+    }
+}

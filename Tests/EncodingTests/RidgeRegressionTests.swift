@@ -1,0 +1,86 @@
+import XCTest
+import Tensors
+import Encoding
+import TestSupport
+
+/// RidgeRegression against himalaya's RidgeCV (scripts/fixtures/make_ridge_fixture.py: numpy
+/// backend, float64, KFold(5) folds, per-target α from 15 values in 1e-2…1e5), in the primal form
+/// (150 training rows, 30 features) and the dual form (80 rows, 200 features), 200 targets each.
+/// Required: the same α for ≥ 99 % of targets; test predictions equal to 1e-4 relative
+/// (|ours − theirs| ≤ 1e-4 · max|theirs|).
+final class RidgeRegressionTests: XCTestCase {
+    func check(_ name: String, form: RidgeForm) throws {
+        let f = try HDF5File.open(TestPaths.fixture("himalaya_ridge.h5"))
+        let alphas = try f.readDoubles("/alphas").values
+        let (xs, x) = try f.readFloats("/\(name)/features")
+        let (ys, y) = try f.readFloats("/\(name)/responses")
+        let nTrain = Int(try f.doubleAttribute("train_rows", at: "/\(name)") ?? 0)
+        let p = xs[1], u = ys[1], nTest = xs[0] - nTrain
+        let theirAlphas = try f.readDoubles("/\(name)/best_alphas").values
+        let theirPred = try f.readDoubles("/\(name)/test_predictions").values
+
+        let folds = RidgeRegression.contiguousFolds(count: nTrain, folds: 5)
+        let fit = try RidgeRegression.fit(features: Array(x[0..<(nTrain * p)]), rows: nTrain, featureCount: p,
+                                          targets: Array(y[0..<(nTrain * u)]), targetCount: u, foldOfRow: folds,
+                                          alphas: alphas, targetBatch: 64)
+        XCTAssertEqual(fit.cv.form, form)
+        let same = zip(fit.cv.bestAlphas, theirAlphas).filter { abs(log($0 / $1)) < 1e-6 }.count
+        let pred = RidgeRegression.predict(features: Array(x[(nTrain * p)...]), rows: nTest, fit: fit)
+        let scale = theirPred.map { abs($0) }.max() ?? 1
+        let maxDiff = zip(pred, theirPred).map { abs(Double($0) - $1) }.max() ?? .infinity
+        print("ridge vs himalaya (\(name)): same α for \(same)/\(u) targets; max |Δprediction| = \(maxDiff) (relative \(maxDiff / scale))")
+        XCTAssertGreaterThanOrEqual(Double(same), 0.99 * Double(u))
+        XCTAssertLessThanOrEqual(maxDiff / scale, 1e-4)
+    }
+
+    func testPrimalMatchesHimalaya() throws { try check("primal", form: .primal) }
+    func testDualMatchesHimalaya() throws { try check("dual", form: .dual) }
+
+    /// The refit weights solve the normal equations (XᵀX + α_t I) w_t = Xᵀ y_t of every target:
+    /// checked by a naive double-precision Cholesky solve per target (1e-6 relative).
+    func testWeightsSolveNormalEquationsPerTarget() throws {
+        var rng = SeededRandom(seed: 3)
+        for (n, p) in [(40, 12), (20, 50)] {
+            let u = 7
+            let x = (0..<(n * p)).map { _ in rng.normal() }
+            let y = (0..<(n * u)).map { _ in Float(rng.normal()) }
+            let alphas = [0.1, 1, 10, 100]
+            let cv = try RidgeRegression.crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u,
+                                                       foldOfRow: RidgeRegression.contiguousFolds(count: n, folds: 4),
+                                                       alphas: alphas, targetBatch: 3)
+            var worst = 0.0
+            for t in 0..<u {
+                var a = [Double](repeating: 0, count: p * p), b = [Double](repeating: 0, count: p)
+                for i in 0..<n { for j in 0..<p {
+                    b[j] += x[i * p + j] * Double(y[i * u + t])
+                    for l in 0..<p { a[j * p + l] += x[i * p + j] * x[i * p + l] }
+                } }
+                for j in 0..<p { a[j * p + j] += cv.bestAlphas[t] }
+                let w = try LAPACK.choleskySolve(a, b, n: p)
+                let scale = w.map { abs($0) }.max() ?? 1
+                for j in 0..<p { worst = max(worst, abs(Double(cv.weights[j * u + t]) - w[j]) / scale) }
+            }
+            print("ridge refit vs Cholesky (n \(n), p \(p)): max relative difference \(worst)")
+            XCTAssertLessThan(worst, 1e-5)
+        }
+    }
+
+    func testBadInputIsATypedError() {
+        XCTAssertThrowsError(try RidgeRegression.crossValidate(x: [1, 2, 3, 4], rows: 4, featureCount: 1, y: [1, 2, 3, .nan], targetCount: 1,
+                                                               foldOfRow: [0, 0, 1, 1], alphas: [1])) { e in
+            XCTAssertEqual(e as? RidgeError, .nonFinite(what: "the responses", row: 3, column: 0))
+        }
+        XCTAssertThrowsError(try RidgeRegression.crossValidate(x: [1, 2, 3, 4], rows: 4, featureCount: 1, y: [1, 2, 3, 4], targetCount: 1,
+                                                               foldOfRow: [0, 0, 1, 1], alphas: [0]))
+        XCTAssertThrowsError(try RidgeRegression.crossValidate(x: [1, 2, 3, 4], rows: 4, featureCount: 1, y: [1, 2, 3, 4], targetCount: 1,
+                                                               foldOfRow: [0, 0, 0, 0], alphas: [1]))
+    }
+
+    func testGroupedFoldsKeepGroupsTogether() throws {
+        let groups = [5, 5, 1, 1, 1, 9, 2, 2, 9]
+        let folds = try RidgeRegression.groupedFolds(groups: groups, folds: 2)
+        for (i, g) in groups.enumerated() { for (j, h) in groups.enumerated() where g == h { XCTAssertEqual(folds[i], folds[j]) } }
+        XCTAssertEqual(Set(folds), [0, 1])
+        XCTAssertEqual(RidgeRegression.contiguousFolds(count: 7, folds: 3), [0, 0, 0, 1, 1, 2, 2])
+    }
+}
