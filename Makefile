@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= release
 SWIFTFLAGS := -c $(CONFIG)
-DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev
+DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
 .PHONY: deps build test bench bench-v4 sim-gain demo clean fixtures

@@ -18,6 +18,8 @@ let package = Package(
         // System libraries: imported only by Tensors (DESIGN §1).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        // cairo: figures as SVG/PNG/PDF. Imported only by Report.
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo"),
         // Hand-written C kernels (packing, direct convolution micro-kernels), -O3 -march=native.
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
@@ -28,7 +30,7 @@ let package = Package(
         .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData"], swiftSettings: native),
         .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
         .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
-        .target(name: "Report", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "Report", dependencies: ["Tensors", "CCairo"], swiftSettings: native),
         .target(name: "ReceptiveCLI", dependencies: [
             "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

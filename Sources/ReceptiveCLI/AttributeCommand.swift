@@ -90,7 +90,7 @@ struct AttributeCommand: ParsableCommand {
             try JSONOutput.write(summary, to: dir.file("attribution.json"))
             for (k, i) in idx.enumerated() {
                 try dir.heatmap(Array(maps.data[(k * h * w)..<((k + 1) * h * w)]), height: h, width: w,
-                                title: "\(method.rawValue), unit \(unit), stimulus \(i)", name: "\(method.rawValue)_s\(i).png")
+                                title: "\(method.rawValue), unit \(unit), stimulus \(i)", name: "\(method.rawValue)_s\(i)", format: output.figures.format)
             }
         }
         if output.json { try JSONOutput.print(summary); return }

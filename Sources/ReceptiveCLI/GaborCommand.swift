@@ -33,19 +33,22 @@ struct GaborCommand: ParsableCommand {
     @Option(help: "positions (each channel at each position is a unit) or mean (channel means).") var pooling: ConvUnitPooling = .everyPosition
     @Option(name: .customLong("eval-split"), help: "Which stimuli of DATA: all, train, validation or test.") var split: StimulusSelection = .all
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Option(help: ArgumentHelp("Write gabor_filters.png (filters beside their fits), gabor_orientation.png, gabor_frequency.png and gabor.h5 into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write gabor_filters (filters beside their fits), gabor_orientation, gabor_frequency (figures in --format) and gabor.h5 into this folder.", valueName: "dir"))
     var out: String?
     @Flag(help: "Overwrite existing files in --out.") var force = false
     @Flag(help: "Print JSON instead of tables.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup var dataset: DatasetOptions
+    @OptionGroup var figures: FigureFormatOption
 
-    static let outputFiles = ["gabor_filters.png", "gabor_orientation.png", "gabor_frequency.png", "gabor.h5"]
+    var outputFiles: [String] {
+        ["gabor_filters", "gabor_orientation", "gabor_frequency"].map { figures.format.fileName($0) } + ["gabor.h5"]
+    }
 
     func run() throws {
         let fitter = try GaborFitter(restarts: restarts, seed: seed, threshold: threshold)
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
-        if let o = out { try checkOutputFolder(o, files: Self.outputFiles, force: force) }
+        if let o = out { try checkOutputFolder(o, files: outputFiles, force: force) }
         Parallel.setThreads(threads)
         let m = try FittedModel.load(model)
         // Layer name checked before any work.
@@ -80,18 +83,19 @@ struct GaborCommand: ParsableCommand {
             images.append(mean); labels.append("\(f.outputChannel)")
             images.append(f.channelMean.fitted); labels.append(String(format: "R²%.2f", f.channelMean.r2))
         }
-        let scale = max(4, 48 / max(kh, kw))
+        let scale = Double(max(4, 40 / max(kh, kw)))
         let grid = ImageGrid.render(images: images, height: kh, width: kw, columns: 16, normalisation: .symmetricInGroups(2),
                                     scale: scale, labels: labels,
                                     title: "\(report.layer) filters and Gabor fits (\(Int((report.fractionGaborLike * 100).rounded()))% with R² >= \(report.threshold))")
-        try grid.write(to: dir + "/gabor_filters.png", overwrite: true)
+        let format = figures.format
+        try grid.write(to: dir + "/" + format.fileName("gabor_filters"), format: format)
         let like = report.filters.filter(\.gaborLike)
         try Histogram.render(values: like.map { $0.theta * 180 / .pi }, bins: 12,
                              title: "orientation of Gabor-like filters (\(like.count) of \(report.filters.count))",
-                             xLabel: "orientation (degrees)", range: (0, 180)).write(to: dir + "/gabor_orientation.png", overwrite: true)
+                             xLabel: "orientation (degrees)", range: (0, 180)).write(to: dir + "/" + format.fileName("gabor_orientation"), format: format)
         try Histogram.render(values: like.map(\.frequency), bins: 10,
                              title: "spatial frequency of Gabor-like filters (\(like.count) of \(report.filters.count))",
-                             xLabel: "f (cycles/pixel)", range: (0, 0.5)).write(to: dir + "/gabor_frequency.png", overwrite: true)
+                             xLabel: "f (cycles/pixel)", range: (0, 0.5)).write(to: dir + "/" + format.fileName("gabor_frequency"), format: format)
         let n = fits.count
         try HDF5File.writeAtomically(to: dir + "/gabor.h5", overwrite: true) { f in
             try f.write("/r2", doubles: report.filters.map(\.r2), shape: [n])

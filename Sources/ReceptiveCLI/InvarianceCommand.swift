@@ -52,12 +52,13 @@ struct InvarianceCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which stimuli: all, train, validation or test (split of DATA).") var split: StimulusSelection = .all
     @Option(help: "Seed of the transform's noise, the stimulus pairing and the bootstrap.") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Option(help: ArgumentHelp("Write invariance.png (indices with CIs and τ), invariance.h5 (arrays) — and equivariance.png for translate — into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write the invariance figure (indices with CIs and τ, in --format), invariance.h5 (arrays) — and the equivariance figure for translate — into this folder.", valueName: "dir"))
     var out: String?
     @Flag(help: "Overwrite existing files in --out.") var force = false
     @Flag(help: "Print JSON instead of tables.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup var dataset: DatasetOptions
+    @OptionGroup var figures: FigureFormatOption
 
     /// Default τ (docs/analysis.md, "Choosing τ": chosen on simulated ground truth).
     static let defaultThreshold = InvarianceSettings.defaultThreshold
@@ -93,7 +94,7 @@ struct InvarianceCommand: ParsableCommand {
     }
 
     var outputFiles: [String] {
-        ["invariance.h5", "invariance.png"] + (transform == .translate ? ["equivariance.png"] : [])
+        ["invariance.h5", figures.format.fileName("invariance")] + (transform == .translate ? [figures.format.fileName("equivariance")] : [])
     }
 
     func run() throws {
@@ -226,13 +227,13 @@ struct InvarianceCommand: ParsableCommand {
                                     ciLow: result.units.map(\.ciLow), ciHigh: result.units.map(\.ciHigh),
                                     band: (threshold, threshold),
                                     title: "D/B under \(report.transform); dashed: τ = \(threshold)",
-                                    yLabel: "D / B", colors: colors, width: max(720, 24 * u + 160))
-        try chart.write(to: dir + "/invariance.png", overwrite: true)
+                                    yLabel: "D / B", colors: colors, width: Double(max(560, 20 * u + 140)))
+        try chart.write(to: dir + "/" + figures.format.fileName("invariance"), format: figures.format)
         if let e = report.equivariance {
-            let png = BarChart.render(labels: e.map { "\($0.layer) (J=\($0.stride))" }, values: e.map(\.relativeError),
+            let figure = BarChart.render(labels: e.map { "\($0.layer) (J=\($0.stride))" }, values: e.map(\.relativeError),
                                       title: "equivariance error |a(Tx) - T'a(x)| / |a(x)|, shift \(opts(report))",
                                       yLabel: "relative error")
-            try png.write(to: dir + "/equivariance.png", overwrite: true)
+            try figure.write(to: dir + "/" + figures.format.fileName("equivariance"), format: figures.format)
         }
     }
 

@@ -15,7 +15,7 @@ struct MEICommand: ParsableCommand {
         discussion: """
         Gradient ascent on the model input under an L2 constraint (--norm, model input units; default √(C·H·W), \
         the mean norm of z-scored stimuli), gradients blurred by a Gaussian whose σ decays from --blur to \
-        --final-blur. Writes DIR/mei.h5 (/mei [C, H, W] model input units, /trace [steps]), DIR/mei.json, DIR/mei.png.
+        --final-blur. Writes DIR/mei.h5 (/mei [C, H, W] model input units, /trace [steps]), DIR/mei.json, DIR/mei.svg (or .png/.pdf with --format).
         Example: receptive mei demo-cnn.h5 --unit 0 --out mei-u0
         """)
 
@@ -33,6 +33,7 @@ struct MEICommand: ParsableCommand {
     @Flag(help: "Replace an existing output folder.") var force = false
     @Flag(help: "Print the JSON summary to stdout.") var json = false
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var figures: FigureFormatOption
 
     func validate() throws {
         if (unit == nil) == (filter == nil) { throw ValidationError("give --unit U, or --layer L with --filter K") }
@@ -75,7 +76,7 @@ struct MEICommand: ParsableCommand {
             try JSONOutput.write(summary, to: dir.file("mei.json"))
             var plane = [Float](repeating: 0, count: h * w)
             for ch in 0..<c { for p in 0..<(h * w) { plane[p] += r.input.data[ch * h * w + p] } }
-            try dir.heatmap(plane, height: h, width: w, title: "MEI, \(target)", name: "mei.png")
+            try dir.heatmap(plane, height: h, width: w, title: "MEI, \(target)", name: "mei", format: figures.format)
         }
         if r.stalled {
             FileHandle.standardError.write(Data("receptive: warning: the gradient of \(target) was 0 at every step (silent for this start); try another --seed\n".utf8))

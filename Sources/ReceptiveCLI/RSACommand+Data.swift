@@ -59,7 +59,7 @@ extension RSACommand {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let figure = fitted != nil ? RSAFigures.layerProfile(result, modelName: (model! as NSString).lastPathComponent) : RSAFigures.bars(result)
             try AtomicFile.write(text: result.json() + "\n", to: (out as NSString).appendingPathComponent("rsa.json"), overwrite: force)
-            try figure.write(to: (out as NSString).appendingPathComponent(fitted != nil ? "rsa_layer_profile.png" : "rsa_bars.png"), overwrite: true)
+            try figure.write(to: (out as NSString).appendingPathComponent(figures.format.fileName(fitted != nil ? "rsa_layer_profile" : "rsa_bars")), format: figures.format)
         }
         print(json ? result.json() : result.table(), terminator: json ? "\n" : "")
     }

@@ -70,7 +70,7 @@ struct RSACommand: ParsableCommand {
     @Flag(help: "Print the result as JSON on stdout.")
     var json = false
 
-    @Option(help: ArgumentHelp("Folder for rsa.json, rsa_figures.h5 and the PNG figures (created if missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder for rsa.json, rsa_figures.h5 and the figures in --format (created if missing).", valueName: "dir"))
     var out: String?
 
     @Flag(help: "Overwrite existing outputs in --out.")
@@ -78,6 +78,8 @@ struct RSACommand: ParsableCommand {
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
+
+    @OptionGroup var figures: FigureFormatOption
 
     func validate() throws {
         if bootstrap < 0 { throw ValidationError("--bootstrap must be ≥ 0 (got \(bootstrap))") }
@@ -87,7 +89,9 @@ struct RSACommand: ParsableCommand {
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1 (got \(t))") }
     }
 
-    static let outputNames = ["rsa.json", "rsa_figures.h5", "rdm_subjects_mean.png", "rdm_models.png", "rsa_bars.png"]
+    var outputNames: [String] {
+        ["rsa.json", "rsa_figures.h5"] + ["rdm_subjects_mean", "rdm_models", "rsa_bars"].map { figures.format.fileName($0) }
+    }
 
     func run() throws {
         let progress = { (s: String) in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
@@ -103,7 +107,7 @@ struct RSACommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
                 throw RSAError.invalidOption(option: "--out", reason: "\(out) exists and is not a folder")
             }
-            outputs = RSACommand.outputNames.map { (out as NSString).appendingPathComponent($0) }
+            outputs = outputNames.map { (out as NSString).appendingPathComponent($0) }
             if !force, let existing = outputs.first(where: { FileManager.default.fileExists(atPath: $0) }) {
                 throw RSAError.invalidOption(option: "--out", reason: "\(existing) already exists; pass --force to overwrite")
             }
@@ -137,9 +141,9 @@ struct RSACommand: ParsableCommand {
         do {
             try AtomicFile.write(text: result.json() + "\n", to: paths[0], overwrite: force); written.append(paths[0])
             try RSAFigureData.write(result, subjects: subjects, models: models, to: paths[1], overwrite: force); written.append(paths[1])
-            try mean.write(to: paths[2], overwrite: force); written.append(paths[2])
-            try grid.write(to: paths[3], overwrite: force); written.append(paths[3])
-            try bars.write(to: paths[4], overwrite: force); written.append(paths[4])
+            try mean.write(to: paths[2], format: figures.format, overwrite: force); written.append(paths[2])
+            try grid.write(to: paths[3], format: figures.format, overwrite: force); written.append(paths[3])
+            try bars.write(to: paths[4], format: figures.format, overwrite: force); written.append(paths[4])
         } catch {
             for p in written { try? FileManager.default.removeItem(atPath: p) }
             throw error
@@ -150,23 +154,23 @@ struct RSACommand: ParsableCommand {
 /// The RSA figures, drawn with Report from an RSAResult and its RDMs.
 enum RSAFigures {
     /// The mean subject RDM as a heatmap (viridis, data range).
-    static func subjectMeanHeatmap(_ subjects: RDMSet) -> PNGImage {
+    static func subjectMeanHeatmap(_ subjects: RDMSet) -> Figure {
         let k = subjects.conditions
         let m = RDM(conditions: k, dissimilarities: subjects.mean()).squareMatrix()
-        return Heatmap.render(values: m.map { Float($0) }, rows: k, cols: k, colorMap: .viridis, scale: max(1, 368 / k),
+        return Heatmap.render(values: m.map { Float($0) }, rows: k, cols: k, colorMap: .viridis, scale: max(1, 320 / Double(k)),
                               title: "mean subject RDM (\(subjects.count))", colorBarLabel: "dissimilarity")
     }
 
     /// The model RDMs side by side, each on its own colour range (ranks matter, not units).
-    static func modelHeatmaps(_ models: RDMSet) -> PNGImage {
+    static func modelHeatmaps(_ models: RDMSet) -> Figure {
         let k = models.conditions
         let images = (0..<models.count).map { models.squareMatrix($0).map { Float($0) } }
         return ImageGrid.render(images: images, height: k, width: k, columns: min(4, models.count), normalisation: .perImage,
-                                colorMap: .viridis, scale: max(1, 184 / k), labels: models.names, title: "model RDMs")
+                                colorMap: .viridis, scale: max(1, 160 / Double(k)), labels: models.names, title: "model RDMs")
     }
 
     /// Model values with their confidence intervals and the noise-ceiling band.
-    static func bars(_ r: RSAResult) -> PNGImage {
+    static func bars(_ r: RSAResult) -> Figure {
         let ci = r.bootstrap > 0
         let band = (r.noiseCeilingLower != nil && r.noiseCeilingUpper != nil) ? (lo: r.noiseCeilingLower!, hi: r.noiseCeilingUpper!) : nil
         return BarChart.render(labels: r.models.map { $0.name }, values: r.models.map { $0.value },
@@ -178,7 +182,7 @@ enum RSAFigures {
 
     /// A layer profile (models = the layers of one network, in order): value per layer with its
     /// CI, and the noise-ceiling bounds as flat lines.
-    static func layerProfile(_ r: RSAResult, modelName: String) -> PNGImage {
+    static func layerProfile(_ r: RSAResult, modelName: String) -> Figure {
         let xs = (0..<r.models.count).map { Double($0 + 1) }
         var series = [LineSeries(name: modelName, xs: xs, ys: r.models.map { $0.value })]
         if r.bootstrap > 0 {

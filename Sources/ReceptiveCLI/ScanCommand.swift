@@ -147,7 +147,7 @@ struct ScanCommand: ParsableCommand {
             try JSONOutput.write(summary, to: dir.file("learning_images.json"))
             for (k, i) in idx.enumerated() {
                 try dir.heatmap(Array(maps.data[(k * h * w)..<((k + 1) * h * w)]), height: h, width: w,
-                                title: "\(target), stimulus \(i)", name: "learning_image_s\(i).png")
+                                title: "\(target), stimulus \(i)", name: "learning_image_s\(i)", format: output.figures.format)
             }
         }
         if output.json { try JSONOutput.print(summary) } else { print("wrote \(output.out): learning images of \(target) for \(idx.count) stimuli") }

@@ -17,6 +17,7 @@ struct OutputFolderArguments: ParsableArguments {
     @Flag(help: "Print the JSON summary to stdout.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var figures: FigureFormatOption
 }
 
 struct ScanOutputDirectory {
@@ -62,11 +63,14 @@ struct ScanOutputDirectory {
         do { try body(d); try d.commit() } catch { d.discard(); throw error }
     }
 
-    /// A blue → white → red heatmap of a [h, w] map at input resolution (0 is white).
-    func heatmap(_ values: [Float], height h: Int, width w: Int, title: String, name: String) throws {
-        let scale = max(1, 256 / max(h, w))
-        try Heatmap.render(values: values, rows: h, cols: w, colorMap: .diverging, scale: scale, title: title)
-            .write(to: file(name))
+    /// A blue → white → red heatmap of a [h, w] map at input resolution (0 is white), written
+    /// as `name` + the format's extension.
+    func heatmap(_ values: [Float], height h: Int, width w: Int, title: String, name: String, format: FigureFormat,
+                 colorBarLabel: String = "") throws {
+        let scale = max(1, 256 / Double(max(h, w)))
+        try Heatmap.render(values: values, rows: h, cols: w, colorMap: .diverging, scale: scale, title: title,
+                           colorBarLabel: colorBarLabel)
+            .write(to: file(format.fileName(name)), format: format)
     }
 }
 

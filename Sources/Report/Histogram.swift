@@ -31,31 +31,31 @@ public enum Histogram {
     /// - Precondition: bins ≥ 1; width, height ≥ 64.
     public static func render(values: [Double], bins: Int = 20, title: String = "", xLabel: String = "",
                               yLabel: String = "count", range: (lo: Double, hi: Double)? = nil,
-                              width: Int = 720, height: Int = 450) -> PNGImage {
+                              width: Double = 560, height: Double = 340) -> Figure {
         precondition(width >= 64 && height >= 64, "Histogram: size must be at least 64×64")
         let h = counts(values: values, bins: bins, range: range)
-        let maxCount = Double(h.counts.max() ?? 0)
-        let y1 = maxCount > 0 ? maxCount * 1.05 : 1
-        let yTicks = Ticks.nice(0, y1, maxCount: 7).filter { $0 == $0.rounded() }
+        let top = Double(h.counts.max() ?? 0)
+        let y1 = top > 0 ? top * 1.05 : 1
+        let yTicks = Ticks.nice(0, y1, maxCount: 6).filter { $0 == $0.rounded() }
         let x0 = h.edges.first!, x1 = h.edges.last!
         let xTicks = Ticks.nice(x0, x1, maxCount: 8)
-        let ts = FigureStyle.tickScale
-        let r = PlotArea.layout(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
-                                yTickLabels: Ticks.labels(yTicks), bottomExtra: Canvas.textHeight(scale: ts) + 10)
-        let area = PlotArea(left: r.left, top: r.top, width: r.width, height: r.height, x0: x0, x1: x1, y0: 0, y1: y1)
-        var canvas = Canvas(width: width, height: height)
-        area.drawFrame(on: &canvas, title: title, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
-        let baseline = area.py(0)
-        for b in 0..<bins where h.counts[b] > 0 {
-            let xa = area.px(h.edges[b]), xb = area.px(h.edges[b + 1])
-            let yc = area.py(Double(h.counts[b]))
-            canvas.fill(x: xa, y: yc, width: max(1, xb - xa), height: baseline - yc + 1, RGB.palette[0])
-            canvas.strokeRect(x: xa, y: yc, width: max(1, xb - xa + 1), height: baseline - yc + 1, .white)
+        var area = PlotArea.layout(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
+                                   yTickLabels: Ticks.labels(yTicks))
+        area.x0 = x0; area.x1 = x1; area.y0 = 0; area.y1 = y1
+        return Figure(width: width, height: height) { p in
+            area.drawFrame(p, figureHeight: height, title: title, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+            let baseline = area.py(0)
+            for b in 0..<bins where h.counts[b] > 0 {
+                let xa = area.px(h.edges[b]), xb = area.px(h.edges[b + 1])
+                let yc = area.py(Double(h.counts[b]))
+                p.fillRect(x: xa, y: yc, width: max(0.5, xb - xa), height: baseline - yc, color: RGB.palette[0])
+                p.strokeRect(x: xa, y: yc, width: max(0.5, xb - xa), height: baseline - yc, color: .white, lineWidth: 0.8)
+            }
+            if h.ignored > 0 {
+                p.text("\(h.ignored) non-finite not shown", x: area.left + area.width - 4,
+                       y: area.top + 4 + TextMetrics.ascent(size: FigureStyle.tickSize),
+                       size: FigureStyle.tickSize, anchor: .end, color: RGB(160, 0, 0))
+            }
         }
-        if h.ignored > 0 {
-            canvas.text("\(h.ignored) non-finite not shown", x: area.left + area.width - 4, y: area.top + 4,
-                        RGB(160, 0, 0), scale: ts, alignment: .right)
-        }
-        return canvas.image
     }
 }

@@ -179,7 +179,14 @@ final class AnalysisCLITests: XCTestCase {
                     "--out", out, "--quiet"]
         let r = try CLIRunner.run(args)
         XCTAssertEqual(r.status, 0, r.stderr)
-        let png = try Data(contentsOf: URL(fileURLWithPath: out + "/invariance.png"))
+        // SVG by default; --format png writes a PNG instead.
+        let svg = try String(contentsOfFile: out + "/invariance.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains(">D / B</text>"), String(svg.prefix(200)))
+        let pngOut = Self.dir + "/inv-out-png"
+        let rp = try CLIRunner.run(["invariance", Self.model, "--data", Self.data, "--transform", "contrast", "--bootstrap", "20",
+                                    "--out", pngOut, "--format", "png", "--quiet"])
+        XCTAssertEqual(rp.status, 0, rp.stderr)
+        let png = try Data(contentsOf: URL(fileURLWithPath: pngOut + "/invariance.png"))
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         let h = try HDF5File.open(out + "/invariance.h5")
         XCTAssertEqual(try h.info("/original").shape, [300, 6])
@@ -249,7 +256,7 @@ final class AnalysisCLITests: XCTestCase {
         }
         XCTAssertEqual(sparsity["layer"] as? String, "act1")
         XCTAssertEqual(sparsity["stimuli"] as? Int, 30)
-        for file in ["gabor_filters.png", "gabor_orientation.png", "gabor_frequency.png", "gabor.h5"] {
+        for file in ["gabor_filters.svg", "gabor_orientation.svg", "gabor_frequency.svg", "gabor.h5"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + file), file)
         }
         XCTAssertEqual(try HDF5File.open(out + "/gabor.h5").info("/parameters").shape, [4, 9])
