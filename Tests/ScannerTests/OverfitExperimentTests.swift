@@ -50,20 +50,25 @@ final class OverfitExperimentTests: XCTestCase {
         let trials = try HeldOutData(model: stopped, data: data, trials: Array(data.trainTrials.prefix(256)))
         for (name, model) in [("early-stopped", stopped), ("overfit", overfit)] {
             let net = try ScanNetwork(model: model)
+            // The clustering (PCA, GMM, CH, K*) does not depend on λ, α, β, θ: scan once, apply each preset.
+            let r = try ScanAnalysis.abnormalFilters(net, name: name, stimuli: x, layers: ScanAnalysis.defaultLayers(net),
+                                                     sharpnessData: trials)
             for preset in AbnormalFilterPreset.allCases {
-                var s = ScanAnalysisSettings()
-                s.abnormal = AbnormalFilterSettings(preset: preset)
-                let r = try ScanAnalysis.abnormalFilters(net, name: name, stimuli: x, layers: ScanAnalysis.defaultLayers(net),
-                                                         sharpnessData: preset == .experiment1Small ? trials : nil, settings: s)
+                var total = 0
                 for l in r.layers {
-                    print("[overfit] \(name) \(preset.rawValue) \(l.layer): abnormal \(l.abnormalCount)/\(l.filters.count) \(l.abnormalFilters), imbalanced \(l.filters.filter(\.imbalanced).count), high CH \(l.filters.filter(\.highCH).count), excluded \(l.filters.filter { !$0.highActivation }.count), mean CH \(l.meanCH)")
+                    let rows = l.filters.map { FilterClusterInput(filter: $0.filter, components: $0.components, calinskiHarabasz: $0.calinskiHarabasz,
+                                                                  calinskiHarabaszByK: $0.calinskiHarabaszByK, clusterSizes: $0.clusterSizes, activation: $0.activation) }
+                    let a = AbnormalFilterCriteria.apply(rows, layer: l.layer, stimuli: l.stimuli, settings: AbnormalFilterSettings(preset: preset))
+                    total += a.abnormalCount
+                    print("[overfit] \(name) \(preset.rawValue) \(a.layer): abnormal \(a.abnormalCount)/\(a.filters.count) \(a.abnormalFilters), imbalanced \(a.filters.filter(\.imbalanced).count), high CH \(a.filters.filter(\.highCH).count), excluded \(a.filters.filter { !$0.highActivation }.count), mean CH \(a.meanCH)")
                 }
-                print("[overfit] \(name) \(preset.rawValue): total abnormal \(r.totalAbnormal) on \(x.shape[0]) stimuli")
-                if let sh = r.sharpness {
-                    print("[overfit] \(name): sharpness λ_max = \(sh.value) (\(sh.iterations) iterations, converged \(sh.converged))")
-                    XCTAssertTrue(sh.value.isFinite)
-                }
+                print("[overfit] \(name) \(preset.rawValue): total abnormal \(total) of \(r.layers.map(\.filters.count).reduce(0, +)) filters on \(x.shape[0]) stimuli")
             }
+            for l in r.layers {
+                print("[overfit] \(name) \(l.layer): K* \(l.filters.map(\.components)) smallest clusters \(l.filters.map { $0.clusterSizes.last ?? 0 })")
+            }
+            print("[overfit] \(name): sharpness λ_max = \(r.sharpness!.value) (\(r.sharpness!.iterations) iterations, converged \(r.sharpness!.converged))")
+            XCTAssertTrue(r.sharpness!.value.isFinite)
         }
     }
 }
