@@ -10,6 +10,10 @@ import NeuralData
 import Report
 import Scanner
 
+extension AbnormalFilterPreset: ExpressibleByArgument {}
+extension CHForm: ExpressibleByArgument {}
+extension LearningImageGate: ExpressibleByArgument {}
+
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
@@ -23,7 +27,10 @@ struct ScanCommand: ParsableCommand {
         activation layers) on --count stimuli of --eval-split, SoU/AIPC on its held-out trials. DIR/properties.json, .h5.
         --abnormal-filters: per layer, PCA → Gaussian mixture → Calinski–Harabasz clustering of filter learning \
         images; sharpness (top Hessian eigenvalue) on --sharpness-trials training trials; --compare OTHER repeats it \
-        for a second model (e.g. trained past its best epoch). DIR/abnormal_filters.json.
+        for a second model (e.g. trained past its best epoch). Criteria of the thesis' §6.3.1: clusters of at most \
+        --lambda points are abnormal, a filter is imbalanced when they exceed --alpha × K, its CH must exceed --beta × \
+        the layer's mean CH, filters below --theta × the layer's mean activation are excluded; --preset takes \
+        Table 6-1's values (default exp1-small: 50, 0.2, 1, 0.1). DIR/abnormal_filters.json.
         Definitions: docs/scanner.md. Example: receptive scan demo-cnn.h5 data/demo.h5 --stimulus 3 --unit 0 --out scan-u0
         """)
 
@@ -40,7 +47,17 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Split whose stimuli (and trials) --properties / --abnormal-filters use.") var evalSplit: Split = .test
     @Option(help: "Number of stimuli for --properties / --abnormal-filters.") var count = 32
     @Option(name: .customLong("aipc-steps"), help: "Masking steps of the AIPC curves.") var aipcSteps = 10
+    @Option(name: .customLong("aipc-top"), help: "Fraction of the filters the AIPC curves cover (Table 5-1: the top 0.1; 1 = the whole curve).") var aipcTop = 0.1
+    @Option(name: .customLong("sou-connections"), help: "SoU (eq. 5-10): connections removed one at a time per filter; all when the filter has fewer, else a seeded random subset of this many.") var souConnections = 64
     @Option(name: .customLong("sharpness-trials"), help: "Training trials for the Hessian (0 skips sharpness).") var sharpnessTrials = 256
+    @Option(help: "Gate S of the learning images: step (thesis eq. 3-9, default) or derivative (ours: f′(z), gradient × input).") var gate: LearningImageGate = .step
+    @Option(help: "Table 6-1 preset of λ, α, β, θ for --abnormal-filters (exp1-small, exp1-large, exp3-small, exp3-large).") var preset: AbnormalFilterPreset = .experiment1Small
+    @Option(help: "λ: clusters with at most this many stimuli are abnormal (overrides --preset).") var lambda: Int?
+    @Option(help: "α: a filter is imbalanced when its abnormal clusters exceed α × K (overrides --preset).") var alpha: Double?
+    @Option(help: "β: high CH means CH > β × the layer's mean CH (overrides --preset).") var beta: Double?
+    @Option(help: "θ: filters below θ × the layer's mean activation are excluded (overrides --preset).") var theta: Double?
+    @Option(name: .customLong("ch-form"), help: "Calinski–Harabasz norms: thesis (eq. 6-6/6-7, unsquared) or squared (sklearn).") var chForm: CHForm = .thesis
+    @Option(name: .customLong("max-components"), help: "Largest number of Gaussian-mixture clusters tried per filter.") var maxComponents = 5
     @Option(help: "Seed of every random choice (GMM starts, random rankings, power iteration).") var seed: UInt64 = 0
     @OptionGroup var output: OutputFolderArguments
     @OptionGroup var dataset: DatasetOptions
@@ -56,6 +73,17 @@ struct ScanCommand: ParsableCommand {
             if (filter != nil || neuron != nil) && layer == nil { throw ValidationError("--filter and --neuron need --layer") }
         }
         if count < 3 { throw ValidationError("--count must be at least 3") }
+        if !(aipcTop > 0 && aipcTop <= 1) { throw ValidationError("--aipc-top must lie in (0, 1], got \(aipcTop)") }
+        if souConnections < 1 { throw ValidationError("--sou-connections must be at least 1, got \(souConnections)") }
+        if aipcSteps < 1 { throw ValidationError("--aipc-steps must be at least 1, got \(aipcSteps)") }
+        if !abnormalFilters && (lambda != nil || alpha != nil || beta != nil || theta != nil) {
+            throw ValidationError("--lambda, --alpha, --beta and --theta need --abnormal-filters")
+        }
+        if let v = lambda, v < 0 { throw ValidationError("--lambda must be ≥ 0, got \(v)") }
+        for (name, v) in [("--alpha", alpha), ("--beta", beta), ("--theta", theta)] {
+            if let v, !(v.isFinite && v >= 0) { throw ValidationError("\(name) must be a finite number ≥ 0, got \(v)") }
+        }
+        if maxComponents < 2 { throw ValidationError("--max-components must be at least 2, got \(maxComponents)") }
     }
 
     func run() throws {
@@ -63,6 +91,7 @@ struct ScanCommand: ParsableCommand {
         try ScanOutputDirectory.check(output.out, force: output.force)
         let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)
+        ctx.network.gate = gate
         if properties { try runProperties(ctx, progress) }
         else if abnormalFilters { try runAbnormal(ctx, progress) }
         else { try runLearningImages(ctx, progress) }
@@ -130,7 +159,7 @@ struct ScanCommand: ParsableCommand {
             sums.append(images.data[(i * img)..<((i + 1) * img)].reduce(0.0) { $0 + Double($1) })
             let q = KnowledgeMeasures.quantity(image: Array(maps.data[(i * h * w)..<((i + 1) * h * w)]),
                                                input: KnowledgeMeasures.collapse(split.data[(i * img)..<((i + 1) * img)], channels: c),
-                                               threshold: 1e-3)
+                                               threshold: 0)
             counts.append(q.count); intens.append(q.intensity)
         }
         let summary = LearningImageSummary(model: model, data: data, target: target, layer: net.layerNames[l], stimulus: idx,
@@ -164,6 +193,8 @@ struct ScanCommand: ParsableCommand {
         let held = try ctx.heldOut(evalSplit)
         var s = ScanAnalysisSettings()
         s.properties.aipcSteps = aipcSteps
+        s.properties.aipcTopFraction = aipcTop
+        s.properties.souConnections = souConnections
         s.properties.seed = seed
         let report = try ScanAnalysis.properties(net, stimuli: x, masks: masks, heldOut: held, layers: ls, settings: s, progress: { progress($0) })
         try ScanOutputDirectory.write(output.out, force: output.force) { dir in
@@ -184,7 +215,7 @@ struct ScanCommand: ParsableCommand {
         if output.json { try JSONOutput.print(report); return }
         var t = Table(title: "\(model): \(idx.count) \(evalSplit) stimuli", columns: [
             .init("layer", alignment: .left), .init("count", format: .fixed(3)), .init("intensity", format: .fixed(3)),
-            .init("R_l", format: .fixed(3)), .init("IoU top-2", format: .fixed(3)), .init("mean FQ", format: .fixed(1)),
+            .init("C_l", format: .fixed(3)), .init("IoU top-2", format: .fixed(3)), .init("mean FQ", format: .fixed(1)),
             .init("r(act, FQ)", format: .fixed(3))])
         for (k, fq) in zip(report.knowledge, report.featureQuantity) {
             t.addRow([.text(k.layer), .number(k.activationCount), .number(k.intensity), k.layerCorrelation.map { .number($0) } ?? .text("–"),
@@ -203,11 +234,20 @@ struct ScanCommand: ParsableCommand {
             guard m2.config.preprocessing == ctx.model.config.preprocessing, m2.config.architecture.units == ctx.model.config.architecture.units else {
                 throw OptionError(option: "--compare", reason: "\(other) was fitted with different preprocessing or units than \(model)")
             }
-            models.append((other, try ScanNetwork(model: m2)))
+            let n2 = try ScanNetwork(model: m2)
+            n2.gate = gate
+            models.append((other, n2))
         }
         let idx = try ctx.stimuli(in: evalSplit, count: count)
         let x = try ctx.stimuli.stimuli(idx)
         var s = ScanAnalysisSettings()
+        s.abnormal = AbnormalFilterSettings(preset: preset)
+        if let v = lambda { s.abnormal.lambda = v }
+        if let v = alpha { s.abnormal.alpha = v }
+        if let v = beta { s.abnormal.beta = v }
+        if let v = theta { s.abnormal.theta = v }
+        s.abnormal.chForm = chForm
+        s.abnormal.maxComponents = maxComponents
         s.abnormal.seed = seed
         s.sharpness.seed = seed
         var reports: [AbnormalFiltersReport] = []
@@ -221,13 +261,16 @@ struct ScanCommand: ParsableCommand {
             try JSONOutput.write(reports, to: dir.file("abnormal_filters.json"))
         }
         if output.json { try JSONOutput.print(reports); return }
-        var t = Table(title: "abnormal filters on \(idx.count) \(evalSplit) stimuli", columns: [
+        let a = s.abnormal
+        var t = Table(title: "abnormal filters on \(idx.count) \(evalSplit) stimuli (λ \(a.lambda), α \(a.alpha), β \(a.beta), θ \(a.theta), CH \(a.chForm.rawValue))", columns: [
             .init("model", alignment: .left), .init("layer", alignment: .left), .init("abnormal", format: .fixed(0)),
-            .init("filters", format: .fixed(0)), .init("CH threshold", format: .fixed(1)), .init("sharpness", format: .fixed(4))])
+            .init("filters", format: .fixed(0)), .init("imbalanced", format: .fixed(0)), .init("high CH", format: .fixed(0)),
+            .init("excluded", format: .fixed(0)), .init("CH threshold", format: .fixed(1)), .init("sharpness", format: .fixed(4))])
         for r in reports {
             for (i, l) in r.layers.enumerated() {
                 t.addRow([.text(r.model), .text(l.layer), .integer(l.abnormalCount), .integer(l.filters.count),
-                          .number(l.chThreshold), i == 0 ? (r.sharpness.map { .number($0.value) } ?? .text("–")) : .text("")])
+                          .integer(l.filters.filter(\.imbalanced).count), .integer(l.filters.filter(\.highCH).count),
+                          .integer(l.filters.filter { !$0.highActivation }.count), .number(l.chThreshold), i == 0 ? (r.sharpness.map { .number($0.value) } ?? .text("–")) : .text("")])
             }
         }
         print(t.description)

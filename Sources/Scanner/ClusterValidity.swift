@@ -1,18 +1,29 @@
 // Cluster statistics on labelled points X [n, d] (row-major Double).
 //
-// Calinski–Harabasz index (thesis eq. 6-5…6-7, sklearn.metrics.calinski_harabasz_score):
-//   B = Σ_k n_k ‖c_k − c‖²          (between-cluster dispersion, c the grand mean)
-//   W = Σ_k Σ_{i∈k} ‖x_i − c_k‖²   (within-cluster dispersion)
-//   CH = [B / (K − 1)] / [W / (n − K)],  K = number of distinct labels;
-//   1 when W = 0 (sklearn's convention); NaN unless 2 ≤ K ≤ n − 1.
+// Calinski–Harabasz index, CH = [SSB / (K − 1)] / [SSW / (n − K)] (thesis eq. 6-5), K = number
+// of distinct labels, c_k the cluster means, c the grand mean:
+//   .thesis  (eq. 6-6, 6-7 as written, unsquared norms)
+//            SSB = Σ_k n_k ‖c_k − c‖₂,  SSW = Σ_k Σ_{i∈k} ‖x_i − c_k‖₂
+//   .squared (sklearn.metrics.calinski_harabasz_score, the textbook form)
+//            SSB = Σ_k n_k ‖c_k − c‖²,  SSW = Σ_k Σ_{i∈k} ‖x_i − c_k‖²
+// 1 when SSW = 0 (sklearn's convention; the thesis would divide by zero — *choice*);
+// NaN unless 2 ≤ K ≤ n − 1.
 //
 // DBSCAN (sklearn.cluster.DBSCAN semantics): neighbourhood = points within distance ≤ eps
 // (the point itself included); a core point has ≥ minSamples neighbours; clusters grow from core
 // points in index order; label −1 is noise.
 import Foundation
 
+/// Which norms the Calinski–Harabasz dispersions use.
+public enum CHForm: String, Sendable, Codable, CaseIterable {
+    /// Eq. 6-6/6-7 as the thesis writes them: unsquared Euclidean norms.
+    case thesis
+    /// sklearn's `calinski_harabasz_score`: squared norms.
+    case squared
+}
+
 public enum ClusterValidity {
-    public static func calinskiHarabasz(data: [Double], rows n: Int, columns d: Int, labels: [Int]) -> Double {
+    public static func calinskiHarabasz(data: [Double], rows n: Int, columns d: Int, labels: [Int], form: CHForm = .thesis) -> Double {
         precondition(data.count == n * d && labels.count == n)
         let ids = Array(Set(labels)).sorted()
         let kk = ids.count
@@ -26,8 +37,14 @@ public enum ClusterValidity {
             var c = [Double](repeating: 0, count: d)
             for i in members { for j in 0..<d { c[j] += data[i * d + j] } }
             for j in 0..<d { c[j] /= Double(members.count) }
-            for j in 0..<d { between += Double(members.count) * (c[j] - grand[j]) * (c[j] - grand[j]) }
-            for i in members { for j in 0..<d { let t = data[i * d + j] - c[j]; within += t * t } }
+            var b2 = 0.0
+            for j in 0..<d { b2 += (c[j] - grand[j]) * (c[j] - grand[j]) }
+            between += Double(members.count) * (form == .thesis ? b2.squareRoot() : b2)
+            for i in members {
+                var w2 = 0.0
+                for j in 0..<d { let t = data[i * d + j] - c[j]; w2 += t * t }
+                within += form == .thesis ? w2.squareRoot() : w2
+            }
         }
         if within == 0 { return 1 }
         return (between / Double(kk - 1)) / (within / Double(n - kk))

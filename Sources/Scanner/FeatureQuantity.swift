@@ -1,40 +1,62 @@
-// Feature quantity FQ (thesis ch. 4, eq. 4-1…4-7, 4-12), as implemented here. Per stimulus, maps
-// at input resolution collapsed over channels (P = H·W pixels):
+// Feature quantity FQ (thesis ch. 4, eq. 4-1…4-12). Per stimulus and neuron, maps at input
+// resolution collapsed over channels (Σ_c), P = H·W pixels. I is the split input x − x₀ (what the
+// learning images add up to, LearningImages.swift), I_x the neuron's learning image, M^f the
+// foreground mask and M^b its complement; "∩ M" keeps the image's pixels inside M and zeroes the
+// others, so every masked image keeps the size H × W ("掩码…确保图像尺寸的一致性").
 //
-//   a_p = |I_p| / max_p |I_p|                       learning-image magnitude in [0, 1]
-//   b_p = (x_p − min x) / (max x − min x)           stimulus intensity in [0, 1]
-//   M   foreground mask (/masks; else the threshold rule below), N = P, N_f = |M|
-//   active pixels A = {p : a_p > τ}; effective part E = A ∩ M (N_e = |E|);
-//   noise part A \ M; N_n = N − |A \ M|  (the pixels free of noise)
-//   over the foreground pixels (population statistics):
-//     l = (2 μ_a μ_b + C1) / (μ_a² + μ_b² + C1)                 luminance (4-3)
-//     c = (2 σ_a σ_b + C2) / (σ_a² + σ_b² + C2)                 contrast  (4-4)
-//     s = (σ_ab + C3) / (σ_a σ_b + C3)                          structure (4-5)
-//   F = K · (N_n / N) · (N_e / N_f) · l · c · s,  K = 1e4, C1 = 1e-4, C2 = 3e-4, C3 = 1.5e-4  (4-6)
-//   FQ of a neuron / filter = max over the stimuli of F (4-7)
-// Per layer: Pearson r over filters between the filter's mean activation and its FQ (4-12); mean
-// and variance of FQ over filters; feature diversity = number of DBSCAN clusters of the FQ of
-// sampled neurons within each filter (values divided by their largest |FQ|, eps 0.05, minSamples 2).
+//   active pixels of an image v:  |v_p| > τ · max_p |v_p|  (τ = `activityThreshold`, 0: non-zero)
+//   I^f = I ∩ M^f                                                     foreground image
+//   I_x^e = I_x ∩ M^f,  I_x^n = I_x ∩ M^b                             (4-1)
+//   I_x^{fe} = I^f ∩ M_x,  M_x = the active pixels of I_x             (4-2)
+//   l_x = 2 μ^{fe} μ^e / (μ^{fe}² + μ^e² + C1)                         (4-3)
+//   c_x = 2 σ^{fe} σ^e / (σ^{fe}² + σ^e² + C2)                         (4-4)
+//   s_x = σ^{fee} / (σ^{fe} σ^e + C3)                                  (4-5)
+//     (means, standard deviations, covariance of the two H × W images I_x^{fe}, I_x^e over all P
+//      pixels, population form; C1, C2, C3 only in the denominators, as written)
+//   F(I, x) = K (N_x^n / N)(N_x^e / N_f)(l_x · c_x · s_x), K = 1e4,  (4-6)
+//     N = active pixels of I, N_f = of I^f, N_x^e = of I_x^e, and N_x^n (see below)
+//   FQ(x) = max over the stimuli of F (4-7)
+// No normalisation of I or I_x: with I_x = p·I, μ and σ scale by p (4-8, 4-9), so F depends on p.
 //
-// Choices made here (thesis text not at hand): the SSIM terms compare the learning image's
-// effective part with the stimulus' foreground; N_n counts noise-free pixels (so more noise lowers
-// F, as a "feature quantity" should); masks absent ⇒ foreground = pixels whose |x_p − median(x)|
-// exceeds the mean of |x − median(x)| (documented, crude; pass /masks for real analyses).
+// N_x^n. The text under 4-6 defines N_x^n as the active pixels of the noise part I_x^n, but the
+// check of 4-9 states N_x^n = N when I_x = p·I — true only if N_x^n counts the active pixels of
+// the whole learning image I_x (the noise part of p·I has the background's pixels, not N). The
+// thesis contradicts itself; by default this follows the equation (4-9): N_x^n = active pixels of
+// I_x (`NoiseCount.learningImage`); `NoiseCount.noisePart` is the text's definition.
+// Eq. 4-10 as printed also drops K and writes s_x as p²σ²/(σ² + C3) where 4-5 gives
+// pσ²/(pσ² + C3); the tests work 4-6 out directly.
+//
+// Per layer (§4.3): the neurons of a filter are sampled on a regular grid of positions
+// (`neuronsPerFilter`, *choice*: all K·H′·W′ neurons cost one backward each per stimulus); for
+// them FQ (4-7), the Pearson r over the sampled neurons between activation and FQ (4-12; a
+// neuron's activation is its mean over the stimuli, *choice*), the mean and variance of FQ over
+// them (§4.3.2) and, per filter, the number of DBSCAN clusters of its neurons' FQ (§4.3.3; values
+// divided by the layer's largest |FQ|, eps 0.05, minSamples 2, *choice*: the thesis names DBSCAN
+// without its parameters).
+// Masks absent ⇒ foreground = pixels whose |I_p − median I| exceeds the mean of |I − median I|
+// (*choice*, crude: the thesis uses bounding boxes; pass /masks for real analyses).
 import Foundation
 import Tensors
+
+/// What N_x^n counts (see above).
+public enum NoiseCount: String, Sendable, Codable, CaseIterable {
+    /// Active pixels of the learning image I_x — the reading under which eq. 4-9 holds (default).
+    case learningImage
+    /// Active pixels of the noise part I_x^n = I_x ∩ M^b — the text's definition under eq. 4-6.
+    case noisePart
+}
 
 public struct FeatureQuantitySettings: Sendable, Equatable, Codable {
     public var k: Double = 1e4
     public var c1: Double = 1e-4
     public var c2: Double = 3e-4
     public var c3: Double = 1.5e-4
-    /// τ: a pixel of the learning image is active when a_p > τ.
-    public var activityThreshold: Double = 1e-3
+    /// τ: a pixel is active when |v_p| > τ · max|v|; 0 = non-zero.
+    public var activityThreshold: Double = 0
+    public var noiseCount: NoiseCount = .learningImage
     public var batchSize: Int = 16
-    /// Neurons sampled per filter (a regular grid of positions) for the diversity clusters; 0 skips.
+    /// Neurons sampled per filter (a regular grid of positions; all when the map is smaller).
     public var neuronsPerFilter: Int = 16
-    /// Stimuli used for the per-neuron FQ of the diversity clusters (the first ones).
-    public var diversityStimuli: Int = 8
     public var diversityEps: Double = 0.05
     public var diversityMinSamples: Int = 2
     public init() {}
@@ -44,58 +66,67 @@ public struct FeatureQuantitySettings: Sendable, Equatable, Codable {
 public struct FeatureScore: Sendable, Codable, Equatable {
     public let value: Double
     public let luminance: Double, contrast: Double, structure: Double
-    public let effectivePixels: Int, noiseFreePixels: Int, foregroundPixels: Int, pixels: Int
+    /// N_x^n, N_x^e, N_f, N (eq. 4-6).
+    public let noisePixels: Int, effectivePixels: Int, foregroundPixels: Int, pixels: Int
 }
 
 public struct LayerFeatureQuantity: Sendable, Codable, Equatable {
     public let layer: String
-    /// FQ per filter (max over stimuli of F of the filter learning image) [K].
+    /// Sampled neurons (flat indices into the layer's per-stimulus output) [Q].
+    public let neurons: [Int]
+    /// The filter (channel) of each sampled neuron [Q].
+    public let neuronFilter: [Int]
+    /// FQ of each sampled neuron (eq. 4-7) [Q].
+    public let neuronFQ: [Double]
+    /// Mean activation of each sampled neuron over the stimuli [Q].
+    public let neuronActivation: [Double]
+    /// Mean FQ of each filter's sampled neurons [K] (*choice*: the thesis defines FQ per neuron).
     public let filterFQ: [Double]
     /// Mean activation per filter (over stimuli and positions) [K].
     public let filterActivation: [Double]
-    /// Pearson r between activation and FQ over filters (4-12); nil when undefined.
+    /// Pearson r over the sampled neurons between activation and FQ (4-12); nil when undefined.
     public let activationCorrelation: Double?
     public let meanFQ: Double
     public let varianceFQ: Double
-    /// Clusters of neuron FQ per filter [K] (empty when not computed).
+    /// DBSCAN clusters of the neurons' FQ per filter [K] (§4.3.3).
     public let diversity: [Int]
     /// True when masks came from the threshold rule.
     public let thresholdMasks: Bool
 }
 
 public enum FeatureQuantity {
-    /// F for learning image `image` and stimulus `stimulus` (both [P], channel-collapsed) with
-    /// foreground `mask` [P].
-    public static func score(image: [Float], stimulus: [Float], mask: [Bool], settings: FeatureQuantitySettings = FeatureQuantitySettings()) -> FeatureScore {
+    /// Active-pixel mask of v: |v_p| > τ · max|v| (all false for a zero image).
+    static func active(_ v: [Double], _ tau: Double) -> [Bool] {
+        let m = v.reduce(0.0) { max($0, abs($1)) }
+        guard m > 0 else { return [Bool](repeating: false, count: v.count) }
+        return v.map { abs($0) > tau * m }
+    }
+
+    /// F (eq. 4-6) for learning image `image` I_x and split input `stimulus` I (both [P],
+    /// channel-collapsed) with foreground `mask` M^f [P].
+    public static func score(image: [Float], stimulus: [Float], mask: [Bool], settings s: FeatureQuantitySettings = FeatureQuantitySettings()) -> FeatureScore {
         let p = image.count
         precondition(stimulus.count == p && mask.count == p)
-        let mi = image.reduce(0.0) { max($0, Double(abs($1))) }
-        let a = image.map { mi > 0 ? Double(abs($0)) / mi : 0 }
-        let lo = stimulus.min().map(Double.init) ?? 0, hi = stimulus.max().map(Double.init) ?? 0
-        let b = stimulus.map { hi > lo ? (Double($0) - lo) / (hi - lo) : 0 }
-        var nf = 0, ne = 0, noise = 0
-        for q in 0..<p {
-            let active = a[q] > settings.activityThreshold
-            if mask[q] { nf += 1; if active { ne += 1 } } else if active { noise += 1 }
-        }
-        let nn = p - noise
-        guard nf > 0 else {
-            return FeatureScore(value: 0, luminance: .nan, contrast: .nan, structure: .nan, effectivePixels: 0, noiseFreePixels: nn, foregroundPixels: 0, pixels: p)
-        }
-        var ma = 0.0, mb = 0.0
-        for q in 0..<p where mask[q] { ma += a[q]; mb += b[q] }
-        ma /= Double(nf); mb /= Double(nf)
-        var va = 0.0, vb = 0.0, cab = 0.0
-        for q in 0..<p where mask[q] {
-            va += (a[q] - ma) * (a[q] - ma); vb += (b[q] - mb) * (b[q] - mb); cab += (a[q] - ma) * (b[q] - mb)
-        }
-        va /= Double(nf); vb /= Double(nf); cab /= Double(nf)
-        let sa = va.squareRoot(), sb = vb.squareRoot()
-        let l = (2 * ma * mb + settings.c1) / (ma * ma + mb * mb + settings.c1)
-        let c = (2 * sa * sb + settings.c2) / (va + vb + settings.c2)
-        let s = (cab + settings.c3) / (sa * sb + settings.c3)
-        let f = settings.k * (Double(nn) / Double(p)) * (Double(ne) / Double(nf)) * l * c * s
-        return FeatureScore(value: f, luminance: l, contrast: c, structure: s, effectivePixels: ne, noiseFreePixels: nn, foregroundPixels: nf, pixels: p)
+        let ix = image.map(Double.init), i = stimulus.map(Double.init)
+        let iF = (0..<p).map { mask[$0] ? i[$0] : 0 }                      // I^f
+        let mx = active(ix, s.activityThreshold)                          // M_x
+        let e = (0..<p).map { mask[$0] ? ix[$0] : 0 }                     // I_x^e (4-1)
+        let noise = (0..<p).map { mask[$0] ? 0 : ix[$0] }                 // I_x^n (4-1)
+        let fe = (0..<p).map { mx[$0] ? iF[$0] : 0 }                      // I_x^{fe} (4-2)
+        func count(_ v: [Double]) -> Int { active(v, s.activityThreshold).filter { $0 }.count }
+        let n = count(i), nf = count(iF), ne = count(e)
+        let nn = s.noiseCount == .learningImage ? mx.filter { $0 }.count : count(noise)
+        let pd = Double(p)
+        let muFE = fe.reduce(0, +) / pd, muE = e.reduce(0, +) / pd
+        var vFE = 0.0, vE = 0.0, cov = 0.0
+        for q in 0..<p { let a = fe[q] - muFE, b = e[q] - muE; vFE += a * a; vE += b * b; cov += a * b }
+        vFE /= pd; vE /= pd; cov /= pd
+        let sFE = vFE.squareRoot(), sE = vE.squareRoot()
+        let l = 2 * muFE * muE / (muFE * muFE + muE * muE + s.c1)          // (4-3)
+        let c = 2 * sFE * sE / (vFE + vE + s.c2)                          // (4-4)
+        let st = cov / (sFE * sE + s.c3)                                  // (4-5)
+        let f = (n > 0 && nf > 0) ? s.k * (Double(nn) / Double(n)) * (Double(ne) / Double(nf)) * l * c * st : 0   // (4-6)
+        return FeatureScore(value: f, luminance: l, contrast: c, structure: st, noisePixels: nn, effectivePixels: ne, foregroundPixels: nf, pixels: n)
     }
 
     /// Foreground by the threshold rule: |x_p − median(x)| > mean_p |x_p − median(x)|.
@@ -118,6 +149,17 @@ public enum FeatureQuantity {
 }
 
 extension ScanNetwork {
+    /// The neurons `featureQuantity` samples in layer `l`: per filter, a grid of about
+    /// `perFilter` positions (maps), or every unit (flat layers). Returns (neuron, filter) pairs.
+    public func sampledNeurons(layer l: Int, perFilter: Int) -> [(neuron: Int, filter: Int)] {
+        let shape = layerShapes[l]
+        guard shape.count == 3 else { return (0..<shape.product).map { ($0, $0) } }
+        let (k, hh, ww) = (shape[0], shape[1], shape[2])
+        let side = max(1, Int(Double(max(1, perFilter)).squareRoot()))
+        let ys = Self.grid(hh, side), xs = Self.grid(ww, side)
+        return (0..<k).flatMap { f in ys.flatMap { y in xs.map { (f * hh * ww + y * ww + $0, f) } } }
+    }
+
     /// Feature quantity of layer `l` over stimuli x [N, C, H, W] with optional masks [N, H, W].
     public func featureQuantity(_ x: Tensor, masks: [UInt8]?, maskShape: [Int]? = nil, layer l: Int,
                                 settings: FeatureQuantitySettings = FeatureQuantitySettings()) throws -> LayerFeatureQuantity {
@@ -127,50 +169,51 @@ extension ScanNetwork {
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let (n, img, hw) = (x.shape[0], c * h * w, h * w)
         let k = channelCount(layer: l)
-        let stim = (0..<n).map { KnowledgeMeasures.collapse(x.data[($0 * img)..<(($0 + 1) * img)], channels: c) }
+        let split = splitValues(x)
+        let stim = (0..<n).map { KnowledgeMeasures.collapse(split.data[($0 * img)..<(($0 + 1) * img)], channels: c) }
         let fg: [[Bool]] = (0..<n).map { i in
             if let m = masks { return (0..<hw).map { m[i * hw + $0] != 0 } }
             return FeatureQuantity.thresholdMask(stimulus: stim[i])
         }
-        let fl = try filterLearningImages(x, layer: l, batchSize: settings.batchSize)
-        var fq = [Double](repeating: -.infinity, count: k)
-        for i in 0..<n { for f in 0..<k {
-            let base = (i * k + f) * img
-            let li = KnowledgeMeasures.collapse(fl.data[base..<(base + img)], channels: c)
-            fq[f] = max(fq[f], FeatureQuantity.score(image: li, stimulus: stim[i], mask: fg[i], settings: settings).value)
-        } }
         let act = outputs(x, through: l)
-        let plane = neuronCount(layer: l) / k
-        let activation = (0..<k).map { f -> Double in
+        let per = neuronCount(layer: l), plane = per / k
+        let sampled = sampledNeurons(layer: l, perFilter: settings.neuronsPerFilter)
+        let neurons = sampled.map(\.neuron)
+        var fq = [Double](repeating: -.infinity, count: neurons.count)
+        var nAct = [Double](repeating: 0, count: neurons.count)
+        let chunk = max(1, settings.batchSize * 8)
+        for i in 0..<n {
+            var start = 0
+            while start < neurons.count {
+                let part = Array(neurons[start..<min(neurons.count, start + chunk)])
+                let lis = try learningImages(of: x.slice(i..<(i + 1)), layer: l, neurons: part)
+                for (j, q) in part.enumerated() {
+                    let li = KnowledgeMeasures.collapse(lis.data[(j * img)..<((j + 1) * img)], channels: c)
+                    fq[start + j] = max(fq[start + j], FeatureQuantity.score(image: li, stimulus: stim[i], mask: fg[i], settings: settings).value)
+                    nAct[start + j] += Double(act.data[i * per + q]) / Double(n)
+                }
+                start += part.count
+            }
+        }
+        let filterActivation = (0..<k).map { f -> Double in
             var s = 0.0
             for i in 0..<n { for p in 0..<plane { s += Double(act.data[(i * k + f) * plane + p]) } }
             return s / Double(n * plane)
         }
-        let r = ScanStatistics.pearson(activation, fq)
-        var diversity: [Int] = []
-        if settings.neuronsPerFilter > 0, layerShapes[l].count == 3 {
-            let (hh, ww) = (layerShapes[l][1], layerShapes[l][2])
-            let side = max(1, Int(Double(settings.neuronsPerFilter).squareRoot()))
-            let ys = Self.grid(hh, side), xs = Self.grid(ww, side)
-            let positions = ys.flatMap { y in xs.map { y * ww + $0 } }
-            let ns = min(n, max(1, settings.diversityStimuli))
-            for f in 0..<k {
-                let neurons = positions.map { f * hh * ww + $0 }
-                var best = [Double](repeating: -.infinity, count: neurons.count)
-                for i in 0..<ns {
-                    let lis = try learningImages(of: x.slice(i..<(i + 1)), layer: l, neurons: neurons)
-                    for j in 0..<neurons.count {
-                        let li = KnowledgeMeasures.collapse(lis.data[(j * img)..<((j + 1) * img)], channels: c)
-                        best[j] = max(best[j], FeatureQuantity.score(image: li, stimulus: stim[i], mask: fg[i], settings: settings).value)
-                    }
-                }
-                let scale = best.reduce(0) { max($0, abs($1)) }
-                let v = best.map { scale > 0 ? $0 / scale : 0 }
-                let labels = DBSCAN.cluster(data: v, rows: v.count, columns: 1, eps: settings.diversityEps, minSamples: settings.diversityMinSamples)
-                diversity.append(Set(labels.filter { $0 >= 0 }).count)
-            }
+        var filterFQ = [Double](repeating: .nan, count: k)
+        var diversity = [Int](repeating: 0, count: k)
+        let scale = fq.reduce(0) { max($0, abs($1)) }
+        for f in 0..<k {
+            let mine = sampled.indices.filter { sampled[$0].filter == f }.map { fq[$0] }
+            guard !mine.isEmpty else { continue }
+            filterFQ[f] = ScanStatistics.mean(mine)
+            let v = mine.map { scale > 0 ? $0 / scale : 0 }
+            let labels = DBSCAN.cluster(data: v, rows: v.count, columns: 1, eps: settings.diversityEps, minSamples: settings.diversityMinSamples)
+            diversity[f] = Set(labels.filter { $0 >= 0 }).count
         }
-        return LayerFeatureQuantity(layer: layer(l).name, filterFQ: fq, filterActivation: activation,
+        let r = ScanStatistics.pearson(nAct, fq)
+        return LayerFeatureQuantity(layer: layer(l).name, neurons: neurons, neuronFilter: sampled.map(\.filter), neuronFQ: fq,
+                                    neuronActivation: nAct, filterFQ: filterFQ, filterActivation: filterActivation,
                                     activationCorrelation: r.isFinite ? r : nil, meanFQ: ScanStatistics.mean(fq),
                                     varianceFQ: ScanStatistics.variance(fq), diversity: diversity, thresholdMasks: masks == nil)
     }

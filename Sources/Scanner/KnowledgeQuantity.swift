@@ -1,24 +1,42 @@
-// Knowledge quantity of learning images (thesis §3.3.1, eq. 3-14…3-20), as implemented here.
-// All maps are per stimulus at input resolution, collapsed over input channels (Σ_c); P = H·W.
-// "Active" means |v_p| > τ·max_p |v_p| (τ = `activityThreshold`, default 1e-3): learning images
-// are exact zeros outside a neuron's receptive field / gates, τ only absorbs float round-off.
+// Knowledge quantity and neuron learning rules (thesis §3.3.1–3.4.2, eq. 3-15…3-20). All maps
+// are per stimulus at input resolution, collapsed over input channels (Σ_c); P = H·W. I is the
+// split input x − x₀ (what the learning images add up to). A pixel of an image v is active when
+// |v_p| > τ·max_p|v_p| (τ = `activityThreshold`, default 0: non-zero — the thesis' "激活像素").
 //
-//   activation count (3-14)  κ_count = #{p : I_p active} / #{p : x_p active}   (relative to the input)
-//   intensity (3-14)         κ_int   = Σ_p |I_p| / Σ_p |x_p|
-//   distance (3-15)          d = ‖Î − x̂‖₂, Î = I/‖I‖₂, x̂ = x/‖x‖₂ (0 … 2; 0 when I ∝ x)
-//   similarity (3-16)        cos = ⟨Î, x̂⟩ = 1 − d²/2
-//   layer correlation (3-17) r_k = Pearson(|L^k|, up(A_k)), up = bilinear upsampling of the
-//                            channel-k feature map to H × W; (3-18) R_l = mean_k r_k over filters
-//                            with a defined r (dead or constant filters are skipped)
-//   top-2 IoU (3-19, 3-20)   the two neurons of the layer with the largest activation;
-//                            IoU = |A₁ ∩ A₂| / |A₁ ∪ A₂| over their active pixels
-// Choices made here (thesis text not at hand): absolute values for count/intensity (signed
-// pixels would cancel), unit-norm signed maps for the distance, |L^k| for the correlation.
+//   activation count (§3.3.1)  count(I_q) = active pixels of neuron q's learning image; the
+//                              layer's = mean_q count(I_q) / count(I) ("该层所有神经元的平均激活
+//                              数量与输入图像激活数量的百分比", as a fraction)
+//   intensity (§3.3.1)         Σ_p I_q,p (the sum of pixel intensities, signed as written; |·| with
+//                              `absoluteIntensity`); the layer's = mean_q Σ_p I_q,p / Σ_p I_p
+//   distance (3-15)            dist_o^I = ‖I_o − I‖₂, raw (no normalisation); the layer's = mean
+//                              over its neurons; beside it the distance of the same learning image
+//                              to an unrelated stimulus (Fig. 3-9's comparison; *choice*: the next
+//                              stimulus of the batch, i + 1 mod n)
+//   class distance (3-16)      DIST_o^c = Σ_{I∈I^c} dist_o^I / N_c, the mean over the class' stimuli
+//                              (`KnowledgeMeasures.classAveragedDistance`); an encoding data set has
+//                              no classes, so `unitDistance` is 3-16 with all stimuli as one class,
+//                              per readout unit o (*choice*)
+//   overlap (3-17)             C^{k,l} = |S^{k,l} ∩ I^{k,l}| / |I^{k,l}|: active pixels of the
+//                              bilinearly upsampled feature map S (align_corners = False) inside
+//                              the active pixels of the filter learning image I^{k,l} = Σ_xy I_xy f_xy,
+//                              over those of I^{k,l}; (3-18) C^l = mean over the K filters
+//                              (filters whose learning image is empty are left out, *choice*)
+//   top-2 IoU (3-19)           per feature map k, the two neurons with the largest activation;
+//                              IoU^{k,l} = |A₁ ∩ A₂| / |A₁ ∪ A₂| of their active pixels;
+//                              (3-20) IoU^l = mean over the K filters
+// Per stimulus, then averaged over the stimuli (*choice*: the thesis reports one input at a time).
+// Counts, intensities and distances over "all neurons of the layer" cost one backward per neuron
+// and stimulus; they are taken over the neurons `sampledNeurons(layer:perFilter:)` picks (a grid
+// of `neuronsPerFilter` positions per filter, every unit of a flat layer), *choice*; 0 = every neuron.
 import Foundation
 import Tensors
 
 public struct KnowledgeSettings: Sendable, Equatable {
-    public var activityThreshold: Float = 1e-3
+    public var activityThreshold: Float = 0
+    /// Sum |I_p| instead of the signed sum for the intensity.
+    public var absoluteIntensity = false
+    /// Neurons per filter for count / intensity / distance (0 = all).
+    public var neuronsPerFilter: Int = 16
     public var batchSize: Int = 16
     public init() {}
 }
@@ -26,15 +44,24 @@ public struct KnowledgeSettings: Sendable, Equatable {
 /// Knowledge quantity of one layer, averaged over stimuli (per-stimulus values alongside).
 public struct LayerKnowledge: Sendable, Codable, Equatable {
     public let layer: String
+    /// Neurons the count, intensity and distances average over.
+    public let neurons: Int
     public let activationCount: Double
     public let intensity: Double
+    /// Mean ‖I_o − I‖ over the neurons (3-15).
     public let distance: Double
-    public let cosine: Double
-    /// R_l (3-18); nil for layers without feature maps or with no defined r_k.
+    /// Mean ‖I_o − I′‖ to an unrelated stimulus I′ (Fig. 3-9); nil with one stimulus.
+    public let distanceToOther: Double?
+    /// Per unit o of a flat layer (the readout): DIST_o over all stimuli (3-16, one class); empty for maps.
+    public let unitDistance: [Double]
+    /// C^l (3-18); nil for layers without feature maps or with no defined C^{k,l}.
     public let layerCorrelation: Double?
-    /// Per filter r_k averaged over stimuli [K] (NaN where undefined); empty for flat layers.
+    /// C^{k,l} per filter averaged over stimuli [K] (NaN where undefined); empty for flat layers.
     public let filterCorrelations: [Double]
+    /// IoU^l (3-20); nil for flat layers or when undefined.
     public let topTwoIoU: Double?
+    /// IoU^{k,l} per filter averaged over stimuli [K].
+    public let filterTopTwoIoU: [Double]
     public let perStimulusCount: [Double]
     public let perStimulusIntensity: [Double]
 }
@@ -55,25 +82,40 @@ public enum KnowledgeMeasures {
         return v.map { abs($0) > threshold * m }
     }
 
-    /// (κ_count, κ_int) of learning image `image` for input `input` (both [P]).
-    public static func quantity(image: [Float], input: [Float], threshold: Float) -> (count: Double, intensity: Double) {
-        let ni = activeMask(image, threshold: threshold).filter { $0 }.count
-        let nx = activeMask(input, threshold: threshold).filter { $0 }.count
-        let si = image.reduce(0.0) { $0 + Double(abs($1)) }, sx = input.reduce(0.0) { $0 + Double(abs($1)) }
-        return (nx > 0 ? Double(ni) / Double(nx) : .nan, sx > 0 ? si / sx : .nan)
+    /// (active pixels, Σ pixels) of one image.
+    public static func countAndIntensity(_ v: [Float], threshold: Float, absolute: Bool = false) -> (count: Int, intensity: Double) {
+        (activeMask(v, threshold: threshold).filter { $0 }.count, v.reduce(0.0) { $0 + (absolute ? Double(abs($1)) : Double($1)) })
     }
 
-    /// (d, cos) between unit-norm image and input; NaN when either is 0.
-    public static func distance(image: [Float], input: [Float]) -> (distance: Double, cosine: Double) {
-        let ni = image.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        let nx = input.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        guard ni > 0, nx > 0 else { return (.nan, .nan) }
-        var d2 = 0.0, dot = 0.0
-        for p in 0..<image.count {
-            let a = Double(image[p]) / ni, b = Double(input[p]) / nx
-            d2 += (a - b) * (a - b); dot += a * b
-        }
-        return (d2.squareRoot(), dot)
+    /// (count(I_q) / count(I), Σ I_q / Σ I) of one learning image against its split input (§3.3.1).
+    public static func quantity(image: [Float], input: [Float], threshold: Float, absolute: Bool = false) -> (count: Double, intensity: Double) {
+        let a = countAndIntensity(image, threshold: threshold, absolute: absolute), b = countAndIntensity(input, threshold: threshold, absolute: absolute)
+        return (b.count > 0 ? Double(a.count) / Double(b.count) : .nan, b.intensity != 0 ? a.intensity / b.intensity : .nan)
+    }
+
+    /// ‖a − b‖₂ (eq. 3-15).
+    public static func distance(_ a: [Float], _ b: [Float]) -> Double {
+        var s = 0.0
+        for p in 0..<a.count { let d = Double(a[p]) - Double(b[p]); s += d * d }
+        return s.squareRoot()
+    }
+
+    /// DIST_o^c (eq. 3-16): the mean of `distances` (dist_o^I per stimulus) over the stimuli of
+    /// each class; keys are the class labels.
+    public static func classAveragedDistance(distances: [Double], labels: [Int]) -> [Int: Double] {
+        precondition(distances.count == labels.count)
+        var sum = [Int: Double](), count = [Int: Int]()
+        for (d, c) in zip(distances, labels) { sum[c, default: 0] += d; count[c, default: 0] += 1 }
+        var out = [Int: Double]()
+        for (c, v) in sum { out[c] = v / Double(count[c]!) }
+        return out
+    }
+
+    /// C^{k,l} (eq. 3-17): |S ∩ I| / |I| over active pixels; NaN when I has none.
+    public static func overlapRatio(featureMap s: [Bool], learningImage i: [Bool]) -> Double {
+        var inter = 0, ni = 0
+        for p in 0..<i.count where i[p] { ni += 1; if s[p] { inter += 1 } }
+        return ni > 0 ? Double(inter) / Double(ni) : .nan
     }
 
     public static func intersectionOverUnion(_ a: [Bool], _ b: [Bool]) -> Double {
@@ -84,66 +126,88 @@ public enum KnowledgeMeasures {
 }
 
 extension ScanNetwork {
-    /// Knowledge quantity of layer `l` over stimuli x [N, C, H, W]: the layer learning image for
-    /// count, intensity and distances; filter learning images for the layer correlation; the two
-    /// most active neurons' learning images for the IoU.
+    /// Knowledge quantity and learning rules of layer `l` over stimuli x [N, C, H, W].
     public func knowledge(_ x: Tensor, layer l: Int, settings: KnowledgeSettings = KnowledgeSettings()) throws -> LayerKnowledge {
         try validate(stimuli: x)
         try requireLayer(l)
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let img = c * h * w, n = x.shape[0]
-        let layerLI = try layerLearningImages(x, layer: l, batchSize: settings.batchSize)
-        var counts: [Double] = [], intens: [Double] = [], dists: [Double] = [], coss: [Double] = []
-        for i in 0..<n {
-            let xi = KnowledgeMeasures.collapse(x.data[(i * img)..<((i + 1) * img)], channels: c)
-            let li = KnowledgeMeasures.collapse(layerLI.data[(i * img)..<((i + 1) * img)], channels: c)
-            let q = KnowledgeMeasures.quantity(image: li, input: xi, threshold: settings.activityThreshold)
-            let d = KnowledgeMeasures.distance(image: li, input: xi)
-            counts.append(q.count); intens.append(q.intensity); dists.append(d.distance); coss.append(d.cosine)
-        }
-        // Layer correlation (maps only).
-        var filterR: [Double] = []
-        var layerR: Double?
+        let tau = settings.activityThreshold
+        let split = splitValues(x)
+        let inputs = (0..<n).map { KnowledgeMeasures.collapse(split.data[($0 * img)..<(($0 + 1) * img)], channels: c) }
+        let perFilter = settings.neuronsPerFilter > 0 ? settings.neuronsPerFilter : Int.max / 4
+        let neurons = sampledNeurons(layer: l, perFilter: perFilter).map(\.neuron)
         let isMap = layerShapes[l].count == 3
+        let acts = outputs(x, through: l)
+        let per = neuronCount(layer: l)
+        var counts: [Double] = [], intens: [Double] = [], dists: [Double] = [], others: [Double] = []
+        var unitSums = [Double](repeating: 0, count: isMap ? 0 : neurons.count)
+        let chunk = max(1, settings.batchSize * 8)
+        for i in 0..<n {
+            let (nx, sx) = KnowledgeMeasures.countAndIntensity(inputs[i], threshold: tau, absolute: settings.absoluteIntensity)
+            let other = inputs[(i + 1) % n]
+            var cSum = 0.0, iSum = 0.0, dSum = 0.0, oSum = 0.0
+            var start = 0
+            while start < neurons.count {
+                let part = Array(neurons[start..<min(neurons.count, start + chunk)])
+                let lis = try learningImages(of: x.slice(i..<(i + 1)), layer: l, neurons: part)
+                for j in 0..<part.count {
+                    let li = KnowledgeMeasures.collapse(lis.data[(j * img)..<((j + 1) * img)], channels: c)
+                    let (cq, iq) = KnowledgeMeasures.countAndIntensity(li, threshold: tau, absolute: settings.absoluteIntensity)
+                    cSum += Double(cq); iSum += iq
+                    let d = KnowledgeMeasures.distance(li, inputs[i])
+                    dSum += d; oSum += KnowledgeMeasures.distance(li, other)
+                    if !isMap { unitSums[start + j] += d / Double(n) }
+                }
+                start += part.count
+            }
+            let q = Double(neurons.count)
+            counts.append(nx > 0 ? (cSum / q) / Double(nx) : .nan)
+            intens.append(sx != 0 ? (iSum / q) / sx : .nan)
+            dists.append(dSum / q); others.append(oSum / q)
+        }
+        // 3-17/3-18 and 3-19/3-20 (maps only).
+        var filterC: [Double] = [], filterIoU: [Double] = []
+        var layerC: Double?, layerIoU: Double?
         if isMap {
             let (k, hh, ww) = (layerShapes[l][0], layerShapes[l][1], layerShapes[l][2])
             let fl = try filterLearningImages(x, layer: l, batchSize: settings.batchSize)
-            let maps = outputs(x, through: l)
-            var sums = [Double](repeating: 0, count: k), defined = [Int](repeating: 0, count: k)
+            var cs = [Double](repeating: 0, count: k), cn = [Int](repeating: 0, count: k)
+            var us = [Double](repeating: 0, count: k), un = [Int](repeating: 0, count: k)
             for i in 0..<n {
+                var tops: [Int] = []
                 for f in 0..<k {
                     let base = (i * k + f) * img
-                    let li = KnowledgeMeasures.collapse(fl.data[base..<(base + img)], channels: c).map { abs($0) }
-                    let plane = Array(maps.data[((i * k + f) * hh * ww)..<((i * k + f + 1) * hh * ww)])
+                    let li = KnowledgeMeasures.activeMask(KnowledgeMeasures.collapse(fl.data[base..<(base + img)], channels: c), threshold: tau)
+                    let planeStart = i * per + f * hh * ww
+                    let plane = Array(acts.data[planeStart..<(planeStart + hh * ww)])
                     let up = ImageResampling.bilinear(plane, height: hh, width: ww, toHeight: h, toWidth: w)
-                    let r = ScanStatistics.pearson(li, up)
-                    if r.isFinite { sums[f] += r; defined[f] += 1 }
+                    let r = KnowledgeMeasures.overlapRatio(featureMap: KnowledgeMeasures.activeMask(up, threshold: tau), learningImage: li)
+                    if r.isFinite { cs[f] += r; cn[f] += 1 }
+                    if hh * ww >= 2 {
+                        let order = (0..<(hh * ww)).sorted { plane[$0] != plane[$1] ? plane[$0] > plane[$1] : $0 < $1 }
+                        tops += [f * hh * ww + order[0], f * hh * ww + order[1]]
+                    }
+                }
+                guard !tops.isEmpty else { continue }
+                let lis = try learningImages(of: x.slice(i..<(i + 1)), layer: l, neurons: tops)
+                for f in 0..<k {
+                    let a = KnowledgeMeasures.activeMask(KnowledgeMeasures.collapse(lis.data[(2 * f * img)..<((2 * f + 1) * img)], channels: c), threshold: tau)
+                    let b = KnowledgeMeasures.activeMask(KnowledgeMeasures.collapse(lis.data[((2 * f + 1) * img)..<((2 * f + 2) * img)], channels: c), threshold: tau)
+                    let v = KnowledgeMeasures.intersectionOverUnion(a, b)
+                    if v.isFinite { us[f] += v; un[f] += 1 }
                 }
             }
-            filterR = (0..<k).map { defined[$0] > 0 ? sums[$0] / Double(defined[$0]) : .nan }
-            let ok = filterR.filter { $0.isFinite }
-            layerR = ok.isEmpty ? nil : ScanStatistics.mean(ok)
-        }
-        // IoU of the two most active neurons, per stimulus.
-        var ious: [Double] = []
-        if neuronCount(layer: l) >= 2 {
-            let a = outputs(x, through: l)
-            let per = neuronCount(layer: l)
-            for i in 0..<n {
-                let row = a.data[(i * per)..<((i + 1) * per)]
-                let sorted = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
-                let top = [sorted[0] - i * per, sorted[1] - i * per]
-                let lis = try learningImages(of: x.slice(i..<(i + 1)), layer: l, neurons: top)
-                let m1 = KnowledgeMeasures.activeMask(KnowledgeMeasures.collapse(lis.data[0..<img], channels: c), threshold: settings.activityThreshold)
-                let m2 = KnowledgeMeasures.activeMask(KnowledgeMeasures.collapse(lis.data[img..<(2 * img)], channels: c), threshold: settings.activityThreshold)
-                let v = KnowledgeMeasures.intersectionOverUnion(m1, m2)
-                if v.isFinite { ious.append(v) }
-            }
+            filterC = (0..<k).map { cn[$0] > 0 ? cs[$0] / Double(cn[$0]) : .nan }
+            filterIoU = (0..<k).map { un[$0] > 0 ? us[$0] / Double(un[$0]) : .nan }
+            let okC = filterC.filter { $0.isFinite }, okU = filterIoU.filter { $0.isFinite }
+            layerC = okC.isEmpty ? nil : ScanStatistics.mean(okC)
+            layerIoU = okU.isEmpty ? nil : ScanStatistics.mean(okU)
         }
         func finiteMean(_ v: [Double]) -> Double { let f = v.filter { $0.isFinite }; return f.isEmpty ? .nan : ScanStatistics.mean(f) }
-        return LayerKnowledge(layer: layer(l).name, activationCount: finiteMean(counts), intensity: finiteMean(intens),
-                              distance: finiteMean(dists), cosine: finiteMean(coss), layerCorrelation: layerR,
-                              filterCorrelations: filterR, topTwoIoU: ious.isEmpty ? nil : ScanStatistics.mean(ious),
+        return LayerKnowledge(layer: layer(l).name, neurons: neurons.count, activationCount: finiteMean(counts), intensity: finiteMean(intens),
+                              distance: finiteMean(dists), distanceToOther: n > 1 ? finiteMean(others) : nil, unitDistance: unitSums,
+                              layerCorrelation: layerC, filterCorrelations: filterC, topTwoIoU: layerIoU, filterTopTwoIoU: filterIoU,
                               perStimulusCount: counts, perStimulusIntensity: intens)
     }
 }

@@ -22,10 +22,14 @@
 // batch-norm in evaluation mode contributes its scale γ/√(var+ε)); multiplying by x splits it per
 // pixel. For a bias-free ReLU network (no batch-norm shift) Σ I_q = a_q exactly (Euler).
 //
-// Gate for smooth activations: ELU, softplus and exp are not gates. We use their derivative at the
-// operating point, S = f′(z) (what backward computes). Then I_q is the first-order (gradient ×
-// input) split and Σ I_q ≠ a_q in general; completeness holds only for ReLU/identity networks
-// without biases. `LiteralLearningImages` uses the same gate, so literal and fast agree for them too.
+// Gate (eq. 3-9, 3-10). By default (`ScanNetwork.gate = .step`) every activation layer passes the
+// learning images of the neurons whose value is > 0 and blocks the others, S = [x_q > 0], as the
+// thesis writes it for ReLU — for ELU that is z > 0, softplus and exp (always positive) pass
+// everything. The backward then multiplies by S instead of f′ (`learningImageGradient`). For ReLU
+// the two coincide. `.derivative` (ours, not the thesis') uses S = f′(z), what backward computes:
+// I_q is then the first-order (gradient × input) split. Either way Σ I_q ≠ a_q in general for
+// smooth activations; completeness holds only for ReLU/identity networks without biases.
+// `LiteralLearningImages` takes the network's gate, so literal and fast agree for both.
 import Foundation
 import Tensors
 import ConvEngine
@@ -51,7 +55,7 @@ extension ScanNetwork {
             let a = forward(xb, through: l)
             var g = Tensor(shape: a.shape)
             for n in 0..<xb.shape[0] { g.data[n * per + q] = 1 }
-            var d = inputGradient(from: l, gradient: g)
+            var d = learningImageGradient(from: l, gradient: g)
             multiplyBySplit(&d, xb)
             return d
         }
@@ -103,7 +107,7 @@ extension ScanNetwork {
                         for p in 0..<plane { grad.data[base + p] = a.data[base + p] }
                     }
                 }
-                let d = inputGradient(from: l, gradient: grad)
+                let d = learningImageGradient(from: l, gradient: grad)
                 for (r, _) in group.enumerated() {
                     let slot = k0 + r
                     for i in 0..<m {
@@ -124,7 +128,7 @@ extension ScanNetwork {
         try requireLayer(l)
         return chunked(x, batchSize: batchSize) { xb in
             let a = forward(xb, through: l)
-            var d = inputGradient(from: l, gradient: a)
+            var d = learningImageGradient(from: l, gradient: a)
             multiplyBySplit(&d, xb)
             return d
         }
@@ -147,7 +151,7 @@ extension ScanNetwork {
         let a = forward(xr, through: l)
         var g = Tensor(shape: a.shape)
         for (r, q) in neurons.enumerated() { g.data[r * per + q] = 1 }
-        var d = inputGradient(from: l, gradient: g)
+        var d = learningImageGradient(from: l, gradient: g)
         multiplyBySplit(&d, xr)
         return d
     }

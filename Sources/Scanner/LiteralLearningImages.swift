@@ -14,8 +14,8 @@
 //               first in scan order, as the layer), else 0: the selected neuron's image passes unchanged
 //   BatchNorm2D diag(γ/√(running_var + ε)) — evaluation mode; the shift is a bias
 //   Flatten     identity
-//   ReLU        diag(S(z)), S(z) = 1 if z > 0 else 0
-//   ELU, Softplus, Exp   diag(f′(z)) — the derivative at the operating point (see LearningImages.swift)
+//   ReLU, ELU, Softplus, Exp   diag(S), with the network's gate: .step (eq. 3-9, default)
+//               S = 1 if the value f(z) > 0 else 0; .derivative (ours) S = f′(z) (LearningImages.swift)
 //   Identity    identity
 //   any other layer (a readout)  probed: column p = f(e_p) − f(0), checked to be affine at x
 // and I^(l) = C^(l) · I^(l−1) (row q of I^(l) is neuron q's learning image over the P pixels), i.e.
@@ -48,7 +48,7 @@ public struct LiteralLearningImages {
         var shape = network.inputShape
         for l in 0..<network.layerCount {
             let layer = network.layer(l)
-            let (c, b) = try Self.contribution(layer, input: v, shape: shape, outShape: network.layerShapes[l])
+            let (c, b) = try Self.contribution(layer, input: v, shape: shape, outShape: network.layerShapes[l], gate: network.gate)
             let mIn = v.count, mOut = network.layerShapes[l].product
             precondition(c.count == mOut * mIn)
             // Values: the layer's own function (affine part plus the non-linearity for activations).
@@ -96,8 +96,9 @@ public struct LiteralLearningImages {
         }
     }
 
-    /// The gate S(z) = f′(z) of an activation layer.
-    static func gate(_ layer: Layer) -> ((Double) -> Double)? {
+    /// The gate S of an activation layer at its input z: eq. 3-9's step on the value f(z), or f′(z).
+    static func gate(_ layer: Layer, _ mode: LearningImageGate) -> ((Double) -> Double)? {
+        if mode == .step, ScanNetwork.isGatedActivation(layer), let f = activation(layer) { return { f($0) > 0 ? 1 : 0 } }
         switch layer {
         case is ReLU: return { $0 > 0 ? 1 : 0 }
         case let e as ELU: let a = Double(e.alpha); return { $0 > 0 ? 1 : a * Foundation.exp($0) }
@@ -111,11 +112,11 @@ public struct LiteralLearningImages {
     }
 
     /// Contribution matrix [m_out, m_in] and bias [m_out] of one layer at input values v.
-    static func contribution(_ layer: Layer, input v: [Double], shape s: [Int], outShape o: [Int]) throws -> ([Double], [Double]) {
+    static func contribution(_ layer: Layer, input v: [Double], shape s: [Int], outShape o: [Int], gate mode: LearningImageGate) throws -> ([Double], [Double]) {
         let mIn = v.count, mOut = o.product
         var c = [Double](repeating: 0, count: mOut * mIn)
         var b = [Double](repeating: 0, count: mOut)
-        if let g = gate(layer) {
+        if let g = gate(layer, mode) {
             for q in 0..<mIn { c[q * mIn + q] = g(v[q]) }
             return (c, b)
         }

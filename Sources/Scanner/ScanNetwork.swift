@@ -16,6 +16,16 @@ import Foundation
 import Tensors
 import ConvEngine
 
+/// The gate S of the learning-image construction (eq. 3-9, 3-10: c_pq = S(x_q)·w_pq).
+public enum LearningImageGate: String, Sendable, Codable, CaseIterable {
+    /// Eq. 3-9: S = 1 where the neuron's value (after its activation, eq. 3-6) is > 0, else 0 —
+    /// for every activation (ELU: z > 0; softplus and exp are always positive, so S ≡ 1).
+    case step
+    /// Ours, not the thesis': S = f′(z), the derivative at the operating point (what backward
+    /// computes; the learning image is then the gradient × input split).
+    case derivative
+}
+
 public final class ScanNetwork {
     public let core: Sequential
     public let readout: Layer?
@@ -25,6 +35,9 @@ public final class ScanNetwork {
     public var inputOrigin: Tensor? {
         didSet { if let o = inputOrigin { precondition(o.count == inputShape.product, "input origin \(o.shape) ≠ \(inputShape)") } }
     }
+    /// Gate of the learning images (eq. 3-9 step by default). Gradients for attribution and MEI
+    /// (`inputGradient`) are always true derivatives.
+    public var gate: LearningImageGate = .step
     /// Per-stimulus output shape of every layer (index as above), e.g. [C′, H′, W′] or [U].
     public let layerShapes: [[Int]]
 
@@ -150,18 +163,42 @@ public final class ScanNetwork {
     /// ∂(Σ gradient ⊙ out_layer)/∂x [N, C, H, W] after a `forward` through at least `layer`
     /// (gradient has that layer's output shape for the forward's batch).
     public func inputGradient(from layerIndex: Int, gradient: Tensor) -> Tensor {
+        inputGradient(from: layerIndex, gradient: gradient, gate: .derivative)
+    }
+
+    /// The backward pass of the learning images: like `inputGradient`, but activation layers
+    /// multiply by the gate `gate` (eq. 3-10) instead of f′ when it is `.step`.
+    func learningImageGradient(from layerIndex: Int, gradient: Tensor) -> Tensor {
+        inputGradient(from: layerIndex, gradient: gradient, gate: gate)
+    }
+
+    func inputGradient(from layerIndex: Int, gradient: Tensor, gate: LearningImageGate) -> Tensor {
         precondition(layerIndex <= lastForwardEnd, "inputGradient from layer \(layerIndex) after a forward through \(lastForwardEnd)")
         precondition(gradient.shape == activations[layerIndex].shape,
                      "gradient \(gradient.shape) ≠ output of layer \(layerIndex) \(activations[layerIndex].shape)")
         var g = gradient
         for i in stride(from: layerIndex, through: 0, by: -1) {
-            if let conv = layer(i) as? Conv2D {
+            if gate == .step, Self.isGatedActivation(layer(i)) {
+                // S(x_q) = [x_q > 0] on the layer's output (eq. 3-6, 3-9); fresh tensor, the
+                // layer's own backward state is left alone.
+                let out = activations[i]
+                var next = Tensor(shape: g.shape)
+                for j in 0..<g.count where out.data[j] > 0 { next.data[j] = g.data[j] }
+                g = next
+            } else if let conv = layer(i) as? Conv2D {
                 g = conv.inputGradient(g, inputShape: layerInputs[i].shape)
             } else {
                 g = layer(i).backward(g)
             }
         }
         return g
+    }
+}
+
+extension ScanNetwork {
+    /// Activations the step gate replaces (Identity is no non-linearity and passes unchanged).
+    static func isGatedActivation(_ l: Layer) -> Bool {
+        l is ReLU || l is ELU || l is Softplus || l is Exp
     }
 }
 

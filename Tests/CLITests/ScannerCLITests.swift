@@ -44,6 +44,25 @@ final class ScannerCLITests: XCTestCase {
         XCTAssertEqual(try HDF5File.open(mei + "/mei.h5").info("/mei").shape, [1, 16, 16])
     }
 
+    /// --abnormal-filters with a Table 6-1 preset and an override: the JSON records λ, α, β, θ used.
+    func testAbnormalFilterPresets() throws {
+        try requireModel()
+        let out = Self.dir + "/abnormal"
+        let r = try CLIRunner.run(["scan", Self.model, Self.data, "--abnormal-filters", "--preset", "exp3-small", "--beta", "1.5",
+                                   "--count", "12", "--sharpness-trials", "0", "--quiet", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/abnormal_filters.json"))) as! [[String: Any]]
+        let layers = json[0]["layers"] as! [[String: Any]]
+        XCTAssertEqual(layers.count, 2)
+        let settings = layers[0]["settings"] as! [String: Any]
+        XCTAssertEqual(settings["lambda"] as? Int, 20)
+        XCTAssertEqual(settings["alpha"] as? Double, 0.2)
+        XCTAssertEqual(settings["beta"] as? Double, 1.5)
+        XCTAssertEqual(settings["theta"] as? Double, 0.5)
+        XCTAssertEqual(settings["chForm"] as? String, "thesis")
+        XCTAssertTrue(r.stdout.contains("λ 20"), r.stdout)
+    }
+
     func testBadIndicesAreClearErrorsAndWriteNothing() throws {
         try requireModel()
         let out = Self.dir + "/bad"
@@ -53,6 +72,10 @@ final class ScannerCLITests: XCTestCase {
             (["scan", Self.model, Self.data, "--stimulus", "0", "--layer", "conv9", "--filter", "0", "--out", out], "conv9"),
             (["attribute", Self.model, Self.data, "--unit", "0", "--method", "grad-cam", "--layer", "nope", "--stimulus", "0", "--out", out], "nope"),
             (["mei", Self.model, "--unit", "-1", "--out", out], "unit"),
+            (["scan", Self.model, Self.data, "--abnormal-filters", "--alpha", "-1", "--out", out], "--alpha"),
+            (["scan", Self.model, Self.data, "--stimulus", "0", "--unit", "0", "--lambda", "5", "--out", out], "--lambda"),
+            (["scan", Self.model, Self.data, "--properties", "--aipc-top", "2", "--out", out], "--aipc-top"),
+            (["scan", Self.model, Self.data, "--abnormal-filters", "--preset", "exp9", "--out", out], "preset"),
         ]
         for (args, expect) in cases {
             let r = try CLIRunner.run(args)

@@ -1,6 +1,7 @@
 // NNS learning images: fast (backward passes) against PyTorch autograd, against the literal
 // contribution-matrix construction, completeness, filter and layer learning images, bad input.
 import XCTest
+import Foundation
 import Tensors
 import ConvEngine
 import Scanner
@@ -10,11 +11,13 @@ final class LearningImageTests: XCTestCase {
     let kinds: [TinyKind] = [.relu, .plain, .smooth]
     let fixtureLayers = ["conv1", "act1", "pool1", "act2", "pool2", "readout"]
 
-    /// Neuron learning images x ⊙ ∂a_q/∂x match torch autograd for every layer kind.
+    /// Neuron learning images x ⊙ ∂a_q/∂x match torch autograd for every layer kind (the
+    /// `.derivative` gate; for ReLU it coincides with eq. 3-9's step).
     func testNeuronLearningImagesMatchTorch() throws {
         let x = try ScannerTestNetworks.stimuli()
         for kind in kinds {
             let net = try ScannerTestNetworks.network(kind)
+            net.gate = .derivative
             for name in fixtureLayers {
                 let l = try net.layerIndex(named: name)
                 let qs = try ScannerTestNetworks.readInts("\(kind)/neurons/\(name)")
@@ -38,15 +41,16 @@ final class LearningImageTests: XCTestCase {
     /// every neuron of every layer; its forward values agree with the layers'.
     func testLiteralMatchesFast() throws {
         let x = try ScannerTestNetworks.stimuli()
-        for kind in kinds {
+        for kind in kinds { for gate in LearningImageGate.allCases {
             let net = try ScannerTestNetworks.network(kind)
+            net.gate = gate
             for n in 0..<x.shape[0] {
                 let xi = x.slice(n..<(n + 1))
                 let lit = try LiteralLearningImages(network: net, stimulus: xi)
                 for l in 0..<net.layerCount {
                     let m = net.neuronCount(layer: l)
                     let fast = try net.learningImages(of: xi, layer: l, neurons: Array(0..<m))
-                    let r = compareArrays("literal vs fast \(kind) stim \(n) layer \(net.layerNames[l])", fast.data,
+                    let r = compareArrays("literal vs fast \(kind) \(gate) stim \(n) layer \(net.layerNames[l])", fast.data,
                                           lit.images[l].map(Float.init), atol: 2e-5, rtol: 1e-4)
                     XCTAssertTrue(r.ok)
                     let values = net.outputs(xi, through: l)
@@ -54,7 +58,37 @@ final class LearningImageTests: XCTestCase {
                                                 atol: 2e-5, rtol: 1e-4).ok)
                 }
             }
+        } }
+    }
+
+    /// The gate S (eq. 3-9, 3-10) by hand: x = [1, −1] (1 × 1 × 2), a 1 × 1 conv with weight 2 and
+    /// no bias, z = [2, −2], then the activation. Neuron 0 (z = 2, value > 0): step S = 1 → I = [2, 0];
+    /// derivative: ReLU, ELU f′ = 1 → [2, 0], softplus σ(2) → [2σ(2), 0].
+    /// Neuron 1: ELU value e^{−2} − 1 < 0 → step S = 0 → I = 0; derivative S = e^{−2} → [0, −2e^{−2}].
+    /// Softplus value log(1 + e^{−2}) > 0 → step S = 1 → [0, −2]; derivative σ(−2) → [0, −2σ(−2)].
+    func testGateByHand() throws {
+        let x = Tensor(shape: [1, 1, 1, 2], data: [1, -1])
+        let sig = 1 / (1 + Foundation.exp(2.0))
+        let sig2 = 1 / (1 + Foundation.exp(-2.0))
+        let cases: [(Layer, LearningImageGate, [Double])] = [
+            (ELU(name: "act"), .step, [2, 0, 0, 0]), (ELU(name: "act"), .derivative, [2, 0, 0, -2 * Foundation.exp(-2.0)]),
+            (Softplus(name: "act"), .step, [2, 0, 0, -2]), (Softplus(name: "act"), .derivative, [2 * sig2, 0, 0, -2 * sig]),
+            (ReLU(name: "act"), .step, [2, 0, 0, 0]), (ReLU(name: "act"), .derivative, [2, 0, 0, 0]),
+        ]
+        var worst = 0.0
+        for (act, gate, want) in cases {
+            let conv = Conv2D(inputChannels: 1, outputChannels: 1, kernelSize: 1, name: "conv", weight: Tensor(shape: [1, 1, 1, 1], data: [2]), bias: nil)
+            let net = try ScanNetwork(core: Sequential([conv, act], name: "core"), inputShape: [1, 1, 2])
+            net.gate = gate
+            let fast = try net.learningImages(of: x, layer: 1, neurons: [0, 1])
+            let lit = try LiteralLearningImages(network: net, stimulus: x)
+            for (j, w) in want.enumerated() {
+                XCTAssertEqual(Double(fast.data[j]), w, accuracy: 1e-6, "\(act.name) \(type(of: act)) \(gate) fast [\(j)]")
+                XCTAssertEqual(lit.images[1][j], w, accuracy: 1e-12, "\(type(of: act)) \(gate) literal [\(j)]")
+                worst = max(worst, abs(Double(fast.data[j]) - w))
+            }
         }
+        print("[gate by hand] max |fast − hand| = \(worst)")
     }
 
     /// Bias-free ReLU net: Σ pixels of I_q = a_q exactly (literal, Double) and to float precision
@@ -88,7 +122,7 @@ final class LearningImageTests: XCTestCase {
         }
         XCTAssertLessThan(gaps[.plain]!, 1e-9)
         XCTAssertGreaterThan(gaps[.relu]!, 1e-2, "biases must break completeness")
-        XCTAssertGreaterThan(gaps[.smooth]!, 1e-2, "derivative gates must break completeness")
+        XCTAssertGreaterThan(gaps[.smooth]!, 1e-2, "ELU/softplus (step gate) must break completeness")
     }
 
     /// Filter learning images (one backward per filter) match torch, batching filters per pass
@@ -97,6 +131,7 @@ final class LearningImageTests: XCTestCase {
         let x = try ScannerTestNetworks.stimuli()
         for kind in kinds {
             let net = try ScannerTestNetworks.network(kind)
+            net.gate = .derivative   // torch's autograd
             for name in ["act1", "pool1", "act2", "readout"] {
                 let l = try net.layerIndex(named: name)
                 let ref = try ScannerTestNetworks.read("\(kind)/filter/\(name)")
