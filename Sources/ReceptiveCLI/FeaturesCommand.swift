@@ -1,4 +1,5 @@
 // receptive features SOURCE DATA --out X.h5: a feature space of the stimuli as an [N, F] matrix.
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -57,7 +58,7 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         try checkOutputPath(out, force: force)
         let src = try FeatureSource(specification: source, gabor: try gabor.options())
         let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: false))

@@ -1,5 +1,6 @@
 // receptive identify MODEL DATA: image identification from held-out response patterns
 // (Kay et al. 2008), by correlation and by Gaussian likelihood (Analysis/ImageIdentification.swift).
+import ConvEngine
 import ArgumentParser
 import Foundation
 import Tensors
@@ -43,7 +44,7 @@ struct IdentifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         guard draws >= 1 else { throw OptionError(option: "--draws", reason: "must be at least 1") }
         let measured: [Float], predicted: [Float], variance: [Double], s: Int, u: Int
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
