@@ -519,7 +519,28 @@ public enum NWBImport {
         }
         let n = info.shape[0], channels = info.shape.count == 2 ? info.shape[1] : 1
         let times = try nwb.sampleTimes(path, count: n)      // checked before the data is read
-        let raw = try nwb.finiteDoubles(path + "/data")
+        // Sample range [lo, hi) of every presentation and window; only the rows from the first
+        // window's start to the last one's end are read (a hyperslab), so a long recording with
+        // a short stimulus block costs the block.
+        var ranges = [(Int, Int)](repeating: (0, 0), count: onsets.count * windows.count)
+        for (k, win) in windows.enumerated() {
+            for (t, t0) in onsets.enumerated() {
+                let lo = lowerBound(times, t0 + win.start), hi = lowerBound(times, t0 + win.end)
+                guard hi > lo else {
+                    throw NWBImportError.emptyWindow(file: nwb.file, path: path, presentation: t, onset: t0, window: win)
+                }
+                ranges[t * windows.count + k] = (lo, hi)
+            }
+        }
+        let first = ranges.map(\.0).min() ?? 0, last = ranges.map(\.1).max() ?? 0
+        let bytes = (last - first) * channels * 8
+        if let available = availableMemoryBytes(), bytes > available / 2 {
+            throw DatasetError.tooLarge(file: nwb.file, path: path + "/data", bytes: bytes, availableBytes: available)
+        }
+        let raw = try nwb.doubles(path + "/data", rows: first..<last).values      // rows first..<last
+        if let i = raw.firstIndex(where: { !$0.isFinite }) {
+            throw NWBImportError.nonFinite(file: nwb.file, path: path + "/data", position: first + i / channels)
+        }
         let conversion = (try? nwb.h5.doubleAttribute("conversion", at: path + "/data")) ?? nil
         let offset = (try? nwb.h5.doubleAttribute("offset", at: path + "/data")) ?? nil
         // NWB: value in `unit` = data · conversion + offset.
@@ -539,15 +560,12 @@ public enum NWBImport {
         var values = [Double](repeating: 0, count: onsets.count * cols)
         var columnNames: [String] = []
         for j in 0..<channels { for win in windows { columnNames.append(w == 1 ? names[j] : "\(names[j])@\(win)") } }
-        for (k, win) in windows.enumerated() {
-            for (t, t0) in onsets.enumerated() {
-                let lo = lowerBound(times, t0 + win.start), hi = lowerBound(times, t0 + win.end)
-                guard hi > lo else {
-                    throw NWBImportError.emptyWindow(file: nwb.file, path: path, presentation: t, onset: t0, window: win)
-                }
+        for k in 0..<w {
+            for t in 0..<onsets.count {
+                let (lo, hi) = ranges[t * w + k]
                 for j in 0..<channels {
                     var s = 0.0
-                    for i in lo..<hi { s += raw[i * channels + j] * scale + shift }
+                    for i in lo..<hi { s += raw[(i - first) * channels + j] * scale + shift }
                     values[t * cols + j * w + k] = s / Double(hi - lo)
                 }
             }
