@@ -182,11 +182,11 @@ public enum NWBImport {
                 throw NWBImportError.invalidStimulusIndex(file: file, path: pres.indexPath, row: r, value: v)
             }
             if v == -1 { continue }
-            let k = Int(v)
-            guard k < templates.count else {
-                throw NWBImportError.indexBeyondTemplates(file: file, path: pres.indexPath, row: r, value: k,
+            guard v < Double(templates.count) else {      // compared as a double: no conversion trap
+                throw NWBImportError.indexBeyondTemplates(file: file, path: pres.indexPath, row: r, value: v < 9e18 ? Int(v) : Int.max,
                                                           templateCount: templates.count, templates: templatesPath)
             }
+            let k = Int(v)
             trialRows.append(r); shownTemplate.append(k)
         }
         if trialRows.isEmpty { throw NWBImportError.noPresentations(file: file, path: pres.indexPath) }
@@ -443,7 +443,11 @@ public enum NWBImport {
         throws -> (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality) {
         let table = "/units"
         guard nwb.exists(table) else { throw NWBImportError.missing(file: nwb.file, path: table, what: "units table (pass --series for a time series)") }
-        let idColumn = try nwb.doubles(table + "/id").values.map { Int($0) }
+        let idValues = try nwb.finiteDoubles(table + "/id")
+        if let i = idValues.firstIndex(where: { abs($0) > 9e15 || $0 != $0.rounded() }) {
+            throw NWBImportError.badShape(file: nwb.file, path: table + "/id", shape: [idValues.count], expected: "whole-number ids (entry \(i) is \(idValues[i]))")
+        }
+        let idColumn = idValues.map { Int($0) }
         let spikes = try nwb.raggedColumn(table, "spike_times")
         var keep = Array(repeating: true, count: idColumn.count)
         for f in options.unitFilters {
@@ -551,8 +555,8 @@ public enum NWBImport {
         var names = (0..<channels).map { "\(path.split(separator: "/").last ?? "ch")[\($0)]" }
         if nwb.exists(path + "/rois"), let table = try? nwb.h5.referenceAttribute("table", at: path + "/rois"),
            let rows = try? nwb.doubles(path + "/rois").values, rows.count == channels,
-           let tableIDs = try? nwb.doubles(table + "/id").values,
-           rows.allSatisfy({ $0 >= 0 && Int($0) < tableIDs.count }) {
+           let tableIDs = try? nwb.finiteDoubles(table + "/id"), tableIDs.allSatisfy({ abs($0) < 9e15 }),
+           rows.allSatisfy({ $0 >= 0 && $0 < Double(tableIDs.count) }) {
             ids = rows.map { Int(tableIDs[Int($0)]) }
             names = ids.map { "roi\($0)" }
         }
