@@ -277,7 +277,7 @@ public enum NWBImport {
             case .uint8: wrapped = 255
             case .uint16: wrapped = 65535
             case .uint32: wrapped = 4294967295
-            case .uint64: wrapped = 18446744073709551615
+            case .uint64: wrapped = Double(UInt64.max)      // 2^64 after rounding, as HDF5 converts it
             default: wrapped = nil
             }
             if let w = wrapped { data.values = data.values.map { $0 == w ? -1 : $0 } }
@@ -603,8 +603,7 @@ extension NWBImported {
             try f.setAttribute("command", string: command)
             try f.setAttribute("source_file", string: sourceFile)
             try f.setAttribute("import_options", string: Self.json(options))
-            var source: [String: [String: String]] = ["paths": sources, "object_ids": objectIDs, "session": session]
-            source["session"] = session
+            let source: [String: [String: String]] = ["paths": sources, "object_ids": objectIDs, "session": session]
             try f.setAttribute("nwb_source", string: Self.json(source))
         }
     }
