@@ -127,7 +127,7 @@ public final class NWBFile {
         for (r, e) in idx.values.enumerated() {
             guard e >= Double(previous), e == e.rounded(), e <= Double(values.count) else {
                 let problem = e > Double(values.count)
-                    ? "entry \(r) ends at \(Int(e)) but \(path) has only \(values.count) values (the data is truncated)"
+                    ? "entry \(r) ends at \(e < 9e15 ? String(Int(e)) : String(e)) but \(path) has only \(values.count) values (the data is truncated)"
                     : "entry \(r) is \(e), not a whole number at least \(previous) (an index must be ascending offsets)"
                 throw NWBImportError.badRaggedIndex(file: file, path: indexPath, problem: problem)
             }

@@ -182,11 +182,11 @@ public enum NWBImport {
                 throw NWBImportError.invalidStimulusIndex(file: file, path: pres.indexPath, row: r, value: v)
             }
             if v == -1 { continue }
-            let k = Int(v)
-            guard k < templates.count else {
-                throw NWBImportError.indexBeyondTemplates(file: file, path: pres.indexPath, row: r, value: k,
+            guard v < Double(templates.count) else {      // compared as a double: no conversion trap
+                throw NWBImportError.indexBeyondTemplates(file: file, path: pres.indexPath, row: r, value: v < 9e18 ? Int(v) : Int.max,
                                                           templateCount: templates.count, templates: templatesPath)
             }
+            let k = Int(v)
             trialRows.append(r); shownTemplate.append(k)
         }
         if trialRows.isEmpty { throw NWBImportError.noPresentations(file: file, path: pres.indexPath) }
@@ -277,7 +277,7 @@ public enum NWBImport {
             case .uint8: wrapped = 255
             case .uint16: wrapped = 65535
             case .uint32: wrapped = 4294967295
-            case .uint64: wrapped = 18446744073709551615
+            case .uint64: wrapped = Double(UInt64.max)      // 2^64 after rounding, as HDF5 converts it
             default: wrapped = nil
             }
             if let w = wrapped { data.values = data.values.map { $0 == w ? -1 : $0 } }
@@ -443,7 +443,11 @@ public enum NWBImport {
         throws -> (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality) {
         let table = "/units"
         guard nwb.exists(table) else { throw NWBImportError.missing(file: nwb.file, path: table, what: "units table (pass --series for a time series)") }
-        let idColumn = try nwb.doubles(table + "/id").values.map { Int($0) }
+        let idValues = try nwb.finiteDoubles(table + "/id")
+        if let i = idValues.firstIndex(where: { abs($0) > 9e15 || $0 != $0.rounded() }) {
+            throw NWBImportError.badShape(file: nwb.file, path: table + "/id", shape: [idValues.count], expected: "whole-number ids (entry \(i) is \(idValues[i]))")
+        }
+        let idColumn = idValues.map { Int($0) }
         let spikes = try nwb.raggedColumn(table, "spike_times")
         var keep = Array(repeating: true, count: idColumn.count)
         for f in options.unitFilters {
@@ -519,7 +523,28 @@ public enum NWBImport {
         }
         let n = info.shape[0], channels = info.shape.count == 2 ? info.shape[1] : 1
         let times = try nwb.sampleTimes(path, count: n)      // checked before the data is read
-        let raw = try nwb.finiteDoubles(path + "/data")
+        // Sample range [lo, hi) of every presentation and window; only the rows from the first
+        // window's start to the last one's end are read (a hyperslab), so a long recording with
+        // a short stimulus block costs the block.
+        var ranges = [(Int, Int)](repeating: (0, 0), count: onsets.count * windows.count)
+        for (k, win) in windows.enumerated() {
+            for (t, t0) in onsets.enumerated() {
+                let lo = lowerBound(times, t0 + win.start), hi = lowerBound(times, t0 + win.end)
+                guard hi > lo else {
+                    throw NWBImportError.emptyWindow(file: nwb.file, path: path, presentation: t, onset: t0, window: win)
+                }
+                ranges[t * windows.count + k] = (lo, hi)
+            }
+        }
+        let first = ranges.map(\.0).min() ?? 0, last = ranges.map(\.1).max() ?? 0
+        let bytes = (last - first) * channels * 8
+        if let available = availableMemoryBytes(), bytes > available / 2 {
+            throw DatasetError.tooLarge(file: nwb.file, path: path + "/data", bytes: bytes, availableBytes: available)
+        }
+        let raw = try nwb.doubles(path + "/data", rows: first..<last).values      // rows first..<last
+        if let i = raw.firstIndex(where: { !$0.isFinite }) {
+            throw NWBImportError.nonFinite(file: nwb.file, path: path + "/data", position: first + i / channels)
+        }
         let conversion = (try? nwb.h5.doubleAttribute("conversion", at: path + "/data")) ?? nil
         let offset = (try? nwb.h5.doubleAttribute("offset", at: path + "/data")) ?? nil
         // NWB: value in `unit` = data · conversion + offset.
@@ -530,8 +555,8 @@ public enum NWBImport {
         var names = (0..<channels).map { "\(path.split(separator: "/").last ?? "ch")[\($0)]" }
         if nwb.exists(path + "/rois"), let table = try? nwb.h5.referenceAttribute("table", at: path + "/rois"),
            let rows = try? nwb.doubles(path + "/rois").values, rows.count == channels,
-           let tableIDs = try? nwb.doubles(table + "/id").values,
-           rows.allSatisfy({ $0 >= 0 && Int($0) < tableIDs.count }) {
+           let tableIDs = try? nwb.finiteDoubles(table + "/id"), tableIDs.allSatisfy({ abs($0) < 9e15 }),
+           rows.allSatisfy({ $0 >= 0 && $0 < Double(tableIDs.count) }) {
             ids = rows.map { Int(tableIDs[Int($0)]) }
             names = ids.map { "roi\($0)" }
         }
@@ -539,15 +564,12 @@ public enum NWBImport {
         var values = [Double](repeating: 0, count: onsets.count * cols)
         var columnNames: [String] = []
         for j in 0..<channels { for win in windows { columnNames.append(w == 1 ? names[j] : "\(names[j])@\(win)") } }
-        for (k, win) in windows.enumerated() {
-            for (t, t0) in onsets.enumerated() {
-                let lo = lowerBound(times, t0 + win.start), hi = lowerBound(times, t0 + win.end)
-                guard hi > lo else {
-                    throw NWBImportError.emptyWindow(file: nwb.file, path: path, presentation: t, onset: t0, window: win)
-                }
+        for k in 0..<w {
+            for t in 0..<onsets.count {
+                let (lo, hi) = ranges[t * w + k]
                 for j in 0..<channels {
                     var s = 0.0
-                    for i in lo..<hi { s += raw[i * channels + j] * scale + shift }
+                    for i in lo..<hi { s += raw[(i - first) * channels + j] * scale + shift }
                     values[t * cols + j * w + k] = s / Double(hi - lo)
                 }
             }
@@ -581,8 +603,7 @@ extension NWBImported {
             try f.setAttribute("command", string: command)
             try f.setAttribute("source_file", string: sourceFile)
             try f.setAttribute("import_options", string: Self.json(options))
-            var source: [String: [String: String]] = ["paths": sources, "object_ids": objectIDs, "session": session]
-            source["session"] = session
+            let source: [String: [String: String]] = ["paths": sources, "object_ids": objectIDs, "session": session]
             try f.setAttribute("nwb_source", string: Self.json(source))
         }
     }

@@ -185,6 +185,32 @@ final class NWBImportTests: XCTestCase {
                           contains: ["/units/spike_times_index: entry", "but /units/spike_times has only 300 values (the data is truncated)"])
     }
 
+    func testAFloatFrameColumnWorksAndAFractionalIndexIsRefused() throws {
+        // The Allen SDK stores `frame` as float64 (−1.0 for the blank): same result as the int column.
+        let dir = TestPaths.temporaryDirectory("nwb")
+        let copy = dir + "/float-frames.nwb"
+        try FileManager.default.copyItem(atPath: spikes, toPath: copy)
+        let column = "/intervals/natural_scenes_presentations/frame"
+        var frames = try HDF5File.open(spikes).readDoubles(column).values
+        do {
+            let f = try HDF5File.open(copy, writable: true)
+            try f.write(column, doubles: frames, shape: [frames.count])
+        }
+        let o = NWBImportOptions(windows: [ResponseWindow(start: 0.05, end: 0.25)], unitFilters: [UnitFilter(parsing: "quality=good")!],
+                                 presentations: "natural_scenes_presentations", indexColumn: "frame")
+        let r = try NWBImport.run(file: copy, options: o)
+        let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
+        XCTAssertTrue(compareArrays("counts, float frame column", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+        frames[5] = 2.5
+        do {
+            let f = try HDF5File.open(copy, writable: true)
+            try f.write(column, doubles: frames, shape: [frames.count])
+        }
+        assertImportFails(copy, o, contains: ["\(column): row 5 is 2.5; a template index must be a whole number"])
+        var nameless = o; nameless.indexColumn = "image"
+        assertImportFails(spikes, nameless, contains: ["/intervals/natural_scenes_presentations: no column 'image' (columns: frame, start_time, stop_time)"])
+    }
+
     func testWindowAndFilterParsing() {
         XCTAssertEqual(ResponseWindow(parsing: "0.05:0.25"), ResponseWindow(start: 0.05, end: 0.25))
         XCTAssertEqual(ResponseWindow(parsing: "-0.1:0")?.description, "-0.1:0")
