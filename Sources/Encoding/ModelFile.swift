@@ -43,6 +43,8 @@ public struct ModelConfig: Codable, Equatable {
     public var ridgePerUnit: [Double]?
     /// Epoch whose weights were kept (early stopping).
     public var bestEpoch: Int?
+    /// Training stimuli held out for validation when the file had no validation split (nil otherwise).
+    public var heldOutValidation: HeldOutValidation?
 
     public init(kind: ModelKind, architecture: EncoderArchitecture, preprocessing: Preprocessing, training: TrainingOptions,
                 observation: ObservationParameters, nullRates: [Float], data: DataProvenance) {

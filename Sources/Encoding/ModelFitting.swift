@@ -16,8 +16,9 @@ public enum ModelFitting {
     public static func fitCNN(dataset: Dataset, preprocessing: Preprocessing, architecture: EncoderArchitecture,
                               options: TrainingOptions, observer: TrainingObserver? = nil,
                               checkpointPath: String? = nil, resume: Bool = false,
-                              pretrainedCore: PretrainedCore? = nil) throws -> FittedModel {
-        let data = try TrainingData(dataset: dataset, preprocessing: preprocessing)
+                              pretrainedCore: PretrainedCore? = nil, validationFraction: Double = 0) throws -> FittedModel {
+        let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
+                                                              validationFraction: validationFraction, seed: options.seed)
         guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
         guard !data.validationTrials.isEmpty else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the validation split has no trials (early stopping needs them)")
@@ -30,6 +31,7 @@ public enum ModelFitting {
                                         unitNames: dataset.hasUnitNames ? dataset.unitNames : nil)
         var config = ModelConfig(kind: .cnn, architecture: architecture, preprocessing: preprocessing, training: options,
                                  observation: observation.parameters, nullRates: nullRates, data: provenance)
+        config.heldOutValidation = holdout
         let trainer = try Trainer(encoder: encoder, data: data, observation: observation, options: options)
         trainer.observer = observer
         if resume, let ck = checkpointPath {
@@ -57,6 +59,7 @@ public enum ModelFitting {
         }
         config.observation = trainer.observation.parameters
         config.bestEpoch = trainer.state.bestEpoch
+        config.heldOutValidation = holdout
         return FittedModel(config: config, encoder: encoder, history: history)
     }
 
@@ -108,7 +111,8 @@ public enum ModelFitting {
     /// with identity link for fMRI), ridge penalty chosen per unit by validation log-likelihood
     /// over `ridgeGrid`. The result is stored as the `linear` architecture.
     public static func fitGLM(dataset: Dataset, preprocessing: Preprocessing, observation: ObservationKind,
-                              ridgeGrid: [Double] = defaultRidgeGrid) throws -> FittedModel {
+                              ridgeGrid: [Double] = defaultRidgeGrid, validationFraction: Double = 0,
+                              seed: UInt64 = 0) throws -> FittedModel {
         let family: GLMFamily
         switch observation {
         case .poisson: family = .poisson
@@ -116,7 +120,8 @@ public enum ModelFitting {
         default:
             throw EncodingError.invalidOption(option: "--observation", reason: "the GLM supports poisson and gaussian, not \(observation.rawValue)")
         }
-        let data = try TrainingData(dataset: dataset, preprocessing: preprocessing)
+        let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
+                                                              validationFraction: validationFraction, seed: seed)
         let shape = preprocessing.outputShape
         let p = shape.product
         let u = dataset.unitCount
@@ -163,6 +168,7 @@ public enum ModelFitting {
         var config = ModelConfig(kind: .glm, architecture: arch, preprocessing: preprocessing, training: options,
                                  observation: obs.parameters, nullRates: data.meanResponse(of: data.trainTrials), data: provenance)
         config.ridgePerUnit = paths.map { $0.bestLambda }
+        config.heldOutValidation = holdout
         return FittedModel(config: config, encoder: encoder)
     }
 }

@@ -67,6 +67,14 @@ public final class RidgeModel {
         }
         let matrices = try sources.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: train, progress: featureProgress) }
         let phi = matrices.count == 1 ? matrices[0] : FeatureMatrix.concatenated(matrices)
+        // Memory the solve needs besides the dataset (RidgeRegression.swift): X in double twice, the
+        // centred targets, the weights, the CV scores, one fold's decomposition and one batch.
+        let n = phi.rows, p = phi.columns, u = dataset.unitCount, r = min(n, p), b = min(targetBatch, u)
+        let needed = 16 * n * p + 8 * n * u + 4 * p * u + 8 * alphas.count * u + 24 * r * r + 8 * (2 * n + 3 * r) * b + 8 * n * n
+        if let available = availableMemoryBytes(), needed > available {
+            throw EncodingError.incompatibleData(reason: String(format: "ridge on %d stimuli × %d features × %d targets needs about %.1f GB, %.1f GB are available (fewer targets, a smaller --target-batch or fewer features)",
+                                                                n, p, u, Double(needed) / 1e9, Double(available) / 1e9))
+        }
         let stats = RepeatStatistics(dataset: dataset, stimuli: train)
         let foldOfRow = RidgeRegression.contiguousFolds(count: train.count, folds: folds)
         let t0 = Date()

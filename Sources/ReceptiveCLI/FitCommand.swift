@@ -40,6 +40,8 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var training: TrainingArguments
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var ridge: RidgeArguments
+    @Option(name: .customLong("validation-fraction"), help: "cnn/glm on a file whose validation split is empty: hold out this seeded fraction of the training stimuli for early stopping and the GLM's ridge choice.")
+    var validationFraction = 0.1
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -70,13 +72,21 @@ struct FitCommand: ParsableCommand {
         let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
         let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
         let prep = try Preprocessing.fit(on: ds, options: prepOptions)
+        guard validationFraction >= 0, validationFraction < 1 else { throw OptionError(option: "--validation-fraction", reason: "must be in [0, 1), got \(validationFraction)") }
+        if ds.trials(in: .validation).isEmpty {
+            guard validationFraction > 0 else { throw OptionError(option: "--validation-fraction", reason: "\(data) has no validation trials; early stopping needs a fraction > 0") }
+            if !quiet, let held = ValidationHoldout.stimuli(dataset: ds, fraction: validationFraction, seed: options.seed) {
+                FileHandle.standardError.write(Data("\(data) has no validation split: holding out \(held.count) training stimuli (--validation-fraction \(validationFraction), seed \(options.seed)) for validation; recorded in the model file\n".utf8))
+            }
+        }
 
         let fitted: FittedModel
         let t0 = Date()
         switch model {
         case .glm:
             if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid)\n".utf8)) }
-            fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid)
+            fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid,
+                                             validationFraction: validationFraction, seed: options.seed)
         case .ridge:
             return try runRidge()
         case .cnn:
@@ -93,7 +103,8 @@ struct FitCommand: ParsableCommand {
             opts.trainCore = !freezeCore
             let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
             fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
-                                             observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained)
+                                             observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained,
+                                             validationFraction: validationFraction)
         }
         try fitted.write(to: out, overwrite: true)
         try? FileManager.default.removeItem(atPath: checkpoint)

@@ -95,3 +95,44 @@ final class RidgeCLITests: XCTestCase {
         }
     }
 }
+
+/// A file with only training and test stimuli (issue 10): CNN and GLM fits hold out a seeded 10 %
+/// of the training stimuli, say so on stderr and record them in the model file; the same seed
+/// gives the same stimuli; --validation-fraction 0 is refused with one line.
+final class TrainTestOnlyCLITests: XCTestCase {
+    func testHeldOutValidation() throws {
+        guard CLIRunner.binary != nil else { throw XCTSkip(CLIRunner.skipReason) }
+        let dir = TestPaths.temporaryDirectory("traintest")
+        let data = dir + "/tt.h5"
+        var rng = SeededRandom(seed: 9)
+        let n = 120, u = 3
+        let stim = (0..<(n * 64)).map { _ in Float(rng.normal()) }
+        var resp = [Float](repeating: 0, count: n * u)
+        for i in 0..<n { for j in 0..<u { resp[i * u + j] = stim[i * 64 + 9 * (j + 1)] + Float(0.3 * rng.normal()) } }
+        let h = try HDF5File.create(data)
+        try h.write("/stimuli", floats: stim, shape: [n, 8, 8])
+        try h.write("/responses", floats: resp, shape: [n, u])
+        try h.write("/split", uint8s: (0..<n).map { $0 < 100 ? 0 : 2 }, shape: [n])
+        try h.setAttribute("modality", string: "fmri")
+        h.close()
+        var held: [[Int]] = []
+        for (name, extra) in [("glm", ["--model", "glm"]), ("cnn", ["--arch", "custom", "--kernels", "3", "--channels", "2", "--epochs", "2"])] {
+            let out = dir + "/\(name).h5"
+            let r = try CLIRunner.run(["fit", data, "--out", out] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("holding out 10 training stimuli"), r.stderr)
+            let json = try XCTUnwrap(try HDF5File.open(out).stringAttribute("config"))
+            let cfg = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let hv = try XCTUnwrap(cfg["heldOutValidation"] as? [String: Any])
+            let stimuli = try XCTUnwrap(hv["stimuli"] as? [Int])
+            XCTAssertEqual(stimuli.count, 10)
+            XCTAssertTrue(stimuli.allSatisfy { $0 < 100 })
+            held.append(stimuli)
+        }
+        XCTAssertEqual(held[0], held[1], "same seed, same held-out stimuli")
+        let bad = try CLIRunner.run(["fit", data, "--out", dir + "/never.h5", "--model", "glm", "--validation-fraction", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--validation-fraction"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/never.h5"))
+    }
+}
