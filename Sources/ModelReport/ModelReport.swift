@@ -24,6 +24,9 @@ public struct ModelReportOptions: Sendable {
     public var invariance = false
     /// Most exciting inputs of the best, median and worst units.
     public var mei = false
+    /// Neural Network Scanner learning images of the best, median and worst units, each on the
+    /// split's stimulus that drives the unit most.
+    public var scan = false
     /// RSA layer profile against the data's RDM on the split's stimuli.
     public var rsa = false
     /// Bootstrap resamples of the invariance intervals.
@@ -73,6 +76,17 @@ public struct ModelReportJSON: Encodable {
         public var value: Double
         public var stalled: Bool
     }
+    public struct LearningImage: Encodable {
+        public var unit: Int
+        public var name: String
+        /// The stimulus (dataset index) the learning image explains: the split's stimulus with the
+        /// highest predicted rate.
+        public var stimulus: Int
+        /// The predicted rate on it (the largest over the split).
+        public var rate: Double
+        /// The unit's target value (η, before the link) on it.
+        public var value: Double
+    }
     public struct RSALayer: Encodable {
         public var layer: String
         public var value: Double
@@ -106,10 +120,11 @@ public struct ModelReportJSON: Encodable {
     public var gabor: FirstLayerGaborReport?
     public var invariance: Invariance?
     public var mei: [MEI]?
+    public var scan: [LearningImage]?
     public var rsa: RSA?
 
     enum CodingKeys: String, CodingKey {
-        case model, data, kind, observation, split, dataset, training, scores, units, examples, readout, gabor, invariance, mei, rsa
+        case model, data, kind, observation, split, dataset, training, scores, units, examples, readout, gabor, invariance, mei, scan, rsa
         case bestEpoch = "best_epoch"
     }
 }
@@ -239,7 +254,11 @@ public struct ModelReport {
             let (orientation, frequency) = AnalysisFigures.gaborHistograms(report: report)
             page.figures([(AnalysisFigures.gaborPairs(report: report, fits: gfits, weight: weight, columns: 8),
                            "Each filter (mean over input channels) beside its Gabor fit, pairs on shared symmetric limits (blue < 0 < red).")])
-            page.figures([(orientation, ""), (frequency, "")])
+            if report.filters.contains(where: \.gaborLike) {
+                page.figures([(orientation, ""), (frequency, "")])
+            } else {
+                page.note("No filter reaches R² ≥ \(report.threshold), so there are no orientations or frequencies of Gabor-like filters to show.")
+            }
             page.table(headers: ["filter", "R²", "θ (deg)", "f (cycles/pixel)", "σx (px)", "σy (px)", "Gabor-like"],
                        rows: report.filters.map { f in ["\(f.index)", fmt(f.r2), fmt(f.theta * 180 / .pi, 1), fmt(f.frequency), fmt(f.sigmaX, 2), fmt(f.sigmaY, 2), f.gaborLike ? "yes" : "no"] },
                        numericColumns: [0, 1, 2, 3, 4, 5])
@@ -291,6 +310,40 @@ public struct ModelReport {
                                "Input (sum over channels, model input units, blue < 0 < red) that maximises each unit's predicted rate at a fixed L2 norm.")])
             }
         }
+        var scan: [ModelReportJSON.LearningImage]? = nil
+        if o.scan {
+            page.section("Learning images", id: "scan")
+            if examples.isEmpty {
+                page.note("No learning images: no unit has a defined correlation to pick best, median and worst from.")
+            } else {
+                let net = try ScanNetwork(model: m)
+                let provider = try PreprocessedStimuli(dataset: ds, preprocessing: m.config.preprocessing)
+                let (c, h, w) = (net.inputShape[0], net.inputShape[1], net.inputShape[2])
+                var shownStimuli: [[Float]] = [], maps: [[Float]] = [], labels: [String] = []
+                scan = []
+                for e in examples {
+                    // The split's stimulus with the highest predicted rate for this unit.
+                    let k = (0..<stimuli.count).max { rates.data[$0 * u + e.unit] < rates.data[$1 * u + e.unit] }!
+                    progress("report: learning image of \(e.name) on stimulus \(stimuli[k])…")
+                    let x = try provider.stimuli([stimuli[k]])                       // (1, C, H, W)
+                    let images = try net.unitLearningImages(x, unit: e.unit)
+                    let value = try net.targetValues(x, target: try net.unitTarget(e.unit)).first.map(Double.init) ?? .nan
+                    maps.append(Array(ScanNetwork.collapseChannels(images).data))
+                    var plane = [Float](repeating: 0, count: h * w)
+                    for ch in 0..<c { for p in 0..<(h * w) { plane[p] += x.data[ch * h * w + p] / Float(c) } }
+                    shownStimuli.append(plane)
+                    labels.append("\(e.rank): \(e.name), stimulus \(stimuli[k])")
+                    scan!.append(.init(unit: e.unit, name: e.name, stimulus: stimuli[k], rate: Double(rates.data[k * u + e.unit]), value: value))
+                }
+                let scale = max(2, 120 / Double(max(h, w)))
+                page.figures([(ImageGrid.render(images: shownStimuli, height: h, width: w, columns: 3, normalisation: .perImage, colorMap: .gray,
+                                                scale: scale, labels: labels, title: "stimuli (model input)"),
+                               "The stimulus of the \(o.split) split with the highest predicted rate, per unit, after preprocessing."),
+                              (ImageGrid.render(images: maps, height: h, width: w, columns: 3, normalisation: .perImageSymmetric,
+                                                scale: scale, labels: labels, title: "learning images"),
+                               "Neural Network Scanner learning images: each pixel's contribution to the unit's drive on that stimulus (sum over channels; blue < 0 < red).")])
+            }
+        }
         var rsa: ModelReportJSON.RSA? = nil
         if o.rsa {
             page.section("Representational similarity", id: "rsa")
@@ -319,7 +372,7 @@ public struct ModelReport {
         let json = ModelReportJSON(model: modelPath, data: dataPath, kind: kind, observation: m.config.architecture.observation.rawValue,
                                    split: "\(o.split)", dataset: summary, training: m.history, bestEpoch: m.config.bestEpoch, scores: score,
                                    units: fits, examples: examples, readout: readout, gabor: gaborReport, invariance: invariance,
-                                   mei: meis, rsa: rsa)
+                                   mei: meis, scan: scan, rsa: rsa)
         page.note("Written by receptive; the numbers on this page are in report.json beside it.")
         return ModelReport(html: page.render(), json: json)
     }

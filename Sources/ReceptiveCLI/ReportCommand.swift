@@ -15,8 +15,8 @@ struct ReportCommand: ParsableCommand {
         discussion: """
         DIR/report.html holds the dataset summary, the training curves, the scores per unit, predicted \
         against measured responses for the best, median and worst units, the readout's maps or \
-        positions and the first-layer filters beside their Gabor fits; --invariance, --mei and --rsa \
-        add those analyses. DIR/report.json holds the same numbers. See docs/figures.md.
+        positions and the first-layer filters beside their Gabor fits; --invariance, --mei, --scan and \
+        --rsa add those analyses. DIR/report.json holds the same numbers. See docs/figures.md.
         Example: receptive report cnn.h5 data/demo.h5 --out report/
         """)
 
@@ -27,6 +27,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Add phase-scramble invariance per unit (D/B with bootstrap intervals).") var invariance = false
     @Flag(help: "Add the most exciting inputs of the best, median and worst units.") var mei = false
     @Flag(help: "Add an RSA layer profile against the data's RDM.") var rsa = false
+    @Flag(help: "Add learning images (Neural Network Scanner) of the best, median and worst units.") var scan = false
     @Option(help: "Bootstrap resamples for --invariance (≥ 10).") var bootstrap = 1000
     @Option(name: .customLong("rsa-stimuli"), help: "At most this many stimuli of the split for --rsa (≥ 3).") var rsaStimuli = 200
     @Option(name: .customLong("mei-steps"), help: "Gradient steps per MEI (≥ 1).") var meiSteps = 300
@@ -47,7 +48,7 @@ struct ReportCommand: ParsableCommand {
 
     var options: ModelReportOptions {
         var o = ModelReportOptions()
-        o.split = split; o.seed = seed; o.invariance = invariance; o.mei = mei; o.rsa = rsa
+        o.split = split; o.seed = seed; o.invariance = invariance; o.mei = mei; o.rsa = rsa; o.scan = scan
         o.bootstrap = bootstrap; o.rsaStimuli = rsaStimuli; o.meiSteps = meiSteps
         return o
     }

@@ -81,7 +81,7 @@ public struct HTMLPage {
         .figures { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
         figure { margin: 0; max-width: 100%; display: table; } figure svg { max-width: 100%; height: auto; display: block; }
         figcaption { display: table-caption; caption-side: bottom; font-size: 12px; color: #555; margin-top: 2px; }
-        .table { overflow-x: auto; max-height: 480px; overflow-y: auto; }
+        .table { overflow-x: auto; max-height: 640px; overflow-y: auto; }
         table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
         caption { text-align: left; font-size: 13px; color: #555; padding-bottom: 4px; }
         th, td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; white-space: nowrap; }

@@ -61,13 +61,13 @@ final class ReportCLITests: XCTestCase {
     func testCNNReportPageAndJSON() throws {
         try requireBinary()
         let out = Self.dir + "/cnn-report"
-        let r = try CLIRunner.run(["report", Self.model, Self.data, "--out", out, "--invariance", "--mei", "--rsa",
+        let r = try CLIRunner.run(["report", Self.model, Self.data, "--out", out, "--invariance", "--mei", "--rsa", "--scan",
                                    "--bootstrap", "50", "--mei-steps", "20"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out + "/report.html")
         XCTAssertTrue(r.stderr.contains("report: scoring on the test split"), r.stderr)   // progress on stderr
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
-        for id in ["dataset", "training", "scores", "predictions", "readout", "filters", "invariance", "mei", "rsa"] {
+        for id in ["dataset", "training", "scores", "predictions", "readout", "filters", "invariance", "mei", "scan", "rsa"] {
             XCTAssertTrue(html.contains("<h2 id=\"\(id)\">"), "no section \(id)")
         }
         // Self-contained: no scripts, nothing loaded from elsewhere (the only URL is the SVG namespace).
@@ -107,6 +107,14 @@ final class ReportCLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(r3[0], r3[1]); XCTAssertGreaterThanOrEqual(r3[1], r3[2])
         XCTAssertEqual(((obj["invariance"] as? [String: Any])?["units"] as? [Any])?.count, 6)
         XCTAssertEqual((obj["mei"] as? [Any])?.count, 3)
+        let scan = try XCTUnwrap(obj["scan"] as? [[String: Any]])
+        XCTAssertEqual(scan.map { $0["unit"] as? Int }, examples.map { $0["unit"] as? Int })
+        // The learning image's stimulus is the split stimulus with the highest predicted rate.
+        for (l, e) in zip(scan, examples) {
+            let p = e["predicted"] as! [Double]
+            XCTAssertEqual(l["rate"] as? Double ?? .nan, p.max()!, accuracy: 1e-12, "the chosen stimulus has the largest predicted rate")
+            XCTAssertTrue((l["value"] as? Double)?.isFinite ?? false)
+        }
         let layers = try XCTUnwrap((obj["rsa"] as? [String: Any])?["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.last?["layer"] as? String, "readout")
         XCTAssertEqual(((obj["gabor"] as? [String: Any])?["filters"] as? [Any])?.count, 4)
