@@ -9,20 +9,8 @@ public struct HTMLPage {
 
     public init(title: String) { self.title = title }
 
-    /// `s` escaped for HTML text and attribute values.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    /// `s` escaped for HTML text and attribute values (the same escaping as SVG text).
+    public static func escape(_ s: String) -> String { SVGPainter.escape(s) }
 
     /// A new section with a level-2 heading, listed in the table of contents.
     public mutating func section(_ heading: String, id: String) {
