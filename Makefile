@@ -6,7 +6,7 @@ SWIFTFLAGS := -c $(CONFIG)
 DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
-.PHONY: deps build test bench bench-v4 sim-gain demo clean fixtures
+.PHONY: deps build test bench bench-v4 sim-gain demo test-browser clean fixtures
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -47,8 +47,17 @@ CHANNELS ?= 32
 sim-gain: build
 	bash scripts/sim-gain.sh $(STIMULI) $(CHANNELS) $(THREADS)
 
+# Ends by writing the CNN's report page (out/demo/report/report.html) and printing its path.
 demo: build
-	$(BIN)/receptive demo --data data/demo.h5
+	@mkdir -p out/demo
+	$(BIN)/receptive demo --data data/demo.h5 --out out/demo --report out/demo/report
+
+# The demo's report in headless Chromium (installed on demand): a screenshot
+# (out/demo/report/screenshot.png); fails on console errors, broken images or a page narrower than
+# its figures. Not part of `make test`. Runs `make demo` first when there is no demo report.
+test-browser: build
+	@[ -f out/demo/report/report.html ] || $(MAKE) demo
+	bash scripts/test-browser.sh out/demo/report/report.html out/demo/report/screenshot.png
 
 clean:
 	rm -rf .build

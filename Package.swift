@@ -31,8 +31,11 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
         .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
         .target(name: "Report", dependencies: ["Tensors", "CCairo"], swiftSettings: native),
+        // The per-model report page and the figure recipes shared by commands (HTML + JSON).
+        .target(name: "ModelReport", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report"],
+                swiftSettings: native),
         .target(name: "ReceptiveCLI", dependencies: [
-            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report", "ModelReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
         .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),

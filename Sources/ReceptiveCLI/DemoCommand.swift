@@ -7,6 +7,7 @@ import Tensors
 import Encoding
 import NeuralData
 import Report
+import ModelReport
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Option(help: ArgumentHelp("Also write the two model files into this folder.", valueName: "dir")) var out: String?
+    @Option(help: ArgumentHelp("Finally write the CNN's report page (report.html, report.json) into this folder, replacing an earlier one, and print its path.", valueName: "dir"))
+    var report: String?
     @Flag(help: "No progress lines.") var quiet = false
     @Flag(help: "Print JSON instead of tables.") var json = false
 
@@ -36,6 +39,7 @@ struct DemoCommand: ParsableCommand {
             }
         }
         guard epochs >= 1 else { throw OptionError(option: "--epochs", reason: "must be at least 1") }
+        if let r = report { try checkOutputFolder(r, files: [], force: true) }
         let ds = try Dataset.load(data)
         let log: (String) -> Void = { s in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
         log("demo: \(ds.stimulusCount) stimuli \(ds.stimulusShape.map(String.init).joined(separator: "×")), \(ds.trialCount) trials, \(ds.unitCount) units")
@@ -70,6 +74,16 @@ struct DemoCommand: ParsableCommand {
         var rows: [(String, ScoreReport)] = [("CNN stacked3", cnnScore), ("GLM", glmScore)]
         if let t = truth { rows.append(("true model", t)) }
         let byType = GainByType(dataset: ds, models: [("cnn", cnnScore), ("glm", glmScore)], truth: truth)
+        var reportPath: String? = nil
+        if let r = report {
+            log("writing the CNN's report…")
+            var o = ModelReportOptions()
+            o.seed = seed
+            let page = try ModelReport.build(model: cnn, modelPath: out.map { $0 + "/demo-cnn.h5" } ?? "demo CNN (stacked3, \(channels) channels)",
+                                             dataset: ds, dataPath: data, options: o, progress: log)
+            reportPath = try ReportCommand.write(page, to: r)
+            if json { log("report: " + reportPath!) }
+        }
         if json {
             try JSONOutput.print(DemoJSON(cnn: cnnScore, glm: glmScore, trueModel: truth, cnnSeconds: cnnSeconds,
                                           glmSeconds: glmSeconds, fractionOfAchievableGain: byType.gains))
@@ -77,6 +91,7 @@ struct DemoCommand: ParsableCommand {
         }
         print(ScoreTables.summary(rows, title: "test split: \(cnnScore.trials) trials × \(cnnScore.units) units (CNN \(String(format: "%.0f", cnnSeconds)) s, GLM \(String(format: "%.0f", glmSeconds)) s)"))
         if truth != nil { print(byType.table()) }
+        if let p = reportPath { print("report: " + p) }
     }
 }
 

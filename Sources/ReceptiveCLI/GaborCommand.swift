@@ -8,6 +8,7 @@ import Encoding
 import NeuralData
 import Analysis
 import Report
+import ModelReport
 
 extension ConvUnitPooling: ExpressibleByArgument {}
 
@@ -74,28 +75,14 @@ struct GaborCommand: ParsableCommand {
 
     func writeOutputs(_ dir: String, report: FirstLayerGaborReport, fits: [ConvFilterGaborFits], weight: Tensor) throws {
         try createOutputFolder(dir)
-        let cin = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3], plane = kh * kw
+        let kh = weight.shape[2], kw = weight.shape[3]
         // Filter (channel mean) beside its fit; pairs share symmetric colour limits.
-        var images: [[Float]] = [], labels: [String] = []
-        for f in fits {
-            var mean = [Float](repeating: 0, count: plane)
-            for c in 0..<cin { for k in 0..<plane { mean[k] += weight.data[(f.outputChannel * cin + c) * plane + k] / Float(cin) } }
-            images.append(mean); labels.append("\(f.outputChannel)")
-            images.append(f.channelMean.fitted); labels.append(String(format: "R²%.2f", f.channelMean.r2))
-        }
-        let scale = Double(max(4, 40 / max(kh, kw)))
-        let grid = ImageGrid.render(images: images, height: kh, width: kw, columns: 16, normalisation: .symmetricInGroups(2),
-                                    scale: scale, labels: labels,
-                                    title: "\(report.layer) filters and Gabor fits (\(Int((report.fractionGaborLike * 100).rounded()))% with R² >= \(report.threshold))")
         let format = figures.format
-        try grid.write(to: dir + "/" + format.fileName("gabor_filters"), format: format)
-        let like = report.filters.filter(\.gaborLike)
-        try Histogram.render(values: like.map { $0.theta * 180 / .pi }, bins: 12,
-                             title: "orientation of Gabor-like filters (\(like.count) of \(report.filters.count))",
-                             xLabel: "orientation (degrees)", range: (0, 180)).write(to: dir + "/" + format.fileName("gabor_orientation"), format: format)
-        try Histogram.render(values: like.map(\.frequency), bins: 10,
-                             title: "spatial frequency of Gabor-like filters (\(like.count) of \(report.filters.count))",
-                             xLabel: "f (cycles/pixel)", range: (0, 0.5)).write(to: dir + "/" + format.fileName("gabor_frequency"), format: format)
+        try AnalysisFigures.gaborPairs(report: report, fits: fits, weight: weight)
+            .write(to: dir + "/" + format.fileName("gabor_filters"), format: format)
+        let histograms = AnalysisFigures.gaborHistograms(report: report)
+        try histograms.orientation.write(to: dir + "/" + format.fileName("gabor_orientation"), format: format)
+        try histograms.frequency.write(to: dir + "/" + format.fileName("gabor_frequency"), format: format)
         let n = fits.count
         try HDF5File.writeAtomically(to: dir + "/gabor.h5", overwrite: true) { f in
             try f.write("/r2", doubles: report.filters.map(\.r2), shape: [n])

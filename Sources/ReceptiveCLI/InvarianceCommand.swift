@@ -9,6 +9,7 @@ import Encoding
 import NeuralData
 import Analysis
 import Report
+import ModelReport
 
 enum TransformKind: String, ExpressibleByArgument, CaseIterable {
     case phaseScramble = "phase-scramble", translate, contrast, pairs
@@ -222,12 +223,8 @@ struct InvarianceCommand: ParsableCommand {
             try f.setAttribute("data", string: report.data)
             if let m = report.model { try f.setAttribute("model", string: m) }
         }
-        let colors = result.units.map { $0.falsified ? RGB.palette[1] : RGB.palette[0] }
-        let chart = BarChart.render(labels: report.units.map(\.name), values: result.units.map(\.index),
-                                    ciLow: result.units.map(\.ciLow), ciHigh: result.units.map(\.ciHigh),
-                                    band: (threshold, threshold),
-                                    title: "D/B under \(report.transform); dashed: τ = \(threshold)",
-                                    yLabel: "D / B", colors: colors, width: Double(max(560, 20 * u + 140)))
+        let chart = AnalysisFigures.invarianceBars(units: result.units, names: report.units.map(\.name), threshold: threshold,
+                                                   transform: report.transform)
         try chart.write(to: dir + "/" + figures.format.fileName("invariance"), format: figures.format)
         if let e = report.equivariance {
             let figure = BarChart.render(labels: e.map { "\($0.layer) (J=\($0.stride))" }, values: e.map(\.relativeError),

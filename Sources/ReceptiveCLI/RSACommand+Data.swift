@@ -6,6 +6,7 @@ import Analysis
 import Encoding
 import NeuralData
 import Report
+import ModelReport
 import Tensors
 
 extension DissimilarityMeasure: ExpressibleByArgument {}
@@ -99,29 +100,13 @@ extension RSACommand {
         let available = enc.layerNames.filter { !$0.hasPrefix("bn") } + ["readout"]
         let names: [String]
         if layers == "all" {
-            names = enc.layerNames.filter { $0.hasPrefix("act") || $0.hasPrefix("pool") } + ["readout"]
+            names = LayerActivations.defaultLayers(m)
         } else {
             names = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             for n in names where !(enc.layerNames.contains(n) || n == "readout") {
                 throw RSAError.invalidOption(option: "--layers", reason: "no layer named '\(n)' (layers: \(available.joined(separator: ", ")))")
             }
         }
-        let provider = try PreprocessedStimuli(dataset: ds, preprocessing: m.config.preprocessing)
-        var out: [RSALayerActivations] = []
-        for name in names {
-            var values: [Float] = []
-            var channels = 0
-            var start = 0
-            while start < stimuli.count {
-                let end = min(stimuli.count, start + 64)
-                let x = try provider.stimuli(Array(stimuli[start..<end]))
-                let a = name == "readout" ? enc.forward(x, training: false) : try enc.activations(x, upTo: name)
-                channels = a.count / a.shape[0]
-                values.append(contentsOf: a.data)
-                start = end
-            }
-            out.append(RSALayerActivations(name: name, activations: values, channels: channels))
-        }
-        return out
+        return try LayerActivations.collect(model: m, dataset: ds, stimuli: stimuli, names: names)
     }
 }

@@ -23,6 +23,7 @@ public struct ReceptiveCommand: ParsableCommand {
             ImportCommand.self,
             FeaturesCommand.self,
             IdentifyCommand.self,
+            ReportCommand.self,
         ])
     public init() {}
 }

@@ -48,8 +48,6 @@ public enum BarChart {
             if let band, band.lo.isFinite, band.hi.isFinite {
                 let yTop = area.py(max(band.lo, band.hi)), yBottom = area.py(min(band.lo, band.hi))
                 p.fillRect(x: area.left, y: yTop, width: area.width, height: yBottom - yTop, color: RGB(150, 150, 150), alpha: 0.3)
-                p.line(area.left, yTop, area.left + area.width, yTop, color: .darkGray, dash: 4)
-                p.line(area.left, yBottom, area.left + area.width, yBottom, color: .darkGray, dash: 4)
             }
             let baseline = area.py(0)
             let slotW = area.width / Double(max(n, 1))
@@ -74,6 +72,12 @@ public enum BarChart {
                     p.text(shown[i], x: centre + TextMetrics.centreToBaseline(size: ts), y: labelTop, size: ts, anchor: .end, rotated: true)
                 } else {
                     p.text(shown[i], x: centre, y: labelTop + TextMetrics.ascent(size: ts), size: ts, anchor: .middle)
+                }
+            }
+            // The band's edges over the bars (a threshold stays visible across them).
+            if let band, band.lo.isFinite, band.hi.isFinite {
+                for edge in [band.lo, band.hi] {
+                    p.line(area.left, area.py(edge), area.left + area.width, area.py(edge), color: .darkGray, lineWidth: 1.2, dash: 4)
                 }
             }
             // Zero line over the bars when the range crosses zero.
