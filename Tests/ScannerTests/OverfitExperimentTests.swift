@@ -3,6 +3,8 @@
 // (the best epoch). Here on an encoding model: a stacked3 core (16 channels) on a small simulated
 // set, scanned with each Table 6-1 preset, thresholds untouched. Run by hand:
 //   RECEPTIVE_SCANNER_EXPERIMENTS=1 swift test -c release --skip-build --filter OverfitExperimentTests
+// (RECEPTIVE_OVERFIT_CH=squared for sklearn's CH; RECEPTIVE_OVERFIT_EPOCHS, RECEPTIVE_OVERFIT_SCAN
+// change the long run's epochs (100) and the stimuli scanned (300)).
 // It checks that the experiment did what it claims (the long run overfits: lower training loss,
 // lower validation log-likelihood) and prints the scanner's numbers; it asserts nothing about
 // which model has more abnormal filters — that is the finding, reported in docs/scanner.md.
@@ -22,6 +24,7 @@ final class OverfitExperimentTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let epochs = Int(env["RECEPTIVE_OVERFIT_EPOCHS"] ?? "") ?? 100
         let scanCount = Int(env["RECEPTIVE_OVERFIT_SCAN"] ?? "") ?? 300
+        let chForm = CHForm(rawValue: env["RECEPTIVE_OVERFIT_CH"] ?? "thesis") ?? .thesis
         let o = SimulationOptions(cells: [CellCount(.simple, 4), CellCount(.complex, 4)], stimulusCount: 600, family: .natural1f,
                                   size: 24, seed: 11, rateMin: 1, rateMax: 3)
         let ds = try Simulator.simulate(o).dataset()
@@ -51,14 +54,18 @@ final class OverfitExperimentTests: XCTestCase {
         for (name, model) in [("early-stopped", stopped), ("overfit", overfit)] {
             let net = try ScanNetwork(model: model)
             // The clustering (PCA, GMM, CH, K*) does not depend on λ, α, β, θ: scan once, apply each preset.
+            var settings = ScanAnalysisSettings()
+            settings.abnormal.chForm = chForm
             let r = try ScanAnalysis.abnormalFilters(net, name: name, stimuli: x, layers: ScanAnalysis.defaultLayers(net),
-                                                     sharpnessData: trials)
+                                                     sharpnessData: trials, settings: settings)
             for preset in AbnormalFilterPreset.allCases {
                 var total = 0
                 for l in r.layers {
                     let rows = l.filters.map { FilterClusterInput(filter: $0.filter, components: $0.components, calinskiHarabasz: $0.calinskiHarabasz,
                                                                   calinskiHarabaszByK: $0.calinskiHarabaszByK, clusterSizes: $0.clusterSizes, activation: $0.activation) }
-                    let a = AbnormalFilterCriteria.apply(rows, layer: l.layer, stimuli: l.stimuli, settings: AbnormalFilterSettings(preset: preset))
+                    var ps = AbnormalFilterSettings(preset: preset)
+                    ps.chForm = chForm
+                    let a = AbnormalFilterCriteria.apply(rows, layer: l.layer, stimuli: l.stimuli, settings: ps)
                     total += a.abnormalCount
                     print("[overfit] \(name) \(preset.rawValue) \(a.layer): abnormal \(a.abnormalCount)/\(a.filters.count) \(a.abnormalFilters), imbalanced \(a.filters.filter(\.imbalanced).count), high CH \(a.filters.filter(\.highCH).count), excluded \(a.filters.filter { !$0.highActivation }.count), mean CH \(a.meanCH)")
                 }
