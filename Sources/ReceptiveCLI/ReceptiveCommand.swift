@@ -20,6 +20,7 @@ public struct ReceptiveCommand: ParsableCommand {
             ScrambleCommand.self,
             InvarianceCommand.self,
             GaborCommand.self,
+            CompareCommand.self,
         ])
     public init() {}
 }
