@@ -40,7 +40,7 @@ struct InvarianceCommand: ParsableCommand {
     var transform: TransformKind?
     @Option(help: "phase-scramble: natural (x = DATA's stimuli, T(x) their scrambles) or scrambled (x drawn from the phase-randomised distribution q — a full scramble of each stimulus — and T re-randomising the phases inside --band; seed 000's D = E_{x∼q}|f(x) − f(T(x))|).")
     var reference: InvarianceReference = .natural
-    @Option(help: "Independent draws of a random transform per stimulus; the bootstrap resamples among them (≥ 1).") var draws = 4
+    @Option(help: "Independent draws of a random transform per stimulus (≥ 1). With 1 (default) each stimulus has its own draw and resampling stimuli resamples (x, T) jointly; more draws sharpen D and the bootstrap also picks among them.") var draws = 1
     @Option(help: "phase-scramble: strength α in [0, 1].") var alpha: Double?
     @Option(help: ArgumentHelp("phase-scramble: only radial frequencies LO ≤ ρ ≤ HI cycles/pixel (0 < LO < HI ≤ 0.5).", valueName: "lo,hi"))
     var band: String?
