@@ -17,6 +17,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Laplace smoothness on first-layer filters (peer: 0.1).
     public var laplace: Float = 0.1
+    /// Which Laplacian the smoothness penalty uses: `.same` (the zero-padded whole-kernel form) for new
+    /// options; optional so that older model files, which lack the key and were fitted with the
+    /// unpadded form, decode as nil = `.valid` (a resumed old checkpoint keeps its penalty).
+    public var laplacePadding: LaplacePadding? = .same
+    public var laplaceForm: LaplacePadding { laplacePadding ?? .valid }
     /// L1 on the readout's spatial mask. The peer uses 1e-4; 1e-2 gave clearly better held-out
     /// scores on the V4 recording and on simulated cells (docs/encoding.md, "Readout sparsity").
     public var maskL1: Float = 1e-2
@@ -166,7 +171,7 @@ public final class Trainer {
                     return g
                 }
                 loss += actPenalty
-                if let conv1 = encoder.firstConv { loss += Regularizer.laplace(conv1.weight, strength: options.laplace) }
+                if let conv1 = encoder.firstConv { loss += Regularizer.laplace(conv1.weight, strength: options.laplace, padding: options.laplaceForm) }
                 if let fr = encoder.readout as? FactorizedReadout { loss += Regularizer.l1(fr.mask, strength: options.maskL1) }
                 guard loss.isFinite else {
                     throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)

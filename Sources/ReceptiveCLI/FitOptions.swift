@@ -11,6 +11,7 @@ extension Link: ExpressibleByArgument {}
 extension ObservationKind: ExpressibleByArgument {}
 extension ModelKind: ExpressibleByArgument {}
 extension BatchGrouping: ExpressibleByArgument {}
+extension LaplacePadding: ExpressibleByArgument {}
 
 enum ArchitectureName: String, ExpressibleByArgument, CaseIterable { case stacked3, linear, custom }
 
@@ -124,6 +125,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Early stopping: epochs without validation improvement.") var patience = TrainingOptions().patience
     @Option(help: "Seed of every random choice (initialisation, batches).") var seed = TrainingOptions().seed
     @Option(help: "Laplace smoothness penalty on first-layer filters.") var laplace = TrainingOptions().laplace
+    @Option(name: .customLong("laplace-padding"), help: "same: the zero-padded Laplacian, every filter pixel penalised (neuralpredictors' default); valid: unpadded, border pixels weakly and corners never penalised (earlier versions).")
+    var laplacePadding: LaplacePadding = .same
     @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1 = TrainingOptions().maskL1
     @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1 = TrainingOptions().activationL1
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay = TrainingOptions().weightDecay
@@ -141,7 +144,7 @@ struct TrainingArguments: ParsableArguments {
         var o = TrainingOptions()
         o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.batchBy = batchBy; o.patience = patience; o.seed = seed
         o.restoreBestOnDecay = restoreBestOnDecay ? true : nil
-        o.laplace = laplace; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
+        o.laplace = laplace; o.laplacePadding = laplacePadding; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
         return o
     }
 }

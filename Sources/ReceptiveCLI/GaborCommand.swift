@@ -30,6 +30,8 @@ struct GaborCommand: ParsableCommand {
     @Option(help: "Levenberg–Marquardt starts per filter (≥ 1).") var restarts = 8
     @Option(help: "Seed of the jittered starts.") var seed: UInt64 = 0
     @Option(help: "Dataset whose stimuli drive the layer for the sparsity measures.") var data: String?
+    @Option(name: .customLong("ground-truth"), help: ArgumentHelp("A simulated dataset: report which first-layer filters recover its simple/complex cells (Gabor-like, orientation within 10°, frequency within 20%).", valueName: "file"))
+    var groundTruth: String?
     @Option(help: "Core layer whose activations are measured (with --data; see the model's layer names).") var layer = "act1"
     @Option(help: "positions (each channel at each position is a unit) or mean (channel means).") var pooling: ConvUnitPooling = .everyPosition
     @Option(name: .customLong("eval-split"), help: "Which stimuli of DATA: all, train, validation or test.") var split: StimulusSelection = .all
@@ -59,8 +61,10 @@ struct GaborCommand: ParsableCommand {
         let stim = try data.map { try AnalysisStimuli.load($0, options: dataset.loadOptions(for: m)) }
         if let s = stim { try EncoderResponseFunction(model: m).checkStimulusShape(s.itemShape, file: s.file) }
 
+        let cells = try groundTruth.map { try Self.generatingCells($0, options: dataset.loadOptions(for: m)) }
         progress("fitting Gabors to the first-layer filters of \(model)…", quiet: quiet)
         let (report, fits, weight) = try FirstLayerGabor.analyse(model: m, fitter: fitter)
+        let recovery = cells.map { FilterRecovery.evaluate(gabor: report, cells: $0, readoutWeights: FilterRecovery.readoutWeights(m.encoder)) }
         var sparsity: LayerSparsityReport? = nil
         if let s = stim {
             let idx = try s.indices(split: split.split)
@@ -68,9 +72,23 @@ struct GaborCommand: ParsableCommand {
             sparsity = try LayerSparsity.measure(model: m, source: s.source, indices: idx, layer: layer, pooling: pooling,
                                                  availableMemory: availableMemoryBytes())
         }
-        let output = GaborOutput(model: model, report: report, sparsity: sparsity.map(GaborOutput.Sparsity.init))
+        let output = GaborOutput(model: model, report: report, sparsity: sparsity.map(GaborOutput.Sparsity.init), recovery: recovery)
         if let o = out { try writeOutputs(o, report: report, fits: fits, weight: weight) }
         if json { try JSONOutput.print(output) } else { print(output.tables(), terminator: "") }
+    }
+
+    /// The simple and complex cells of a simulated file (orientation and frequency from /ground_truth).
+    static func generatingCells(_ file: String, options: DatasetLoadOptions) throws -> [GeneratingCell] {
+        let d = try Dataset.load(file, options: options)
+        guard let truth = d.groundTruth, let theta = truth.arrays["orientation"], let freq = truth.arrays["frequency"],
+              theta.count == d.unitCount, freq.count == d.unitCount else {
+            throw OptionError(option: "--ground-truth", reason: "\(file) has no /ground_truth/orientation and /ground_truth/frequency (a file written by `receptive simulate`)")
+        }
+        let types = truth.unitTypes
+        let cells = (0..<d.unitCount).filter { types.count == d.unitCount && (types[$0] == "simple" || types[$0] == "complex") }
+            .map { GeneratingCell(unit: $0, type: types[$0], orientation: Double(theta.data[$0]), frequency: Double(freq.data[$0])) }
+        guard !cells.isEmpty else { throw OptionError(option: "--ground-truth", reason: "\(file) has no simple or complex cells") }
+        return cells
     }
 
     func writeOutputs(_ dir: String, report: FirstLayerGaborReport, fits: [ConvFilterGaborFits], weight: Tensor) throws {
@@ -127,14 +145,16 @@ struct GaborOutput: Encodable {
     let fractionGaborLike: Double
     let fractionGaborLikeInterior: Double
     let sparsity: Sparsity?
+    let recovery: FilterRecoveryReport?
 
     enum CodingKeys: String, CodingKey {
-        case model, layer, kernel, threshold, filters, sparsity
+        case model, layer, kernel, threshold, filters, sparsity, recovery
         case inputChannels = "input_channels", fractionGaborLike = "fraction_gabor_like"
         case fractionGaborLikeInterior = "fraction_gabor_like_interior"
     }
 
-    init(model: String, report: FirstLayerGaborReport, sparsity: Sparsity?) {
+    init(model: String, report: FirstLayerGaborReport, sparsity: Sparsity?, recovery: FilterRecoveryReport? = nil) {
+        self.recovery = recovery
         self.model = model; layer = report.layer; kernel = report.kernel; inputChannels = report.inputChannels
         threshold = report.threshold; filters = report.filters; fractionGaborLike = report.fractionGaborLike
         fractionGaborLikeInterior = report.fractionGaborLikeInterior
@@ -156,6 +176,24 @@ struct GaborOutput: Encodable {
         s += String(format: "Gabor-like (R² ≥ %g): %d of %d (%.1f%%); centred inside the kernel (not in its outer ring of pixels): %d (%.1f%%)\n",
                     threshold, filters.filter(\.gaborLike).count, filters.count, 100 * fractionGaborLike,
                     filters.filter { $0.gaborLike && !$0.atBorder }.count, 100 * fractionGaborLikeInterior)
+        if let r = recovery {
+            var rt = Table(title: "recovery of the generating cells (Gabor-like, |Δθ| ≤ \(r.orientationToleranceDegrees)°, |f ratio − 1| ≤ \(r.frequencyTolerance))",
+                           columns: [.init("filter", alignment: .left), .init("readout weight", alignment: .right), .init("R²", format: .fixed(3)),
+                                     .init("nearest cell", alignment: .left), .init("Δθ (deg)", format: .fixed(1)), .init("f ratio", format: .fixed(2)),
+                                     .init("recovers", alignment: .left)])
+            for f in r.filters {
+                var weight = "–"
+                if let w = f.readoutWeight { weight = String(format: "%.2f", w) + (f.carriesWeight ? "" : " (low)") }
+                var cell = "–"
+                if let n = f.nearestCell { cell = "\(n) (\(r.cells.first(where: { $0.unit == n })?.type ?? ""))" }
+                let dTheta: Table.Cell = f.orientationDifferenceDegrees.map { .number($0) } ?? .missing
+                let ratio: Table.Cell = f.frequencyRatio.map { .number($0) } ?? .missing
+                rt.addRow([.text("\(f.filter)"), .text(weight), .number(f.r2), .text(cell), dTheta, ratio, .text(f.recovers ? "yes" : "no")])
+            }
+            s += rt.description
+            s += String(format: "recovered: %d of %d filters carrying readout weight (%.1f%%); %d of %d generating cells recovered\n",
+                        r.recovered, r.weighted, 100 * r.fractionRecovered, r.cellsRecovered, r.cells.count)
+        }
         if let sp = sparsity {
             let d = sp.detail
             var st = Table(title: "sparsity of \(sp.layer) over \(sp.stimuli) stimuli (\(sp.units) units, pooling \(sp.pooling)): mean (median)",

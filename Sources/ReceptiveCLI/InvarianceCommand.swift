@@ -16,6 +16,7 @@ enum TransformKind: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension TranslationFill: ExpressibleByArgument {}
+extension InvarianceReference: ExpressibleByArgument {}
 
 struct InvarianceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,9 @@ struct InvarianceCommand: ParsableCommand {
     @Flag(help: "Test the neurons' recorded responses to DATA's stored pairs (/pairs), repeat-averaged.") var recorded = false
     @Option(help: "phase-scramble, translate, contrast, or pairs (DATA's stored pairs; default when DATA has /pairs).")
     var transform: TransformKind?
+    @Option(help: "phase-scramble: natural (x = DATA's stimuli, T(x) their scrambles) or scrambled (x drawn from the phase-randomised distribution q — a full scramble of each stimulus — and T re-randomising the phases inside --band; seed 000's D = E_{x∼q}|f(x) − f(T(x))|).")
+    var reference: InvarianceReference = .natural
+    @Option(help: "Independent draws of a random transform per stimulus (≥ 1). With 1 (default) each stimulus has its own draw and resampling stimuli resamples (x, T) jointly; more draws sharpen D and the bootstrap also picks among them.") var draws = 1
     @Option(help: "phase-scramble: strength α in [0, 1].") var alpha: Double?
     @Option(help: ArgumentHelp("phase-scramble: only radial frequencies LO ≤ ρ ≤ HI cycles/pixel (0 < LO < HI ≤ 0.5).", valueName: "lo,hi"))
     var band: String?
@@ -77,7 +81,13 @@ struct InvarianceCommand: ParsableCommand {
         if recorded, let t = transform, t != .pairs {
             throw OptionError(option: "--transform", reason: "--recorded compares responses to stored pairs; \(t.rawValue) cannot be applied to recorded responses")
         }
-        let settings = InvarianceSettings(threshold: threshold, bootstrap: bootstrap, confidence: confidence, seed: seed)
+        if reference == .scrambled, let t = transform, t != .phaseScramble {
+            throw OptionError(option: "--reference", reason: "scrambled needs --transform phase-scramble, got \(t.rawValue)")
+        }
+        if reference == .scrambled, recorded {
+            throw OptionError(option: "--reference", reason: "scrambled draws new stimuli; --recorded has responses only to the stimuli shown")
+        }
+        let settings = InvarianceSettings(threshold: threshold, bootstrap: bootstrap, confidence: confidence, seed: seed, draws: draws)
         try settings.validate()
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         let phase = try PhaseScrambleTransform(alpha: alpha ?? 1, band: try band.map { try FrequencyBand(parsing: $0) })
@@ -152,27 +162,15 @@ struct InvarianceCommand: ParsableCommand {
         case .contrast: imageTransform = opts.contrast
         case .pairs: imageTransform = nil
         }
-        let transformName = imageTransform?.name ?? "pairs (\(stim.pairs!.source))"
-
-        let result: InvarianceResult
-        switch (function, imageTransform) {
-        case (nil, _):
-            progress("invariance of \(d!.unitCount) recorded units over the stored pairs of \(data)…", quiet: quiet)
-            result = try ModelInvariance.recorded(dataset: d!, pairs: stim.pairs!, split: selection, settings: opts.settings)
-        case (let f?, nil):
-            var pairs = stim.pairs!
-            if let s = selection, let ds = d {
-                pairs = StimulusPairs(pairs: pairs.pairs.filter { ds.split[$0.original] == s }, source: pairs.source)
-            }
-            progress("invariance of \(f.unitCount) units over \(pairs.pairs.count) stored pairs…", quiet: quiet)
-            result = try ModelInvariance.run(function: f, source: stim.source, pairs: pairs, settings: opts.settings, unitNames: unitNames)
-        case (let f?, let t?):
-            // With stored pairs, T is applied to the originals only.
-            let base = stim.pairs.map { p in Set(p.originals) }.map { orig in indices.filter { orig.contains($0) } } ?? indices
-            progress("invariance of \(f.unitCount) units to \(t.name) on \(base.count) stimuli…", quiet: quiet)
-            result = try ModelInvariance.run(function: f, source: stim.source, indices: base, transform: t,
-                                             settings: opts.settings, unitNames: unitNames)
-        }
+        var settings = opts.settings
+        if !(imageTransform is PhaseScrambleTransform) { settings.draws = 1 }  // stored pairs, translation, contrast: T is not random
+        let transformName = imageTransform.map { reference == .scrambled ? "\($0.name) on phase-scrambled x" : $0.name } ?? "pairs (\(stim.pairs!.source))"
+        let request = InvarianceRequest(function: function, source: stim.source, dataset: d, indices: indices, split: selection,
+                                        pairs: stim.pairs, transform: imageTransform, reference: reference, settings: settings,
+                                        unitNames: unitNames)
+        try request.validate()
+        progress(request.summary + "…", quiet: quiet)
+        let result = try request.run()
 
         // Equivariance of the layers of a model under translation.
         var equivariance: [LayerEquivariance]? = nil
@@ -184,7 +182,8 @@ struct InvarianceCommand: ParsableCommand {
         }
 
         let report = InvarianceReport(mode: opts.mode.rawValue, model: model, data: data, transform: transformName,
-                                      settings: .init(opts.settings, split: split.rawValue, transform: kind.rawValue,
+                                      settings: .init(settings, split: split.rawValue, transform: kind.rawValue,
+                                                      reference: kind == .phaseScramble ? reference.rawValue : nil,
                                                       alpha: kind == .phaseScramble ? (alpha ?? 1) : nil,
                                                       band: kind == .phaseScramble ? opts.phase?.scrambler.band.map { [$0.low, $0.high] } : nil,
                                                       shift: kind == .translate ? [opts.shift.0, opts.shift.1] : nil,
@@ -210,6 +209,8 @@ struct InvarianceCommand: ParsableCommand {
             try f.write("/ci_low", doubles: result.units.map(\.ciLow), shape: [u])
             try f.write("/ci_high", doubles: result.units.map(\.ciHigh), shape: [u])
             try f.write("/falsified", uint8s: result.units.map { $0.falsified ? 1 : 0 }, shape: [u])
+            try f.write("/p_value", doubles: result.units.map(\.pValue), shape: [u])
+            try f.write("/falsified_bh", uint8s: result.units.map { $0.falsifiedBH ? 1 : 0 }, shape: [u])
             try f.write("/unit_names", strings: report.units.map(\.name))
             if let e = report.equivariance {
                 try f.write("/equivariance/layer", strings: e.map(\.layer))
@@ -243,20 +244,28 @@ struct InvarianceCommand: ParsableCommand {
 
 struct InvarianceReport: Encodable {
     struct Settings: Encodable {
-        var threshold: Double, bootstrap: Int, confidence: Double, seed: UInt64
-        var split: String, transform: String
+        var threshold: Double, bootstrap: Int, confidence: Double, seed: UInt64, draws: Int, fdrLevel: Double
+        var split: String, transform: String, reference: String?
         var alpha: Double?, band: [Double]?, shift: [Int]?, fill: String?, factor: Double?
-        init(_ s: InvarianceSettings, split: String, transform: String, alpha: Double?, band: [Double]?, shift: [Int]?,
+        enum CodingKeys: String, CodingKey {
+            case threshold, bootstrap, confidence, seed, draws, split, transform, reference, alpha, band, shift, fill, factor
+            case fdrLevel = "fdr_level"
+        }
+        init(_ s: InvarianceSettings, split: String, transform: String, reference: String?, alpha: Double?, band: [Double]?, shift: [Int]?,
              fill: String?, factor: Double?) {
             threshold = s.threshold; bootstrap = s.bootstrap; confidence = s.confidence; seed = s.seed
+            draws = s.draws; fdrLevel = s.fdrLevel; self.reference = reference
             self.split = split; self.transform = transform; self.alpha = alpha; self.band = band; self.shift = shift
             self.fill = fill; self.factor = factor
         }
     }
     struct Unit: Encodable {
         var unit: Int, name: String, type: String?
-        var d: Double, b: Double, index: Double, ciLow: Double, ciHigh: Double, falsified: Bool
-        enum CodingKeys: String, CodingKey { case unit, name, type, d, b, index, ciLow = "ci_low", ciHigh = "ci_high", falsified }
+        var d: Double, b: Double, index: Double, ciLow: Double, ciHigh: Double, falsified: Bool, pValue: Double, falsifiedBH: Bool
+        enum CodingKeys: String, CodingKey {
+            case unit, name, type, d, b, index, ciLow = "ci_low", ciHigh = "ci_high", falsified
+            case pValue = "p_value", falsifiedBH = "falsified_bh"
+        }
     }
     let mode: String
     let model: String?
@@ -266,12 +275,15 @@ struct InvarianceReport: Encodable {
     let stimuli: Int
     let units: [Unit]
     let fractionFalsified: Double
+    let fractionFalsifiedBH: Double
     let byType: [String: InvarianceTypeCount]?
+    let byTypeBH: [String: InvarianceTypeCount]?
     let equivariance: [LayerEquivariance]?
 
     enum CodingKeys: String, CodingKey {
         case mode, model, data, transform, settings, stimuli, units, equivariance
         case fractionFalsified = "fraction_falsified", byType = "by_type"
+        case fractionFalsifiedBH = "fraction_falsified_bh", byTypeBH = "by_type_bh"
     }
 
     init(mode: String, model: String?, data: String, transform: String, settings: Settings, result: InvarianceResult,
@@ -280,10 +292,12 @@ struct InvarianceReport: Encodable {
         stimuli = result.stimulusCount
         units = result.units.enumerated().map { j, r in
             Unit(unit: r.unit, name: r.name ?? "unit\(r.unit)", type: unitTypes?[j], d: r.d, b: r.b, index: r.index,
-                 ciLow: r.ciLow, ciHigh: r.ciHigh, falsified: r.falsified)
+                 ciLow: r.ciLow, ciHigh: r.ciHigh, falsified: r.falsified, pValue: r.pValue, falsifiedBH: r.falsifiedBH)
         }
         fractionFalsified = result.fractionFalsified
+        fractionFalsifiedBH = result.units.isEmpty ? .nan : Double(result.units.filter(\.falsifiedBH).count) / Double(result.units.count)
         byType = unitTypes.map { result.countsByType($0) }
+        byTypeBH = unitTypes.map { result.countsByType($0, benjaminiHochberg: true) }
         self.equivariance = equivariance
     }
 
@@ -292,15 +306,21 @@ struct InvarianceReport: Encodable {
         var t = Table(title: "invariance to \(transform) (\(mode), \(stimuli) stimuli, τ = \(settings.threshold), \(pct)% CI)",
                       columns: [.init("unit", alignment: .left), .init("type", alignment: .left), .init("D", format: .fixed(4)),
                                 .init("B", format: .fixed(4)), .init("index", format: .fixed(3)), .init("CI low", format: .fixed(3)),
-                                .init("CI high", format: .fixed(3)), .init("falsified", alignment: .left)])
+                                .init("CI high", format: .fixed(3)), .init("p", format: .automatic(3)), .init("falsified", alignment: .left),
+                                .init("falsified (BH)", alignment: .left)])
         for u in units {
             t.addRow([.text(u.name), u.type.map { .text($0) } ?? .missing, ScoreTables.cell(u.d), ScoreTables.cell(u.b),
-                      ScoreTables.cell(u.index), ScoreTables.cell(u.ciLow), ScoreTables.cell(u.ciHigh), .text(u.falsified ? "yes" : "no")])
+                      ScoreTables.cell(u.index), ScoreTables.cell(u.ciLow), ScoreTables.cell(u.ciHigh), ScoreTables.cell(u.pValue),
+                      .text(u.falsified ? "yes" : "no"), .text(u.falsifiedBH ? "yes" : "no")])
         }
         var s = t.description
-        s += String(format: "falsified: %d of %d units (%.1f%%)\n", units.filter(\.falsified).count, units.count, 100 * fractionFalsified)
-        if let b = byType {
-            for (type, c) in b.sorted(by: { $0.key < $1.key }) { s += "  \(type): \(c.falsified) of \(c.units) falsified\n" }
+        s += String(format: "falsified: %d of %d units (%.1f%%); with Benjamini–Hochberg at q = %g: %d (%.1f%%)\n",
+                    units.filter(\.falsified).count, units.count, 100 * fractionFalsified, settings.fdrLevel,
+                    units.filter(\.falsifiedBH).count, 100 * fractionFalsifiedBH)
+        if let b = byType, let bh = byTypeBH {
+            for (type, c) in b.sorted(by: { $0.key < $1.key }) {
+                s += "  \(type): \(c.falsified) of \(c.units) falsified (BH: \(bh[type]?.falsified ?? 0))\n"
+            }
         }
         if let e = equivariance {
             var et = Table(title: "translation equivariance per layer (input shift \(settings.shift.map { "\($0[0]),\($0[1])" } ?? ""))",

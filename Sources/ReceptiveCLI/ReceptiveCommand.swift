@@ -24,6 +24,7 @@ public struct ReceptiveCommand: ParsableCommand {
             FeaturesCommand.self,
             IdentifyCommand.self,
             ReportCommand.self,
+            CompareCommand.self,
         ])
     public init() {}
 }
