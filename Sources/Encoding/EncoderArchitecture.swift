@@ -132,6 +132,8 @@ public enum EncodingError: Error, CustomStringConvertible, Equatable {
     case incompatibleData(reason: String)
     case nonFiniteLoss(epoch: Int, checkpoint: String?)
     case notFitted
+    /// Training stopped on request (SIGINT/SIGTERM) after a completed step; the state is in `checkpoint`.
+    case interrupted(epoch: Int, step: Int, steps: Int, checkpoint: String?)
 
     public var description: String {
         switch self {
@@ -142,6 +144,9 @@ public enum EncodingError: Error, CustomStringConvertible, Equatable {
             return "training stopped at epoch \(e): the loss became NaN or infinite (try a smaller --lr)" +
                 (c.map { "; the last good model is in \($0)" } ?? "")
         case .notFitted: return "the model has not been fitted"
+        case .interrupted(let e, let s, let n, let c):
+            return (n == 0 ? "training interrupted after epoch \(e)" : "training interrupted in epoch \(e) after step \(s) of \(n)")
+                + (c.map { "; its state is saved in \($0)" } ?? "")
         }
     }
 }

@@ -82,6 +82,7 @@ public final class FittedModel {
         let json = String(decoding: try enc.encode(config), as: UTF8.self)
         try f.setAttribute("config", string: json)
         try f.setAttribute("format", string: "receptive-model")
+        try f.setAttribute("checksum", string: ModelChecksum.model(configJSON: json, encoder: encoder).hex)
         for (layer, p) in encoder.namedParameters {
             try f.write("/params/\(layer)/\(p.localName)", tensor: p.value)
         }
@@ -108,6 +109,10 @@ public final class FittedModel {
             let sched = String(decoding: try je.encode(t.schedulerState), as: UTF8.self)
             try f.setAttribute("scheduler", string: sched, at: "/training")
             if let best = t.bestParameters { for (k, v) in best { try f.write("/training/best/\(k)", tensor: v) } }
+            try f.setAttribute("step_start", double: Double(t.stepStart), at: "/training")
+            try f.setAttribute("partial_loss", double: t.partialLoss, at: "/training")
+            try f.setAttribute("partial_trials", double: Double(t.partialTrials), at: "/training")
+            try f.setAttribute("checksum", string: ModelChecksum.training(t, schedulerJSON: sched).hex, at: "/training")
         }
     }
 
@@ -140,6 +145,11 @@ public final class FittedModel {
                 l.state[k] = t.reshaped(v.shape)
             }
         }
+        // Files written since the checksum was introduced carry one; a mismatch means the bytes
+        // changed after writing (a bit flip, a partial copy spliced in, an edit).
+        if let stored = try f.stringAttribute("checksum"), stored != ModelChecksum.model(configJSON: json, encoder: encoder).hex {
+            throw EncodingError.modelFile(file: path, reason: "corrupt model file: its parameters do not match the checksum written with them")
+        }
         var history: [EpochRecord] = []
         if f.exists("/history/epoch") {
             let e = try f.readInts("/history/epoch").values
@@ -166,11 +176,15 @@ public final class FittedModel {
         t.badEpochs = Int(try f.doubleAttribute("bad_epochs", at: "/training") ?? 0)
         t.history = model.history
         for k in f.children(of: "/training/optimizer") { t.optimizerState[k] = try f.readTensor("/training/optimizer/\(k)") }
-        if let sched = try f.stringAttribute("scheduler", at: "/training") {
+        let sched = try f.stringAttribute("scheduler", at: "/training")
+        if let sched {
             let jd = JSONDecoder()
             jd.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             t.schedulerState = (try? jd.decode([String: Double].self, from: Data(sched.utf8))) ?? [:]
         }
+        t.stepStart = Int(try f.doubleAttribute("step_start", at: "/training") ?? 0)
+        t.partialLoss = try f.doubleAttribute("partial_loss", at: "/training") ?? 0
+        t.partialTrials = Int(try f.doubleAttribute("partial_trials", at: "/training") ?? 0)
         if f.exists("/training/best") {
             var best: [String: Tensor] = [:]
             for group in ["params", "state"] where f.exists("/training/best/\(group)") {
@@ -182,6 +196,50 @@ public final class FittedModel {
             }
             t.bestParameters = best
         }
+        if let stored = try f.stringAttribute("checksum", at: "/training"),
+           stored != ModelChecksum.training(t, schedulerJSON: sched ?? "").hex {
+            throw EncodingError.modelFile(file: path, reason: "corrupt checkpoint: its training state does not match the checksum written with it; delete it and fit without --resume")
+        }
         return t
+    }
+}
+
+/// FNV-1a (64-bit) over the exact bytes of what a model file holds, in a fixed order: detects any
+/// change to parameters or training state after they were written.
+struct ModelChecksum {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    var hex: String { String(value, radix: 16) }
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var h = value
+        for b in bytes { h ^= UInt64(b); h &*= 0x0000_0100_0000_01b3 }
+        value = h
+    }
+    mutating func add(_ s: String) { var c = s; c.withUTF8 { add(UnsafeRawBufferPointer($0)) } }
+    mutating func add(_ x: Double) { withUnsafeBytes(of: x.bitPattern) { add($0) } }
+    mutating func add(_ t: Tensor) {
+        add(Double(t.count))
+        t.data.withUnsafeBytes { add($0) }
+    }
+    mutating func add(_ tensors: [String: Tensor]) {
+        for k in tensors.keys.sorted() { add(k); add(tensors[k]!) }
+    }
+
+    static func model(configJSON: String, encoder: NeuralEncoder) -> ModelChecksum {
+        var c = ModelChecksum()
+        c.add(configJSON)
+        for (layer, p) in encoder.namedParameters { c.add("\(layer)/\(p.localName)"); c.add(p.value) }
+        for l in encoder.core.layers { c.add(l.name); c.add(l.state) }
+        return c
+    }
+
+    static func training(_ t: TrainingState, schedulerJSON: String) -> ModelChecksum {
+        var c = ModelChecksum()
+        for x in [Double(t.epoch), Double(t.bestEpoch), t.bestValidationSum, Double(t.badEpochs),
+                  Double(t.stepStart), t.partialLoss, Double(t.partialTrials)] { c.add(x) }
+        c.add(schedulerJSON)
+        c.add(t.optimizerState)
+        c.add(t.bestParameters ?? [:])
+        return c
     }
 }

@@ -16,7 +16,8 @@ public enum ModelFitting {
     public static func fitCNN(dataset: Dataset, preprocessing: Preprocessing, architecture: EncoderArchitecture,
                               options: TrainingOptions, observer: TrainingObserver? = nil,
                               checkpointPath: String? = nil, resume: Bool = false,
-                              pretrainedCore: PretrainedCore? = nil, validationFraction: Double = 0) throws -> FittedModel {
+                              pretrainedCore: PretrainedCore? = nil, validationFraction: Double = 0,
+                              stopRequested: (() -> Bool)? = nil) throws -> FittedModel {
         let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
                                                               validationFraction: validationFraction, seed: options.seed)
         guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
@@ -36,8 +37,17 @@ public enum ModelFitting {
         trainer.observer = observer
         if resume, let ck = checkpointPath {
             let saved = try FittedModel.load(ck)
+            guard saved.config.format == "receptive-model", saved.config.kind == .cnn else {
+                throw EncodingError.modelFile(file: ck, reason: "not a checkpoint of a CNN fit; delete it or run without --resume")
+            }
             guard saved.config.architecture == architecture, saved.config.training == options else {
                 throw EncodingError.modelFile(file: ck, reason: "the checkpoint was made with different options; run without --resume (or with the original options)")
+            }
+            // A checkpoint of another dataset (or another split of it) has other normalisation
+            // statistics and null rates; continuing from it would silently mix two fits.
+            guard saved.config.preprocessing == preprocessing, saved.config.nullRates == nullRates,
+                  saved.config.data.units == provenance.units, saved.config.data.paths == provenance.paths else {
+                throw EncodingError.modelFile(file: ck, reason: "the checkpoint was made from different data (another file, split or preprocessing); delete it or run without --resume")
             }
             for ((_, p), (_, q)) in zip(encoder.namedParameters, saved.encoder.namedParameters) { p.value = q.value }
             for (l, m) in zip(encoder.core.layers, saved.encoder.core.layers) { l.state = m.state }
@@ -52,7 +62,11 @@ public enum ModelFitting {
                 try m.write(to: ck, overwrite: true, training: state)
             }
         }
-        let history = try trainer.fit()
+        trainer.stopRequested = stopRequested
+        let history: [EpochRecord]
+        do { history = try trainer.fit() } catch EncodingError.interrupted(let e, let st, let n, _) {
+            throw EncodingError.interrupted(epoch: e, step: st, steps: n, checkpoint: checkpointPath)
+        }
         // Nuisance parameters (variance, dispersion) on training residuals of the final weights.
         if architecture.observation != .poisson {
             try refitNuisance(&trainer.observation, encoder: encoder, data: data)

@@ -81,6 +81,9 @@ public final class Trainer {
     public weak var observer: TrainingObserver?
     /// Called after each epoch with the state to checkpoint (the CLI writes it atomically).
     public var checkpointHandler: ((TrainingState) throws -> Void)?
+    /// Polled after every step; when it returns true the trainer checkpoints the state after that
+    /// step (mid-epoch position included) and throws `EncodingError.interrupted`.
+    public var stopRequested: (() -> Bool)?
 
     public private(set) var state: TrainingState
     private let optimizer: Adam
@@ -119,20 +122,25 @@ public final class Trainer {
             encoder.coreFrozen = false
             for (p, t) in zip(coreParameters, wasTrainable) { p.trainable = t }
         }
-        if state.epoch == 0 { encoder.initialiseBias(meanRates: nullRates) }
+        if state.epoch == 0 && state.stepStart == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
         let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
         let groups = Trainer.batchGroups(trials: data.trainTrials, stimulusIndex: data.stimulusIndex, by: options.grouping)
         while state.epoch < options.epochs && state.badEpochs < options.patience {
+            if stopRequested?() == true {
+                throw EncodingError.interrupted(epoch: state.epoch, step: 0, steps: 0, checkpoint: nil)
+            }
             let t0 = Date()
             let epoch = state.epoch + 1
             // Same seed, same epoch → same batches, whether resumed or not.
             var rng = SeededRandom.derived(seed: options.seed, stream: 1000 + UInt64(epoch))
             var order = groups
             rng.shuffle(&order)
-            var lossSum = 0.0
-            var trialCount = 0
-            var start = 0
+            // A run interrupted mid-epoch continues with the step after the last one it took.
+            var lossSum = state.partialLoss
+            var trialCount = state.partialTrials
+            var start = state.stepStart
+            state.stepStart = 0; state.partialLoss = 0; state.partialTrials = 0
             var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
             while start < order.count {
                 let end = min(order.count, start + options.batchSize)
@@ -179,6 +187,15 @@ public final class Trainer {
                 optimizer.step(encoder.parameters)
                 lossSum += loss * Double(b)
                 trialCount += b
+                if start < order.count, stopRequested?() == true {
+                    var s = state
+                    s.stepStart = start; s.partialLoss = lossSum; s.partialTrials = trialCount
+                    s.optimizerState = optimizer.stateTensors()
+                    s.schedulerState = scheduler.stateValues()
+                    try checkpointHandler?(s)
+                    let steps = (order.count + options.batchSize - 1) / options.batchSize
+                    throw EncodingError.interrupted(epoch: epoch, step: (start + options.batchSize - 1) / options.batchSize, steps: steps, checkpoint: nil)
+                }
             }
             // Per-unit variance / dispersion follow the current weights (they shape the gradient).
             if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
@@ -276,5 +293,10 @@ public struct TrainingState {
     public var bestParameters: [String: Tensor]? = nil
     public var optimizerState: [String: Tensor] = [:]
     public var schedulerState: [String: Double] = [:]
+    /// Mid-epoch checkpoints (an interrupted run): the next group of epoch `epoch + 1` to train on,
+    /// and the loss and trial sums of the steps already taken in it. 0 at epoch boundaries.
+    public var stepStart = 0
+    public var partialLoss = 0.0
+    public var partialTrials = 0
     public init() {}
 }

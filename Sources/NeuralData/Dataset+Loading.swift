@@ -7,7 +7,9 @@ import Tensors
 
 extension Dataset {
     /// Reads and validates `file`. Throws `DatasetError` (one line naming file, path and problem).
-    public static func load(_ file: String, options: DatasetLoadOptions = DatasetLoadOptions()) throws -> Dataset {
+    /// Opens `file` and checks every header (presence, type, rank, agreement of N, T, U; the
+    /// modality attribute; the minimum image size) without reading any array's values.
+    public static func readHeader(_ file: String, options: DatasetLoadOptions = DatasetLoadOptions()) throws -> DatasetHeader {
         try HDF5FileCheck.check(file)
         let h5: HDF5File
         do { h5 = try HDF5File.open(file) } catch { throw DatasetError.from(error, file: file, path: "/") }
@@ -120,6 +122,24 @@ extension Dataset {
             throw DatasetError.imageTooSmall(file: file, path: p.stimuli, height: h, width: w, minimum: options.minimumImageSize)
         }
 
+        return DatasetHeader(file: file, h5: h5, paths: p, stimulusInfo: stimulusInfo, responseInfo: responseInfo,
+                             hasIndex: hasIndex, hasSplit: hasSplit, hasMasks: hasMasks, hasNames: hasNames,
+                             modality: modality, countModel: countModel)
+    }
+
+    /// Reads and validates `file`. Throws `DatasetError` (one line naming file, path and problem).
+    /// `progress(done, total)` is called as streamed stimuli are scanned (rows done of N).
+    public static func load(_ file: String, options: DatasetLoadOptions = DatasetLoadOptions(),
+                            progress: ((Int, Int) -> Void)? = nil) throws -> Dataset {
+        let header = try readHeader(file, options: options)
+        let h5 = header.h5, p = header.paths
+        let stimulusInfo = header.stimulusInfo, responseInfo = header.responseInfo
+        let sShape = stimulusInfo.shape
+        let n = sShape[0], h = sShape[sShape.count - 2], w = sShape[sShape.count - 1]
+        let t = responseInfo.shape[0], u = responseInfo.shape[1]
+        let hasIndex = header.hasIndex, hasSplit = header.hasSplit, hasMasks = header.hasMasks, hasNames = header.hasNames
+        let modality = header.modality, countModel = header.countModel
+
         // Sizes against memory, before any allocation.
         let available = options.availableMemory ?? availableMemoryBytes() ?? Int.max
         let responseBytes = t.multipliedReportingOverflow(by: u).partialValue.multipliedReportingOverflow(by: responseInfo.type == .float64 ? 8 : 4)
@@ -143,6 +163,15 @@ extension Dataset {
             streaming = false
         case .stream: streaming = true
         case .automatic: streaming = stimulusFloatSize > available / 2
+        }
+        // One stimulus must fit many times over: batches hold tens of them as float32.
+        let rowElements = sShape.dropFirst().reduce((1, false)) { acc, d in
+            let r = acc.0.multipliedReportingOverflow(by: d); return (r.partialValue, acc.1 || r.overflow)
+        }
+        if rowElements.1 || rowElements.0 > available / 32 {
+            let bytes = rowElements.1 || rowElements.0 > Int.max / 4 ? Int.max : rowElements.0 * 4
+            throw DatasetError.shapeMismatch(file: file, path: p.stimuli,
+                problem: "one stimulus of shape \(DatasetError.shape(Array(sShape.dropFirst()))) needs \(DatasetError.bytes(bytes)) as float32; a minibatch of them would not fit in the \(DatasetError.bytes(available)) of available memory")
         }
         // Per-stimulus bookkeeping (split, repeat counts, the permutation of a seeded split).
         if n > available / 24 {
@@ -198,7 +227,7 @@ extension Dataset {
         let source: StimulusSource
         if streaming {
             let stream = HDF5StimulusSource(file: h5, path: p.stimuli, shape: sShape, storedType: stimulusInfo.type)
-            if stimulusInfo.type.isFloat {
+            if stimulusInfo.type.isFloat && !options.checkStreamedValuesOnRead {
                 let rowBytes = max(1, stimulusBytes.0 / n * 4)
                 let block = max(1, (32 << 20) / rowBytes)
                 var start = 0
@@ -207,7 +236,11 @@ extension Dataset {
                     let values = try read(file, p.stimuli) { try h5.readFloats(p.stimuli, rows: start..<end).values }
                     try checkFinite(values, file: file, path: p.stimuli, shape: sShape, offset: start * (stimulusBytes.0 / n))
                     start = end
+                    progress?(end, n)
                 }
+            } else if stimulusInfo.type.isFloat {
+                // Each block is checked as training first reads it (HDF5StimulusSource).
+                stream.checksValues = true
             }
             source = stream
         } else {
@@ -285,7 +318,7 @@ extension Dataset {
     }
 
     /// Throws at the first NaN or ±Inf; `offset` is the flat index of `values[0]` in the dataset.
-    private static func checkFinite(_ values: [Float], file: String, path: String, shape: [Int], offset: Int) throws {
+    static func checkFinite(_ values: [Float], file: String, path: String, shape: [Int], offset: Int) throws {
         guard let k = values.firstIndex(where: { !$0.isFinite }) else { return }
         var flat = offset + k
         var position = [Int](repeating: 0, count: shape.count)

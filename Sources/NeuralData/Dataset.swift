@@ -50,7 +50,7 @@ public final class Dataset {
     public let stimulusSource: StimulusSource
 
     /// "simple" / "complex" / "v2" / "voxel" per unit, for simulated files.
-    public var unitTypes: [String]? { groundTruth?.unitTypes }
+    public var unitTypes: [String]? { groundTruth.flatMap { $0.unitTypes.isEmpty ? nil : $0.unitTypes } }
     /// [C, H, W].
     public var stimulusShape: [Int] { [channels, height, width] }
     public var isStreaming: Bool { stimulusSource is HDF5StimulusSource }

@@ -89,6 +89,9 @@ public struct DatasetLoadOptions: Equatable, Sendable {
     public var splitSeed: UInt64
     /// Memory budget the "too large" check compares against; nil means `availableMemoryBytes()`.
     public var availableMemory: Int?
+    /// Streamed float stimuli: check each block for NaN/Inf when it is first read (training's
+    /// first pass) instead of scanning the whole array before `load` returns. `fit` sets it.
+    public var checkStreamedValuesOnRead = false
 
     public init(paths: DatasetPaths = .defaults, modality: Modality? = nil, quasiLikelihood: Bool = false,
                 countModel: Bool? = nil, minimumImageSize: Int = 0, storage: StimulusStorage = .automatic,

@@ -56,11 +56,14 @@ public final class HDF5StimulusSource: StimulusSource {
     /// Element type as stored; uint8 rows are read as bytes and widened here, which is several
     /// times faster than HDF5's own type conversion for small row reads.
     public let storedType: HDF5ElementType
+    /// Check float blocks for NaN/Inf as they are read (`DatasetError.nonFinite` at the first).
+    public var checksValues = false
+    private let storedShape: [Int]
 
     /// `shape` is the dataset's shape as stored: [N, H, W] or [N, C, H, W].
     public init(file: HDF5File, path: String, shape: [Int], storedType: HDF5ElementType = .float32) {
         precondition(shape.count == 3 || shape.count == 4, "stimuli must be rank 3 or 4, got \(shape)")
-        self.file = file; self.path = path; self.storedType = storedType
+        self.file = file; self.path = path; self.storedType = storedType; storedShape = shape
         count = shape[0]
         channels = shape.count == 4 ? shape[1] : 1
         height = shape[shape.count - 2]; width = shape[shape.count - 1]
@@ -94,6 +97,9 @@ public final class HDF5StimulusSource: StimulusSource {
                 }
             } else {
                 let block = try file.readFloats(path, rows: rows).values
+                if checksValues {
+                    try Dataset.checkFinite(block, file: file.path, path: path, shape: storedShape, offset: first * inner)
+                }
                 block.withUnsafeBufferPointer { src in
                     out.data.withUnsafeMutableBufferPointer { dst in
                         for j in k..<end {

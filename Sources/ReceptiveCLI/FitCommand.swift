@@ -68,7 +68,9 @@ struct FitCommand: ParsableCommand {
         let pretrained = try core.map { try PretrainedCore.load($0) }
 
         // Observation model: explicit, or from the file's modality.
-        let ds = try dataset.load(data, options: dataset.loadOptions(countModel: observation.map { $0 != .gaussian }))
+        var loadOptions = dataset.loadOptions(countModel: observation.map { $0 != .gaussian })
+        loadOptions.checkStreamedValuesOnRead = true   // streamed stimuli are checked as the first pass reads them
+        let ds = try dataset.load(data, options: loadOptions)
         let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
         let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
         let prep = try Preprocessing.fit(on: ds, options: prepOptions)
@@ -102,11 +104,22 @@ struct FitCommand: ParsableCommand {
             var opts = options
             opts.trainCore = !freezeCore
             let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
-            fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
-                                             observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained,
-                                             validationFraction: validationFraction)
+            StopSignals.install()
+            do {
+                fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
+                                                 observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained,
+                                                 validationFraction: validationFraction,
+                                                 stopRequested: { StopSignals.requested })
+            } catch let e as EncodingError {
+                guard case .interrupted = e else { throw e }
+                var again = CommandLine.arguments.dropFirst().filter { $0 != "--force" && $0 != "--resume" }
+                again.append("--resume")
+                let command = (["receptive"] + again).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+                FileHandle.standardError.write(Data("receptive: stopped by \(StopSignals.name): \(e.description); continue with: \(command)\n".utf8))
+                throw ExitCode(StopSignals.exitCode)
+            }
         }
-        try fitted.write(to: out, overwrite: true)
+        try fitted.write(to: out, overwrite: force || resume)
         try? FileManager.default.removeItem(atPath: checkpoint)
         let summary = FitSummary(model: fitted, file: out, seconds: Date().timeIntervalSince(t0))
         if json { try JSONOutput.print(summary) } else { print(summary.table()) }

@@ -1,7 +1,8 @@
-// Atomic file output: bytes go to a temporary file next to the destination, which is fsynced and
+// Atomic file output (the byte front end of Tensors' `AtomicOutput`): bytes go to a temporary file next to the destination, which is fsynced and
 // renamed over it, so a reader never sees a partial figure or JSON document and a failure leaves
 // the destination untouched.
 import Foundation
+import Tensors
 
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
@@ -9,38 +10,27 @@ public enum AtomicFile {
     /// removed and `path` is untouched.
     /// - Throws: `ReportError.cannotWrite` naming `path` and the reason.
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool = true) throws {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            if isDir.boolValue { throw ReportError.cannotWrite(file: path, reason: "it is a directory") }
-            if !overwrite { throw ReportError.cannotWrite(file: path, reason: "it already exists; pass --force to overwrite") }
-        }
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ReportError.cannotWrite(file: path, reason: "folder \(dir) does not exist")
-        }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        if fd < 0 { throw ReportError.cannotWrite(file: path, reason: String(cString: strerror(errno))) }
-        var failure: String? = nil
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno)); return
+        do {
+            try AtomicOutput.write(to: path, overwrite: overwrite) { tmp in
+                let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+                if fd < 0 { throw AtomicOutputError(file: path, kind: .system, reason: String(cString: strerror(errno))) }
+                var failure: String? = nil
+                bytes.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            failure = String(cString: strerror(errno)); return
+                        }
+                        offset += n
+                    }
                 }
-                offset += n
+                if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+                if let failure { throw AtomicOutputError(file: path, kind: .system, reason: failure) }
             }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil && rename(tmp, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(tmp)
-            throw ReportError.cannotWrite(file: path, reason: failure)
+        } catch let e as AtomicOutputError {
+            throw ReportError.cannotWrite(file: path, reason: e.reason)
         }
     }
 

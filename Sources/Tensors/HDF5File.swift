@@ -73,6 +73,9 @@ public struct HDF5DatasetInfo: Equatable, Sendable {
 }
 
 private let hdf5Initialised: Bool = {
+    // No clean-up at process exit: every file we write is closed explicitly (and checked), and
+    // HDF5 1.10's exit handler crashes when it retries a file whose close failed (a full disk).
+    _ = H5dont_atexit()
     _ = rcp_h5_init()
     rcp_h5_silence_errors()
     return true
@@ -107,37 +110,67 @@ public final class HDF5File {
     public static func create(_ path: String) throws -> HDF5File {
         _ = hdf5Initialised
         let fid = H5Fcreate(path, rcp_h5f_acc_trunc(), rcp_h5p_default(), rcp_h5p_default())
-        if fid < 0 { throw HDF5Error.cannotCreate(file: path, reason: "check that the folder exists and is writable") }
+        if fid < 0 {
+            let detail = systemErrorDetail()
+            throw HDF5Error.cannotCreate(file: path, reason: detail.isEmpty ? "check that the folder exists and is writable" : String(detail.dropFirst(2).dropLast()))
+        }
         return HDF5File(path: path, id: fid, readOnly: false)
     }
 
-    /// Writes a file atomically: `body` fills a temporary file next to `path`, which is flushed,
-    /// fsynced and renamed over `path`. Without `overwrite`, an existing `path` is an error. On any
-    /// error the temporary file is removed and `path` is untouched.
+    /// Writes a file atomically (`AtomicOutput`): `body` fills a temporary file next to `path`,
+    /// which is closed (every HDF5 flush checked), fsynced and moved over `path`. Without
+    /// `overwrite`, an existing `path` is an error, and so is one that another process creates
+    /// meanwhile. On any error (a full disk included) the temporary file is removed and `path` is
+    /// untouched.
     public static func writeAtomically(to path: String, overwrite: Bool, _ body: (HDF5File) throws -> Void) throws {
-        if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw HDF5Error.cannotCreate(file: path, reason: "it already exists; pass --force to overwrite")
-        }
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw HDF5Error.cannotCreate(file: path, reason: "folder \(dir) does not exist")
-        }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
         do {
-            let f = try create(tmp)
-            try body(f)
-            f.close()
-            let fd = Foundation.open(tmp, O_RDONLY)
-            if fd >= 0 { fsync(fd); Foundation.close(fd) }
-            if rename(tmp, path) != 0 {
-                throw HDF5Error.cannotCreate(file: path, reason: String(cString: strerror(errno)))
+            try AtomicOutput.write(to: path, overwrite: overwrite) { tmp in
+                let f = try create(tmp)
+                do { try body(f) } catch { f.close(); throw error }
+                try f.closeChecked()
             }
-        } catch {
-            unlink(tmp)
-            throw error
+        } catch let e as AtomicOutputError {
+            throw HDF5Error.cannotCreate(file: path, reason: e.reason)
+        } catch HDF5Error.cannotCreate(_, let reason) {
+            throw HDF5Error.cannotCreate(file: path, reason: reason)
+        } catch HDF5Error.writeFailed(_, let inner, let reason) {
+            throw HDF5Error.writeFailed(file: path, path: inner, reason: reason)
         }
+    }
+
+    /// Closes the file and reports a failed flush or close (a full disk shows up here when HDF5
+    /// held the last blocks in its caches).
+    public func closeChecked() throws {
+        guard id >= 0 else { return }
+        let flushed = H5Fflush(id, H5F_SCOPE_GLOBAL)
+        let detail = flushed < 0 ? HDF5File.systemErrorDetail() : ""
+        let closed = H5Fclose(id)
+        let closeDetail = closed < 0 ? HDF5File.systemErrorDetail() : ""
+        id = -1
+        if flushed < 0 || closed < 0 {
+            let why = detail.isEmpty ? closeDetail : detail
+            throw HDF5Error.cannotCreate(file: path, reason: "could not write it to disk" + (why.isEmpty ? "" : ": " + why.dropFirst(2).dropLast()))
+        }
+    }
+
+    /// The operating system's message behind the latest HDF5 failure (e.g. " (No space left on
+    /// device)"), or "" when HDF5's error stack names none.
+    static func systemErrorDetail() -> String {
+        final class Box { var message = "" }
+        let box = Box()
+        let ptr = Unmanaged.passUnretained(box).toOpaque()
+        H5Ewalk2(hid_t(0), H5E_WALK_DOWNWARD, { _, e, data in
+            guard let e, let d = e.pointee.desc, let data else { return 0 }
+            let text = String(cString: d)
+            if let r = text.range(of: "error message = '") {
+                let rest = text[r.upperBound...]
+                let msg = rest.prefix { $0 != "'" }
+                Unmanaged<Box>.fromOpaque(data).takeUnretainedValue().message = String(msg)
+                return 1
+            }
+            return 0
+        }, ptr)
+        return box.message.isEmpty ? "" : " (\(box.message))"
     }
 
     public func close() {
@@ -215,6 +248,12 @@ public final class HDF5File {
         let size = H5Tget_size(t)
         switch cls {
         case H5T_INTEGER:
+            // Only whole-width integers: HDF5 1.10's conversion of an integer whose declared
+            // precision exceeds its size (a corrupt header) overruns its stack.
+            let precision = H5Tget_precision(t), offset = H5Tget_offset(t)
+            guard offset == 0, precision == 8 * size, size > 0 else {
+                return .other("integer of \(precision) bits at bit \(offset) of \(size) bytes")
+            }
             let signed = H5Tget_sign(t) == H5T_SGN_2
             switch size {
             case 1: return signed ? .int8 : .uint8
@@ -224,7 +263,13 @@ public final class HDF5File {
             default: return .other("integer of \(size) bytes")
             }
         case H5T_FLOAT:
-            switch size { case 4: return .float32; case 8: return .float64; default: return .other("float of \(size) bytes") }
+            // Only IEEE binary32/binary64 layouts (sign, exponent, mantissa where IEEE puts them).
+            var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
+            H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize)
+            let precision = H5Tget_precision(t), offset = H5Tget_offset(t), bias = H5Tget_ebias(t)
+            if size == 4, precision == 32, offset == 0, spos == 31, epos == 23, esize == 8, mpos == 0, msize == 23, bias == 127 { return .float32 }
+            if size == 8, precision == 64, offset == 0, spos == 63, epos == 52, esize == 11, mpos == 0, msize == 52, bias == 1023 { return .float64 }
+            return .other("float of \(size) bytes that is not IEEE binary32/binary64")
         case H5T_STRING: return .string
         case H5T_COMPOUND: return .other("compound")
         case H5T_ENUM: return .other("enum")
@@ -307,6 +352,54 @@ public final class HDF5File {
         try readNumeric(path, rows: rows, memType: rcp_h5t_native_uint8(), zero: UInt8(0))
     }
 
+    /// Reads the box `start ..< start + count` (one entry per axis) of a numeric dataset as
+    /// Float32, without touching the rest: how a bounded sample of a huge array is taken.
+    public func readFloats(_ path: String, start: [Int], count: [Int]) throws -> [Float] {
+        try readBox(path, start: start, count: count, memType: rcp_h5t_native_float(), zero: Float(0))
+    }
+
+    /// Like `readFloats(_:start:count:)`, in double precision (integers up to 2⁵³ exact).
+    public func readDoubles(_ path: String, start: [Int], count: [Int]) throws -> [Double] {
+        try readBox(path, start: start, count: count, memType: rcp_h5t_native_double(), zero: Double(0))
+    }
+
+    private func readBox<T>(_ path: String, start: [Int], count: [Int], memType: hid_t, zero: T) throws -> [T] {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        let et = HDF5File.elementType(t)
+        guard et.isNumeric else { throw HDF5Error.unsupportedType(file: self.path, path: path, type: et.description) }
+        let fs = H5Dget_space(d); defer { H5Sclose(fs) }
+        let shape = HDF5File.shape(ofSpace: fs)
+        guard start.count == shape.count, count.count == shape.count,
+              zip(zip(start, count), shape).allSatisfy({ $0.0 >= 0 && $0.1 >= 0 && $0.0 + $0.1 <= $1 }) else {
+            throw HDF5Error.readFailed(file: self.path, path: path, reason: "box \(start) + \(count) is outside shape \(shape)")
+        }
+        let n = count.reduce(1, *)
+        if n == 0 { return [] }
+        let st = start.map { hsize_t($0) }, cn = count.map { hsize_t($0) }
+        guard H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, nil, cn, nil) >= 0 else {
+            throw HDF5Error.readFailed(file: self.path, path: path, reason: "cannot select box \(start) + \(count)")
+        }
+        let ms = H5Screate_simple(Int32(count.count), cn, nil); defer { H5Sclose(ms) }
+        var values = [T](repeating: zero, count: n)
+        let r = values.withUnsafeMutableBytes { H5Dread(d, memType, ms, fs, rcp_h5p_default(), $0.baseAddress) }
+        if r < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
+        return values
+    }
+
+    /// Chunk shape of a chunked dataset; nil for contiguous or compact storage.
+    public func chunkShape(_ path: String) throws -> [Int]? {
+        let d = try openDataset(path)
+        defer { H5Dclose(d) }
+        let p = H5Dget_create_plist(d); defer { H5Pclose(p) }
+        guard H5Pget_layout(p) == H5D_CHUNKED else { return nil }
+        var dims = [hsize_t](repeating: 0, count: 32)
+        let r = H5Pget_chunk(p, 32, &dims)
+        guard r > 0 else { return nil }
+        return dims.prefix(Int(r)).map { Int($0) }
+    }
+
     public func readTensor(_ path: String, rows: Range<Int>? = nil) throws -> Tensor {
         let r = try readFloats(path, rows: rows)
         return Tensor(shape: r.shape, data: r.values)
@@ -371,10 +464,10 @@ public final class HDF5File {
             H5Pset_deflate(dcpl, 4)
         }
         let d = H5Dcreate2(id, path, memType, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
-        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset" + HDF5File.systemErrorDetail()) }
         defer { H5Dclose(d) }
         if shape.product > 0 && H5Dwrite(d, memType, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), bytes) < 0 {
-            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write data")
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write data" + HDF5File.systemErrorDetail())
         }
     }
 
@@ -406,7 +499,7 @@ public final class HDF5File {
             H5Pset_chunk(dcpl, Int32(shape.count), chunk)
         }
         let d = H5Dcreate2(id, path, memType, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
-        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset" + HDF5File.systemErrorDetail()) }
         H5Dclose(d)
     }
 
@@ -429,7 +522,7 @@ public final class HDF5File {
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nil, cnt, nil)
         let ms = H5Screate_simple(Int32(shape.count), cnt, nil); defer { H5Sclose(ms) }
         if H5Dwrite(d, memType, ms, fs, rcp_h5p_default(), bytes) < 0 {
-            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write rows \(rows.lowerBound)..<\(rows.upperBound)")
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write rows \(rows.lowerBound)..<\(rows.upperBound)" + HDF5File.systemErrorDetail())
         }
     }
 
@@ -485,13 +578,36 @@ public final class HDF5File {
         defer { H5Pclose(dcpl) }
         H5Pset_obj_track_times(dcpl, false)
         let d = H5Dcreate2(id, path, t, space, rcp_h5p_default(), dcpl, rcp_h5p_default())
-        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset") }
+        if d < 0 { throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create dataset" + HDF5File.systemErrorDetail()) }
         defer { H5Dclose(d) }
         let cstrs = strings.map { strdup($0) }
         defer { cstrs.forEach { free($0) } }
         var ptrs = cstrs.map { UnsafePointer<CChar>($0) }
         if !strings.isEmpty, ptrs.withUnsafeMutableBytes({ H5Dwrite(d, t, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), $0.baseAddress) }) < 0 {
-            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write strings")
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot write strings" + HDF5File.systemErrorDetail())
+        }
+    }
+
+    // MARK: links (hostile-file tests: loops, dangling and external links)
+
+    /// A soft link at `path` naming `target` (which need not exist).
+    public func createSoftLink(_ path: String, target: String) throws {
+        if H5Lcreate_soft(target, id, path, rcp_h5p_default(), rcp_h5p_default()) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create soft link")
+        }
+    }
+
+    /// A hard link at `path` to the existing object `target` (a group linked into itself makes a cycle).
+    public func createHardLink(_ path: String, target: String) throws {
+        if H5Lcreate_hard(id, target, id, path, rcp_h5p_default(), rcp_h5p_default()) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create hard link")
+        }
+    }
+
+    /// An external link at `path` to `target` inside `file` (neither need exist).
+    public func createExternalLink(_ path: String, file: String, target: String) throws {
+        if H5Lcreate_external(file, target, id, path, rcp_h5p_default(), rcp_h5p_default()) < 0 {
+            throw HDF5Error.writeFailed(file: self.path, path: path, reason: "cannot create external link")
         }
     }
 

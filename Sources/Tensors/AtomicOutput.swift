@@ -1,0 +1,104 @@
+// The one way every output file is published (docs/reliability.md): the content is written to a
+// temporary file in the destination's folder, flushed and fsynced, then moved into place in one
+// step — `rename` when overwriting is allowed, `link` (which fails if the name exists) when it is
+// not, so two processes racing for the same name cannot both win. The folder is fsynced after.
+// Readers therefore see either the old file or the whole new one, never a partial file; on any
+// failure (a full disk included) the temporary file is removed and the destination is untouched.
+//
+// `HDF5File.writeAtomically` (models, checkpoints, predictions, scrambled stimuli, result files)
+// and Report's `AtomicFile` (JSON, PNG) are the two front ends; both end here.
+import Foundation
+
+/// Why an atomic output failed; callers wrap it in their own typed error naming the file.
+public struct AtomicOutputError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable { case exists, conflict, folderMissing, isDirectory, system }
+    public let file: String
+    public let kind: Kind
+    public let reason: String
+    public init(file: String, kind: Kind, reason: String) { self.file = file; self.kind = kind; self.reason = reason }
+    public var description: String { "\(file): \(reason)" }
+}
+
+public enum AtomicOutput {
+    /// Checks that `path` may be written: its folder exists, it is not a folder, and (without
+    /// `overwrite`) it does not exist yet. Removes temporary files of `path` left by killed processes.
+    public static func prepare(_ path: String, overwrite: Bool) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw AtomicOutputError(file: path, kind: .isDirectory, reason: "it is a directory") }
+            if !overwrite { throw AtomicOutputError(file: path, kind: .exists, reason: "it already exists; pass --force to overwrite") }
+        }
+        let dir = folder(of: path)
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw AtomicOutputError(file: path, kind: .folderMissing, reason: "folder \(dir) does not exist")
+        }
+        removeStaleTemporaries(of: path)
+    }
+
+    /// A fresh temporary name next to `path`: `.<name>.tmp-<pid>-<random>`.
+    public static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return folder(of: path) + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Fsyncs `temporary` and moves it to `path` (see the file comment). On failure `temporary` is
+    /// removed and `path` is as it was.
+    public static func publish(_ temporary: String, to path: String, overwrite: Bool) throws {
+        func fail(_ kind: AtomicOutputError.Kind, _ reason: String) -> AtomicOutputError {
+            unlink(temporary)
+            return AtomicOutputError(file: path, kind: kind, reason: reason)
+        }
+        let fd = open(temporary, O_RDONLY)
+        if fd < 0 { throw fail(.system, String(cString: strerror(errno))) }
+        let synced = fsync(fd) == 0 ? 0 : errno
+        close(fd)
+        if synced != 0 { throw fail(.system, String(cString: strerror(synced))) }
+        if overwrite {
+            if rename(temporary, path) != 0 { throw fail(.system, String(cString: strerror(errno))) }
+        } else {
+            if link(temporary, path) != 0 {
+                let e = errno
+                if e == EEXIST {
+                    throw fail(.conflict, "it was created by another process while this one was writing it; nothing was overwritten (pass --force to replace it)")
+                }
+                // Filesystems without hard links: the existence check in `prepare` is the guard.
+                guard e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == EXDEV || e == EMLINK else {
+                    throw fail(.system, String(cString: strerror(e)))
+                }
+                if rename(temporary, path) != 0 { throw fail(.system, String(cString: strerror(errno))) }
+            } else {
+                unlink(temporary)
+            }
+        }
+        let dfd = open(folder(of: path), O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Writes a file atomically: `body` fills the temporary path it is given (and may throw), then
+    /// the file is published. On any error the temporary file is removed.
+    public static func write(to path: String, overwrite: Bool, _ body: (String) throws -> Void) throws {
+        try prepare(path, overwrite: overwrite)
+        let tmp = temporaryPath(for: path)
+        do { try body(tmp) } catch { unlink(tmp); throw error }
+        try publish(tmp, to: path, overwrite: overwrite)
+    }
+
+    /// Removes `.<name>.tmp-<pid>-*` files next to `path` whose process no longer runs (a process
+    /// killed while writing cannot clean up after itself).
+    public static func removeStaleTemporaries(of path: String) {
+        let dir = folder(of: path)
+        let prefix = "." + URL(fileURLWithPath: path).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let pidText = rest.split(separator: "-").first, let pid = Int32(pidText), pid > 0 else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + name) }
+        }
+    }
+
+    static func folder(of path: String) -> String {
+        let d = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return d.isEmpty ? "." : d
+    }
+}
