@@ -270,4 +270,34 @@ final class AnalysisCLITests: XCTestCase {
         XCTAssertTrue(glm.stderr.contains("at least 5×5") && glm.stderr.contains("GLM"), glm.stderr)
         XCTAssertFalse(glm.stderr.contains("Fatal error"), glm.stderr)
     }
+
+    /// `compare`: a model against itself (every filter matched to itself with |r| = 1, identical
+    /// predictions), and the errors (one line, exit ≠ 0).
+    func testCompareModelAgainstItselfAndErrors() throws {
+        try requireBinary()
+        let obj = try json(try CLIRunner.run(["compare", Self.model, Self.model, "--data", Self.data, "--json", "--quiet"]))
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 2)
+        for l in layers {
+            XCTAssertEqual(l["fraction_matched"] as? Double, 1)
+            for m in try XCTUnwrap(l["matches"] as? [[String: Any]]) {
+                XCTAssertEqual(m["a"] as? Int, m["b"] as? Int)
+                XCTAssertEqual(try XCTUnwrap(m["similarity"] as? Double), 1, accuracy: 1e-9)
+            }
+        }
+        let p = try XCTUnwrap(obj["predictions"] as? [String: Any])
+        XCTAssertEqual(p["max_abs_difference"] as? Double, 0)
+        XCTAssertEqual(p["stimuli"] as? Int, 30)   // the test split of 300 stimuli
+        XCTAssertTrue((obj["verdict"] as? String ?? "").hasPrefix("same filters and same predictions"), "\(obj)")
+        let table = try CLIRunner.run(["compare", Self.model, Self.model, "--quiet"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("conv1: mean |r| 1.000"), table.stdout)
+        for (args, needle) in [([Self.model, Self.glm], "conv layers"), ([Self.model, Self.model, "--threshold", "1.5"], "--threshold"),
+                               ([Self.model, Self.dir + "/missing.h5"], "missing.h5")] {
+            let r = try CLIRunner.run(["compare"] + args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(needle), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+    }
 }
