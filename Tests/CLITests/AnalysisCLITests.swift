@@ -201,6 +201,7 @@ final class AnalysisCLITests: XCTestCase {
             (["--band", "0.3,0.6"], "--band"), (["--band", "0,0.2"], "--band"), (["--band", "low"], "--band"),
             (["--alpha", "1.5"], "--alpha"), (["--alpha=-0.1"], "--alpha"), (["--factor=-1"], "--factor"),
             (["--bootstrap", "3"], "--bootstrap"), (["--shift", "1"], "--shift"), (["--confidence", "1"], "--confidence"),
+            (["--draws", "0"], "--draws"),
         ]
         for (extra, option) in cases {
             let r = try CLIRunner.run(base + extra)
@@ -211,6 +212,22 @@ final class AnalysisCLITests: XCTestCase {
             XCTAssertEqual(r.stdout, "")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(extra) wrote \(out)")
         }
+        for args in [["invariance", Self.model, "--data", Self.data, "--transform", "translate", "--reference", "scrambled", "--out", out],
+                     ["invariance", "--recorded", "--data", Self.data, "--reference", "scrambled", "--out", out]] {
+            let r = try CLIRunner.run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains("--reference"), r.stderr)
+            XCTAssertEqual(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        // The scrambled reference runs and reports p-values and BH verdicts.
+        let scr = try json(try CLIRunner.run(["invariance", "--ground-truth", "--data", Self.data, "--transform", "phase-scramble",
+                                              "--reference", "scrambled", "--draws", "2", "--bootstrap", "200", "--json", "--quiet"]))
+        let settings = try XCTUnwrap(scr["settings"] as? [String: Any])
+        XCTAssertEqual(settings["reference"] as? String, "scrambled")
+        XCTAssertEqual(settings["draws"] as? Int, 2)
+        for u in units(scr) { XCTAssertNotNil(u["p_value"]); XCTAssertNotNil(u["falsified_bh"]) }
+        XCTAssertNotNil(scr["by_type_bh"])
         let none = try CLIRunner.run(["invariance", "--data", Self.data, "--transform", "contrast"])
         XCTAssertNotEqual(none.status, 0)
         XCTAssertTrue(none.stderr.contains("give a model file, --ground-truth or --recorded"), none.stderr)
