@@ -30,6 +30,8 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which stimuli of DATA: all, train, validation or test.") var split: StimulusSelection = .test
     @Option(help: "Similarity (|r|) at or above which a matched pair counts as the same filter, in [0, 1].")
     var threshold = ModelComparison.defaultThreshold
+    @Option(name: .customLong("prediction-threshold"), help: "Mean per-unit prediction correlation at or above which the verdict calls the predictions the same, in [0, 1].")
+    var predictionThreshold = 0.95
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Print JSON instead of tables.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
@@ -38,6 +40,9 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         guard threshold >= 0, threshold <= 1, threshold.isFinite else {
             throw OptionError(option: "--threshold", reason: "must be in [0, 1], got \(threshold)")
+        }
+        guard predictionThreshold >= 0, predictionThreshold <= 1, predictionThreshold.isFinite else {
+            throw OptionError(option: "--prediction-threshold", reason: "must be in [0, 1], got \(predictionThreshold)")
         }
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         BLAS.setThreads(threads)
@@ -67,7 +72,8 @@ struct CompareCommand: ParsableCommand {
             }
             report.predictions = ModelComparison.agreement(pa, pb, stimuli: idx.count, units: fa.unitCount)
         }
-        let out = CompareOutput(modelA: modelA, modelB: modelB, data: data, split: data == nil ? nil : split.rawValue, report: report)
+        let out = CompareOutput(modelA: modelA, modelB: modelB, data: data, split: data == nil ? nil : split.rawValue, report: report,
+                                predictionThreshold: predictionThreshold)
         if json { try JSONOutput.print(out) } else { print(out.tables(), terminator: "") }
     }
 }
@@ -75,6 +81,7 @@ struct CompareCommand: ParsableCommand {
 struct CompareOutput: Encodable {
     let modelA: String, modelB: String, data: String?, split: String?
     let report: ModelComparisonReport
+    let predictionThreshold: Double
     /// One line: identical / same filters / agree on predictions but not filters / differ.
     var verdict: String {
         let first = report.layers[0]
@@ -83,7 +90,7 @@ struct CompareOutput: Encodable {
             return filtersSame ? "first-layer filters match (\(pct(first.fractionMatched)) at |r| ≥ \(report.threshold)); no --data, predictions not compared"
                                : "first-layer filters differ (\(pct(first.fractionMatched)) matched at |r| ≥ \(report.threshold)); no --data, predictions not compared"
         }
-        let predictSame = p.meanCorrelation >= 0.95
+        let predictSame = p.meanCorrelation >= predictionThreshold
         switch (filtersSame, predictSame) {
         case (true, true): return "same filters and same predictions (mean r \(fmt(p.meanCorrelation)))"
         case (false, true): return "predictions agree (mean r \(fmt(p.meanCorrelation))) but only \(pct(first.fractionMatched)) of first-layer filters match: the fits are not identifiable at the filter level"
@@ -96,6 +103,7 @@ struct CompareOutput: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case modelA = "model_a", modelB = "model_b", data, split, layers, predictions, verdict, threshold
+        case predictionThreshold = "prediction_threshold"
         case readoutFeatureCorrelation = "readout_feature_correlation"
     }
     func encode(to encoder: Encoder) throws {
@@ -103,6 +111,7 @@ struct CompareOutput: Encodable {
         try c.encode(modelA, forKey: .modelA); try c.encode(modelB, forKey: .modelB)
         try c.encodeIfPresent(data, forKey: .data); try c.encodeIfPresent(split, forKey: .split)
         try c.encode(report.threshold, forKey: .threshold)
+        try c.encode(predictionThreshold, forKey: .predictionThreshold)
         try c.encode(report.layers, forKey: .layers)
         try c.encode(report.readoutFeatureCorrelation, forKey: .readoutFeatureCorrelation)
         try c.encodeIfPresent(report.predictions, forKey: .predictions)

@@ -208,6 +208,7 @@ final class AnalysisCLITests: XCTestCase {
             (["--band", "0.3,0.6"], "--band"), (["--band", "0,0.2"], "--band"), (["--band", "low"], "--band"),
             (["--alpha", "1.5"], "--alpha"), (["--alpha=-0.1"], "--alpha"), (["--factor=-1"], "--factor"),
             (["--bootstrap", "3"], "--bootstrap"), (["--shift", "1"], "--shift"), (["--confidence", "1"], "--confidence"),
+            (["--draws", "0"], "--draws"),
         ]
         for (extra, option) in cases {
             let r = try CLIRunner.run(base + extra)
@@ -218,6 +219,22 @@ final class AnalysisCLITests: XCTestCase {
             XCTAssertEqual(r.stdout, "")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(extra) wrote \(out)")
         }
+        for args in [["invariance", Self.model, "--data", Self.data, "--transform", "translate", "--reference", "scrambled", "--out", out],
+                     ["invariance", "--recorded", "--data", Self.data, "--reference", "scrambled", "--out", out]] {
+            let r = try CLIRunner.run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains("--reference"), r.stderr)
+            XCTAssertEqual(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        // The scrambled reference runs and reports p-values and BH verdicts.
+        let scr = try json(try CLIRunner.run(["invariance", "--ground-truth", "--data", Self.data, "--transform", "phase-scramble",
+                                              "--reference", "scrambled", "--draws", "2", "--bootstrap", "200", "--json", "--quiet"]))
+        let settings = try XCTUnwrap(scr["settings"] as? [String: Any])
+        XCTAssertEqual(settings["reference"] as? String, "scrambled")
+        XCTAssertEqual(settings["draws"] as? Int, 2)
+        for u in units(scr) { XCTAssertNotNil(u["p_value"]); XCTAssertNotNil(u["falsified_bh"]) }
+        XCTAssertNotNil(scr["by_type_bh"])
         let none = try CLIRunner.run(["invariance", "--data", Self.data, "--transform", "contrast"])
         XCTAssertNotEqual(none.status, 0)
         XCTAssertTrue(none.stderr.contains("give a model file, --ground-truth or --recorded"), none.stderr)
@@ -276,5 +293,35 @@ final class AnalysisCLITests: XCTestCase {
         XCTAssertNotEqual(glm.status, 0)
         XCTAssertTrue(glm.stderr.contains("at least 5×5") && glm.stderr.contains("GLM"), glm.stderr)
         XCTAssertFalse(glm.stderr.contains("Fatal error"), glm.stderr)
+    }
+
+    /// `compare`: a model against itself (every filter matched to itself with |r| = 1, identical
+    /// predictions), and the errors (one line, exit ≠ 0).
+    func testCompareModelAgainstItselfAndErrors() throws {
+        try requireBinary()
+        let obj = try json(try CLIRunner.run(["compare", Self.model, Self.model, "--data", Self.data, "--json", "--quiet"]))
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 2)
+        for l in layers {
+            XCTAssertEqual(l["fraction_matched"] as? Double, 1)
+            for m in try XCTUnwrap(l["matches"] as? [[String: Any]]) {
+                XCTAssertEqual(m["a"] as? Int, m["b"] as? Int)
+                XCTAssertEqual(try XCTUnwrap(m["similarity"] as? Double), 1, accuracy: 1e-9)
+            }
+        }
+        let p = try XCTUnwrap(obj["predictions"] as? [String: Any])
+        XCTAssertEqual(p["max_abs_difference"] as? Double, 0)
+        XCTAssertEqual(p["stimuli"] as? Int, 30)   // the test split of 300 stimuli
+        XCTAssertTrue((obj["verdict"] as? String ?? "").hasPrefix("same filters and same predictions"), "\(obj)")
+        let table = try CLIRunner.run(["compare", Self.model, Self.model, "--quiet"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("conv1: mean |r| 1.000"), table.stdout)
+        for (args, needle) in [([Self.model, Self.glm], "conv layers"), ([Self.model, Self.model, "--threshold", "1.5"], "--threshold"),
+                               ([Self.model, Self.dir + "/missing.h5"], "missing.h5")] {
+            let r = try CLIRunner.run(["compare"] + args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(needle), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
     }
 }
