@@ -283,13 +283,13 @@ public struct ModelReport {
                        rows: r.units.map { x in ["\(x.unit)", names[x.unit], fmt(x.d), fmt(x.b), fmt(x.index), fmt(x.ciLow), fmt(x.ciHigh), x.falsified ? "falsified" : "not falsified"] },
                        numericColumns: [0, 2, 3, 4, 5, 6])
         }
+        let scanNetwork: ScanNetwork? = (o.mei || o.scan) && !examples.isEmpty ? try ScanNetwork(model: m) : nil
         var meis: [ModelReportJSON.MEI]? = nil
         if o.mei {
             page.section("Most exciting inputs", id: "mei")
             if examples.isEmpty {
                 page.note("No MEIs: no unit has a defined correlation to pick best, median and worst from.")
-            } else {
-                let net = try ScanNetwork(model: m)
+            } else if let net = scanNetwork {
                 var images: [[Float]] = [], labels: [String] = []
                 meis = []
                 for e in examples {
@@ -315,8 +315,7 @@ public struct ModelReport {
             page.section("Learning images", id: "scan")
             if examples.isEmpty {
                 page.note("No learning images: no unit has a defined correlation to pick best, median and worst from.")
-            } else {
-                let net = try ScanNetwork(model: m)
+            } else if let net = scanNetwork {
                 let provider = try PreprocessedStimuli(dataset: ds, preprocessing: m.config.preprocessing)
                 let (c, h, w) = (net.inputShape[0], net.inputShape[1], net.inputShape[2])
                 var shownStimuli: [[Float]] = [], maps: [[Float]] = [], labels: [String] = []
@@ -419,9 +418,9 @@ public struct ModelReport {
             let p = r.position.value.data
             let positions = (0..<r.units).map { [Double(p[2 * $0]), Double(p[2 * $0 + 1])] }
             page.figures([(ScatterPlot.render(series: [ScatterSeries(name: "", xs: positions.map { $0[0] }, ys: positions.map { -$0[1] })],
-                                              xLabel: "x (grid units, −1 left … 1 right)", yLabel: "y (grid units, −1 bottom … 1 top)",
+                                              xLabel: "x (grid units, −1 left … 1 right)", yLabel: "−y (grid units, 1 = top row)",
                                               title: "receptive-field centres (\(r.units) units)", width: 360, height: 340),
-                           "Gaussian readout positions in the core's output grid.")])
+                           "Gaussian readout positions in the core's output grid (the model file's y runs down the image; plotted upwards).")])
             return .init(kind: "gaussian", positions: positions)
         case let r as FullLinearReadout:
             let glm = m.config.kind == .glm
