@@ -11,15 +11,16 @@ import Tensors
 public struct RidgePath: Sendable {
     /// The grid, in the order it was given.
     public let lambdas: [Double]
-    /// One fit per λ (same order).
-    public let fits: [GLMFit]
+    /// One fit per λ (same order); nil where the system was singular or IRLS diverged at that λ
+    /// (an unpenalised λ = 0 on a collinear design), which is then never chosen.
+    public let fits: [GLMFit?]
     /// Σ log p(y_val | μ) per λ (nats, summed over validation observations).
     public let validationLogLikelihoods: [Double]
     /// Index of the chosen λ.
     public let bestIndex: Int
 
     public var bestLambda: Double { lambdas[bestIndex] }
-    public var best: GLMFit { fits[bestIndex] }
+    public var best: GLMFit { fits[bestIndex]! }
 }
 
 extension GLM {
@@ -53,23 +54,34 @@ extension GLM {
         try estimator.checkResponses(trainY, rows: n, units: units, offset: trainOffset)
 
         let order = grid.indices.sorted { grid[$0] > grid[$1] }            // largest λ first
-        var fitsByGrid = [[GLMFit]](repeating: [], count: grid.count)      // [λ][unit]
+        var fitsByGrid = [[GLMFit]?](repeating: nil, count: grid.count)    // [λ][unit]; nil: no fit at that λ
         var starts: [[Double]]? = nil
+        var firstFailure: Error? = nil
         for k in order {
             estimator.ridge = grid[k]
-            let fits = try estimator.fitUnits(design: design, Y: trainY, units: units, offset: trainOffset, starts: starts)
-            fitsByGrid[k] = fits
-            starts = fits.map(\.coefficients)
+            do {
+                let fits = try estimator.fitUnits(design: design, Y: trainY, units: units, offset: trainOffset, starts: starts)
+                fitsByGrid[k] = fits
+                starts = fits.map(\.coefficients)
+            } catch let e as GLMError {
+                // A singular or diverging fit rules out this λ (typically λ = 0 on a collinear
+                // design), not the whole grid; it is an error only when no λ can be fitted.
+                switch e {
+                case .singular, .diverged: firstFailure = firstFailure ?? e
+                default: throw e
+                }
+            }
         }
+        if fitsByGrid.allSatisfy({ $0 == nil }) { throw firstFailure! }
 
         var paths: [RidgePath] = []
         var yv = [Double](repeating: 0, count: m)
         for u in 0..<units {
             for t in 0..<m { yv[t] = validationY[t * units + u] }
-            let fits = fitsByGrid.map { $0[u] }
-            let ll = fits.map { $0.logLikelihood(X: validationX, rows: m, y: yv, offset: validationOffset) }
-            var best = 0
-            for k in 1..<grid.count {
+            let fits = fitsByGrid.map { $0?[u] }
+            let ll = fits.map { $0?.logLikelihood(X: validationX, rows: m, y: yv, offset: validationOffset) ?? -.infinity }
+            var best = fits.firstIndex { $0 != nil }!
+            for k in 0..<grid.count where fits[k] != nil && k != best {
                 let better = ll[k] > ll[best] || (ll[k] == ll[best] && grid[k] > grid[best])
                 if better || (!ll[best].isFinite && ll[k].isFinite) { best = k }
             }

@@ -50,7 +50,7 @@ struct InspectCommand: ParsableCommand {
             let elapsed = Date().timeIntervalSince(started)
             let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
             FileHandle.standardError.write(Data(String(format: "scanning %@: %d/%d stimuli (%.0f%%), %.0f s, ETA %.0f s\n",
-                                                       dataset.stimuliPath, done, total, 100 * Double(done) / Double(max(1, total)), elapsed, eta).utf8))
+                                                       options.paths.stimuli, done, total, 100 * Double(done) / Double(max(1, total)), elapsed, eta).utf8))
         }
         let summary = DatasetSummary(d)
         print(json ? try summary.json() : summary.table(), terminator: json ? "\n" : "")

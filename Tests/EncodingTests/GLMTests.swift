@@ -142,10 +142,10 @@ final class GLMTests: XCTestCase {
         let grid = [0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000.0]
         let path = try GLM(family: .poisson).fitRidgePath(trainX: Xtr, trainRows: nTrain, columns: p, trainY: ytr,
                                                          validationX: Xva, validationRows: nVal, validationY: yva, grid: grid)
-        let testLL = path.fits.map { $0.score(X: Xte, rows: nTest, y: yte) }
+        let testLL = path.fits.map { $0!.score(X: Xte, rows: nTest, y: yte) }
         for k in grid.indices {
             print(String(format: "[ridge path] λ = %7.1f  validation LL %.2f  test LL/obs %.4f  iterations %d",
-                         grid[k], path.validationLogLikelihoods[k], testLL[k], path.fits[k].iterations))
+                         grid[k], path.validationLogLikelihoods[k], testLL[k], path.fits[k]!.iterations))
         }
         print("[ridge path] chosen λ = \(path.bestLambda)")
         XCTAssertGreaterThan(path.bestLambda, 0)
@@ -222,6 +222,18 @@ final class GLMTests: XCTestCase {
         }
         let ridged = try GLM(ridge: 0.1).fit(X: Xd, rows: 50, columns: 2, y: yd)
         XCTAssertEqual(ridged.weights[0], ridged.weights[1], accuracy: 1e-10)
+        // On a grid that includes λ = 0 the singular λ is ruled out, not the whole grid; the path
+        // equals the single fit at the λ it chooses.
+        let path = try GLM().fitRidgePath(trainX: Xd, trainRows: 50, columns: 2, trainY: yd, validationX: Xd,
+                                          validationRows: 50, validationY: yd, grid: [0, 0.1])
+        XCTAssertNil(path.fits[0])
+        XCTAssertEqual(path.validationLogLikelihoods[0], -.infinity)
+        XCTAssertEqual(path.bestLambda, 0.1)
+        for (a, b) in zip(path.best.weights, ridged.weights) { XCTAssertEqual(a, b, accuracy: 1e-10) }
+        XCTAssertThrowsError(try GLM().fitRidgePath(trainX: Xd, trainRows: 50, columns: 2, trainY: yd, validationX: Xd,
+                                                    validationRows: 50, validationY: yd, grid: [0])) { e in
+            XCTAssertTrue("\(e)".contains("singular"), "a grid with no usable λ is the singular error: \(e)")
+        }
         XCTAssertThrowsError(try GLM().fitRidgePath(trainX: X, trainRows: 3, columns: 2, trainY: [1, 2, 3], validationX: X,
                                                     validationRows: 3, validationY: [1, 2, 3], grid: []))
     }
