@@ -33,6 +33,8 @@ public struct RidgeModelConfig: Codable, Equatable {
     public var trainingStimuli: Int
     public var data: DataProvenance
     public var seconds: Double?
+    /// False when features and targets were used as given (no z-scoring, no intercept).
+    public var standardized: Bool?
 
     public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
                 form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
@@ -57,7 +59,7 @@ public final class RidgeModel {
 
     /// Fits on the training split of `dataset`: one row per training stimulus (responses averaged
     /// over its repeats), features from `sources`, k contiguous folds over the training stimuli.
-    public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096,
+    public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096, standardize: Bool = true,
                            featureProgress: ((Int, Int) -> Void)? = nil,
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
         let shown = dataset.repeatsPerStimulus
@@ -80,13 +82,14 @@ public final class RidgeModel {
         let t0 = Date()
         let fit = try RidgeRegression.fit(features: phi.values, rows: phi.rows, featureCount: phi.columns,
                                           targets: stats.meanResponses, targetCount: dataset.unitCount, foldOfRow: foldOfRow,
-                                          alphas: alphas, targetBatch: targetBatch, progress: progress)
+                                          alphas: alphas, targetBatch: targetBatch, standardize: standardize, progress: progress)
         var config = RidgeModelConfig(features: sources, featureCounts: matrices.map { $0.columns }, alphaGrid: alphas, folds: folds,
                                       foldGrouping: "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)",
                                       form: fit.cv.form, rows: "stimulus", trainingStimuli: train.count,
                                       data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
                                                            unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
         config.seconds = Date().timeIntervalSince(t0)
+        config.standardized = standardize
         return RidgeModel(config: config, fit: fit, featureNames: phi.descriptions)
     }
 

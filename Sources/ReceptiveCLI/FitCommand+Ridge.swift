@@ -15,6 +15,7 @@ struct RidgeArguments: ParsableArguments {
     var alphas = "1e-2:1e8:21"
     @Option(help: "ridge: folds of the cross-validation over training stimuli.") var folds = 5
     @Option(name: .customLong("target-batch"), help: "ridge: targets solved together (memory is O(stimuli × batch)).") var targetBatch = 4096
+    @Flag(name: .customLong("no-standardize"), help: "ridge: use features and targets as given — no z-scoring, no intercept (himalaya's fit_intercept=False).") var noStandardize = false
     @OptionGroup var gabor: GaborArguments
 
     func grid() throws -> [Double] {
@@ -55,7 +56,7 @@ extension FitCommand {
             FileHandle.standardError.write(Data("ridge: \(ds.unitCount) targets, features \(sources.map { $0.description }.joined(separator: " + ")), \(grid.count) penalties \(grid.first!)…\(grid.last!), \(ridge.folds) folds over training stimuli\n".utf8))
         }
         let t0 = Date()
-        let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch,
+        let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch, standardize: !ridge.noStandardize,
                                        featureProgress: { progress("features: stimuli", $0, $1) },
                                        progress: { progress($0, $1, $2) })
         try model.write(to: out, overwrite: true)
