@@ -61,6 +61,8 @@ public struct RidgeFit {
     /// [u] training mean of each target.
     public var intercept: [Float]
     public var cv: RidgeCVResult
+    /// Banded ridge: [S, u] the weight γ of each feature space per target (nil for one penalty).
+    public var spaceWeights: [Double]?
 }
 
 public enum RidgeRegression {
@@ -93,6 +95,7 @@ public enum RidgeRegression {
     ///   - foldOfRow: [n] fold of each row, 0..<k.
     public static func fit(features: [Float], rows n: Int, featureCount p: Int, targets: [Float], targetCount u: Int,
                            foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096, standardize: Bool = true,
+                           bandedSpaces: [Int]? = nil, gammas: [[Double]] = [],
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeFit {
         guard features.count == n * p else { throw RidgeError.shape("features hold \(features.count) values, expected \(n) × \(p)") }
         guard targets.count == n * u else { throw RidgeError.shape("responses hold \(targets.count) values, expected \(n) × \(u)") }
@@ -116,10 +119,21 @@ public enum RidgeRegression {
         for t in 0..<u { ymean[t] = standardize ? ymean[t] / Double(n) : 0 }
         var y = targets
         for i in 0..<n { for t in 0..<u { y[i * u + t] = Float(Double(targets[i * u + t]) - ymean[t]) } }
-        let cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
+        var cv: RidgeCVResult, spaceWeights: [Double]? = nil
+        if let spaces = bandedSpaces {
+            let b = try BandedRidge.crossValidate(x: x, rows: n, spaceSizes: spaces, y: y, targetCount: u, foldOfRow: foldOfRow,
+                                                  alphas: alphas, gammas: gammas, targetBatch: targetBatch, progress: progress)
+            cv = RidgeCVResult(bestAlphas: b.bestAlphas, bestAlphaIndex: b.bestAlphas.map { a in alphas.firstIndex(of: a) ?? -1 },
+                               cvMeanSquaredError: b.cvMeanSquaredError, weights: b.weights, form: b.form)
+            spaceWeights = b.spaceWeights
+        } else {
+            cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
                                    alphas: alphas, targetBatch: targetBatch, progress: progress)
-        return RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
-                        intercept: ymean.map { Float($0) }, cv: cv)
+        }
+        var fit = RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
+                           intercept: ymean.map { Float($0) }, cv: cv)
+        fit.spaceWeights = spaceWeights
+        return fit
     }
 
     /// Per-target α by K-fold CV and the refit (Notes above).

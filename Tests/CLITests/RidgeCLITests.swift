@@ -82,6 +82,12 @@ final class RidgeCLITests: XCTestCase {
                                    "--out", ridge, "--quiet", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try json(r.stdout)["features"] as? Int, 12 + 64)
+        // Two spaces: banded ridge; score splits R² by space.
+        XCTAssertEqual(try HDF5File.open(ridge).info("/ridge/space_weights").shape, [2, 40])
+        let sc = try CLIRunner.run(["score", ridge, Self.data, "--json"])
+        XCTAssertEqual(sc.status, 0, sc.stderr)
+        let split = try XCTUnwrap(try json(sc.stdout)["space_r2"] as? [String: Any])
+        XCTAssertEqual(Set(split.keys), ["layer:\(cnn):act1:2", "pixels:8"])
         let id = try CLIRunner.run(["identify", cnn, Self.data, "--json"])
         XCTAssertEqual(id.status, 0, id.stderr)
         let io = try json(id.stdout)
