@@ -6,7 +6,7 @@ SWIFTFLAGS := -c $(CONFIG)
 DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
-.PHONY: deps build test bench bench-v4 sim-gain demo test-browser clean fixtures
+.PHONY: deps build test bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -35,6 +35,15 @@ THREADS ?= 2
 bench: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
 	$(BIN)/receptive-bench all --threads $(THREADS) --python $(PYTHON)
+	$(MAKE) bench-ridge
+
+# Voxel-wise ridge beside himalaya (numpy and, when installed, torch backends) on the peer's
+# seeded design: RIDGE_SAMPLES × RIDGE_FEATURES × RIDGE_TARGETS, 20 penalties, 5 folds (docs/fmri.md).
+RIDGE_SAMPLES ?= 2000
+RIDGE_FEATURES ?= 4000
+RIDGE_TARGETS ?= 20000
+bench-ridge: build
+	bash scripts/bench-ridge.sh $(PYTHON) $(THREADS) $(RIDGE_SAMPLES) $(RIDGE_FEATURES) $(RIDGE_TARGETS) 20 5 numpy,torch
 
 # stacked3 on the real V4 recording, ours and the PyTorch peer side by side (about 11 minutes on 2 cores: ours about 5, the peer about 6).
 bench-v4: build

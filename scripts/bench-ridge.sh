@@ -15,8 +15,10 @@ DIR=$(mktemp -d); trap 'rm -rf "$DIR"' EXIT
 if ! "$PY" -c 'import himalaya' 2>/dev/null; then echo '{"peer": "himalaya", "status": "not measured: himalaya is not installed for '"$PY"'"}'; exit 0; fi
 # torch may be absent: the peer then falls back (with a warning) — we only ask for backends that import.
 B=""; for b in ${BACKENDS//,/ }; do if [ "$b" = numpy ] || "$PY" -c "import $b" 2>/dev/null; then B="$B${B:+,}$b"; else echo "{\"peer\": \"himalaya ($b)\", \"status\": \"not measured: $b is not installed\"}"; fi; done
-"$PY" "$PEER" --samples "$N" --features "$P" --targets "$U" --alphas "$A" --folds "$K" --threads "$THREADS" --backend "$B" --out "$DIR/design.h5"
+/usr/bin/time -f "%e %M %U %S" -o "$DIR/peer_time.txt" "$PY" "$PEER" --samples "$N" --features "$P" --targets "$U" --alphas "$A" --folds "$K" --threads "$THREADS" --backend "$B" --out "$DIR/design.h5"
 # The same X and Y as a dataset file: rows are stimuli (tiny placeholder images), the first N/5 the test split.
+read -r PW PM PU PS < "$DIR/peer_time.txt"
+echo "{\"peer\": \"himalaya process (all backends, data generation included)\", \"wall_seconds\": $PW, \"cpu_seconds\": $(echo "$PU + $PS" | bc), \"peak_rss_mb\": $((PM / 1024))}"
 "$PY" - "$DIR" <<'PYEOF'
 import sys, h5py, numpy as np
 d = sys.argv[1]
@@ -27,17 +29,17 @@ with h5py.File(d + '/design.h5') as f, h5py.File(d + '/data.h5', 'w') as g:
     a = f['alphas'][()]; open(d + '/alphas.txt', 'w').write(','.join(repr(float(x)) for x in a))
 PYEOF
 export OPENBLAS_NUM_THREADS=$THREADS
-/usr/bin/time -f '%e %M' -o "$DIR/time.txt" "$BIN" fit "$DIR/data.h5" --model ridge --features "file:$DIR/design.h5:/X" \
-    --alphas "$(cat "$DIR/alphas.txt")" --folds "$K" --threads "$THREADS" --out "$DIR/m.h5" --quiet --json > "$DIR/fit.json"
+/usr/bin/time -f "%e %M %U %S" -o "$DIR/time.txt" "$BIN" fit "$DIR/data.h5" --model ridge --features "file:$DIR/design.h5:/X" \
+    --alphas "$(cat "$DIR/alphas.txt")" --folds "$K" --no-standardize --threads "$THREADS" --out "$DIR/m.h5" --quiet --json > "$DIR/fit.json"
 /usr/bin/time -f '%e %M' -o "$DIR/time2.txt" "$BIN" predict "$DIR/m.h5" "$DIR/data.h5" --eval-split test --out "$DIR/p.h5" --threads "$THREADS" > /dev/null
 "$PY" - "$DIR" "$N" "$P" "$U" "$A" "$K" "$THREADS" <<'PYEOF'
 import sys, json, h5py, numpy as np
 d, n, p, u, a, k, t = sys.argv[1], *map(int, sys.argv[2:])
-s1, m1 = open(d + '/time.txt').read().split(); s2, m2 = open(d + '/time2.txt').read().split()
+s1, m1, u1, y1 = open(d + '/time.txt').read().split(); s2, m2 = open(d + '/time2.txt').read().split()
 fit = json.load(open(d + '/fit.json'))
 alpha = h5py.File(d + '/m.h5')['ridge/alpha'][()]; pred = h5py.File(d + '/p.h5')['rates'][()]
 print(json.dumps({'ours': 'receptive fit --model ridge + predict', 'samples': n, 'features': p, 'targets': u, 'alphas': a, 'folds': k,
-                  'threads': t, 'form': fit['form'], 'seconds': round(float(s1) + float(s2), 3), 'fit_seconds_in_process': round(fit['seconds'], 3),
+                  'threads': t, 'form': fit['form'], 'seconds': round(float(s1) + float(s2), 3), 'fit_seconds_in_process': round(fit['seconds'], 3), 'fit_cpu_seconds': round(float(u1) + float(y1), 2),
                   'peak_rss_mb': round(max(int(m1), int(m2)) / 1024, 1),
                   'alpha_checksum': float(np.log10(alpha).sum()), 'prediction_checksum': float(np.abs(pred.astype(np.float64)).sum())}))
 PYEOF

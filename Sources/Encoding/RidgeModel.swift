@@ -33,6 +33,11 @@ public struct RidgeModelConfig: Codable, Equatable {
     public var trainingStimuli: Int
     public var data: DataProvenance
     public var seconds: Double?
+    /// False when features and targets were used as given (no z-scoring, no intercept).
+    public var standardized: Bool?
+    /// Banded ridge: points of the simplex searched and their seed (nil: one penalty per target).
+    public var bandedSamples: Int?
+    public var seed: UInt64?
 
     public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
                 form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
@@ -57,7 +62,10 @@ public final class RidgeModel {
 
     /// Fits on the training split of `dataset`: one row per training stimulus (responses averaged
     /// over its repeats), features from `sources`, k contiguous folds over the training stimuli.
-    public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096,
+    /// With `bandedSamples` > 0 and two or more sources: banded ridge (BandedRidge.swift), that many
+    /// points of the simplex drawn with `seed`.
+    public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096, standardize: Bool = true,
+                           bandedSamples: Int = 0, seed: UInt64 = 0,
                            featureProgress: ((Int, Int) -> Void)? = nil,
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
         let shown = dataset.repeatsPerStimulus
@@ -76,17 +84,23 @@ public final class RidgeModel {
                                                                 n, p, u, Double(needed) / 1e9, Double(available) / 1e9))
         }
         let stats = RepeatStatistics(dataset: dataset, stimuli: train)
+        let banded = bandedSamples > 0 && sources.count >= 2
         let foldOfRow = RidgeRegression.contiguousFolds(count: train.count, folds: folds)
         let t0 = Date()
         let fit = try RidgeRegression.fit(features: phi.values, rows: phi.rows, featureCount: phi.columns,
                                           targets: stats.meanResponses, targetCount: dataset.unitCount, foldOfRow: foldOfRow,
-                                          alphas: alphas, targetBatch: targetBatch, progress: progress)
+                                          alphas: alphas, targetBatch: targetBatch, standardize: standardize,
+                                          bandedSpaces: banded ? matrices.map { $0.columns } : nil,
+                                          gammas: banded ? BandedRidge.simplexSamples(count: bandedSamples, spaces: sources.count, seed: seed) : [],
+                                          progress: progress)
         var config = RidgeModelConfig(features: sources, featureCounts: matrices.map { $0.columns }, alphaGrid: alphas, folds: folds,
                                       foldGrouping: "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)",
                                       form: fit.cv.form, rows: "stimulus", trainingStimuli: train.count,
                                       data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
                                                            unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
         config.seconds = Date().timeIntervalSince(t0)
+        config.standardized = standardize
+        if banded { config.bandedSamples = bandedSamples; config.seed = seed }
         return RidgeModel(config: config, fit: fit, featureNames: phi.descriptions)
     }
 
@@ -98,6 +112,22 @@ public final class RidgeModel {
             throw EncodingError.incompatibleData(reason: "the features of \(dataset.file) have \(phi.columns) columns, the model was fitted on \(featureCount)")
         }
         return RidgeRegression.predict(features: phi.values, rows: phi.rows, fit: fit)
+    }
+
+    /// Banded models: [S, U] each feature space's share of the explained variance of `measured`
+    /// ([n, U], rows follow `stimuli`; centred by their mean over the stimuli) — BandedRidge.varianceSplit.
+    public func spaceVarianceSplit(dataset: Dataset, stimuli: [Int], measured: [Float]) throws -> [Double]? {
+        guard fit.spaceWeights != nil else { return nil }
+        let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: stimuli) }
+        let phi = FeatureMatrix.concatenated(ms)
+        let p = featureCount, u = unitCount, q = stimuli.count
+        var z = phi.values
+        for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
+        var mean = [Double](repeating: 0, count: u)
+        for i in 0..<q { for t in 0..<u { mean[t] += Double(measured[i * u + t]) / Double(q) } }
+        var y = [Double](repeating: 0, count: q * u)
+        for i in 0..<q { for t in 0..<u { y[i * u + t] = Double(measured[i * u + t]) - mean[t] } }
+        return BandedRidge.varianceSplit(z: z, rows: q, spaceSizes: config.featureCounts, weights: fit.cv.weights, y: y, targetCount: u)
     }
 
     // MARK: file
@@ -116,6 +146,7 @@ public final class RidgeModel {
             try f.write("/ridge/alpha", doubles: fit.cv.bestAlphas, shape: [u])
             try f.write("/ridge/cv_mse", doubles: fit.cv.cvMeanSquaredError, shape: [u])
             try f.write("/ridge/feature_names", strings: featureNames)
+            if let g = fit.spaceWeights { try f.write("/ridge/space_weights", doubles: g, shape: [config.features.count, u]) }
         }
     }
 
@@ -154,7 +185,13 @@ public final class RidgeModel {
                                cvMeanSquaredError: try doubles("/ridge/cv_mse"), weights: weights, form: config.form)
         let fit = RidgeFit(featureMean: try floats("/ridge/feature_mean", p), featureStd: try floats("/ridge/feature_std", p),
                            intercept: try floats("/ridge/intercept", u), cv: cv)
+        var fit2 = fit
+        if f.exists("/ridge/space_weights") {
+            let g = try f.readDoubles("/ridge/space_weights").values
+            guard g.count == config.features.count * u else { throw EncodingError.modelFile(file: path, reason: "/ridge/space_weights has \(g.count) values, expected \(config.features.count * u)") }
+            fit2.spaceWeights = g
+        }
         let names = f.exists("/ridge/feature_names") ? try f.readStrings("/ridge/feature_names") : (0..<p).map { "feature \($0)" }
-        return RidgeModel(config: config, fit: fit, featureNames: names)
+        return RidgeModel(config: config, fit: fit2, featureNames: names)
     }
 }

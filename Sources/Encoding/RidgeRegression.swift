@@ -61,6 +61,8 @@ public struct RidgeFit {
     /// [u] training mean of each target.
     public var intercept: [Float]
     public var cv: RidgeCVResult
+    /// Banded ridge: [S, u] the weight γ of each feature space per target (nil for one penalty).
+    public var spaceWeights: [Double]?
 }
 
 public enum RidgeRegression {
@@ -92,7 +94,8 @@ public enum RidgeRegression {
     ///   - targets: [n, u] row-major responses.
     ///   - foldOfRow: [n] fold of each row, 0..<k.
     public static func fit(features: [Float], rows n: Int, featureCount p: Int, targets: [Float], targetCount u: Int,
-                           foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096,
+                           foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096, standardize: Bool = true,
+                           bandedSpaces: [Int]? = nil, gammas: [[Double]] = [],
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeFit {
         guard features.count == n * p else { throw RidgeError.shape("features hold \(features.count) values, expected \(n) × \(p)") }
         guard targets.count == n * u else { throw RidgeError.shape("responses hold \(targets.count) values, expected \(n) × \(u)") }
@@ -106,18 +109,31 @@ public enum RidgeRegression {
         }
         for j in 0..<p { mean[j] /= Double(n) }
         for i in 0..<n { for j in 0..<p { let d = Double(features[i * p + j]) - mean[j]; sq[j] += d * d } }
-        let std = sq.map { s -> Double in let v = (s / Double(n)).squareRoot(); return v > 0 ? v : 1 }
+        var std = sq.map { s -> Double in let v = (s / Double(n)).squareRoot(); return v > 0 ? v : 1 }
+        // As given (himalaya's fit_intercept=False on the user's features): no z-scoring, no intercept.
+        if !standardize { mean = [Double](repeating: 0, count: p); std = [Double](repeating: 1, count: p) }
         var x = [Double](repeating: 0, count: n * p)
         for i in 0..<n { for j in 0..<p { x[i * p + j] = (Double(features[i * p + j]) - mean[j]) / std[j] } }
         var ymean = [Double](repeating: 0, count: u)
         for i in 0..<n { for t in 0..<u { ymean[t] += Double(targets[i * u + t]) } }
-        for t in 0..<u { ymean[t] /= Double(n) }
+        for t in 0..<u { ymean[t] = standardize ? ymean[t] / Double(n) : 0 }
         var y = targets
         for i in 0..<n { for t in 0..<u { y[i * u + t] = Float(Double(targets[i * u + t]) - ymean[t]) } }
-        let cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
+        var cv: RidgeCVResult, spaceWeights: [Double]? = nil
+        if let spaces = bandedSpaces {
+            let b = try BandedRidge.crossValidate(x: x, rows: n, spaceSizes: spaces, y: y, targetCount: u, foldOfRow: foldOfRow,
+                                                  alphas: alphas, gammas: gammas, targetBatch: targetBatch, progress: progress)
+            cv = RidgeCVResult(bestAlphas: b.bestAlphas, bestAlphaIndex: b.bestAlphas.map { a in alphas.firstIndex(of: a) ?? -1 },
+                               cvMeanSquaredError: b.cvMeanSquaredError, weights: b.weights, form: b.form)
+            spaceWeights = b.spaceWeights
+        } else {
+            cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
                                    alphas: alphas, targetBatch: targetBatch, progress: progress)
-        return RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
-                        intercept: ymean.map { Float($0) }, cv: cv)
+        }
+        var fit = RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
+                           intercept: ymean.map { Float($0) }, cv: cv)
+        fit.spaceWeights = spaceWeights
+        return fit
     }
 
     /// Per-target α by K-fold CV and the refit (Notes above).
@@ -189,7 +205,10 @@ public enum RidgeRegression {
                 }
                 a = product(kvf, basis, m: m, n: nf, k: nf, transposeA: false, transposeB: false)
             }
-            var z = [Double](repeating: 0, count: r * batch), scaled = z, pred = [Double](repeating: 0, count: m * batch)
+            // The α loop runs in float32 (sgemm, twice the speed of dgemm): A, the scaled Z and the
+            // predictions; squared errors are summed in double. The decomposition and refit stay double.
+            let a32 = a.map { Float($0) }
+            var z = [Double](repeating: 0, count: r * batch), scaled = [Float](repeating: 0, count: r * batch), pred = [Float](repeating: 0, count: m * batch)
             var c0 = 0
             while c0 < u {
                 let b = min(batch, u - c0)
@@ -226,21 +245,27 @@ public enum RidgeRegression {
                     } } }
                 }
                 for (ai, alpha) in alphas.enumerated() {
-                    for i in 0..<r {
-                        let w = 1 / (lambda[i] + alpha)
-                        for t in 0..<b { scaled[i * b + t] = z[i * b + t] * w }
-                    }
-                    a.withUnsafeBufferPointer { pa in scaled.withUnsafeBufferPointer { ps in pred.withUnsafeMutableBufferPointer { pp in
-                        BLAS.dgemm(transposeA: false, transposeB: false, m: m, n: b, k: r, alpha: 1, a: pa.baseAddress!, lda: r,
+                    z.withUnsafeBufferPointer { pz in scaled.withUnsafeMutableBufferPointer { ps in
+                        for i in 0..<r {
+                            let w = 1 / (lambda[i] + alpha)
+                            for t in 0..<b { ps[i * b + t] = Float(pz[i * b + t] * w) }
+                        }
+                    } }
+                    a32.withUnsafeBufferPointer { pa in scaled.withUnsafeBufferPointer { ps in pred.withUnsafeMutableBufferPointer { pp in
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: b, k: r, alpha: 1, a: pa.baseAddress!, lda: r,
                                    b: ps.baseAddress!, ldb: b, beta: 0, c: pp.baseAddress!, ldc: b)
                     } } }
                     let base = ai * u + c0
-                    for i in 0..<m {
-                        for t in 0..<b {
-                            let d = yb[(s + i) * b + t] - pred[i * b + t]
-                            scores[base + t] -= d * d / Double(m * k)
+                    let weight = 1 / Double(m * k)
+                    yb.withUnsafeBufferPointer { py in pred.withUnsafeBufferPointer { pp in scores.withUnsafeMutableBufferPointer { psc in
+                        for i in 0..<m {
+                            let row = (s + i) * b
+                            for t in 0..<b {
+                                let d = py[row + t] - Double(pp[i * b + t])
+                                psc[base + t] -= d * d * weight
+                            }
                         }
-                    }
+                    } } }
                 }
                 c0 += b
                 step += 1

@@ -37,12 +37,14 @@ public struct VoxelScoreReport: Encodable {
     public var splitHalfSpearmanBrown: ScoreSummary
     /// Means over the reliable voxels.
     public var reliable: [String: Double?]
+    /// Banded ridge: each feature space's share of R² (centred test responses), by space name.
+    public var spaceR2: [String: ScoreSummary]?
 
     enum CodingKeys: String, CodingKey {
         case stimuli, trials, units, r2, corr, ncsnr, reliable
         case reliabilityThreshold = "reliability_threshold", reliableUnits = "reliable_units"
         case llPerStimulus = "ll_per_stimulus", noiseCeiling = "noise_ceiling", fractionOfCeiling = "fraction_of_ceiling"
-        case splitHalf = "split_half", splitHalfSpearmanBrown = "split_half_spearman_brown"
+        case splitHalf = "split_half", splitHalfSpearmanBrown = "split_half_spearman_brown", spaceR2 = "space_r2"
     }
 }
 

@@ -15,6 +15,9 @@ struct RidgeArguments: ParsableArguments {
     var alphas = "1e-2:1e8:21"
     @Option(help: "ridge: folds of the cross-validation over training stimuli.") var folds = 5
     @Option(name: .customLong("target-batch"), help: "ridge: targets solved together (memory is O(stimuli × batch)).") var targetBatch = 4096
+    @Flag(name: .customLong("no-standardize"), help: "ridge: use features and targets as given — no z-scoring, no intercept (himalaya's fit_intercept=False).") var noStandardize = false
+    @Option(name: .customLong("banded-samples"), help: "ridge with two or more --features: points of the simplex (space weightings) searched by banded ridge, the first equal weights; 0: one penalty for the concatenated spaces.") var bandedSamples = 20
+    @Option(name: .customLong("banded-seed"), help: "ridge: seed of the banded search's draws.") var bandedSeed: UInt64 = 0
     @OptionGroup var gabor: GaborArguments
 
     func grid() throws -> [Double] {
@@ -42,6 +45,7 @@ struct RidgeArguments: ParsableArguments {
 extension FitCommand {
     func runRidge() throws {
         guard ridge.folds >= 2 else { throw OptionError(option: "--folds", reason: "must be at least 2, got \(ridge.folds)") }
+        guard ridge.bandedSamples >= 0 else { throw OptionError(option: "--banded-samples", reason: "must be ≥ 0") }
         guard ridge.targetBatch >= 1 else { throw OptionError(option: "--target-batch", reason: "must be at least 1") }
         let grid = try ridge.grid()
         let sources = try ridge.sources()
@@ -55,7 +59,8 @@ extension FitCommand {
             FileHandle.standardError.write(Data("ridge: \(ds.unitCount) targets, features \(sources.map { $0.description }.joined(separator: " + ")), \(grid.count) penalties \(grid.first!)…\(grid.last!), \(ridge.folds) folds over training stimuli\n".utf8))
         }
         let t0 = Date()
-        let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch,
+        let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch, standardize: !ridge.noStandardize,
+                                       bandedSamples: ridge.bandedSamples, seed: ridge.bandedSeed,
                                        featureProgress: { progress("features: stimuli", $0, $1) },
                                        progress: { progress($0, $1, $2) })
         try model.write(to: out, overwrite: true)

@@ -39,7 +39,14 @@ extension ScoreCommand {
         let st = ds.repeatStatistics(in: split)
         guard !st.stimuli.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
         let pred = try m.predict(dataset: ds, stimuli: st.stimuli)
-        let r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
+        var r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
+        if let split = try m.spaceVarianceSplit(dataset: ds, stimuli: st.stimuli, measured: st.meanResponses) {
+            var d: [String: ScoreSummary] = [:]
+            for (i, src) in m.config.features.enumerated() {
+                d[src.description] = ScoreSummary(perUnit: (0..<m.unitCount).map { split[i * m.unitCount + $0] })
+            }
+            r.spaceR2 = d
+        }
         if json { try JSONOutput.print(r); return }
         var t = Table(title: "\(split) split of \(data): \(r.stimuli) stimuli (\(r.trials) trials), \(r.units) targets; ridge \(m.config.features.map { $0.description }.joined(separator: " + "))",
                       columns: [.init("voxels", alignment: .left), .init("count"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
@@ -50,6 +57,11 @@ extension ScoreCommand {
                   ScoreTables.cell(r.reliable["corr"] ?? nil), ScoreTables.cell(r.reliable["noise_ceiling"] ?? nil),
                   ScoreTables.cell(r.reliable["fraction_of_ceiling"] ?? nil), ScoreTables.cell(r.reliable["ll_per_stimulus"] ?? nil)])
         print(t.description)
+        if let d = r.spaceR2 {
+            var b = Table(title: "banded ridge: share of R² by feature space (mean over targets)", columns: [.init("space", alignment: .left), .init("R² share", format: .fixed(4))])
+            for src in m.config.features { b.addRow([.text(src.description), ScoreTables.cell(d[src.description]?.mean ?? nil)]) }
+            print(b.description)
+        }
         if perUnit {
             var u = Table(title: "per target", columns: [.init("unit", alignment: .left), .init("α"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
                                                           .init("NCSNR", format: .fixed(3)), .init("noise ceiling", format: .fixed(3)), .init("split-half r", format: .fixed(3))])

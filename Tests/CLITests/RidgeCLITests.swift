@@ -66,6 +66,37 @@ final class RidgeCLITests: XCTestCase {
         XCTAssertGreaterThan(acc, 0.2, "identification among 10 should beat chance (0.1) clearly")
     }
 
+    /// `layer:MODEL.h5:NAME:P` features of a fitted CNN (channels × P × P columns), ridge on them,
+    /// and `identify` on the CNN itself (any model that predicts means).
+    func testLayerFeaturesAndIdentifyOnACNN() throws {
+        try requireBinary()
+        let cnn = Self.dir + "/cnn.h5"
+        let fit = try CLIRunner.run(["fit", Self.data, "--out", cnn, "--arch", "custom", "--kernels", "5", "--channels", "3", "--epochs", "2", "--quiet"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let feats = Self.dir + "/layer.h5"
+        let f = try CLIRunner.run(["features", "layer:\(cnn):act1:2", Self.data, "--out", feats, "--quiet"])
+        XCTAssertEqual(f.status, 0, f.stderr)
+        XCTAssertEqual(try HDF5File.open(feats).info("/features").shape, [400, 3 * 2 * 2])
+        let ridge = Self.dir + "/ridge-layer.h5"
+        let r = try CLIRunner.run(["fit", Self.data, "--model", "ridge", "--features", "layer:\(cnn):act1:2", "--features", "pixels:8",
+                                   "--out", ridge, "--quiet", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try json(r.stdout)["features"] as? Int, 12 + 64)
+        // Two spaces: banded ridge; score splits R² by space.
+        XCTAssertEqual(try HDF5File.open(ridge).info("/ridge/space_weights").shape, [2, 40])
+        let sc = try CLIRunner.run(["score", ridge, Self.data, "--json"])
+        XCTAssertEqual(sc.status, 0, sc.stderr)
+        let split = try XCTUnwrap(try json(sc.stdout)["space_r2"] as? [String: Any])
+        XCTAssertEqual(Set(split.keys), ["layer:\(cnn):act1:2", "pixels:8"])
+        let id = try CLIRunner.run(["identify", cnn, Self.data, "--json"])
+        XCTAssertEqual(id.status, 0, id.stderr)
+        let io = try json(id.stdout)
+        for key in ["accuracy", "chance", "set_size", "curve"] { XCTAssertNotNil(io[key], "identify --json lacks \(key)") }
+        let bad = try CLIRunner.run(["features", "layer:\(cnn):conv9", Self.data, "--out", Self.dir + "/never2.h5"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("no layer 'conv9'"), bad.stderr)
+    }
+
     func testBadInputsAreOneLineAndWriteNothing() throws {
         try requireBinary()
         // A feature file whose N differs from the data's, and one with a NaN.

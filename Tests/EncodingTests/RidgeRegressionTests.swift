@@ -65,6 +65,63 @@ final class RidgeRegressionTests: XCTestCase {
         }
     }
 
+    /// Banded ridge against himalaya's GroupRidgeCV (random search over 7 given space weightings,
+    /// 15 penalties, KFold(5)), two spaces of 20 and 15 features, 100 targets: the same (γ, α) for
+    /// ≥ 99 % of targets, test predictions to 1e-4 relative; and the variance split adds up to
+    /// the joint R² of the centred targets.
+    func testBandedMatchesHimalaya() throws {
+        let f = try HDF5File.open(TestPaths.fixture("himalaya_ridge.h5"))
+        let alphas = try f.readDoubles("/alphas").values
+        let (xs, x) = try f.readFloats("/banded/features")
+        let (ys, y) = try f.readFloats("/banded/responses")
+        let nTrain = Int(try f.doubleAttribute("train_rows", at: "/banded") ?? 0)
+        let pa = Int(try f.doubleAttribute("space_a", at: "/banded") ?? 0)
+        let p = xs[1], u = ys[1], nTest = xs[0] - nTrain
+        let g = try f.readDoubles("/banded/gammas")
+        let gammas = (0..<g.shape[0]).map { Array(g.values[($0 * 2)..<($0 * 2 + 2)]) }
+        let deltas = try f.readDoubles("/banded/deltas").values          // [2, u] log(γ/α)
+        let theirAlphas = try f.readDoubles("/banded/best_alphas").values
+        let theirPred = try f.readDoubles("/banded/test_predictions").values
+        let fit = try RidgeRegression.fit(features: Array(x[0..<(nTrain * p)]), rows: nTrain, featureCount: p,
+                                          targets: Array(y[0..<(nTrain * u)]), targetCount: u,
+                                          foldOfRow: RidgeRegression.contiguousFolds(count: nTrain, folds: 5),
+                                          alphas: alphas, bandedSpaces: [pa, p - pa], gammas: gammas)
+        let sw = try XCTUnwrap(fit.spaceWeights)
+        var same = 0
+        for t in 0..<u {
+            let theirGamma = exp(deltas[t]) * theirAlphas[t]
+            if abs(log(fit.cv.bestAlphas[t] / theirAlphas[t])) < 1e-6 && abs(sw[t] - theirGamma) < 1e-6 { same += 1 }
+        }
+        let pred = RidgeRegression.predict(features: Array(x[(nTrain * p)...]), rows: nTest, fit: fit)
+        let scale = theirPred.map { abs($0) }.max() ?? 1
+        let maxDiff = zip(pred, theirPred).map { abs(Double($0) - $1) }.max() ?? .infinity
+        print("banded ridge vs himalaya: same (γ, α) for \(same)/\(u) targets; max |Δprediction| relative \(maxDiff / scale)")
+        XCTAssertGreaterThanOrEqual(Double(same), 0.99 * Double(u))
+        XCTAssertLessThanOrEqual(maxDiff / scale, 1e-4)
+
+        // The split adds up to the joint R² (centred test targets, predictions without intercept).
+        var z = Array(x[(nTrain * p)...])
+        for i in 0..<nTest { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
+        var yc = [Double](repeating: 0, count: nTest * u)
+        for t in 0..<u {
+            let m = (0..<nTest).reduce(0.0) { $0 + Double(y[(nTrain + $1) * u + t]) } / Double(nTest)
+            for i in 0..<nTest { yc[i * u + t] = Double(y[(nTrain + i) * u + t]) - m }
+        }
+        let split = BandedRidge.varianceSplit(z: z, rows: nTest, spaceSizes: [pa, p - pa], weights: fit.cv.weights, y: yc, targetCount: u)
+        var worst = 0.0
+        for t in 0..<u {
+            var sse = 0.0, sst = 0.0
+            for i in 0..<nTest {
+                var yhat = 0.0
+                for j in 0..<p { yhat += Double(z[i * p + j]) * Double(fit.cv.weights[j * u + t]) }
+                sse += (yc[i * u + t] - yhat) * (yc[i * u + t] - yhat); sst += yc[i * u + t] * yc[i * u + t]
+            }
+            worst = max(worst, abs(split[t] + split[u + t] - (1 - sse / sst)))
+        }
+        print("banded variance split vs joint R²: max difference \(worst)")
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
     func testBadInputIsATypedError() {
         XCTAssertThrowsError(try RidgeRegression.crossValidate(x: [1, 2, 3, 4], rows: 4, featureCount: 1, y: [1, 2, 3, .nan], targetCount: 1,
                                                                foldOfRow: [0, 0, 1, 1], alphas: [1])) { e in
