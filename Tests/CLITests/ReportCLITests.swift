@@ -76,9 +76,16 @@ final class ReportCLITests: XCTestCase {
         XCTAssertFalse(html.contains("src=\""))
         let texts = svgTexts(html)
         for t in ["epoch", "validation (bits/spike)", "measured (mean response)", "predicted rate", "D / B", "Spearman ρ",
-                  "orientation (degrees)", "dissimilarity (1 − r)"] {
+                  "dissimilarity (1 − r)"] {
             XCTAssertTrue(texts.contains(t), "no figure text '\(t)'")
         }
+        // The orientation histogram exists exactly when some filter is Gabor-like (R² ≥ 0.7); a
+        // 3-epoch fit may have none, and the page then says so instead.
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        let gaborFilters = try XCTUnwrap((report["gabor"] as? [String: Any])?["filters"] as? [[String: Any]])
+        let anyGaborLike = gaborFilters.contains { ($0["gabor_like"] as? NSNumber)?.boolValue == true }
+        XCTAssertEqual(texts.contains("orientation (degrees)"), anyGaborLike, "orientation histogram iff a Gabor-like filter")
+        XCTAssertEqual(html.contains("there are no orientations or frequencies of Gabor-like filters to show"), !anyGaborLike)
 
         let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
         XCTAssertEqual(obj["kind"] as? String, "cnn")
