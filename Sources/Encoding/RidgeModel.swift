@@ -38,6 +38,8 @@ public struct RidgeModelConfig: Codable, Equatable {
     /// Banded ridge: points of the simplex searched and their seed (nil: one penalty per target).
     public var bandedSamples: Int?
     public var seed: UInt64?
+    /// Time series: the delays (TRs) stacked per feature (rows are trials, folds group runs); nil otherwise.
+    public var delays: [Int]?
 
     public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
                 form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
@@ -104,8 +106,55 @@ public final class RidgeModel {
         return RidgeModel(config: config, fit: fit, featureNames: phi.descriptions)
     }
 
+    /// Time series (DelayedFeatures.swift): rows are the training trials in file order, the design
+    /// stacks `delays`, folds are k contiguous blocks of runs.
+    public static func fitTimeSeries(dataset: Dataset, runs: [Int], delays: [Int], sources: [FeatureSource], alphas: [Double], folds: Int,
+                                     targetBatch: Int = 4096, featureProgress: ((Int, Int) -> Void)? = nil,
+                                     progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
+        let trials = dataset.trials(in: .train)
+        let runCount = Set(trials.map { runs[$0] }).count
+        guard runCount >= folds else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the training trials span \(runCount) runs; \(folds)-fold cross-validation by run needs at least \(folds)")
+        }
+        let x = try delayedDesign(dataset: dataset, sources: sources, runs: runs, trials: trials, delays: delays, progress: featureProgress)
+        let y = dataset.responses(trials: trials).data
+        let foldOfRow = try RidgeRegression.groupedFolds(groups: trials.map { runs[$0] }, folds: folds)
+        let t0 = Date()
+        let fit = try RidgeRegression.fit(features: x.values, rows: x.rows, featureCount: x.columns, targets: y, targetCount: dataset.unitCount,
+                                          foldOfRow: foldOfRow, alphas: alphas, targetBatch: targetBatch, progress: progress)
+        var config = RidgeModelConfig(features: sources, featureCounts: [x.columns / delays.count], alphaGrid: alphas, folds: folds,
+                                      foldGrouping: "contiguous blocks of runs (/runs)", form: fit.cv.form, rows: "trial",
+                                      trainingStimuli: trials.count,
+                                      data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
+                                                           unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
+        config.delays = delays
+        config.seconds = Date().timeIntervalSince(t0)
+        return RidgeModel(config: config, fit: fit, featureNames: x.descriptions)
+    }
+
+    static func delayedDesign(dataset: Dataset, sources: [FeatureSource], runs: [Int], trials: [Int], delays: [Int],
+                              progress: ((Int, Int) -> Void)? = nil) throws -> FeatureMatrix {
+        let all = Array(0..<dataset.stimulusCount)
+        let ms = try sources.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: all, progress: progress) }
+        let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
+        return DelayedFeatures.design(features: phi, stimulusIndex: dataset.stimulusIndex, runs: runs, trials: trials, delays: delays)
+    }
+
+    /// Time-series models: predictions [trials.count, U] of `trials`.
+    public func predictTrials(dataset: Dataset, runs: [Int], trials: [Int]) throws -> [Float] {
+        guard let delays = config.delays else { throw EncodingError.incompatibleData(reason: "not a time-series (--delays) model") }
+        let x = try Self.delayedDesign(dataset: dataset, sources: config.features, runs: runs, trials: trials, delays: delays)
+        guard x.columns == featureCount else {
+            throw EncodingError.incompatibleData(reason: "the delayed features of \(dataset.file) have \(x.columns) columns, the model was fitted on \(featureCount)")
+        }
+        return RidgeRegression.predict(features: x.values, rows: x.rows, fit: fit)
+    }
+
     /// Predicted mean response [n, U] of `stimuli` of `dataset` (features recomputed from the sources).
     public func predict(dataset: Dataset, stimuli: [Int]) throws -> [Float] {
+        if config.delays != nil {
+            throw EncodingError.incompatibleData(reason: "a time-series (--delays) model predicts trials, not stimuli: use score")
+        }
         let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: stimuli) }
         let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
         guard phi.columns == featureCount else {
@@ -166,7 +215,7 @@ public final class RidgeModel {
         let config: RidgeModelConfig
         do { config = try JSONDecoder().decode(RidgeModelConfig.self, from: Data(json.utf8)) }
         catch { throw EncodingError.modelFile(file: path, reason: "the 'config' attribute is not a valid ridge model configuration (\(error))") }
-        let p = config.featureCounts.reduce(0, +), u = config.data.units
+        let p = config.featureCounts.reduce(0, +) * (config.delays?.count ?? 1), u = config.data.units
         func floats(_ name: String, _ count: Int) throws -> [Float] {
             guard f.exists(name) else { throw EncodingError.modelFile(file: path, reason: "\(name) is missing") }
             let v = try f.readFloats(name).values

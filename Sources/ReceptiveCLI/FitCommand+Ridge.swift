@@ -18,6 +18,8 @@ struct RidgeArguments: ParsableArguments {
     @Flag(name: .customLong("no-standardize"), help: "ridge: use features and targets as given — no z-scoring, no intercept (himalaya's fit_intercept=False).") var noStandardize = false
     @Option(name: .customLong("banded-samples"), help: "ridge with two or more --features: points of the simplex (space weightings) searched by banded ridge, the first equal weights; 0: one penalty for the concatenated spaces.") var bandedSamples = 20
     @Option(name: .customLong("banded-seed"), help: "ridge: seed of the banded search's draws.") var bandedSeed: UInt64 = 0
+    @Option(help: ArgumentHelp("ridge on time series (the file has /runs, a run id per trial/TR): stack the features of the stimuli shown these many TRs earlier in the same run, e.g. 1,2,3,4.", valueName: "list"))
+    var delays: String?
     @OptionGroup var gabor: GaborArguments
 
     func grid() throws -> [Double] {
@@ -51,6 +53,26 @@ extension FitCommand {
         let sources = try ridge.sources()
         for s in sources { if case .file(let p, _) = s, !FileManager.default.fileExists(atPath: p) { throw OptionError(option: "--features", reason: "\(p) does not exist") } }
         let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: false))
+        if let d = ridge.delays {
+            let list = try parseIntList(d, option: "--delays")
+            guard list.allSatisfy({ $0 >= 0 }), Set(list).count == list.count else { throw OptionError(option: "--delays", reason: "'\(d)': delays must be distinct integers ≥ 0") }
+            guard let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount) else {
+                throw OptionError(option: "--delays", reason: "\(data) has no /runs (a run id per trial, needed to delay features within runs)")
+            }
+            if sources.count > 1 && ridge.bandedSamples > 0 { throw OptionError(option: "--delays", reason: "with several --features, time-series ridge needs --banded-samples 0 (banded ridge on delayed features is not implemented)") }
+            let progress = ThrottledProgress(quiet: quiet)
+            let t0 = Date()
+            let model = try RidgeModel.fitTimeSeries(dataset: ds, runs: runs, delays: list, sources: sources, alphas: grid, folds: ridge.folds,
+                                                     targetBatch: ridge.targetBatch, featureProgress: { progress("features: stimuli", $0, $1) },
+                                                     progress: { progress($0, $1, $2) })
+            try model.write(to: out, overwrite: true)
+            let summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
+                                          form: model.config.form.rawValue, medianAlpha: median(model.fit.cv.bestAlphas),
+                                          targetsAtGridEdge: model.fit.cv.bestAlphaIndex.filter { $0 == 0 || $0 == grid.count - 1 }.count,
+                                          seconds: Date().timeIntervalSince(t0))
+            if json { try JSONOutput.print(summary) } else { print(summary.table()) }
+            return
+        }
         if ds.modality == .spikes && !quiet {
             FileHandle.standardError.write(Data("note: \(data) holds spike counts; ridge fits the repeat-averaged counts by least squares\n".utf8))
         }

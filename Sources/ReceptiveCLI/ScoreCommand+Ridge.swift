@@ -35,12 +35,26 @@ func loadRidgeWithData(model path: String, data: String, options: DatasetOptions
 
 extension ScoreCommand {
     func scoreRidge() throws {
-        let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
-        let st = ds.repeatStatistics(in: split)
-        guard !st.stimuli.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
-        let pred = try m.predict(dataset: ds, stimuli: st.stimuli)
+        let (m, ds0) = try loadRidgeWithData(model: model, data: data, options: dataset)
+        var ds = ds0, st = ds0.repeatStatistics(in: split)
+        let pred: [Float]
+        if m.config.delays != nil {
+            // Time series: each test trial (TR) is scored on its own (no repeats, so no noise ceiling).
+            guard let runs = try DelayedFeatures.runs(file: data, trials: ds0.trialCount) else {
+                throw OptionError(option: "DATA", reason: "\(data) has no /runs, which the time-series model \(model) needs")
+            }
+            let trials = ds0.trials(in: split)
+            guard !trials.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
+            pred = try m.predictTrials(dataset: ds0, runs: runs, trials: trials)
+            ds = Dataset(stimuli: Tensor(shape: [trials.count, 1, 1, 1]), responses: ds0.responses(trials: trials),
+                         split: [Split](repeating: .test, count: trials.count), modality: .fmri, name: data)
+            st = ds.repeatStatistics(in: .test)
+        } else {
+            guard !st.stimuli.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
+            pred = try m.predict(dataset: ds, stimuli: st.stimuli)
+        }
         var r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
-        if let split = try m.spaceVarianceSplit(dataset: ds, stimuli: st.stimuli, measured: st.meanResponses) {
+        if m.config.delays == nil, let split = try m.spaceVarianceSplit(dataset: ds, stimuli: st.stimuli, measured: st.meanResponses) {
             var d: [String: ScoreSummary] = [:]
             for (i, src) in m.config.features.enumerated() {
                 d[src.description] = ScoreSummary(perUnit: (0..<m.unitCount).map { split[i * m.unitCount + $0] })

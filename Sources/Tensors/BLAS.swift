@@ -103,6 +103,18 @@ public enum LAPACK {
         return (w, a)
     }
 
+    /// Single-precision eigendecomposition of a symmetric matrix (ssyevd): eigenvalues ascending,
+    /// eigenvectors as the columns of a row-major n×n matrix. About twice as fast as the double one.
+    public static func symmetricEigenFloat(_ a: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
+        var a = a
+        var w = [Float](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { pa in w.withUnsafeMutableBufferPointer { pw in
+            LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+        } }
+        if info != 0 { throw LinearAlgebraError.failed(routine: "ssyevd", info: Int(info)) }
+        return (w, a)
+    }
+
     /// Solves the general square system A x = b (dgesv). Row-major.
     public static func solve(_ a: [Double], _ b: [Double], n: Int, nrhs: Int = 1) throws -> [Double] {
         var a = a, b = b

@@ -167,3 +167,54 @@ final class TrainTestOnlyCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/never.h5"))
     }
 }
+
+/// Time series with /runs: responses follow the stimulus 1–3 TRs earlier (a haemodynamic lag);
+/// ridge with --delays 1,2,3 recovers it (held-out R² > 0.8), ridge without delays cannot (< 0.5);
+/// --delays on a file without /runs is one line and writes nothing.
+final class DelaysCLITests: XCTestCase {
+    func testDelaysLearnTheLag() throws {
+        guard CLIRunner.binary != nil else { throw XCTSkip(CLIRunner.skipReason) }
+        let dir = TestPaths.temporaryDirectory("delays")
+        var rng = SeededRandom(seed: 4)
+        let runs = 5, perRun = 60, n = runs * perRun, u = 4, px = 16
+        let stim = (0..<(n * px)).map { _ in Float(rng.normal()) }
+        let w = (0..<(u * px)).map { _ in rng.normal() }
+        let h = [0.0, 0.6, 1.0, 0.4]   // response to the stimulus 0…3 TRs earlier
+        var resp = [Float](repeating: 0, count: n * u)
+        for t in 0..<n { for j in 0..<u {
+            var v = 0.0
+            for (d, hd) in h.enumerated() where t - d >= 0 && (t - d) / perRun == t / perRun {
+                for k in 0..<px { v += hd * w[j * px + k] * Double(stim[(t - d) * px + k]) }
+            }
+            resp[t * u + j] = Float(v + 0.3 * rng.normal())
+        } }
+        func write(_ path: String, runsToo: Bool) throws {
+            let f = try HDF5File.create(path)
+            try f.write("/stimuli", floats: stim, shape: [n, 4, 4])
+            try f.write("/responses", floats: resp, shape: [n, u])
+            try f.write("/split", uint8s: (0..<n).map { $0 < 4 * perRun ? 0 : 2 }, shape: [n])
+            if runsToo { try f.write("/runs", int64s: (0..<n).map { $0 / perRun }, shape: [n]) }
+            try f.setAttribute("modality", string: "fmri")
+            f.close()
+        }
+        let data = dir + "/ts.h5", plain = dir + "/plain.h5"
+        try write(data, runsToo: true); try write(plain, runsToo: false)
+        func r2(_ model: String, _ extra: [String]) throws -> Double {
+            let fit = try CLIRunner.run(["fit", data, "--model", "ridge", "--features", "pixels", "--folds", "4", "--out", model, "--quiet"] + extra)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            let s = try CLIRunner.run(["score", model, data, "--json"])
+            XCTAssertEqual(s.status, 0, s.stderr)
+            let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(s.stdout.utf8)) as? [String: Any])
+            return try XCTUnwrap((o["r2"] as? [String: Any])?["mean"] as? Double)
+        }
+        let withDelays = try r2(dir + "/d.h5", ["--delays", "0,1,2,3"]), without = try r2(dir + "/n.h5", [])
+        print("time series: held-out R² with delays 0–3 \(withDelays), without \(without)")
+        XCTAssertGreaterThan(withDelays, 0.8)
+        XCTAssertLessThan(without, 0.5)
+        let bad = try CLIRunner.run(["fit", plain, "--model", "ridge", "--features", "pixels", "--delays", "1,2", "--out", dir + "/never.h5"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("no /runs"), bad.stderr)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/never.h5"))
+    }
+}
