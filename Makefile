@@ -6,7 +6,7 @@ SWIFTFLAGS := -c $(CONFIG)
 DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
-.PHONY: deps build test bench bench-v4 sim-gain demo clean fixtures
+.PHONY: deps build test bench bench-v4 sim-gain demo clean fixtures fuzz
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -46,6 +46,14 @@ STIMULI ?= 6000
 CHANNELS ?= 32
 sim-gain: build
 	bash scripts/sim-gain.sh $(STIMULI) $(CHANNELS) $(THREADS)
+
+# The long run of the mutation fuzzer over contract files (docs/reliability.md); `make test` runs
+# 240 cases. Counts are printed and written to fuzz-report.txt.
+N ?= 10000
+SEED ?= 1
+fuzz: build
+	$(SWIFT) build $(SWIFTFLAGS) --build-tests
+	FUZZ_CASES=$(N) FUZZ_SEED=$(SEED) FUZZ_REPORT=$(CURDIR)/fuzz-report.txt $(SWIFT) test $(SWIFTFLAGS) --skip-build --filter ReliabilityFuzzTests
 
 demo: build
 	$(BIN)/receptive demo --data data/demo.h5
