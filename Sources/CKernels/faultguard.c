@@ -1,6 +1,6 @@
 // A last line of defence against faults inside libhdf5 (docs/reliability.md). HDF5 1.10 can
-// dereference wild addresses when a file's metadata is corrupt (found by the fuzzer: B-tree and
-// global-heap reads). Such a fault cannot become a typed error, but the process can still say
+// dereference wild addresses or divide by zero when a file's metadata is corrupt (found by the
+// fuzzer: B-tree and global-heap reads, a zero chunk dimension). Such a fault cannot become a typed error, but the process can still say
 // which file is damaged in one line and exit with status 1 instead of dying by a signal.
 // Only faults whose instruction lies in a shared library (libhdf5 itself, or libc/libz called
 // from it) are handled; a fault in our own code goes on to the previous handler (the Swift
@@ -15,7 +15,7 @@
 
 static char guard_message[4096];
 static volatile sig_atomic_t guard_length = 0;
-static struct sigaction previous_segv, previous_bus;
+static struct sigaction previous_segv, previous_bus, previous_fpe;
 static int guard_installed = 0;
 
 static int in_library(const char *name) {
@@ -37,7 +37,7 @@ static void guard_handler(int sig, siginfo_t *info, void *context) {
         _exit(1);
     }
     // Not ours to handle: restore the previous handler; the instruction faults again into it.
-    sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, NULL);
+    sigaction(sig, sig == SIGSEGV ? &previous_segv : sig == SIGBUS ? &previous_bus : &previous_fpe, NULL);
 }
 
 void rcp_fault_guard_install(void) {
@@ -50,6 +50,7 @@ void rcp_fault_guard_install(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &previous_segv);
     sigaction(SIGBUS, &sa, &previous_bus);
+    sigaction(SIGFPE, &sa, &previous_fpe);
 }
 
 void rcp_fault_guard_set_message(const char *message) {

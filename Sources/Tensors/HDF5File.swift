@@ -17,8 +17,10 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     case writeFailed(file: String, path: String, reason: String)
     case rowRange(file: String, path: String, range: Range<Int>, rows: Int)
 
-    public var description: String {
-        switch self {
+    public var description: String { Self.render(self).singleLine }
+
+    private static func render(_ e: HDF5Error) -> String {
+        switch e {
         case .fileNotFound(let f): return "\(f): no such file"
         case .notHDF5(let f): return "\(f): not an HDF5 file (no HDF5 signature)"
         case .cannotOpen(let f, let r): return "\(f): cannot open as HDF5 (\(r)); the file may be truncated or corrupt"
@@ -30,6 +32,14 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
         case .writeFailed(let f, let p, let r): return "\(f): writing '\(p)' failed (\(r))"
         case .rowRange(let f, let p, let r, let n): return "\(f): rows \(r.lowerBound)..<\(r.upperBound) requested from '\(p)' which has \(n) rows"
         }
+    }
+}
+
+extension String {
+    /// The text with control characters (newlines included) replaced by U+FFFD, so that a name
+    /// read from a damaged file cannot break a one-line message.
+    public var singleLine: String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\u{FFFD}" : $0 }))
     }
 }
 

@@ -97,6 +97,27 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    /// A bad value outside the samples: plain inspect says what it sampled (and succeeds);
+    /// inspect --full reads every value and refuses the file.
+    func testInspectFullFindsWhatSamplesMiss() throws {
+        try requireBinary()
+        let path = Self.dir + "/full-scan.h5"
+        let n = 24_000, side = 64, bad = 12_345
+        let f = try HDF5File.create(path)
+        try f.createDataset("/stimuli", type: .float32, shape: [n, side, side], chunkRows: 64)
+        try f.writeRows("/stimuli", rows: bad..<(bad + 1), floats: (0..<(side * side)).map { $0 == 5 * side + 6 ? .nan : 0.25 })
+        try f.createDataset("/responses", type: .int32, shape: [n, 2], chunkRows: 4096)
+        try f.closeChecked()
+        let plain = try Spawned.run(["inspect", path, "--json"], timeout: 60)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+        let sample = try XCTUnwrap((obj["stimuli_sample"] as? [String: Any])?["description"] as? String)
+        XCTAssertFalse(sample.contains("\(bad)"), "the seeded sample happens to include the bad stimulus: \(sample)")
+        let full = try Spawned.run(["inspect", path, "--full", "--stimulus-storage", "stream"], timeout: 120)
+        print(String(format: "[full-scan] --full over %d stimuli of %d×%d float32: %.2f s", n, side, side, full.seconds))
+        assertRefusal(full, "/stimuli: non-finite value nan at index [\(bad), 5, 6]", "full-scan")
+    }
+
     /// fit on a streamed file checks values as the first pass reads them and stops at the first bad
     /// one: one line, nothing written (no model, no checkpoint, no temporary file).
     func testStreamedFitStopsAtFirstBadValue() throws {
