@@ -6,7 +6,7 @@ SWIFTFLAGS := -c $(CONFIG)
 DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
-.PHONY: deps build test bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures
+.PHONY: deps build test bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures fuzz
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -55,6 +55,14 @@ STIMULI ?= 6000
 CHANNELS ?= 32
 sim-gain: build
 	bash scripts/sim-gain.sh $(STIMULI) $(CHANNELS) $(THREADS)
+
+# The long run of the mutation fuzzer over contract files (docs/reliability.md); `make test` runs
+# 240 cases. Counts are printed and written to fuzz-report.txt.
+N ?= 10000
+SEED ?= 1
+fuzz: build
+	$(SWIFT) build $(SWIFTFLAGS) --build-tests
+	FUZZ_CASES=$(N) FUZZ_SEED=$(SEED) FUZZ_REPORT=$(CURDIR)/fuzz-report.txt $(SWIFT) test $(SWIFTFLAGS) --skip-build --filter ReliabilityFuzzTests
 
 # Ends by writing the CNN's report page (out/demo/report/report.html) and printing its path.
 demo: build

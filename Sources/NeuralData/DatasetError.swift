@@ -30,8 +30,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case readFailed(file: String, path: String, reason: String)
     case invalidOption(option: String, problem: String)
 
-    public var description: String {
-        switch self {
+    public var description: String { Self.render(self).singleLine }
+
+    private static func render(_ e: DatasetError) -> String {
+        switch e {
         case .fileNotFound(let f):
             return "\(f): no such file"
         case .notHDF5(let f):

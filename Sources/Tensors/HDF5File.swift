@@ -2,6 +2,7 @@
 // (hyperslab) reads, string and numeric attributes, groups. Every failure becomes an `HDF5Error`
 // naming the file and the path inside it; HDF5's own error printing is silenced once at start-up.
 import CHDF5
+import CKernels
 import Foundation
 
 public enum HDF5Error: Error, CustomStringConvertible, Equatable {
@@ -16,8 +17,10 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     case writeFailed(file: String, path: String, reason: String)
     case rowRange(file: String, path: String, range: Range<Int>, rows: Int)
 
-    public var description: String {
-        switch self {
+    public var description: String { Self.render(self).singleLine }
+
+    private static func render(_ e: HDF5Error) -> String {
+        switch e {
         case .fileNotFound(let f): return "\(f): no such file"
         case .notHDF5(let f): return "\(f): not an HDF5 file (no HDF5 signature)"
         case .cannotOpen(let f, let r): return "\(f): cannot open as HDF5 (\(r)); the file may be truncated or corrupt"
@@ -29,6 +32,14 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
         case .writeFailed(let f, let p, let r): return "\(f): writing '\(p)' failed (\(r))"
         case .rowRange(let f, let p, let r, let n): return "\(f): rows \(r.lowerBound)..<\(r.upperBound) requested from '\(p)' which has \(n) rows"
         }
+    }
+}
+
+extension String {
+    /// The text with control characters (newlines included) replaced by U+FFFD, so that a name
+    /// read from a damaged file cannot break a one-line message.
+    public var singleLine: String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\u{FFFD}" : $0 }))
     }
 }
 
@@ -76,13 +87,29 @@ private let hdf5Initialised: Bool = {
     // No clean-up at process exit: every file we write is closed explicitly (and checked), and
     // HDF5 1.10's exit handler crashes when it retries a file whose close failed (a full disk).
     _ = H5dont_atexit()
+    // A fault inside libhdf5 on a damaged file ends the process with one line naming the file
+    // (CKernels/faultguard.c) instead of a signal.
+    rcp_fault_guard_install()
     _ = rcp_h5_init()
     rcp_h5_silence_errors()
     return true
 }()
 
+/// The file named by the fault guard's message (see `rcp_fault_guard_install`).
+nonisolated(unsafe) private var faultGuardOwner: ObjectIdentifier?
+
+private func setFaultGuard(_ path: String) {
+    rcp_fault_guard_set_message("Error: \(path): corrupt HDF5 file (the HDF5 library faulted reading its structure; the file is damaged)\n")
+}
+
 public final class HDF5File {
     public let path: String
+
+    /// Names this file in the fault guard's message before a call into HDF5 that reads it.
+    private func guardReads() {
+        let me = ObjectIdentifier(self)
+        if faultGuardOwner != me { faultGuardOwner = me; setFaultGuard(path) }
+    }
     public let readOnly: Bool
     private var id: hid_t
 
@@ -99,6 +126,8 @@ public final class HDF5File {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(file: path) }
         if isDir.boolValue { throw HDF5Error.cannotOpen(file: path, reason: "it is a directory") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw HDF5Error.cannotOpen(file: path, reason: "permission denied") }
+        faultGuardOwner = nil
+        setFaultGuard(path)
         let sig = H5Fis_hdf5(path)
         if sig <= 0 { throw HDF5Error.notHDF5(file: path) }
         let fid = H5Fopen(path, writable ? rcp_h5f_acc_rdwr() : rcp_h5f_acc_rdonly(), rcp_h5p_default())
@@ -181,6 +210,7 @@ public final class HDF5File {
 
     /// True when a link exists at `path` (each intermediate group is checked, as HDF5 requires).
     public func exists(_ path: String) -> Bool {
+        guardReads()
         let parts = path.split(separator: "/")
         var prefix = ""
         for p in parts {
@@ -199,6 +229,7 @@ public final class HDF5File {
 
     /// Names of the direct children of a group.
     public func children(of group: String = "/") -> [String] {
+        guardReads()
         guard group == "/" || exists(group) else { return [] }
         let gid = H5Gopen2(id, group, rcp_h5p_default())
         guard gid >= 0 else { return [] }
@@ -237,6 +268,7 @@ public final class HDF5File {
     // MARK: dataset metadata
 
     private func openDataset(_ path: String) throws -> hid_t {
+        guardReads()
         guard exists(path) else { throw HDF5Error.missingPath(file: self.path, path: path) }
         let d = H5Dopen2(id, path, rcp_h5p_default())
         if d < 0 { throw HDF5Error.notADataset(file: self.path, path: path) }
@@ -614,6 +646,7 @@ public final class HDF5File {
     // MARK: attributes
 
     private func openObject(_ path: String) throws -> hid_t {
+        guardReads()
         guard path == "/" || exists(path) else { throw HDF5Error.missingPath(file: self.path, path: path) }
         let o = H5Oopen(id, path, rcp_h5p_default())
         if o < 0 { throw HDF5Error.missingPath(file: self.path, path: path) }

@@ -78,4 +78,9 @@ void rcp_batchnorm_backward_apply(const float *dy, const float *xhat, float *dx,
 // Allocator tuning (allocator.c): keep freed large blocks for reuse instead of unmapping them.
 // Process-wide; returns 1 when applied (glibc), 0 otherwise.
 int rcp_retain_large_allocations(void);
+// Fault guard (faultguard.c): a SIGSEGV/SIGBUS/SIGFPE inside libhdf5 (or libc/libz called from it)
+// prints the message last set (one line naming the damaged file) and exits with status 1.
+void rcp_fault_guard_install(void);
+void rcp_fault_guard_set_message(const char *message);
+
 #endif
