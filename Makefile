@@ -29,6 +29,7 @@ test: deps
 
 # Open MPI (installed on demand, root or sudo) and the tests that run `mpirun -np 2 receptive …`
 # against one process (docs/scaling.md). Without Open MPI, `make test` skips them with a reason.
+# --manifest-cache none: Package.swift looks for mpi.h, which SwiftPM's manifest cache cannot see.
 MPI_PACKAGES := libopenmpi-dev openmpi-bin
 test-mpi: deps
 	@missing=""; for p in $(MPI_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -37,8 +38,8 @@ test-mpi: deps
 	  echo "installing$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
-	$(SWIFT) build $(SWIFTFLAGS) --product receptive
-	$(SWIFT) build $(SWIFTFLAGS) --build-tests
+	$(SWIFT) build $(SWIFTFLAGS) --manifest-cache none --product receptive
+	$(SWIFT) build $(SWIFTFLAGS) --manifest-cache none --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build --filter 'ClusterTests|MPICLITests'
 
 # A CNN epoch under 1 process and `mpirun -np 2`, 1 thread each: seconds and bytes communicated.
