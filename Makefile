@@ -55,6 +55,7 @@ bench: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
 	$(BIN)/receptive-bench all --threads $(THREADS) --python $(PYTHON)
 	$(MAKE) bench-ridge
+	$(MAKE) bench-mpi
 
 # Voxel-wise ridge beside himalaya (numpy and, when installed, torch backends) on the peer's
 # seeded design: RIDGE_SAMPLES × RIDGE_FEATURES × RIDGE_TARGETS, 20 penalties, 5 folds (docs/fmri.md).
