@@ -6,7 +6,7 @@ SWIFTFLAGS := -c $(CONFIG)
 DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
-.PHONY: deps build test bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures fuzz
+.PHONY: deps build test test-mpi bench-mpi bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures fuzz
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -27,6 +27,25 @@ test: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive
 	$(SWIFT) test $(SWIFTFLAGS)
 
+# Open MPI (installed on demand, root or sudo) and the tests that run `mpirun -np 2 receptive …`
+# against one process (docs/scaling.md). Without Open MPI, `make test` skips them with a reason.
+# --manifest-cache none: Package.swift looks for mpi.h, which SwiftPM's manifest cache cannot see.
+MPI_PACKAGES := libopenmpi-dev openmpi-bin
+test-mpi: deps
+	@missing=""; for p in $(MPI_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != "0" ]; then echo "receptive: missing$$missing — run 'sudo apt-get install -y$$missing'"; exit 1; fi; \
+	  echo "installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(SWIFT) build $(SWIFTFLAGS) --manifest-cache none --product receptive
+	$(SWIFT) build $(SWIFTFLAGS) --manifest-cache none --build-tests
+	$(SWIFT) test $(SWIFTFLAGS) --skip-build --filter 'ClusterTests|MPICLITests'
+
+# A CNN epoch under 1 process and `mpirun -np 2`, 1 thread each: seconds and bytes communicated.
+bench-mpi: build
+	bash scripts/bench-mpi.sh
+
 # Python with torch (and rsatoolbox) for the peers measured beside us; without it the peer
 # figures are reported as not measured.
 PYTHON ?= python3
@@ -36,6 +55,7 @@ bench: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product receptive-bench
 	$(BIN)/receptive-bench all --threads $(THREADS) --python $(PYTHON)
 	$(MAKE) bench-ridge
+	$(MAKE) bench-mpi
 
 # Voxel-wise ridge beside himalaya (numpy and, when installed, torch backends) on the peer's
 # seeded design: RIDGE_SAMPLES × RIDGE_FEATURES × RIDGE_TARGETS, 20 penalties, 5 folds (docs/fmri.md).

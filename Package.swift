@@ -1,9 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
+
 
 // Kernels are compiled for the build machine's CPU (AVX-512 on the Zen 4 machines this project
 // targets): a binary built here runs only on CPUs like the one it was built on. See README.
 let native: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-enforce-exclusivity=unchecked"])]
+
+// Open MPI is optional: with its headers installed (Debian libopenmpi-dev) the Cluster target is
+// built on MPI (define RECEPTIVE_MPI); without them it is the single-process implementation only.
+let mpiHeader = "/usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h"
+let hasMPI = ProcessInfo.processInfo.environment["RECEPTIVE_NO_MPI"] == nil
+    && FileManager.default.fileExists(atPath: mpiHeader)
+let mpiTargets: [Target] = hasMPI ? [.systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi")] : []
+let clusterDependencies: [Target.Dependency] = hasMPI ? ["CMPI"] : []
+let clusterSettings: [SwiftSetting] = hasMPI ? native + [.define("RECEPTIVE_MPI")] : native
 
 let package = Package(
     name: "Receptive",
@@ -24,10 +35,11 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
 
+        .target(name: "Cluster", dependencies: clusterDependencies, swiftSettings: clusterSettings),
         .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
-        .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData"], swiftSettings: native),
+        .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Cluster"], swiftSettings: native),
         .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
         .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
         .target(name: "Report", dependencies: ["Tensors", "CCairo"], swiftSettings: native),
@@ -35,7 +47,7 @@ let package = Package(
         .target(name: "ModelReport", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report"],
                 swiftSettings: native),
         .target(name: "ReceptiveCLI", dependencies: [
-            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report", "ModelReport",
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report", "ModelReport", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
         .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),
@@ -52,6 +64,7 @@ let package = Package(
         .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"], swiftSettings: native),
         .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
-    ],
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: native),
+    ] + mpiTargets,
     swiftLanguageModes: [.v5]
 )

@@ -26,6 +26,11 @@ public final class BatchNorm2D: Layer {
     public private(set) var runningMean: Tensor
     public private(set) var runningVar: Tensor
     public var retainsForBackward = false
+    /// Data-parallel training (Encoding's Trainer under MPI): sums a buffer element-wise over all
+    /// processes, each holding a share of the batch, so that training-mode statistics and their
+    /// gradient terms are those of the whole batch. nil (one process): local statistics, as always.
+    public var crossReplicaSum: ((inout [Double]) -> Void)?
+    private var savedCount = 0.0
 
     // Saved by forward for backward: x̂ (same shape as x), the per-channel 1/√(var + ε) used, and
     // whether batch statistics were used.
@@ -80,16 +85,33 @@ public final class BatchNorm2D: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(!outputShape(for: x.shape).isEmpty, "\(name): input \(x.shape) does not fit BatchNorm2D(\(channels))")
         let (n, c, hw) = dims(x.shape)
-        let m = n * hw
-        if training { precondition(m > 1, "\(name): training needs more than one value per channel (got input \(x.shape))") }
+        var m = n * hw
+        if training && crossReplicaSum == nil { precondition(m > 1, "\(name): training needs more than one value per channel (got input \(x.shape))") }
         var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
         if training {
-            x.data.withUnsafeBufferPointer { px in mean.withUnsafeMutableBufferPointer { pm in variance.withUnsafeMutableBufferPointer { pv in
-                let px = px.baseAddress!, pm = pm.baseAddress!, pv = pv.baseAddress!
-                Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, m))) { r in
-                    for ch in r { rcp_channel_moments(px, n, c, hw, ch, pm + ch, pv + ch) }
+            if m > 0 {
+                x.data.withUnsafeBufferPointer { px in mean.withUnsafeMutableBufferPointer { pm in variance.withUnsafeMutableBufferPointer { pv in
+                    let px = px.baseAddress!, pm = pm.baseAddress!, pv = pv.baseAddress!
+                    Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, m))) { r in
+                        for ch in r { rcp_channel_moments(px, n, c, hw, ch, pm + ch, pv + ch) }
+                    }
+                } } }
+            }
+            if let sum = crossReplicaSum {
+                // Whole-batch moments from every share's count, Σx and Σx² (each from its own
+                // shifted moments): mean = Σx / M, variance = Σx² / M − mean².
+                let local = Double(m)
+                var buf = [Double](repeating: 0, count: 1 + 2 * c)
+                buf[0] = local
+                for ch in 0..<c { buf[1 + ch] = local * mean[ch]; buf[1 + c + ch] = local * (variance[ch] + mean[ch] * mean[ch]) }
+                sum(&buf)
+                precondition(buf[0] > 1, "\(name): training needs more than one value per channel in the whole batch")
+                m = Int(buf[0])
+                for ch in 0..<c {
+                    mean[ch] = buf[1 + ch] / buf[0]
+                    variance[ch] = max(0, buf[1 + c + ch] / buf[0] - mean[ch] * mean[ch])
                 }
-            } } }
+            }
             for ch in 0..<c {
                 runningMean.data[ch] = Float((1 - momentum) * Double(runningMean.data[ch]) + momentum * mean[ch])
                 runningVar.data[ch] = Float((1 - momentum) * Double(runningVar.data[ch])
@@ -116,6 +138,7 @@ public final class BatchNorm2D: Layer {
         savedNormalized = keep ? Tensor(shape: x.shape, data: xhat) : nil
         savedInverseStd = invStd
         savedTraining = training
+        savedCount = Double(m)
         return Tensor(shape: x.shape, data: y)
     }
 
@@ -129,7 +152,34 @@ public final class BatchNorm2D: Layer {
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         var dx = [Float](repeating: 0, count: dOut.count)
         let gamma = weight.value.data, invStd = savedInverseStd, training = savedTraining
-        if dOut.count > 0 {
+        if training, let sum = crossReplicaSum {
+            // Whole-batch mean(dy) and mean(dy·x̂): local sums first, summed over shares, then dx.
+            // dγ, dβ get the local sums (the trainer sums parameter gradients over shares).
+            if dOut.count > 0 {
+                dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in
+                    sumDy.withUnsafeMutableBufferPointer { ps in sumDyXhat.withUnsafeMutableBufferPointer { pt in
+                        let pd = pd.baseAddress!, ph = ph.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!
+                        Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
+                            for ch in r { rcp_batchnorm_grad_sums(pd, ph, n, c, hw, ch, ps + ch, pt + ch) }
+                        }
+                    } }
+                } }
+            }
+            var buf = sumDy + sumDyXhat
+            sum(&buf)
+            let total = savedCount
+            if dOut.count > 0 {
+                dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
+                    let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!
+                    Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
+                        for ch in r {
+                            let scale = Float(Double(gamma[ch]) * invStd[ch])
+                            rcp_batchnorm_backward_apply(pd, ph, px, n, c, hw, ch, scale, Float(buf[ch] / total), Float(buf[c + ch] / total))
+                        }
+                    }
+                } } }
+            }
+        } else if dOut.count > 0 {
             dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
                 sumDy.withUnsafeMutableBufferPointer { ps in sumDyXhat.withUnsafeMutableBufferPointer { pt in
                     let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!

@@ -45,11 +45,24 @@ public struct ModelConfig: Codable, Equatable {
     public var bestEpoch: Int?
     /// Training stimuli held out for validation when the file had no validation split (nil otherwise).
     public var heldOutValidation: HeldOutValidation?
+    /// How the fit ran: processes (MPI ranks) and threads per rank (nil in files written before it was recorded).
+    public var execution: ExecutionRecord?
 
     public init(kind: ModelKind, architecture: EncoderArchitecture, preprocessing: Preprocessing, training: TrainingOptions,
                 observation: ObservationParameters, nullRates: [Float], data: DataProvenance) {
         self.kind = kind; self.architecture = architecture; self.preprocessing = preprocessing; self.training = training
         self.observation = observation; self.nullRates = nullRates; self.data = data
+    }
+}
+
+/// The processes and threads a fit ran on, so a real MPI run can be told from copies that ran alone.
+public struct ExecutionRecord: Codable, Equatable, Sendable {
+    public var ranks: Int
+    public var threadsPerRank: Int
+    /// "single process" or the MPI library that connected the ranks.
+    public var backend: String
+    public init(ranks: Int, threadsPerRank: Int, backend: String) {
+        self.ranks = ranks; self.threadsPerRank = threadsPerRank; self.backend = backend
     }
 }
 

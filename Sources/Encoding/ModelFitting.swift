@@ -4,6 +4,7 @@ import Foundation
 import Tensors
 import ConvEngine
 import NeuralData
+import Cluster
 
 public enum ModelFitting {
     /// Default ridge grid of the GLM (chosen by validation log-likelihood).
@@ -17,7 +18,7 @@ public enum ModelFitting {
                               options: TrainingOptions, observer: TrainingObserver? = nil,
                               checkpointPath: String? = nil, resume: Bool = false,
                               pretrainedCore: PretrainedCore? = nil, validationFraction: Double = 0,
-                              stopRequested: (() -> Bool)? = nil) throws -> FittedModel {
+                              stopRequested: (() -> Bool)? = nil, cluster: Cluster = SingleProcess()) throws -> FittedModel {
         let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
                                                               validationFraction: validationFraction, seed: options.seed)
         guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
@@ -35,6 +36,7 @@ public enum ModelFitting {
         config.heldOutValidation = holdout
         let trainer = try Trainer(encoder: encoder, data: data, observation: observation, options: options)
         trainer.observer = observer
+        trainer.cluster = cluster
         if resume, let ck = checkpointPath {
             let saved = try FittedModel.load(ck)
             guard saved.config.format == "receptive-model", saved.config.kind == .cnn else {
@@ -55,7 +57,7 @@ public enum ModelFitting {
             trainer.observation = observation
             try trainer.resume(from: try FittedModel.loadTrainingState(ck, model: saved))
         }
-        if let ck = checkpointPath {
+        if let ck = checkpointPath, cluster.isRoot {   // across ranks, rank 0 writes the checkpoints
             trainer.checkpointHandler = { state in
                 config.observation = trainer.observation.parameters
                 let m = FittedModel(config: config, encoder: encoder, history: state.history)
@@ -69,7 +71,7 @@ public enum ModelFitting {
         }
         // Nuisance parameters (variance, dispersion) on training residuals of the final weights.
         if architecture.observation != .poisson {
-            try refitNuisance(&trainer.observation, encoder: encoder, data: data)
+            try refitNuisance(&trainer.observation, encoder: encoder, data: data, cluster: cluster)
         }
         config.observation = trainer.observation.parameters
         config.bestEpoch = trainer.state.bestEpoch
@@ -78,18 +80,32 @@ public enum ModelFitting {
     }
 
     /// Re-estimates the observation model's per-unit nuisance parameters on the training trials.
-    public static func refitNuisance(_ observation: inout any ObservationModel, encoder: NeuralEncoder, data: TrainingData) throws {
+    public static func refitNuisance(_ observation: inout any ObservationModel, encoder: NeuralEncoder, data: TrainingData,
+                                     cluster: Cluster = SingleProcess()) throws {
         let trials = data.trainTrials
-        let mu = try predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials)
+        let mu = try predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials, cluster: cluster)
         let y = trials.flatMap { t in (0..<data.units).map { Double(data.responses[t * data.units + $0]) } }
         try observation.fitNuisance(y: y, mean: mu, units: data.units)
     }
 
     /// Predicted means of `indices` (evaluation mode), (n, U), in batches of `batchSize` so a
     /// streamed dataset stays in bounded memory. The one batching loop every prediction uses.
+    /// Across ranks, each rank predicts its share of whole batches (the same batches as one
+    /// process, so the same numbers) and the rows are gathered: every rank gets all of them.
     public static func predictStimuli(encoder: NeuralEncoder, stimuli: StimulusProvider, indices: [Int],
-                                      batchSize: Int = 128) throws -> Tensor {
+                                      batchSize: Int = 128, cluster: Cluster = SingleProcess()) throws -> Tensor {
         let u = encoder.architecture.units
+        if cluster.size > 1 {
+            let mine = cluster.share(of: indices.count, block: batchSize)
+            let part = try predictStimuli(encoder: encoder, stimuli: stimuli, indices: Array(indices[mine]), batchSize: batchSize)
+            let all = cluster.allgather(part.data.map(Double.init))
+            guard all.count == indices.count * u else {
+                throw EncodingError.incompatibleData(reason: "gathered \(all.count) predictions from \(cluster.size) ranks, expected \(indices.count * u)")
+            }
+            var out = Tensor(shape: [indices.count, u])
+            for i in 0..<all.count { out.data[i] = Float(all[i]) }
+            return out
+        }
         var out = Tensor(shape: [indices.count, u])
         var start = 0
         while start < indices.count {
@@ -105,12 +121,12 @@ public enum ModelFitting {
 
     /// Predicted means for trials, (T_sel × U) row-major Double, computing each stimulus once.
     public static func predictTrials(encoder: NeuralEncoder, stimuli: StimulusProvider, stimulusIndex: [Int],
-                                     trials: [Int], batchSize: Int = 128) throws -> [Double] {
+                                     trials: [Int], batchSize: Int = 128, cluster: Cluster = SingleProcess()) throws -> [Double] {
         let u = encoder.architecture.units
         let stim = Array(Set(trials.map { stimulusIndex[$0] })).sorted()
         var row = [Int: Int]()
         for (k, s) in stim.enumerated() { row[s] = k }
-        let perStimulus = try predictStimuli(encoder: encoder, stimuli: stimuli, indices: stim, batchSize: batchSize)
+        let perStimulus = try predictStimuli(encoder: encoder, stimuli: stimuli, indices: stim, batchSize: batchSize, cluster: cluster)
         var out = [Double](repeating: 0, count: trials.count * u)
         for (k, t) in trials.enumerated() {
             let r = row[stimulusIndex[t]]!
@@ -126,7 +142,7 @@ public enum ModelFitting {
     /// over `ridgeGrid`. The result is stored as the `linear` architecture.
     public static func fitGLM(dataset: Dataset, preprocessing: Preprocessing, observation: ObservationKind,
                               ridgeGrid: [Double] = defaultRidgeGrid, validationFraction: Double = 0,
-                              seed: UInt64 = 0) throws -> FittedModel {
+                              seed: UInt64 = 0, cluster: Cluster = SingleProcess()) throws -> FittedModel {
         let family: GLMFamily
         switch observation {
         case .poisson: family = .poisson
@@ -156,9 +172,52 @@ public enum ModelFitting {
         }
         let train = try design(data.trainTrials), val = try design(data.validationTrials)
         let glm = GLM(family: family)
-        let paths = try glm.fitRidgePath(trainX: train.x, trainRows: data.trainTrials.count, columns: p, trainY: train.y,
-                                         validationX: val.x, validationRows: data.validationTrials.count, validationY: val.y,
-                                         units: u, grid: ridgeGrid)
+        // Units are independent fits: each rank fits its contiguous share of them (all of them in
+        // one process) and the shares are gathered in unit order, so every rank holds the whole model.
+        let mine = cluster.share(of: u)
+        func columns(_ y: [Double], rows: Int) -> [Double] {
+            guard mine.count != u else { return y }
+            var out = [Double](); out.reserveCapacity(rows * mine.count)
+            for t in 0..<rows { out.append(contentsOf: y[(t * u + mine.lowerBound)..<(t * u + mine.upperBound)]) }
+            return out
+        }
+        var local: [RidgePath] = []
+        if !mine.isEmpty {
+            local = try glm.fitRidgePath(trainX: train.x, trainRows: data.trainTrials.count, columns: p,
+                                         trainY: columns(train.y, rows: data.trainTrials.count),
+                                         validationX: val.x, validationRows: data.validationTrials.count,
+                                         validationY: columns(val.y, rows: data.validationTrials.count),
+                                         units: mine.count, grid: ridgeGrid)
+        }
+        // A λ at which any unit's fit failed is ruled out for every unit (as in one process, where
+        // the units are fitted together): agree on the failed λs, then choose among the rest.
+        var failed = ridgeGrid.indices.map { k in local.first.map { $0.fits[k] == nil ? 1.0 : 0.0 } ?? 0 }
+        cluster.allreduceSum(&failed)
+        var packed: [Double] = []
+        packed.reserveCapacity(mine.count * (p + 2))
+        for path in local {
+            var best = path.bestIndex
+            if failed[best] > 0 {
+                let ll = path.validationLogLikelihoods
+                let allowed = ridgeGrid.indices.filter { failed[$0] == 0 }
+                guard let first = allowed.first else {
+                    throw EncodingError.incompatibleData(reason: "\(dataset.file): the GLM could not be fitted at any ridge penalty of \(ridgeGrid)")
+                }
+                best = first
+                for k in allowed where k != best {
+                    let better = ll[k] > ll[best] || (ll[k] == ll[best] && ridgeGrid[k] > ridgeGrid[best])
+                    if better || (!ll[best].isFinite && ll[k].isFinite) { best = k }
+                }
+            }
+            let fit = path.fits[best]!
+            packed.append(contentsOf: fit.weights)
+            packed.append(fit.intercept)
+            packed.append(ridgeGrid[best])
+        }
+        let all = cluster.allgather(packed)
+        guard all.count == u * (p + 2) else {
+            throw EncodingError.incompatibleData(reason: "gathered \(all.count) GLM coefficients from \(cluster.size) ranks, expected \(u * (p + 2))")
+        }
         let arch = EncoderArchitecture.linear(inputChannels: shape[0], height: shape[1], width: shape[2], units: u,
                                               link: family.link, observation: observation)
         let encoder = try NeuralEncoder(architecture: arch, seed: 0)
@@ -167,9 +226,9 @@ public enum ModelFitting {
         for c in 0..<shape[0] { conv.weight.value.data[c * shape[0] + c] = 1 }
         let readout = encoder.readout as! FullLinearReadout
         for j in 0..<u {
-            let fit = paths[j].best
-            for k in 0..<p { readout.weight.value.data[j * p + k] = Float(fit.weights[k]) }
-            readout.bias.value.data[j] = Float(fit.intercept)
+            let row = all[(j * (p + 2))..<((j + 1) * (p + 2))]
+            for k in 0..<p { readout.weight.value.data[j * p + k] = Float(row[row.startIndex + k]) }
+            readout.bias.value.data[j] = Float(row[row.startIndex + p])
         }
         var obs = observation.makeModel(units: u)
         if observation == .gaussian {
@@ -181,7 +240,7 @@ public enum ModelFitting {
                                         unitNames: dataset.hasUnitNames ? dataset.unitNames : nil)
         var config = ModelConfig(kind: .glm, architecture: arch, preprocessing: preprocessing, training: options,
                                  observation: obs.parameters, nullRates: data.meanResponse(of: data.trainTrials), data: provenance)
-        config.ridgePerUnit = paths.map { $0.bestLambda }
+        config.ridgePerUnit = (0..<u).map { all[$0 * (p + 2) + p + 1] }
         config.heldOutValidation = holdout
         return FittedModel(config: config, encoder: encoder)
     }
@@ -189,14 +248,17 @@ public enum ModelFitting {
 
 public enum ModelEvaluation {
     /// Scores a model on a split of a dataset (DESIGN §5).
-    public static func score(model: FittedModel, dataset: Dataset, split: Split, seed: UInt64 = 0) throws -> ScoreReport {
+    /// Across ranks the predictions are split by stimulus and gathered; every rank then scores.
+    public static func score(model: FittedModel, dataset: Dataset, split: Split, seed: UInt64 = 0,
+                             cluster: Cluster = SingleProcess()) throws -> ScoreReport {
         try checkCompatible(model: model, dataset: dataset)
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
         let trials = dataset.trials(in: split)
         guard !trials.isEmpty else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
         }
-        let mu = try ModelFitting.predictTrials(encoder: model.encoder, stimuli: stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials)
+        let mu = try ModelFitting.predictTrials(encoder: model.encoder, stimuli: stimuli, stimulusIndex: dataset.stimulusIndex,
+                                                trials: trials, cluster: cluster)
         let u = dataset.unitCount
         let y = trials.flatMap { t in (0..<u).map { Double(dataset.responses[t * u + $0]) } }
         return try Scores.evaluate(predicted: mu, observed: y, stimulusIndex: trials.map { dataset.stimulusIndex[$0] }, units: u,
@@ -204,10 +266,11 @@ public enum ModelEvaluation {
     }
 
     /// Predicted mean response per stimulus, (N_sel, U).
-    public static func predictStimuli(model: FittedModel, dataset: Dataset, stimuli indices: [Int]) throws -> Tensor {
+    public static func predictStimuli(model: FittedModel, dataset: Dataset, stimuli indices: [Int],
+                                      cluster: Cluster = SingleProcess()) throws -> Tensor {
         try checkCompatible(model: model, dataset: dataset)
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
-        return try ModelFitting.predictStimuli(encoder: model.encoder, stimuli: stimuli, indices: indices)
+        return try ModelFitting.predictStimuli(encoder: model.encoder, stimuli: stimuli, indices: indices, cluster: cluster)
     }
 
     /// The dataset must have the model's units and stimulus shape.

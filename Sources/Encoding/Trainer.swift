@@ -8,6 +8,7 @@
 import Foundation
 import Tensors
 import ConvEngine
+import Cluster
 
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public var epochs = 200
@@ -84,6 +85,10 @@ public final class Trainer {
     /// Polled after every step; when it returns true the trainer checkpoints the state after that
     /// step (mid-epoch position included) and throws `EncodingError.interrupted`.
     public var stopRequested: (() -> Bool)?
+    /// Data parallel across processes (docs/scaling.md): each rank forwards a contiguous share of
+    /// every minibatch's groups; gradients, losses and batch-norm statistics are summed over ranks,
+    /// so every rank takes the same step. One process: exactly the single-process path.
+    public var cluster: Cluster = SingleProcess()
 
     public private(set) var state: TrainingState
     private let optimizer: Adam
@@ -122,12 +127,23 @@ public final class Trainer {
             encoder.coreFrozen = false
             for (p, t) in zip(coreParameters, wasTrainable) { p.trainable = t }
         }
+        let parallel = cluster.size > 1
+        if parallel {
+            guard options.activationL1 == 0 else {
+                throw EncodingError.invalidOption(option: "--activation-l1", reason: "is not supported across MPI ranks (its batch mean would be per rank)")
+            }
+            let c = cluster
+            for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = { c.allreduceSum(&$0) } }
+        }
+        defer { for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = nil } }
+        let trainable = encoder.parameters.filter { $0.trainable }
+        var gradientBuffer = [Float]()
         if state.epoch == 0 && state.stepStart == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
         let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
         let groups = Trainer.batchGroups(trials: data.trainTrials, stimulusIndex: data.stimulusIndex, by: options.grouping)
         while state.epoch < options.epochs && state.badEpochs < options.patience {
-            if stopRequested?() == true {
+            if agreeToStop() {
                 throw EncodingError.interrupted(epoch: state.epoch, step: 0, steps: 0, checkpoint: nil)
             }
             let t0 = Date()
@@ -144,8 +160,16 @@ public final class Trainer {
             var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
             while start < order.count {
                 let end = min(order.count, start + options.batchSize)
-                let batch = order[start..<end]
+                let whole = order[start..<end]
                 start = end
+                // Batch-norm needs more than one value per channel in training mode.
+                if whole.count < 2 { continue }
+                // Across ranks: this rank's contiguous share of the batch's groups (every rank needs
+                // at least one: a last batch with fewer groups than ranks is skipped on all of them).
+                if parallel && whole.count < cluster.size { continue }
+                let share = cluster.share(of: whole.count)
+                let batch = whole[(whole.startIndex + share.lowerBound)..<(whole.startIndex + share.upperBound)]
+                let wholeTrials = parallel ? whole.reduce(0) { $0 + $1.count } : 0
                 // One network row per group (a stimulus, or a single trial); each trial points at its row.
                 var trials: [Int] = [], rowOf: [Int] = [], rowStimuli: [Int] = []
                 for g in batch {
@@ -153,8 +177,7 @@ public final class Trainer {
                     rowStimuli.append(data.stimulusIndex[g[0]])
                 }
                 let b = trials.count, rows = rowStimuli.count
-                // Batch-norm needs more than one value per channel in training mode.
-                if rows < 2 { continue }
+                let bStep = parallel ? wholeTrials : b
                 let x = try data.stimuli.stimuli(rowStimuli)
                 let y = data.responses(of: trials)
                 let muRows = encoder.forward(x, training: true)
@@ -163,13 +186,13 @@ public final class Trainer {
                 let nll = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
                     observation.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u)
                 } } }
-                dMean.scale(by: 1 / Float(b))
+                dMean.scale(by: 1 / Float(bStep))
                 if rows != b {
                     // Trials of one stimulus share its row: their gradients add up.
                     dRows.resize([rows, u]); dRows.fill(0)
                     for (k, r) in rowOf.enumerated() { for j in 0..<u { dRows.data[r * u + j] += dMean.data[k * u + j] } }
                 }
-                var loss = nll / Double(b)
+                var loss = nll / Double(bStep)
                 encoder.zeroGradients()
                 var actPenalty = 0.0
                 encoder.backward(rows == b ? dMean : dRows) { i, out in
@@ -179,15 +202,33 @@ public final class Trainer {
                     return g
                 }
                 loss += actPenalty
+                if parallel {
+                    // Sum the shares' gradients and log-likelihoods: the whole batch's gradient.
+                    // Penalties on the parameters (below) are added once, after the sum.
+                    gradientBuffer.removeAll(keepingCapacity: true)
+                    for p in trainable { gradientBuffer.append(contentsOf: p.grad.data) }
+                    var lossBuffer = [loss]
+                    cluster.allreduceSum(&gradientBuffer)
+                    cluster.allreduceSum(&lossBuffer)
+                    loss = lossBuffer[0]
+                    var k = 0
+                    for p in trainable {
+                        let n = p.grad.count
+                        p.grad.data.withUnsafeMutableBufferPointer { g in
+                            gradientBuffer.withUnsafeBufferPointer { src in g.baseAddress!.update(from: src.baseAddress! + k, count: n) }
+                        }
+                        k += n
+                    }
+                }
                 if let conv1 = encoder.firstConv { loss += Regularizer.laplace(conv1.weight, strength: options.laplace, padding: options.laplaceForm) }
                 if let fr = encoder.readout as? FactorizedReadout { loss += Regularizer.l1(fr.mask, strength: options.maskL1) }
                 guard loss.isFinite else {
                     throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)
                 }
                 optimizer.step(encoder.parameters)
-                lossSum += loss * Double(b)
-                trialCount += b
-                if start < order.count, stopRequested?() == true {
+                lossSum += loss * Double(bStep)
+                trialCount += bStep
+                if start < order.count, agreeToStop() {
                     var s = state
                     s.stepStart = start; s.partialLoss = lossSum; s.partialTrials = trialCount
                     s.optimizerState = optimizer.stateTensors()
@@ -198,7 +239,7 @@ public final class Trainer {
                 }
             }
             // Per-unit variance / dispersion follow the current weights (they shape the gradient).
-            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data) }
+            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data, cluster: cluster) }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
             guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
             // Improvement is judged on the summed validation log-likelihood (as the peer does).
@@ -234,6 +275,15 @@ public final class Trainer {
         return state.history
     }
 
+    /// Whether to stop now: the stop request of any rank stops every rank at the same step.
+    private func agreeToStop() -> Bool {
+        let mine = stopRequested?() == true
+        guard cluster.size > 1 else { return mine }
+        var flag: [Double] = [mine ? 1 : 0]
+        cluster.allreduceSum(&flag)
+        return flag[0] > 0
+    }
+
     /// The units a minibatch is made of: each training stimulus with all its trials (in trial
     /// order, stimuli in order of first appearance), or each trial on its own.
     public static func batchGroups(trials: [Int], stimulusIndex: [Int], by grouping: BatchGrouping) -> [[Int]] {
@@ -255,7 +305,8 @@ public final class Trainer {
         let trials = data.validationTrials
         guard !trials.isEmpty else { return (0, 0) }
         let u = data.units
-        let mu = try ModelFitting.predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials)
+        let mu = try ModelFitting.predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex,
+                                                trials: trials, cluster: cluster)
         var ll = 0.0, llNull = 0.0, spikes = 0.0
         for (k, t) in trials.enumerated() {
             for j in 0..<u {

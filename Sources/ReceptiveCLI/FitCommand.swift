@@ -6,6 +6,7 @@ import Tensors
 import Encoding
 import NeuralData
 import Report
+import Cluster
 
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +51,14 @@ struct FitCommand: ParsableCommand {
         if !ridge.features.isEmpty && model != .ridge { throw ValidationError("--features applies to --model ridge") }
     }
 
-    func run() throws {
+    func run() throws { try onCluster(fit(on:)) }
+
+    func fit(on cluster: Cluster) throws {
+        // Under mpirun only rank 0 prints progress and results and writes files.
+        let quiet = self.quiet || !cluster.isRoot
+        if cluster.size > 1 && model == .ridge {
+            throw OptionError(option: "--model", reason: "ridge fits across MPI ranks are not implemented; cnn and glm are (docs/scaling.md). Run this fit as one process")
+        }
         Parallel.setThreads(threads)
         let checkpoint = out + ".checkpoint.h5"
         if resume {
@@ -86,9 +94,9 @@ struct FitCommand: ParsableCommand {
         let t0 = Date()
         switch model {
         case .glm:
-            if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid)\n".utf8)) }
+            if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
             fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid,
-                                             validationFraction: validationFraction, seed: options.seed)
+                                             validationFraction: validationFraction, seed: options.seed, cluster: cluster)
         case .ridge:
             return try runRidge()
         case .cnn:
@@ -104,24 +112,28 @@ struct FitCommand: ParsableCommand {
             var opts = options
             opts.trainCore = !freezeCore
             let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
+            if !quiet { FileHandle.standardError.write(Data("training on \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))\n".utf8)) }
             StopSignals.install()
             do {
                 fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
                                                  observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained,
                                                  validationFraction: validationFraction,
-                                                 stopRequested: { StopSignals.requested })
+                                                 stopRequested: { StopSignals.requested }, cluster: cluster)
             } catch let e as EncodingError {
                 guard case .interrupted = e else { throw e }
                 var again = CommandLine.arguments.dropFirst().filter { $0 != "--force" && $0 != "--resume" }
                 again.append("--resume")
                 let command = (["receptive"] + again).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
-                FileHandle.standardError.write(Data("receptive: stopped by \(StopSignals.name): \(e.description); continue with: \(command)\n".utf8))
+                if cluster.isRoot { FileHandle.standardError.write(Data("receptive: stopped by \(StopSignals.name): \(e.description); continue with: \(command)\n".utf8)) }
                 throw ExitCode(StopSignals.exitCode)
             }
         }
+        fitted.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
+        guard cluster.isRoot else { return }
         try fitted.write(to: out, overwrite: force || resume)
         try? FileManager.default.removeItem(atPath: checkpoint)
-        let summary = FitSummary(model: fitted, file: out, seconds: Date().timeIntervalSince(t0))
+        var summary = FitSummary(model: fitted, file: out, seconds: Date().timeIntervalSince(t0))
+        if cluster.size > 1 { summary.communicatedBytes = cluster.communicatedBytes; summary.collectiveCalls = cluster.collectiveCalls }
         if json { try JSONOutput.print(summary) } else { print(summary.table()) }
     }
 }
@@ -148,9 +160,16 @@ struct FitSummary: Encodable {
     let validationLLPerTrial: Double?
     let validationBitsPerSpike: Double?
     let seconds: Double
+    let ranks: Int?
+    let threadsPerRank: Int?
+    let backend: String?
+    /// Under MPI: bytes rank 0 contributed to collectives, and how many it made.
+    var communicatedBytes: Int?
+    var collectiveCalls: Int?
 
     enum CodingKeys: String, CodingKey {
-        case file, kind, architecture, observation, units, epochs, seconds
+        case file, kind, architecture, observation, units, epochs, seconds, ranks, backend
+        case threadsPerRank = "threads_per_rank", communicatedBytes = "communicated_bytes", collectiveCalls = "collective_calls"
         case bestEpoch = "best_epoch", validationLLPerTrial = "validation_ll_per_observation", validationBitsPerSpike = "validation_bits_per_spike"
     }
 
@@ -166,6 +185,9 @@ struct FitSummary: Encodable {
         validationLLPerTrial = best?.validationLL
         validationBitsPerSpike = best?.validationBitsPerSpike
         self.seconds = seconds
+        ranks = model.config.execution?.ranks
+        threadsPerRank = model.config.execution?.threadsPerRank
+        backend = model.config.execution?.backend
     }
 
     func table() -> String {
@@ -179,6 +201,8 @@ struct FitSummary: Encodable {
             t.addRow(["validation LL/obs (nats)", validationLLPerTrial.map { .number($0) } ?? .missing])
             t.addRow(["validation bits/spike", validationBitsPerSpike.map { .number($0) } ?? .missing])
         }
+        if let r = ranks, let t1 = threadsPerRank { t.addRow(["ranks × threads", .text("\(r) × \(t1) (\(backend ?? "?"))")]) }
+        if let b = communicatedBytes, let n = collectiveCalls { t.addRow(["communicated (rank 0)", .text("\(b) bytes in \(n) collectives")]) }
         t.addRow(["seconds", .number(seconds)])
         return t.description
     }

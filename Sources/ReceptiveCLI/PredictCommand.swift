@@ -5,6 +5,7 @@ import Foundation
 import Tensors
 import Encoding
 import NeuralData
+import Cluster
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,14 +25,21 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing output.") var force = false
     @OptionGroup var dataset: DatasetOptions
 
-    func run() throws {
+    func run() throws { try onCluster(predict(on:)) }
+
+    /// Under mpirun the stimuli are split over ranks (whole batches each); rank 0 writes.
+    func predict(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
         try checkOutputPath(out, force: force)
-        if try RidgeModel.kind(ofModelFile: model) == .ridge { return try predictRidge() }
+        if try RidgeModel.kind(ofModelFile: model) == .ridge {
+            guard cluster.size == 1 else { throw OptionError(option: "predict", reason: "ridge models are not split across MPI ranks; run predict as one process") }
+            return try predictRidge()
+        }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
-        let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: indices)
+        let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: indices, cluster: cluster)
+        guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in
             try f.write("/rates", tensor: rates)
             try f.write("/stimulus", int64s: indices, shape: [indices.count])

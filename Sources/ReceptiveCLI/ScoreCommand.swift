@@ -1,4 +1,5 @@
 // receptive score MODEL DATA: held-out log-likelihood and friends, per unit and summarised.
+import Cluster
 import ConvEngine
 import ArgumentParser
 import Foundation
@@ -30,12 +31,19 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .customLong("reliability-threshold"), help: "ridge models: the summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3
     @OptionGroup var dataset: DatasetOptions
 
-    func run() throws {
+    func run() throws { try onCluster(score(on:)) }
+
+    /// Under mpirun the predictions are split over ranks by stimulus; rank 0 prints.
+    func score(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
-        if try RidgeModel.kind(ofModelFile: model) == .ridge { return try scoreRidge() }
+        if try RidgeModel.kind(ofModelFile: model) == .ridge {
+            guard cluster.size == 1 else { throw OptionError(option: "score", reason: "ridge models are not split across MPI ranks; run score as one process") }
+            return try scoreRidge()
+        }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
-        let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed)
+        let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed, cluster: cluster)
+        guard cluster.isRoot else { return }
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
         let truth = groundTruth ? try ModelEvaluation.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
         if json {

@@ -1,0 +1,213 @@
+// Where a command runs: one process (always), or R processes started by `mpirun` (Open MPI, when
+// the package was built with its headers present; see Package.swift and docs/scaling.md).
+// Library code talks to `Cluster` only; `#if RECEPTIVE_MPI` appears in this target alone.
+import Foundation
+
+/// The processes one command runs on, and the collective operations the commands need.
+/// Every rank must call the collectives in the same order with buffers of the same length.
+public protocol Cluster: AnyObject {
+    /// This process, 0 ..< size. Rank 0 writes outputs and prints results.
+    var rank: Int { get }
+    var size: Int { get }
+    /// "single process" or the MPI library's name and version.
+    var backend: String { get }
+    /// Element-wise sum over ranks, in place; every rank gets the result.
+    func allreduceSum(_ buffer: inout [Float])
+    func allreduceSum(_ buffer: inout [Double])
+    /// Concatenation, in rank order, of every rank's `local` (lengths may differ); every rank gets it.
+    func allgather(_ local: [Double]) -> [Double]
+    func barrier()
+    /// Prints `message` on stderr (prefixed by this rank when size > 1) and ends every rank with `code`.
+    func abort(_ message: String, code: Int32) -> Never
+    /// Ends the MPI session (no-op for a single process). Call once, on every rank, before exiting.
+    func finish()
+    /// Bytes this rank has contributed to collectives so far (its buffers' sizes; 0 in one process).
+    var communicatedBytes: Int { get }
+    /// Collective calls this rank has made so far.
+    var collectiveCalls: Int { get }
+}
+
+extension Cluster {
+    public var isRoot: Bool { rank == 0 }
+    /// This rank's contiguous share of `count` items, balanced to within one item (or one block of
+    /// `block` items: shares then start on multiples of `block`, so batched work forms the same
+    /// batches as in one process).
+    public func share(of count: Int, block: Int = 1) -> Range<Int> {
+        Cluster_share(count: count, block: block, rank: rank, size: size)
+    }
+    /// The shares of every rank.
+    public func shares(of count: Int, block: Int = 1) -> [Range<Int>] {
+        (0..<size).map { Cluster_share(count: count, block: block, rank: $0, size: size) }
+    }
+}
+
+/// Contiguous block partition of `count` items over `size` ranks (blocks of `block` items).
+public func Cluster_share(count: Int, block: Int, rank: Int, size: Int) -> Range<Int> {
+    let b = max(block, 1)
+    let blocks = (count + b - 1) / b
+    let q = blocks / size, r = blocks % size
+    let first = rank * q + min(rank, r)
+    let n = q + (rank < r ? 1 : 0)
+    return min(count, first * b)..<min(count, (first + n) * b)
+}
+
+/// Why a cluster could not be started.
+public struct ClusterError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// One process: collectives are identities.
+public final class SingleProcess: Cluster {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public var backend: String { "single process" }
+    public func allreduceSum(_ buffer: inout [Float]) {}
+    public func allreduceSum(_ buffer: inout [Double]) {}
+    public func allgather(_ local: [Double]) -> [Double] { local }
+    public func barrier() {}
+    public func abort(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("receptive: \(message)\n".utf8))
+        exit(code)
+    }
+    public func finish() {}
+    public var communicatedBytes: Int { 0 }
+    public var collectiveCalls: Int { 0 }
+}
+
+public enum Clusters {
+    /// True when this binary was built with Open MPI.
+    public static var mpiAvailable: Bool {
+        #if RECEPTIVE_MPI
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// The number of processes the launcher (mpirun/srun) started, from its environment; 1 when none.
+    public static var launchedSize: Int {
+        let env = ProcessInfo.processInfo.environment
+        for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+            if let v = env[key], let n = Int(v) { return n }
+        }
+        // srun --mpi=pmix sets PMIX_RANK and the task count.
+        if env["PMIX_RANK"] != nil, let v = env["SLURM_NTASKS"], let n = Int(v) { return n }
+        return 1
+    }
+
+    nonisolated(unsafe) private static var started: Cluster?
+
+    /// The cluster this process belongs to: MPI when started by a launcher with more than one
+    /// process (or when `ranks` asks for it), a single process otherwise. Started once.
+    public static func start() throws -> Cluster {
+        if let c = started { return c }
+        let n = launchedSize
+        let c: Cluster
+        if n > 1 {
+            #if RECEPTIVE_MPI
+            c = try MPICluster()
+            #else
+            throw ClusterError(reason: "started as one of \(n) processes (mpirun/srun) but this receptive was built without Open MPI; install libopenmpi-dev and rebuild (docs/scaling.md), or run it as one process")
+            #endif
+        } else {
+            c = SingleProcess()
+        }
+        started = c
+        return c
+    }
+}
+
+#if RECEPTIVE_MPI
+import CMPI
+
+/// Open MPI through its C API. MPI is initialised with MPI_THREAD_FUNNELED: only the main thread
+/// calls MPI; the compute threads (BLAS, conv kernels) never do.
+public final class MPICluster: Cluster {
+    public let rank: Int
+    public let size: Int
+    public let backend: String
+    private let world: MPI_Comm
+    private var finished = false
+    public private(set) var communicatedBytes = 0
+    public private(set) var collectiveCalls = 0
+
+    init() throws {
+        var provided: Int32 = 0
+        guard MPI_Init_thread(nil, nil, rcp_mpi_thread_funneled(), &provided) == MPI_SUCCESS else {
+            throw ClusterError(reason: "MPI_Init_thread failed")
+        }
+        world = rcp_mpi_comm_world()
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(world, &r); MPI_Comm_size(world, &s)
+        rank = Int(r); size = Int(s)
+        var major: Int32 = 0, minor: Int32 = 0
+        MPI_Get_version(&major, &minor)
+        var name = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+        var len: Int32 = 0
+        MPI_Get_library_version(&name, &len)
+        let lib = String(cString: name).split(separator: ",").first.map(String.init) ?? "MPI"
+        backend = "\(lib) (MPI \(major).\(minor))"
+    }
+
+    private func check(_ rc: Int32, _ what: String) {
+        if rc != MPI_SUCCESS { abort("\(what) failed (MPI error \(rc))", code: 70) }
+    }
+
+    public func allreduceSum(_ buffer: inout [Float]) {
+        guard size > 1, !buffer.isEmpty else { return }
+        let n = buffer.count
+        communicatedBytes += 4 * n; collectiveCalls += 1
+        let rc = buffer.withUnsafeMutableBytes { b in
+            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, Int32(n), rcp_mpi_float(), rcp_mpi_sum(), world)
+        }
+        check(rc, "MPI_Allreduce")
+    }
+
+    public func allreduceSum(_ buffer: inout [Double]) {
+        guard size > 1, !buffer.isEmpty else { return }
+        let n = buffer.count
+        communicatedBytes += 8 * n; collectiveCalls += 1
+        let rc = buffer.withUnsafeMutableBytes { b in
+            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, Int32(n), rcp_mpi_double(), rcp_mpi_sum(), world)
+        }
+        check(rc, "MPI_Allreduce")
+    }
+
+    public func allgather(_ local: [Double]) -> [Double] {
+        guard size > 1 else { return local }
+        communicatedBytes += 8 * local.count + 8; collectiveCalls += 2
+        var mine = Int64(local.count)
+        var counts = [Int64](repeating: 0, count: size)
+        check(MPI_Allgather(&mine, 1, rcp_mpi_int64(), &counts, 1, rcp_mpi_int64(), world), "MPI_Allgather")
+        let total = counts.reduce(0, +)
+        guard total < Int64(Int32.max) else { abort("allgather of \(total) values exceeds MPI's 32-bit counts", code: 70) }
+        let c32 = counts.map { Int32($0) }
+        var displ = [Int32](repeating: 0, count: size)
+        for i in 1..<size { displ[i] = displ[i - 1] + c32[i - 1] }
+        var out = [Double](repeating: 0, count: Int(total))
+        let rc = local.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                MPI_Allgatherv(src.baseAddress, Int32(local.count), rcp_mpi_double(), dst.baseAddress, c32, displ, rcp_mpi_double(), world)
+            }
+        }
+        check(rc, "MPI_Allgatherv")
+        return out
+    }
+
+    public func barrier() { check(MPI_Barrier(world), "MPI_Barrier") }
+
+    public func abort(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("receptive: rank \(rank) of \(size): \(message)\n".utf8))
+        MPI_Abort(world, code)
+        exit(code)
+    }
+
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        MPI_Finalize()
+    }
+}
+#endif

@@ -1,0 +1,44 @@
+import XCTest
+import Cluster
+
+/// The work split and the single-process cluster (the MPI one is tested through mpirun in
+/// CLITests/MPICLITests.swift).
+final class ClusterTests: XCTestCase {
+    func testSharesCoverEveryItemOnceInOrderAndBalance() {
+        for count in [0, 1, 5, 7, 100, 1001] {
+            for size in 1...9 {
+                for block in [1, 3, 128] {
+                    let shares = (0..<size).map { Cluster_share(count: count, block: block, rank: $0, size: size) }
+                    XCTAssertEqual(shares.first?.lowerBound, 0)
+                    XCTAssertEqual(shares.last?.upperBound, count, "count \(count) size \(size) block \(block)")
+                    for (a, b) in zip(shares, shares.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+                    // Shares start on block boundaries and differ by at most one block.
+                    for s in shares where !s.isEmpty { XCTAssertEqual(s.lowerBound % block, 0) }
+                    let blocks = shares.map { ($0.count + block - 1) / block }
+                    XCTAssertLessThanOrEqual(blocks.max()! - blocks.min()!, 1, "count \(count) size \(size) block \(block)")
+                }
+            }
+        }
+        // Worked by hand: 10 items on 3 ranks → 4, 3, 3.
+        XCTAssertEqual((0..<3).map { Cluster_share(count: 10, block: 1, rank: $0, size: 3) }, [0..<4, 4..<7, 7..<10])
+        // 300 items in blocks of 128 on 2 ranks → blocks 0–1 and 2: 0..<256, 256..<300.
+        XCTAssertEqual((0..<2).map { Cluster_share(count: 300, block: 128, rank: $0, size: 2) }, [0..<256, 256..<300])
+    }
+
+    func testSingleProcessCollectivesAreIdentities() {
+        let c = SingleProcess()
+        XCTAssertEqual(c.rank, 0); XCTAssertEqual(c.size, 1); XCTAssertTrue(c.isRoot)
+        var f: [Float] = [1, 2.5, -3]; c.allreduceSum(&f); XCTAssertEqual(f, [1, 2.5, -3])
+        var d: [Double] = [0.1, 1e300]; c.allreduceSum(&d); XCTAssertEqual(d, [0.1, 1e300])
+        XCTAssertEqual(c.allgather([4, 5]), [4, 5])
+        XCTAssertEqual(c.share(of: 17), 0..<17)
+        c.barrier(); c.finish()
+    }
+
+    func testStartsAsOneProcessWithoutALauncher() throws {
+        guard Clusters.launchedSize == 1 else { throw XCTSkip("running under a launcher (\(Clusters.launchedSize) processes)") }
+        let c = try Clusters.start()
+        XCTAssertEqual(c.size, 1)
+        print("Cluster: MPI compiled in: \(Clusters.mpiAvailable); backend here: \(c.backend)")
+    }
+}
