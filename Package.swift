@@ -30,7 +30,7 @@ let package = Package(
         // Shared numerical methods (Levenberg–Marquardt, Gaussian mixture, PCA, ranks, special functions).
         .target(name: "Numerics", dependencies: ["Tensors"], swiftSettings: native),
         .target(name: "Encoding", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData"], swiftSettings: native),
-        .target(name: "Analysis", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
+        .target(name: "Analysis", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
         .target(name: "Scanner", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
         .target(name: "Report", dependencies: ["Tensors", "CCairo"], swiftSettings: native),
         // The per-model report page and the figure recipes shared by commands (HTML + JSON).
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport"], swiftSettings: native),
         .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Scanner", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ReportTests", dependencies: ["Tensors", "Report", "TestSupport"], swiftSettings: native),
         .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
     ],
     swiftLanguageModes: [.v5]
