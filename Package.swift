@@ -41,8 +41,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
         .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),
+        // Benchmarks (conv, train, stream, rsa, scanner); TestSupport for the large synthetic file.
         .executableTarget(name: "receptive-bench", dependencies: [
-            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         .target(name: "TestSupport", dependencies: ["Tensors"], swiftSettings: native),
