@@ -16,13 +16,9 @@ import Scanner
 enum ScannerBenchmark {
     struct Result: CustomStringConvertible, Sendable {
         let layer: String
-        let filters: Int
-        let stimuli: Int
-        let filtersPerPass: Int
-        let forwardSeconds: Double
-        let backwardSeconds: Double
-        let fullBackwardSeconds: Double
-        let filterImagesSeconds: Double
+        let filters: Int, stimuli: Int, filtersPerPass: Int
+        /// Best-of-repeats seconds.
+        let forwardSeconds: Double, backwardSeconds: Double, fullBackwardSeconds: Double, filterImagesSeconds: Double
         var ratio: Double { filterImagesSeconds / (Double(filters) * backwardSeconds) }
         /// Flat numbers for a JSON line (receptive-bench): seconds and the ratio.
         var fields: [(String, Double)] {

@@ -9,14 +9,11 @@ import TestSupport
 
 enum StreamingBenchmark {
     struct EpochReport: CustomStringConvertible {
-        let fileBytes: Int
-        let trials: Int
-        let batches: Int
+        let fileBytes: Int, trials: Int, batches: Int
         let seconds: Double
         /// Peak resident set size during the epoch (VmHWM, reset before the epoch where the kernel
         /// allows; otherwise the process's peak so far).
-        let peakResidentBytes: Int
-        let peakWasReset: Bool
+        let peakResidentBytes: Int, peakWasReset: Bool
         let stimulusBytesRead: Int
         var description: String {
             let gb = Double(fileBytes) / 1e9, mb = Double(peakResidentBytes) / 1_048_576

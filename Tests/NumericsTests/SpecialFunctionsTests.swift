@@ -7,14 +7,9 @@ import TestSupport
 import Numerics
 
 final class SpecialFunctionsTests: XCTestCase {
-    private func fixture() throws -> HDF5File {
-        try HDF5File.open(TestPaths.fixture("scipy_likelihoods.h5"))
-    }
-
-    private func read(_ f: HDF5File, _ path: String) throws -> [Double] { try f.readDoubles(path).values }
-
     func testSpecialFunctionsMatchScipy() throws {
-        let f = try fixture()
+        let f = try HDF5File.open(TestPaths.fixture("scipy_likelihoods.h5"))
+        func read(_ f: HDF5File, _ path: String) throws -> [Double] { try f.readDoubles(path).values }
         let x = try read(f, "special/x")
         XCTAssertTrue(compareArrays("gammaln", x.map(SpecialFunctions.logGamma), try read(f, "special/gammaln"), atol: 1e-14, rtol: 1e-13).ok)
         XCTAssertTrue(compareArrays("digamma", x.map(SpecialFunctions.digamma), try read(f, "special/digamma"), atol: 1e-14, rtol: 1e-13).ok)
