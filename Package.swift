@@ -36,12 +36,14 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
 
         .target(name: "Cluster", dependencies: clusterDependencies, swiftSettings: clusterSettings),
-        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5"], swiftSettings: native),
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
-        .target(name: "Encoding", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Cluster"], swiftSettings: native),
-        .target(name: "Analysis", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Report"], swiftSettings: native),
-        .target(name: "Scanner", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis"], swiftSettings: native),
+        // Shared numerical methods (Levenberg–Marquardt, Gaussian mixture, PCA, ranks, special functions).
+        .target(name: "Numerics", dependencies: ["Tensors"], swiftSettings: native),
+        .target(name: "Encoding", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Cluster"], swiftSettings: native),
+        .target(name: "Analysis", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
+        .target(name: "Scanner", dependencies: ["Tensors", "Numerics", "ConvEngine", "NeuralData", "Encoding"], swiftSettings: native),
         .target(name: "Report", dependencies: ["Tensors", "CCairo"], swiftSettings: native),
         // The per-model report page and the figure recipes shared by commands (HTML + JSON).
         .target(name: "ModelReport", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report"],
@@ -51,18 +53,21 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
         .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),
+        // Benchmarks (conv, train, stream, rsa, scanner); TestSupport for the large synthetic file.
         .executableTarget(name: "receptive-bench", dependencies: [
-            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report",
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         .target(name: "TestSupport", dependencies: ["Tensors"], swiftSettings: native),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "NumericsTests", dependencies: ["Tensors", "Numerics", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ConvEngineTests", dependencies: ["Tensors", "ConvEngine", "TestSupport"], swiftSettings: native),
         .testTarget(name: "NeuralDataTests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
         .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport"], swiftSettings: native),
         .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Scanner", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ReportTests", dependencies: ["Tensors", "Report", "TestSupport"], swiftSettings: native),
         .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: native),
     ] + mpiTargets,

@@ -37,6 +37,7 @@
 //     ∂g/∂σx = G x′²/σx³                     ∂g/∂σy = G y′²/σy³
 import Foundation
 import Tensors
+import Numerics
 
 /// Parameters of one Gabor; units: pixels, radians, cycles/pixel, filter units (A, c).
 public struct GaborParameters: Equatable, Sendable {
@@ -444,7 +445,7 @@ public struct GaborFitter: Sendable {
             }
         } }
         for i in 0..<3 { ata[i * 3 + i] += 1e-9 * (1 + ata[i * 3 + i]) }   // keeps a sine basis that vanishes (f = 0) solvable
-        guard LevenbergMarquardt.choleskySolve(&ata, &atb, n: 3) else { return (1, 0, 0) }
-        return ((atb[0] * atb[0] + atb[1] * atb[1]).squareRoot(), atan2(atb[1], atb[0]), atb[2])
+        guard let c = try? LAPACK.choleskySolve(ata, atb, n: 3), c.allSatisfy(\.isFinite) else { return (1, 0, 0) }
+        return ((c[0] * c[0] + c[1] * c[1]).squareRoot(), atan2(c[1], c[0]), c[2])
     }
 }

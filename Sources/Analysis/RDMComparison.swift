@@ -19,6 +19,7 @@
 //   whitened-pearson  whitened-cosine of the mean-centred vectors
 import Foundation
 import Tensors
+import Numerics
 
 /// How two RDMs are compared. Raw values are the command-line names.
 public enum RDMComparisonMethod: String, CaseIterable, Sendable {
@@ -71,9 +72,9 @@ public enum RDMComparison {
         switch method {
         case .cosine: return cosine(x, y)
         case .pearson: return cosine(centred(x), centred(y))
-        case .spearman: return cosine(centred(rankData(x)), centred(rankData(y)))
+        case .spearman: return cosine(centred(Ranks.average(x)), centred(Ranks.average(y)))
         case .rhoA:
-            let rx = centred(rankData(x)), ry = centred(rankData(y))
+            let rx = centred(Ranks.average(x)), ry = centred(Ranks.average(y))
             let n = Double(x.count)
             return zip(rx, ry).reduce(0) { $0 + $1.0 * $1.1 } / (n * n * n - n) * 12
         case .kendallTauA: return tauA(x, y)
@@ -98,7 +99,7 @@ public enum RDMComparison {
             let m = Double(xs.count)
             switch method.pooling {
             case .ranks:
-                let r = rankData(xs)
+                let r = Ranks.average(xs)
                 for (i, q) in valid.enumerated() { t[q] = r[i] }
             case .zScores:
                 let mu = xs.reduce(0, +) / m
@@ -139,21 +140,6 @@ public enum RDMComparison {
         let k = Int((1 + (1 + 8 * Double(p)).squareRoot()) / 2 + 0.5)
         precondition(k * (k - 1) / 2 == p, "\(p) is not K(K−1)/2 for any K")
         return k
-    }
-
-    /// Average ranks, 1-based (scipy.stats.rankdata, method 'average').
-    public static func rankData(_ x: [Double]) -> [Double] {
-        let order = x.indices.sorted { x[$0] < x[$1] }
-        var r = [Double](repeating: 0, count: x.count)
-        var q = 0
-        while q < order.count {
-            var e = q
-            while e + 1 < order.count && x[order[e + 1]] == x[order[q]] { e += 1 }
-            let avg = Double(q + e + 2) / 2
-            for t in q...e { r[order[t]] = avg }
-            q = e + 1
-        }
-        return r
     }
 
     static func centred(_ x: [Double]) -> [Double] {

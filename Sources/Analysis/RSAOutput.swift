@@ -2,7 +2,6 @@
 // the model bar plot with confidence intervals and the noise-ceiling band, and a layer profile).
 // PNG rendering belongs to the Report target; these arrays are what it draws.
 import Foundation
-import Report
 import Tensors
 
 extension RSAResult {

@@ -53,7 +53,11 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     }
 }
 
-final class FastConvolution {
+/// The convolution kernels of one layer (see the header); public for receptive-bench, which
+/// times them against the sgemm ceiling.
+public final class FastConvolution {
+    public init() {}
+
     /// Layouts of the padded scratch copies (tags for ScratchBuffer.isPrepared / markPrepared).
     private enum Layout: Hashable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }
 
@@ -115,7 +119,7 @@ final class FastConvolution {
     }
 
     /// y = conv(x, w) + bias for a batch. y is overwritten.
-    func forward(_ geometry: ConvolutionGeometry, batch n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    public func forward(_ geometry: ConvolutionGeometry, batch n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         geometry.check()
         var g = geometry.c
@@ -140,7 +144,7 @@ final class FastConvolution {
     }
 
     /// dX = ∂(Σ dY ⊙ y)/∂x for a batch. dX is overwritten.
-    func backwardData(_ geometry: ConvolutionGeometry, batch n: Int, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    public func backwardData(_ geometry: ConvolutionGeometry, batch n: Int, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                       dx: UnsafeMutablePointer<Float>) {
         geometry.check()
         var g = geometry.c
@@ -166,7 +170,7 @@ final class FastConvolution {
     }
 
     /// dW += Σ_images ∂(Σ dY ⊙ y)/∂w and, when given, dBias += Σ dY over images and pixels.
-    func backwardWeights(_ geometry: ConvolutionGeometry, batch n: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    public func backwardWeights(_ geometry: ConvolutionGeometry, batch n: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) {
         geometry.check()
         var g = geometry.c

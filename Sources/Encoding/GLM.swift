@@ -21,6 +21,7 @@
 //     iteration.
 import Foundation
 import Tensors
+import Numerics
 
 public enum GLMFamily: String, Codable, CaseIterable, Sendable {
     /// Counts, log link (μ = e^η).

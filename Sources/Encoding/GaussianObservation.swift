@@ -8,6 +8,7 @@
 // Until `fitNuisance` runs, σ²_u = 1, so training minimises ½·squared error (plus a constant).
 import Foundation
 import Tensors
+import Numerics
 
 public struct GaussianObservation: ObservationModel {
     /// σ²_u per unit, [U], in squared response units.

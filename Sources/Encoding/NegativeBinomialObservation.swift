@@ -15,6 +15,7 @@
 // μ is floored at ObservationConstants.meanFloor wherever it is divided by or logged.
 import Foundation
 import Tensors
+import Numerics
 
 public struct NegativeBinomialObservation: ObservationModel {
     /// r_u per unit, [U], dimensionless (counts); variance μ + μ²/r.

@@ -9,6 +9,7 @@
 // linear −λ term uses λ itself.
 import Foundation
 import Tensors
+import Numerics
 
 /// Poisson observation model: no nuisance parameters.
 public struct PoissonObservation: ObservationModel {

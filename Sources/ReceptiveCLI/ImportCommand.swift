@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import NeuralData
+import Tensors
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,13 +94,13 @@ struct ImportNWBCommand: ParsableCommand {
         try imported.write(to: out, overwrite: force, command: command)
         let seconds = Date().timeIntervalSince(start)
         if json {
-            let summary: [String: Any] = ["file": out, "source_file": file, "stimulus_count": imported.stimulusCount,
-                                          "trial_count": imported.trialCount, "unit_count": imported.unitCount,
-                                          "modality": imported.modality.rawValue, "sources": imported.sources,
-                                          "object_ids": imported.objectIDs, "unit_names": imported.unitNames,
-                                          "stimulus_shape": imported.stimulusShape, "seconds": seconds]
-            let bytes = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: bytes, as: UTF8.self))
+            let summary: JSONValue = ["file": .string(out), "source_file": .string(file), "stimulus_count": .int(imported.stimulusCount),
+                                      "trial_count": .int(imported.trialCount), "unit_count": .int(imported.unitCount),
+                                      "modality": .string(imported.modality.rawValue), "sources": .object(imported.sources.mapValues { .string($0) }),
+                                      "object_ids": .object(imported.objectIDs.mapValues { .string($0) }),
+                                      "unit_names": .array(imported.unitNames.map { .string($0) }),
+                                      "stimulus_shape": .array(imported.stimulusShape.map { .int($0) }), "seconds": .double(seconds)]
+            print(summary.text(indent: 2))
         } else if !quiet {
             let src = imported.sources.keys.sorted().map { "\($0) \(imported.sources[$0]!)" }.joined(separator: ", ")
             FileHandle.standardError.write(Data(String(format: "wrote %@: N = %d stimuli, T = %d trials, U = %d %@ (%@; %.1f s)\n",

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import NeuralData
+import Tensors
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,11 +85,11 @@ struct SimulateCommand: ParsableCommand {
         try data.write(to: out, overwrite: force)
         let seconds = Date().timeIntervalSince(start)
         if json {
-            let summary: [String: Any] = ["file": out, "stimulus_count": data.stimulusCount, "trial_count": data.trialCount,
-                                          "unit_count": data.unitCount, "modality": o.modality.rawValue,
-                                          "unit_types": data.unitTypes, "command": data.command, "seconds": seconds]
-            let bytes = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: bytes, as: UTF8.self))
+            let summary: JSONValue = ["file": .string(out), "stimulus_count": .int(data.stimulusCount), "trial_count": .int(data.trialCount),
+                                      "unit_count": .int(data.unitCount), "modality": .string(o.modality.rawValue),
+                                      "unit_types": .array(data.unitTypes.map { .string($0) }), "command": .string(data.command),
+                                      "seconds": .double(seconds)]
+            print(summary.text(indent: 2))
         } else if !quiet {
             FileHandle.standardError.write(String(format: "wrote %@: N = %d stimuli, T = %d trials, U = %d units (%.1f s)\n",
                                                   out, data.stimulusCount, data.trialCount, data.unitCount, seconds).data(using: .utf8)!)

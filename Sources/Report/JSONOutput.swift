@@ -1,12 +1,13 @@
 // JSON output of results (`--json`): any Encodable value, keys sorted, pretty-printed with two
 // spaces, NaN and ±infinity written as null, a trailing newline. Built on `jsonValue(_:)` and
-// `JSONValue.text(indent:)`; Foundation's JSONEncoder is not used (it throws on NaN).
+// `JSONValue.text(indent:)` (in Tensors, so that every target writes JSON the same way); Foundation's JSONEncoder is not used (it throws on NaN).
 //
 // Encoding follows the Encodable conformance of each type: structs become objects keyed by
 // property name, arrays become arrays, nil optionals are omitted, Float values keep their short
 // decimal form. Types whose Encodable conformance relies on JSONEncoder special cases (Date,
 // Data, URL) encode through their generic conformance; convert them to strings first.
 import Foundation
+import Tensors
 
 public enum JSONOutput {
     /// The JSON text of `value` (ends with a newline).

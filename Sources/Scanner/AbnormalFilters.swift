@@ -19,6 +19,7 @@
 // Sharpness (eq. 6-4) is reported separately (Sharpness.swift).
 import Foundation
 import Tensors
+import Numerics
 
 /// Table 6-1 of the thesis: (λ, α, β, θ) of the experiments of §6.3. Experiment 2 (λ = 5, the
 /// outlier samples of §6.3.3) sets no filter criteria and is not a preset here.

@@ -1,10 +1,10 @@
 // Small statistics used across the scanner, in Double on Float or Double inputs:
 //   mean, population variance Σ(v − v̄)²/n, covariance Σ(a − ā)(b − b̄)/n,
 //   Pearson r = cov(a, b) / (σ_a σ_b)  (NaN when either is constant, as scipy.stats.pearsonr warns),
-//   Spearman ρ on ranks with ties averaged (Analysis's RDMComparison.rankData, scipy "average"): ρ = Pearson r of ranks
+//   Spearman ρ on ranks with ties averaged (Numerics' Ranks.average, scipy "average"): ρ = Pearson r of ranks
 //   (scipy.stats.spearmanr).
 import Foundation
-import Analysis
+import Numerics
 
 public enum ScanStatistics {
     public static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
@@ -46,6 +46,6 @@ public enum ScanStatistics {
 
     /// Spearman rank correlation (Pearson r of average ranks).
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
-        pearson(RDMComparison.rankData(a), RDMComparison.rankData(b))
+        pearson(Ranks.average(a), Ranks.average(b))
     }
 }

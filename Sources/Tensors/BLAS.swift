@@ -76,6 +76,20 @@ public enum LAPACK {
         return b
     }
 
+    /// Lower-triangular Cholesky factor L of a symmetric positive-definite matrix, A = L Lᵀ
+    /// (dpotrf). `a` is n×n row-major; the result is row-major with zeros above the diagonal.
+    public static func choleskyFactor(_ a: [Double], n: Int) throws -> [Double] {
+        precondition(a.count == n * n)
+        var a = a
+        let info = a.withUnsafeMutableBufferPointer { pa in
+            LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), pa.baseAddress, Int32(n))
+        }
+        if info > 0 { throw LinearAlgebraError.notPositiveDefinite(order: n, info: Int(info)) }
+        if info < 0 { throw LinearAlgebraError.failed(routine: "dpotrf", info: Int(info)) }
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { a[i * n + j] = 0 } }
+        return a
+    }
+
     /// Inverse of a symmetric positive-definite matrix (dpotrf + dpotri), full matrix returned.
     public static func choleskyInverse(_ a: [Double], n: Int) throws -> [Double] {
         var a = a

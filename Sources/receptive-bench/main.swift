@@ -1,29 +1,19 @@
 // receptive-bench: speed figures, one JSON object per line, every ratio measured in this run.
-//   receptive-bench [all|conv|train|stream|rsa|scanner] [--threads N] [--python PATH]
-// Benchmarks are never pass/fail tests; `make bench` runs `all`.
+//   receptive-bench [all|conv|train|stream|rsa|scanner] [--threads N] [--python PATH] [--stream-gb G]
+// Benchmarks are never pass/fail tests; `make bench` runs `all`. Subcommands and options are
+// parsed by ArgumentParser (`receptive-bench --help`); the default subcommand is `all`.
+import ArgumentParser
 import Foundation
 import Tensors
 import ConvEngine
 import NeuralData
 import Encoding
-import Report
-import Scanner
+import TestSupport
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    let v = arguments[i + 1]
-    arguments.removeSubrange(i...(i + 1))
-    return v
-}
-let threads = Int(option("--threads") ?? "2") ?? 2
-let python = option("--python") ?? ProcessInfo.processInfo.environment["RECEPTIVE_PYTHON"] ?? "python3"
-let streamGB = Double(option("--stream-gb") ?? "4") ?? 4
-let which = arguments.first ?? "all"
-setenv("RECEPTIVE_PYTHON", python, 1)
-AllocatorTuning.retainLargeAllocations()
-BLAS.setThreads(threads)
-Parallel.threadCount = threads
+// Settings of this run, set once from the options before any benchmark starts.
+var threads = 2
+var python = "python3"
+var streamGB = 4.0
 let peersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/peers").path
 
@@ -75,9 +65,12 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 // MARK: conv kernels vs the sgemm ceiling
 
 var ceiling = 0.0
-func benchConv() {
+/// `cpuTime`: one thread for both OpenBLAS and the kernels, timed by the thread's CPU time — a
+/// per-core efficiency that other processes on a shared machine barely disturb.
+func benchConv(cpuTime: Bool = false) {
+    if cpuTime { BLAS.setThreads(1); Parallel.threadCount = 1; ConvolutionBenchmark.clock = .threadCPU }
     ceiling = ConvolutionBenchmark.sgemmCeiling()
-    emit([("sgemm_gflops", ceiling), ("threads", threads)])
+    emit([("sgemm_gflops", ceiling), ("threads", cpuTime ? 1 : threads)] + (cpuTime ? [("clock", "thread CPU time")] : []))
     for (label, g, batch) in ConvolutionBenchmark.standardCases {
         let r = ConvolutionBenchmark.measure(label, g, batch: batch)
         emit([("conv", label), ("forward_gflops", r.forwardGFLOPS), ("forward_fraction_of_sgemm", r.forwardGFLOPS / ceiling),
@@ -136,8 +129,7 @@ func benchStream() throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/big.h5"
-    let info = try StreamingBenchmark.generateFile(at: path, bytes: Int(streamGB * 1e9))
-    _ = info
+    _ = try LargeContractFile.generate(at: path, bytes: Int(streamGB * 1e9))
     // A small encoder trained on 32×32 area-resized stimuli, one epoch, streamed from the file.
     let ds = try Dataset.load(path, options: DatasetLoadOptions(storage: .stream))
     let prep = try Preprocessing(inputShape: ds.stimulusShape, options: PreprocessingOptions(grayscale: true, resize: ImageSize(32), normalization: .none))
@@ -167,31 +159,90 @@ func benchStream() throws {
 
 // MARK: NNS filter learning images vs one backward pass per filter
 
-func benchScanner() throws {
-    for r in try ScannerBenchmark.run() {
+func benchScanner(stimuli: Int = 8) throws {
+    for r in try ScannerBenchmark.run(stimuli: stimuli) {
         emit([("benchmark", "NNS filter learning images of stacked3 \(r.layer) on 64×64 stimuli (\(r.stimuli) stimuli, \(r.filters) filters, \(r.filtersPerPass) per pass)")]
              + r.fields.map { ($0.0, $0.1 as Any) })
     }
 }
 
-do {
-    switch which {
-    case "conv": benchConv()
-    case "train": try benchTrain()
-    case "stream": try benchStream()
-    case "rsa": RSABench.run()
-    case "scanner": try benchScanner()
-    case "all":
-        benchConv()
-        try benchTrain()
-        RSABench.run()
-        try benchScanner()
-        try benchStream()
-    default:
-        FileHandle.standardError.write(Data("usage: receptive-bench [all|conv|train|rsa|scanner|stream] [--threads N] [--python PATH] [--stream-gb G]\n".utf8))
-        exit(2)
+// MARK: command line
+
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Threads for OpenBLAS and the kernels.") var threads = 2
+    @Option(help: "Python interpreter for the peer scripts (PyTorch, rsatoolbox); default $RECEPTIVE_PYTHON or python3.")
+    var python: String?
+    @Option(name: .customLong("stream-gb"), help: "Size of the file the stream benchmark generates, in GB.") var streamGB = 4.0
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard streamGB > 0 else { throw ValidationError("--stream-gb must be positive, got \(streamGB)") }
     }
-} catch {
-    FileHandle.standardError.write(Data("receptive-bench: \(error)\n".utf8))
-    exit(1)
+
+    /// Sets the run's globals, the peers' interpreter, the allocator and both thread counts.
+    func apply() {
+        receptive_bench.threads = threads
+        receptive_bench.python = python ?? ProcessInfo.processInfo.environment["RECEPTIVE_PYTHON"] ?? "python3"
+        receptive_bench.streamGB = streamGB
+        setenv("RECEPTIVE_PYTHON", receptive_bench.python, 1)
+        AllocatorTuning.retainLargeAllocations()
+        Parallel.setThreads(threads)
+    }
 }
+
+struct ReceptiveBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receptive-bench",
+        abstract: "Speed figures of Receptive, one JSON object per line; every ratio is measured in this run.",
+        subcommands: [All.self, Conv.self, Train.self, Stream.self, RSA.self, Scanner.self],
+        defaultSubcommand: All.self)
+
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "conv, train, rsa, scanner and stream, in that order (make bench).")
+        @OptionGroup var options: BenchOptions
+        func run() throws {
+            options.apply()
+            benchConv()
+            try benchTrain()
+            RSABench.run()
+            try benchScanner()
+            try benchStream()
+        }
+    }
+
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Convolution kernels against the OpenBLAS sgemm ceiling.")
+        @OptionGroup var options: BenchOptions
+        @Flag(name: .customLong("cpu-time"), help: "One thread, timed by the thread's CPU time (for a shared machine).")
+        var cpuTime = false
+        func run() throws { options.apply(); benchConv(cpuTime: cpuTime) }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "stacked3 training and inference steps, next to PyTorch when --python has torch.")
+        @OptionGroup var options: BenchOptions
+        func run() throws { options.apply(); try benchTrain() }
+    }
+
+    struct Stream: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One training epoch streamed from a generated file of --stream-gb GB; peak RSS.")
+        @OptionGroup var options: BenchOptions
+        func run() throws { options.apply(); try benchStream() }
+    }
+
+    struct RSA: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "RSA bootstrap on the 92-image data, next to rsatoolbox.")
+        @OptionGroup var options: BenchOptions
+        func run() throws { options.apply(); RSABench.run() }
+    }
+
+    struct Scanner: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "NNS filter learning images against one backward pass per filter.")
+        @OptionGroup var options: BenchOptions
+        @Option(help: "Stimuli per batch.") var stimuli = 8
+        func validate() throws { guard stimuli >= 1 else { throw ValidationError("--stimuli must be at least 1, got \(stimuli)") } }
+        func run() throws { options.apply(); try benchScanner(stimuli: stimuli) }
+    }
+}
+
+ReceptiveBench.main()

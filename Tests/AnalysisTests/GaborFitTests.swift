@@ -206,37 +206,4 @@ final class GaborFitTests: XCTestCase {
         XCTAssertThrowsError(try fitter.fit(convWeight: Tensor(shape: [2, 7, 7]))) { e in XCTAssertEqual(e as? GaborFitError, .badWeightShape([2, 7, 7])) }
         XCTAssertThrowsError(try fitter.fit(convWeight: Tensor(shape: [4, 3, 3, 3]))) { e in XCTAssertEqual(e as? GaborFitError, .filterTooSmall(height: 3, width: 3)) }
     }
-
-    // MARK: Levenberg–Marquardt
-
-    /// Rosenbrock as least squares: r = (10(y − x²), 1 − x), minimum 0 at (1, 1).
-    private struct Rosenbrock: LeastSquaresProblem {
-        var parameterCount: Int { 2 }
-        var residualCount: Int { 2 }
-        func evaluate(_ p: [Double], residuals: inout [Double], jacobian: inout [Double], computeJacobian: Bool) {
-            residuals[0] = 10 * (p[1] - p[0] * p[0]); residuals[1] = 1 - p[0]
-            if computeJacobian { jacobian[0] = -20 * p[0]; jacobian[1] = 10; jacobian[2] = -1; jacobian[3] = 0 }
-        }
-    }
-
-    func testLevenbergMarquardtSolvesRosenbrock() {
-        let result = LevenbergMarquardt().minimize(Rosenbrock(), from: [-1.2, 1])
-        print("[LM Rosenbrock] \(result.parameters) cost \(result.cost) after \(result.iterations) iterations (\(result.stopReason))")
-        XCTAssertEqual(result.parameters[0], 1, accuracy: 1e-8)
-        XCTAssertEqual(result.parameters[1], 1, accuracy: 1e-8)
-        XCTAssertLessThan(result.cost, 1e-16)
-    }
-
-    func testCholeskySolve() {
-        var a: [Double] = [4, 2, 0.6, 2, 5, 1, 0.6, 1, 3], b: [Double] = [1, 2, 3]
-        let a0 = a, b0 = b
-        XCTAssertTrue(LevenbergMarquardt.choleskySolve(&a, &b, n: 3))
-        for i in 0..<3 {
-            var s = 0.0
-            for j in 0..<3 { s += a0[i * 3 + j] * b[j] }
-            XCTAssertEqual(s, b0[i], accuracy: 1e-12)
-        }
-        var singular: [Double] = [1, 1, 1, 1], rhs: [Double] = [1, 1]
-        XCTAssertFalse(LevenbergMarquardt.choleskySolve(&singular, &rhs, n: 2))
-    }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import Report
+import Tensors
 import TestSupport
 
 private struct Score: Encodable {

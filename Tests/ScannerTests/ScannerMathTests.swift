@@ -20,43 +20,6 @@ final class ScannerMathTests: XCTestCase {
         XCTAssertTrue(ScanStatistics.pearson([1, 1, 1] as [Double], [1, 2, 3]).isNaN)
     }
 
-    func testPCA() throws {
-        for name in ["wide", "tall"] {
-            let (shape, x) = try file.readDoubles("pca/\(name)/x")
-            let k = try file.info("pca/\(name)/components").shape[0]
-            let p = try PrincipalComponents(data: x, rows: shape[0], columns: shape[1], components: k)
-            XCTAssertTrue(compareArrays("PCA \(name) components", p.components, try d("pca/\(name)/components"), atol: 1e-9).ok)
-            XCTAssertTrue(compareArrays("PCA \(name) variance", p.explainedVariance, try d("pca/\(name)/variance"), atol: 1e-9, rtol: 1e-9).ok)
-            XCTAssertTrue(compareArrays("PCA \(name) scores", p.scores, try d("pca/\(name)/scores"), atol: 1e-9).ok)
-            XCTAssertTrue(compareArrays("PCA \(name) transform", p.transform(x, rows: shape[0]), p.scores, atol: 1e-9).ok)
-        }
-        XCTAssertThrowsError(try PrincipalComponents(data: [1, 2], rows: 1, columns: 2, components: 1))
-    }
-
-    func testGaussianMixtureEMMatchesNumpy() throws {
-        let (shape, x) = try file.readDoubles("gmm/x")
-        var g = GaussianMixture(weights: try d("gmm/w0"), means: try d("gmm/mu0"), covariances: try d("gmm/cov0"), dimension: 2)
-        try g.run(data: x, rows: shape[0], maxIterations: 15, tolerance: 0, regularization: 1e-6)
-        XCTAssertTrue(compareArrays("GMM weights", g.weights, try d("gmm/w"), atol: 1e-10).ok)
-        XCTAssertTrue(compareArrays("GMM means", g.means, try d("gmm/mu"), atol: 1e-9).ok)
-        XCTAssertTrue(compareArrays("GMM covariances", g.covariances, try d("gmm/cov"), atol: 1e-9).ok)
-        XCTAssertEqual(g.lowerBound, try d("gmm/lower_bound")[0], accuracy: 1e-10)
-        // From k-means starts the fit finds the three generating clusters (40 points each).
-        let fit = try GaussianMixture.fit(data: x, rows: shape[0], columns: 2, components: 3,
-                                          settings: GaussianMixtureSettings(restarts: 3, seed: 5))
-        XCTAssertTrue(fit.converged)
-        let labels = try fit.predict(data: x, rows: shape[0])
-        for block in 0..<3 {
-            let ls = labels[(block * 40)..<((block + 1) * 40)]
-            let majority = Dictionary(grouping: ls, by: { $0 }).values.map(\.count).max()!
-            XCTAssertGreaterThanOrEqual(majority, 36, "cluster \(block) recovered")
-        }
-        // Seeded: the same seed gives the same fit.
-        let again = try GaussianMixture.fit(data: x, rows: shape[0], columns: 2, components: 3,
-                                            settings: GaussianMixtureSettings(restarts: 3, seed: 5))
-        XCTAssertEqual(again.means, fit.means)
-    }
-
     func testCalinskiHarabaszAndDBSCAN() throws {
         let (shape, x) = try file.readDoubles("ch/x")
         let labels = try file.readInts("ch/labels").values

@@ -1,16 +1,16 @@
-// Throughput of the convolution kernels against the OpenBLAS sgemm ceiling, measured in one run.
-// For `make bench` and by-hand runs (Tests/ConvEngineTests/ConvolutionBenchmarkTests, enabled by
-// RECEPTIVE_CONV_BENCH=1). Not a test: nothing here asserts a speed.
+// Throughput of the convolution kernels against the OpenBLAS sgemm ceiling, measured in one run
+// (`receptive-bench conv`, part of `make bench`). Not a test: nothing here asserts a speed.
 import Foundation
 import Tensors
+import ConvEngine
 
-public enum ConvolutionBenchmark {
-    public struct Result: CustomStringConvertible, Sendable {
-        public let label: String
+enum ConvolutionBenchmark {
+    struct Result: CustomStringConvertible, Sendable {
+        let label: String
         /// Best-of-repeats seconds per call and the resulting GFLOP/s (2 flops per multiply-add).
-        public let forwardSeconds: Double, backwardDataSeconds: Double, backwardWeightsSeconds: Double
-        public let forwardGFLOPS: Double, backwardDataGFLOPS: Double, backwardWeightsGFLOPS: Double
-        public var description: String {
+        let forwardSeconds: Double, backwardDataSeconds: Double, backwardWeightsSeconds: Double
+        let forwardGFLOPS: Double, backwardDataGFLOPS: Double, backwardWeightsGFLOPS: Double
+        var description: String {
             String(format: "%@: forward %.1f GFLOP/s (%.2f ms), backward-data %.1f (%.2f ms), backward-weights %.1f (%.2f ms)",
                    label, forwardGFLOPS, forwardSeconds * 1e3, backwardDataGFLOPS, backwardDataSeconds * 1e3,
                    backwardWeightsGFLOPS, backwardWeightsSeconds * 1e3)
@@ -18,7 +18,7 @@ public enum ConvolutionBenchmark {
     }
 
     /// The three benchmark layers: (label, geometry, batch).
-    public static let standardCases: [(String, ConvolutionGeometry, Int)] = [
+    static let standardCases: [(String, ConvolutionGeometry, Int)] = [
         ("conv 32→32 k7 64×64 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 64, width: 64,
                                                         kernelSize: 7, padding: 3), 64),
         ("conv 1→32 k9 64×64 B=64", ConvolutionGeometry(inputChannels: 1, outputChannels: 32, height: 64, width: 64,
@@ -29,7 +29,7 @@ public enum ConvolutionBenchmark {
 
     /// Wall-clock time, or the calling thread's CPU time (single-threaded runs on a shared machine:
     /// time the thread spent descheduled is not counted).
-    public enum Clock: Sendable { case wall, threadCPU }
+    enum Clock: Sendable { case wall, threadCPU }
     nonisolated(unsafe) static var clock: Clock = .wall
 
     static func now() -> Double {
@@ -57,7 +57,7 @@ public enum ConvolutionBenchmark {
     }
 
     /// GFLOP/s of a square sgemm of order n (OpenBLAS, its own thread count).
-    public static func sgemmCeiling(order n: Int = 2048, repeats: Int = 5) -> Double {
+    static func sgemmCeiling(order n: Int = 2048, repeats: Int = 5) -> Double {
         var rng = SeededRandom(seed: 1)
         let a = rng.uniformTensor([n, n], -1, 1), b = rng.uniformTensor([n, n], -1, 1)
         var c = [Float](repeating: 0, count: n * n)
@@ -70,7 +70,7 @@ public enum ConvolutionBenchmark {
         return 2 * Double(n) * Double(n) * Double(n) / s / 1e9
     }
 
-    public static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5) -> Result {
+    static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5) -> Result {
         var rng = SeededRandom(seed: 2)
         let x = rng.normalTensor([batch, g.inputChannels, g.height, g.width])
         let w = rng.normalTensor([g.outputChannels, g.inputChannels / g.groups, g.kernelSize, g.kernelSize], std: 0.1)
@@ -100,28 +100,5 @@ public enum ConvolutionBenchmark {
         }
         return Result(label: label, forwardSeconds: tf, backwardDataSeconds: td, backwardWeightsSeconds: tw,
                       forwardGFLOPS: flops / tf / 1e9, backwardDataGFLOPS: flops / td / 1e9, backwardWeightsGFLOPS: flops / tw / 1e9)
-    }
-
-    /// Prints the sgemm ceiling and each standard case with its ratio to the ceiling.
-    /// `singleThreadCPUTime`: one thread for both OpenBLAS and the kernels, timed by thread CPU
-    /// time — a per-core efficiency that other processes on the machine barely disturb.
-    @discardableResult
-    public static func report(repeats: Int = 5, singleThreadCPUTime: Bool = false,
-                              print emit: (String) -> Void = { print($0) }) -> (ceiling: Double, results: [Result]) {
-        AllocatorTuning.retainLargeAllocations()  // steady-state numbers, as a training run sees them
-        let (savedBLAS, savedKernels, savedClock) = (BLAS.threads, Parallel.threadCount, clock)
-        defer { BLAS.setThreads(savedBLAS); Parallel.threadCount = savedKernels; clock = savedClock }
-        if singleThreadCPUTime { BLAS.setThreads(1); Parallel.threadCount = 1; clock = .threadCPU }
-        let ceiling = sgemmCeiling(repeats: repeats)
-        emit(String(format: "sgemm 2048² ceiling: %.1f GFLOP/s (OpenBLAS, %d threads); conv threads %d; %@",
-                    ceiling, BLAS.threads, Parallel.threadCount, singleThreadCPUTime ? "thread CPU time" : "wall clock"))
-        var results: [Result] = []
-        for (label, g, batch) in standardCases {
-            let r = measure(label, g, batch: batch, repeats: repeats)
-            results.append(r)
-            emit(r.description + String(format: "  [ratio to sgemm: %.2f / %.2f / %.2f]", r.forwardGFLOPS / ceiling,
-                                        r.backwardDataGFLOPS / ceiling, r.backwardWeightsGFLOPS / ceiling))
-        }
-        return (ceiling, results)
     }
 }

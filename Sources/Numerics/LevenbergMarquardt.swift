@@ -9,8 +9,9 @@
 // (Nielsen 1999; Madsen, Nielsen & Tingleff 2004, eq. 3.16): λ ← λ·max(1/3, 1 − (2ϱ − 1)³), ν ← 2;
 // a rejected (or inadmissible) step sets λ ← λ·ν, ν ← 2ν.
 // Predicted reduction of the linear model: ½ δᵀ(λ·D·δ − Jᵀr).
-// The n×n system (n ≈ 9 here) is solved by an in-place Cholesky factorisation.
+// The n×n system (n ≈ 9 here) is solved by Cholesky (LAPACK dpotrf + dpotrs).
 import Foundation
+import Tensors
 
 /// A least-squares problem: residuals r(p) [m] and their Jacobian J [m, n] (row-major,
 /// J[i·n + j] = ∂r_i/∂p_j) for parameters p [n].
@@ -103,11 +104,12 @@ public struct LevenbergMarquardt: Sendable {
             system = jtj
             for j in 0..<n { system[j * n + j] += lambda * d[j] }
             for j in 0..<n { delta[j] = -g[j] }
-            guard LevenbergMarquardt.choleskySolve(&system, &delta, n: n) else {
+            guard let solved = try? LAPACK.choleskySolve(system, delta, n: n), solved.allSatisfy(\.isFinite) else {
                 lambda *= nu; nu *= 2
                 if lambda > 1e16 { reason = .noProgress; break }
                 continue
             }
+            delta = solved
             var stepNorm = 0.0, pNorm = 0.0
             for j in 0..<n { stepNorm += delta[j] * delta[j]; pNorm += p[j] * p[j] }
             stepNorm = stepNorm.squareRoot(); pNorm = pNorm.squareRoot()
@@ -142,34 +144,5 @@ public struct LevenbergMarquardt: Sendable {
             }
         }
         return Result(parameters: p, cost: cost, iterations: iteration, stopReason: reason)
-    }
-
-    /// Solves A x = b in place for symmetric positive-definite A [n, n] (row-major); b becomes x.
-    /// Returns false when A is not numerically positive definite.
-    public static func choleskySolve(_ a: inout [Double], _ b: inout [Double], n: Int) -> Bool {
-        // A = L Lᵀ, L stored in the lower triangle of a.
-        for j in 0..<n {
-            var s = a[j * n + j]
-            for k in 0..<j { s -= a[j * n + k] * a[j * n + k] }
-            guard s > 0, s.isFinite else { return false }
-            let ljj = s.squareRoot()
-            a[j * n + j] = ljj
-            for i in (j + 1)..<max(j + 1, n) {
-                var t = a[i * n + j]
-                for k in 0..<j { t -= a[i * n + k] * a[j * n + k] }
-                a[i * n + j] = t / ljj
-            }
-        }
-        for i in 0..<n {       // L y = b
-            var t = b[i]
-            for k in 0..<i { t -= a[i * n + k] * b[k] }
-            b[i] = t / a[i * n + i]
-        }
-        for i in stride(from: n - 1, through: 0, by: -1) {   // Lᵀ x = y
-            var t = b[i]
-            for k in (i + 1)..<max(i + 1, n) { t -= a[k * n + i] * b[k] }
-            b[i] = t / a[i * n + i]
-        }
-        return true
     }
 }

@@ -24,9 +24,9 @@ public struct PrincipalComponents: Sendable {
     /// Fits `k` components to `data` (row-major [n, d]). Needs n ≥ 2 and k ≤ min(n, d).
     public init(data: [Double], rows n: Int, columns d: Int, components k: Int) throws {
         precondition(data.count == n * d, "PCA: \(data.count) values for a \(n)×\(d) matrix")
-        guard n >= 2 else { throw ScannerError.numerical(what: "PCA", reason: "needs at least 2 samples, got \(n)") }
+        guard n >= 2 else { throw NumericsError.numerical(what: "PCA", reason: "needs at least 2 samples, got \(n)") }
         guard k >= 1, k <= min(n, d) else {
-            throw ScannerError.numerical(what: "PCA", reason: "cannot take \(k) components of \(n) samples in \(d) dimensions")
+            throw NumericsError.numerical(what: "PCA", reason: "cannot take \(k) components of \(n) samples in \(d) dimensions")
         }
         var mu = [Double](repeating: 0, count: d)
         for i in 0..<n { for j in 0..<d { mu[j] += data[i * d + j] } }

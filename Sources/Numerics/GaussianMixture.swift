@@ -8,7 +8,7 @@
 //   stop     when |ℓ_t − ℓ_{t−1}| < tol (converged) or after maxIterations.
 // Initialisation: k-means (k-means++ seeding from a SeededRandom, Lloyd iterations to a fixed
 // point), its hard labels as responsibilities, one M step. With `restarts` > 1 the fit with the
-// largest final lower bound wins. log N uses a Cholesky factor of Σ_k (computed here; d is small).
+// largest final lower bound wins. log N uses a Cholesky factor of Σ_k (LAPACK dpotrf).
 import Foundation
 import Tensors
 
@@ -54,7 +54,7 @@ public struct GaussianMixture: Sendable {
                            settings: GaussianMixtureSettings = GaussianMixtureSettings()) throws -> GaussianMixture {
         precondition(data.count == n * d, "GaussianMixture: \(data.count) values for \(n)×\(d)")
         guard k >= 1, n >= k else {
-            throw ScannerError.numerical(what: "Gaussian mixture", reason: "cannot fit \(k) components to \(n) points")
+            throw NumericsError.numerical(what: "Gaussian mixture", reason: "cannot fit \(k) components to \(n) points")
         }
         var rng = SeededRandom(seed: settings.seed)
         var best: GaussianMixture?
@@ -174,22 +174,10 @@ public struct GaussianMixture: Sendable {
         return (0..<n).map { i in (0..<k).max { lp[i * k + $0] < lp[i * k + $1] }! }
     }
 
-    /// Lower-triangular Cholesky factor of an SPD d×d matrix (row-major).
+    /// Lower-triangular Cholesky factor of an SPD d×d matrix (row-major), by LAPACK dpotrf.
     static func cholesky(_ a: [Double], _ d: Int) throws -> [Double] {
-        var l = [Double](repeating: 0, count: d * d)
-        for i in 0..<d {
-            for j in 0...i {
-                var s = a[i * d + j]
-                for p in 0..<j { s -= l[i * d + p] * l[j * d + p] }
-                if i == j {
-                    guard s > 0, s.isFinite else {
-                        throw ScannerError.numerical(what: "Gaussian mixture", reason: "a component covariance is not positive definite (increase the regularisation)")
-                    }
-                    l[i * d + i] = s.squareRoot()
-                } else {
-                    l[i * d + j] = s / l[j * d + j]
-                }
-            }
+        guard let l = try? LAPACK.choleskyFactor(a, n: d), (0..<d).allSatisfy({ l[$0 * d + $0] > 0 && l[$0 * d + $0].isFinite }) else {
+            throw NumericsError.numerical(what: "Gaussian mixture", reason: "a component covariance is not positive definite (increase the regularisation)")
         }
         return l
     }

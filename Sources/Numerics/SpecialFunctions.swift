@@ -2,7 +2,7 @@
 // regularized incomplete gamma and beta functions (Poisson and negative-binomial CDFs), the
 // normal CDF, and a log-factorial table for the training hot path.
 //
-// Accuracy (checked against scipy in ObservationModelTests): log Γ is glibc's lgamma_r (a few
+// Accuracy (checked against scipy in NumericsTests/SpecialFunctionsTests): log Γ is glibc's lgamma_r (a few
 // ulp); ψ and ψ′ use the recurrence up to x ≥ 10 and the asymptotic (Bernoulli) series, about
 // 1e-15 absolute; the incomplete gamma / beta use the series and Lentz's continued fraction
 // (Numerical Recipes §6.2, §6.4) to a relative 1e-15 per term, ≈1e-13 overall for arguments up
@@ -12,7 +12,7 @@ import Foundation
 public enum SpecialFunctions {
     /// log Γ(x) for x > 0 (log |Γ(x)| elsewhere). Uses lgamma_r, which, unlike lgamma, does not
     /// write the global `signgam` and is therefore safe to call from several threads.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func logGamma(_ x: Double) -> Double {
         var sign: Int32 = 0
         return lgamma_r(x, &sign)
@@ -26,7 +26,7 @@ public enum SpecialFunctions {
 
     /// log Γ(y + 1) = log y! for y ≥ 0; a table look-up when y is a small non-negative integer,
     /// lgamma otherwise (so non-integer "counts" of a quasi-likelihood still get a value).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func logFactorial(_ y: Double) -> Double {
         if y >= 0, y < Double(logFactorialTableSize), y == y.rounded(.towardZero) {
             return logFactorialTable[Int(y)]
@@ -73,7 +73,7 @@ public enum SpecialFunctions {
 
     /// ψ(y + r) − ψ(r) for y ≥ 0, r > 0: the exact finite sum Σ_{k<y} 1/(r + k) when y is a small
     /// integer (no cancellation when r is large), the digamma difference otherwise.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func digammaDifference(_ y: Double, _ r: Double) -> Double {
         if y >= 0, y < 64, y == y.rounded(.towardZero) {
             var s = 0.0
@@ -85,7 +85,7 @@ public enum SpecialFunctions {
     }
 
     /// ψ′(y + r) − ψ′(r) for y ≥ 0, r > 0 (finite sum −Σ_{k<y} 1/(r + k)² for small integer y).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func trigammaDifference(_ y: Double, _ r: Double) -> Double {
         if y >= 0, y < 64, y == y.rounded(.towardZero) {
             var s = 0.0
@@ -191,6 +191,6 @@ public enum SpecialFunctions {
     // MARK: normal
 
     /// Standard normal CDF Φ(z) = ½ erfc(−z/√2) (accurate in both tails).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func normalCDF(_ z: Double) -> Double { 0.5 * Foundation.erfc(-z / 2.0.squareRoot()) }
 }

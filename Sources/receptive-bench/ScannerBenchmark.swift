@@ -1,5 +1,5 @@
-// Cost of filter learning images against backward passes, measured in one run (for `make bench`;
-// not a test — nothing here asserts a speed). The claim checked: the filter learning images of a
+// Cost of filter learning images against backward passes, measured in one run (`receptive-bench
+// scanner`, part of `make bench`; not a test — nothing here asserts a speed). The claim checked: the filter learning images of a
 // whole layer cost at most 2× the time of one backward pass per filter.
 //
 //   backward   one data-gradient backward from the layer (inputGradient), after a forward
@@ -11,25 +11,22 @@ import Foundation
 import Tensors
 import ConvEngine
 import Encoding
+import Scanner
 
-public enum ScannerBenchmark {
-    public struct Result: CustomStringConvertible, Sendable {
-        public let layer: String
-        public let filters: Int
-        public let stimuli: Int
-        public let filtersPerPass: Int
-        public let forwardSeconds: Double
-        public let backwardSeconds: Double
-        public let fullBackwardSeconds: Double
-        public let filterImagesSeconds: Double
-        public var ratio: Double { filterImagesSeconds / (Double(filters) * backwardSeconds) }
+enum ScannerBenchmark {
+    struct Result: CustomStringConvertible, Sendable {
+        let layer: String
+        let filters: Int, stimuli: Int, filtersPerPass: Int
+        /// Best-of-repeats seconds.
+        let forwardSeconds: Double, backwardSeconds: Double, fullBackwardSeconds: Double, filterImagesSeconds: Double
+        var ratio: Double { filterImagesSeconds / (Double(filters) * backwardSeconds) }
         /// Flat numbers for a JSON line (receptive-bench): seconds and the ratio.
-        public var fields: [(String, Double)] {
+        var fields: [(String, Double)] {
             [("stimuli", Double(stimuli)), ("filters", Double(filters)), ("filters_per_pass", Double(filtersPerPass)),
              ("forward_s", forwardSeconds), ("backward_s", backwardSeconds), ("backward_with_weights_s", fullBackwardSeconds),
              ("filter_learning_images_s", filterImagesSeconds), ("ratio_to_k_backward", ratio)]
         }
-        public var description: String {
+        var description: String {
             String(format: "NNS filter learning images, stacked3 64×64, %@ (%d filters), %d stimuli, %d filter(s)/pass: %.1f ms for all filters = %.2f × (K × one backward pass of %.2f ms); forward %.2f ms, backward with weight gradients %.2f ms",
                    layer, filters, stimuli, filtersPerPass, filterImagesSeconds * 1e3, ratio, backwardSeconds * 1e3,
                    forwardSeconds * 1e3, fullBackwardSeconds * 1e3)
@@ -46,7 +43,7 @@ public enum ScannerBenchmark {
     }
 
     /// Runs the benchmark for `stimuli` stimuli per batch and each `filtersPerPass` setting.
-    public static func run(stimuli n: Int = 8, filtersPerPass: [Int] = [1, 4], repeats: Int = 3, layer: String = "act3") throws -> [Result] {
+    static func run(stimuli n: Int = 8, filtersPerPass: [Int] = [1, 4], repeats: Int = 3, layer: String = "act3") throws -> [Result] {
         let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: 64, width: 64, units: 16)
         let encoder = try NeuralEncoder(architecture: arch, seed: 1)
         let net = try ScanNetwork(encoder: encoder)
