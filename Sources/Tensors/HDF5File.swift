@@ -453,6 +453,10 @@ public final class HDF5File {
     }
 
     private func readStringData(_ t: hid_t, count n: Int, path: String, read: (hid_t, UnsafeMutableRawPointer) -> herr_t) throws -> [String] {
+        // Variable-length strings live in the global heap, which HDF5 1.10 can loop on forever
+        // when it is damaged: a watchdog ends the process with the guard's one-line message.
+        rcp_fault_guard_watch(20)
+        defer { rcp_fault_guard_unwatch() }
         if H5Tis_variable_str(t) > 0 {
             let mt = H5Tcopy(rcp_h5t_c_s1()); defer { H5Tclose(mt) }
             H5Tset_size(mt, rcp_h5t_variable())

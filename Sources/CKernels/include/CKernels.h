@@ -82,5 +82,9 @@ int rcp_retain_large_allocations(void);
 // prints the message last set (one line naming the damaged file) and exits with status 1.
 void rcp_fault_guard_install(void);
 void rcp_fault_guard_set_message(const char *message);
+// Exit the same way if a read that must be quick (an attribute, a string array) has not returned
+// after `seconds` (libhdf5 can loop forever on a damaged global heap); unwatch cancels it.
+void rcp_fault_guard_watch(unsigned seconds);
+void rcp_fault_guard_unwatch(void);
 
 #endif
