@@ -36,7 +36,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffp-contract=fast"])]),
 
         .target(name: "Cluster", dependencies: clusterDependencies, swiftSettings: clusterSettings),
-        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5"], swiftSettings: native),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
         // Shared numerical methods (Levenberg–Marquardt, Gaussian mixture, PCA, ranks, special functions).

@@ -161,7 +161,7 @@ final class MPICLITests: XCTestCase {
         let data = Self.dir + "/kill.h5"
         XCTAssertEqual(try CLIRunner.run(["simulate", "--out", data, "--cells", "simple:5,complex:5", "--stimuli", "800",
                                           "--size", "20", "--repeats", "2", "--seed", "9", "--quiet", "--force"]).status, 0)
-        let common = ["--arch", "custom", "--kernels", "7,5", "--channels", "8", "--epochs", "6", "--patience", "100",
+        let common = ["--arch", "custom", "--kernels", "7,5", "--channels", "8", "--epochs", "30", "--patience", "100",
                       "--seed", "3", "--threads", "1", "--quiet"]
         let full = Self.dir + "/kill-full.h5", killed = Self.dir + "/kill-run.h5"
         XCTAssertEqual(try mpi(2, ["fit", data, "--out", full, "--force"] + common).status, 0)
@@ -175,16 +175,30 @@ final class MPICLITests: XCTestCase {
         var waited = 0.0
         while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && waited < 120 { usleep(50_000); waited += 0.05 }
         guard p.isRunning else { throw XCTSkip("the fit finished before a rank could be killed (machine too fast for this test)") }
-        usleep(300_000)
-        // The ranks are mpirun's children; kill the last one.
-        let children = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+        usleep(100_000)   // into the second epoch: 30 epochs leave seconds to find and kill a rank
+        // The ranks are mpirun's descendants running the binary (direct children, or under a
+        // launcher daemon, depending on the Open MPI version); kill the last one.
+        func parent(_ pid: Int32) -> Int32? {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                  let close = stat.lastIndex(of: ")") else { return nil }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && Int32(fields[1]) == p.processIdentifier
-        }.sorted()
+            return fields.count > 2 ? Int32(fields[1]) : nil
+        }
+        func isRank(_ pid: Int32) -> Bool {
+            guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+                  let first = cmd.split(separator: 0).first, String(decoding: first, as: UTF8.self) == bin else { return false }
+            var q = pid
+            for _ in 0..<8 { guard let up = parent(q), up > 1 else { return false }; if up == p.processIdentifier { return true }; q = up }
+            return false
+        }
+        var children: [Int32] = []
+        for _ in 0..<100 where children.count < 2 {
+            children = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).compactMap { Int32($0) }.filter(isRank).sorted()
+            if children.count < 2 { usleep(50_000) }
+        }
         XCTAssertEqual(children.count, 2, "ranks of mpirun: \(children)")
-        kill(children.last!, SIGKILL)
+        guard let victim = children.last else { p.terminate(); p.waitUntilExit(); return }
+        kill(victim, SIGKILL)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         XCTAssertNotEqual(p.terminationStatus, 0)
