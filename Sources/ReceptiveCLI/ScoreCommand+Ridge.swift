@@ -10,23 +10,14 @@ import Report
 extension DatasetOptions {
     /// Paths given on the command line win; paths left at their defaults take the ridge model's.
     func loadOptions(for model: RidgeModel) -> DatasetLoadOptions {
-        var o = loadOptions(countModel: false)
-        let defaults = DatasetPaths.defaults, m = model.config.data.paths
-        if o.paths.stimuli == defaults.stimuli { o.paths.stimuli = m.stimuli }
-        if o.paths.responses == defaults.responses { o.paths.responses = m.responses }
-        if o.paths.stimulusIndex == defaults.stimulusIndex { o.paths.stimulusIndex = m.stimulusIndex }
-        if o.paths.split == defaults.split { o.paths.split = m.split }
-        if o.paths.masks == defaults.masks { o.paths.masks = m.masks }
-        if o.paths.unitNames == defaults.unitNames { o.paths.unitNames = m.unitNames }
-        o.minimumImageSize = 0
-        return o
+        loadOptions(countModel: false, fittedWith: model.config.data.paths)
     }
 }
 
 /// Loads a ridge model with the dataset it is applied to, checking that the targets agree.
 func loadRidgeWithData(model path: String, data: String, options: DatasetOptions) throws -> (RidgeModel, Dataset) {
     let m = try RidgeModel.load(path)
-    let ds = try Dataset.load(data, options: options.loadOptions(for: m))
+    let ds = try options.load(data, options: options.loadOptions(for: m))
     guard ds.unitCount == m.unitCount else {
         throw OptionError(option: "DATA", reason: "\(data) has \(ds.unitCount) units but \(path) predicts \(m.unitCount)")
     }
@@ -91,7 +82,7 @@ extension ScoreCommand {
 extension PredictCommand {
     func predictRidge() throws {
         let m = try RidgeModel.load(model)
-        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
         let rates = try m.predict(dataset: ds, stimuli: indices)
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in
