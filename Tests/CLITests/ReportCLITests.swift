@@ -209,6 +209,18 @@ final class ReportCLITests: XCTestCase {
         XCTAssertLessThan(maxDiff, 1e-9)
         XCTAssertGreaterThanOrEqual(r2s[0], r2s[1]); XCTAssertGreaterThanOrEqual(r2s[1], r2s[2])
 
+        // More than 40 targets: the table holds the 20 best and 20 worst by R² and says so; the JSON all.
+        let vox45 = Self.dir + "/vox45.h5", ridge45 = Self.dir + "/ridge45.h5", out45 = Self.dir + "/ridge45-report"
+        XCTAssertEqual(try CLIRunner.run(["simulate", "--out", vox45, "--cells", "voxels:45", "--stimuli", "100", "--repeats", "2", "--size", "8",
+                                          "--seed", "2", "--quiet"]).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["fit", vox45, "--model", "ridge", "--features", "pixels", "--out", ridge45, "--quiet"]).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["report", ridge45, vox45, "--out", out45, "--quiet"]).status, 0)
+        let html45 = try String(contentsOfFile: out45 + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html45.contains("45 targets: the table shows the 20 with the highest and the 20 with the lowest R²"))
+        XCTAssertEqual(html45.components(separatedBy: "<td>voxel").count - 1, 40, "40 rows of targets")
+        let obj45 = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out45 + "/report.json"))) as? [String: Any])
+        XCTAssertEqual((obj45["targets"] as? [Any])?.count, 45)
+
         // Target count mismatch: the one-line error of score, nothing written; CNN-only flags refused.
         let bad = Self.dir + "/ridge-mismatch"
         let mismatch = try CLIRunner.run(["report", ridge, Self.other, "--out", bad])
