@@ -138,7 +138,7 @@ public final class FittedModel {
             throw EncodingError.modelFile(file: path, reason: "not a Receptive model file (no 'config' attribute at the root)")
         }
         if try RidgeModel.kind(ofModelFile: path) == .ridge {
-            throw EncodingError.modelFile(file: path, reason: "is a ridge (feature-space) model; this command needs a CNN or GLM (score, predict and identify read ridge models)")
+            throw EncodingError.modelFile(file: path, reason: "is a ridge (feature-space) model; this command needs a CNN or GLM (score, predict, identify and report read ridge models)")
         }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) }

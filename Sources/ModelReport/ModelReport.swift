@@ -6,6 +6,7 @@
 // The sections depend only on what a model offers: every model predicts rates per stimulus
 // (ModelEvaluation), so scores and predicted-vs-measured work for any kind; the readout, filter,
 // MEI and RSA sections look at the encoder's layers and say so when a model has none to show.
+// Ridge (feature-space) models have their own page: RidgeReport.swift.
 import Foundation
 import Tensors
 import ConvEngine
@@ -153,19 +154,7 @@ public struct ModelReport {
 
         // Dataset.
         progress("report: dataset summary…")
-        let summary = DatasetSummary(ds)
-        page.section("Dataset", id: "dataset")
-        var rows: [[String]] = [
-            ["stimuli", "\(summary.stimulusCount) (\(summary.stimulusShape.map(String.init).joined(separator: "×")), \(summary.stimulusType))"],
-            ["trials", "\(summary.trialCount)"],
-            ["units", "\(summary.unitCount) (\(summary.responseType), \(summary.modality))"],
-            ["split (\(summary.splitSource))", ["train", "validation", "test"].compactMap { k in summary.split[k].map { "\(k) \($0.stimuli) stimuli / \($0.trials) trials" } }.joined(separator: "; ")],
-            ["repeats per stimulus", String(format: "%d–%d (mean %.2f; %d stimuli with ≥ 2)", summary.repeats.min, summary.repeats.max, summary.repeats.mean, summary.repeats.stimuliWithRepeats)],
-        ]
-        if let r = summary.noiseCeiling.oracleCorrelation.median {
-            rows.append(["oracle correlation (median over units)", fmt(r)])
-        }
-        page.table(headers: ["", ""], rows: rows)
+        let summary = datasetSection(ds, page: &page)
 
         // Training curves.
         page.section("Training", id: "training")
@@ -228,11 +217,8 @@ public struct ModelReport {
                 let p = (0..<stimuli.count).map { Double(rates.data[$0 * u + f.unit]) }
                 let y = (0..<stimuli.count).map { measured[$0 * u + f.unit] }
                 examples.append(.init(rank: rank, unit: f.unit, name: f.name, predicted: p, measured: y))
-                figs.append((ScatterPlot.render(series: [ScatterSeries(name: f.name, xs: y, ys: p)],
-                                                xLabel: "measured (mean response)", yLabel: "predicted rate",
-                                                title: "\(rank): \(f.name), r = \(fmt(f.stimulusCorrelation))", identityLine: true,
-                                                width: 300, height: 300),
-                             "\(rank.capitalized) unit by correlation: one point per \(o.split) stimulus; dashed: y = x."))
+                figs.append(predictionScatter(rank: rank, name: f.name, measured: y, predicted: p, r: f.stimulusCorrelation, yLabel: "predicted rate",
+                                              caption: "\(rank.capitalized) unit by correlation: one point per \(o.split) stimulus; dashed: y = x."))
             }
             page.figures(figs)
         }
@@ -374,6 +360,33 @@ public struct ModelReport {
                                    mei: meis, scan: scan, rsa: rsa)
         page.note("Written by receptive; the numbers on this page are in report.json beside it.")
         return ModelReport(html: page.render(), json: json)
+    }
+
+    /// The dataset section (the `inspect` summary as a table); returns the summary for the JSON.
+    static func datasetSection(_ ds: Dataset, page: inout HTMLPage) -> DatasetSummary {
+        let summary = DatasetSummary(ds)
+        page.section("Dataset", id: "dataset")
+        var rows: [[String]] = [
+            ["stimuli", "\(summary.stimulusCount) (\(summary.stimulusShape.map(String.init).joined(separator: "×")), \(summary.stimulusType))"],
+            ["trials", "\(summary.trialCount)"],
+            ["units", "\(summary.unitCount) (\(summary.responseType), \(summary.modality))"],
+            ["split (\(summary.splitSource))", ["train", "validation", "test"].compactMap { k in summary.split[k].map { "\(k) \($0.stimuli) stimuli / \($0.trials) trials" } }.joined(separator: "; ")],
+            ["repeats per stimulus", String(format: "%d–%d (mean %.2f; %d stimuli with ≥ 2)", summary.repeats.min, summary.repeats.max, summary.repeats.mean, summary.repeats.stimuliWithRepeats)],
+        ]
+        if let r = summary.noiseCeiling.oracleCorrelation.median {
+            rows.append(["oracle correlation (median over units)", fmt(r)])
+        }
+        page.table(headers: ["", ""], rows: rows)
+        return summary
+    }
+
+    /// One predicted-vs-measured panel: one point per row (stimulus) of the split, dashed y = x.
+    static func predictionScatter(rank: String, name: String, measured y: [Double], predicted p: [Double], r: Double?,
+                                  yLabel: String, caption: String) -> (figure: Figure, caption: String) {
+        (ScatterPlot.render(series: [ScatterSeries(name: name, xs: y, ys: p)],
+                            xLabel: "measured (mean response)", yLabel: yLabel,
+                            title: "\(rank): \(name), r = \(fmt(r))", identityLine: true,
+                            width: 300, height: 300), caption)
     }
 
     /// Mean response per stimulus over the trials of `stimuli`, (N, U) row-major in their order.

@@ -16,7 +16,10 @@ struct ReportCommand: ParsableCommand {
         DIR/report.html holds the dataset summary, the training curves, the scores per unit, predicted \
         against measured responses for the best, median and worst units, the readout's maps or \
         positions and the first-layer filters beside their Gabor fits; --invariance, --mei, --scan and \
-        --rsa add those analyses. DIR/report.json holds the same numbers. See docs/figures.md.
+        --rsa add those analyses. For a ridge (feature-space) model the page has the dataset, the \
+        model (feature spaces, α grid, the penalty each target chose), the per-target scores of \
+        score, predicted against measured for the best, median and worst targets and, for banded \
+        models, R² by feature space. DIR/report.json holds the same numbers. See docs/figures.md.
         Example: receptive report cnn.h5 data/demo.h5 --out report/
         """)
 
@@ -31,6 +34,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Bootstrap resamples for --invariance (≥ 10).") var bootstrap = 1000
     @Option(name: .customLong("rsa-stimuli"), help: "At most this many stimuli of the split for --rsa (≥ 3).") var rsaStimuli = 200
     @Option(name: .customLong("mei-steps"), help: "Gradient steps per MEI (≥ 1).") var meiSteps = 300
+    @Option(name: .customLong("reliability-threshold"), help: "ridge models: the score summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3
     @Option(help: "Seed of every random choice (PIT, Gabor starts, scrambles, bootstrap, MEI noise).") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
     @Flag(help: "Overwrite report.html and report.json in --out.") var force = false
@@ -56,6 +60,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try checkOutputFolder(out, files: Self.outputFiles, force: force)
         BLAS.setThreads(threads)
+        if try RidgeModel.kind(ofModelFile: model) == .ridge { return try runRidge() }
         let m = try FittedModel.load(model)
         let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
         let report = try ModelReport.build(model: m, modelPath: model, dataset: ds, dataPath: data, options: options,
@@ -63,14 +68,32 @@ struct ReportCommand: ParsableCommand {
         print(try Self.write(report, to: out))
     }
 
+    /// Ridge (feature-space) models: the dataset, the model, the per-target scores of `score`,
+    /// predicted vs measured and the banded R² split; the CNN analyses do not apply.
+    func runRidge() throws {
+        let flags = [(invariance, "--invariance"), (mei, "--mei"), (rsa, "--rsa"), (scan, "--scan")].filter(\.0).map(\.1)
+        if let f = flags.first {
+            throw OptionError(option: f, reason: "\(model) is a ridge (feature-space) model; \(flags.joined(separator: ", ")) need a CNN or GLM")
+        }
+        let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
+        let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
+        let report = try RidgeModelReport.build(model: m, modelPath: model, dataset: ds, dataPath: data, runs: runs, split: split,
+                                                reliabilityThreshold: reliabilityThreshold, progress: { progress($0, quiet: quiet) })
+        print(try Self.write(html: report.html, json: report.json, to: out))
+    }
+
+    static func write(_ report: ModelReport, to dir: String) throws -> String {
+        try write(html: report.html, json: report.json, to: dir)
+    }
+
     /// Writes report.html and report.json into `dir` (each atomically; the page last, and the JSON
     /// removed again if the page cannot be written). Returns the page's path.
-    static func write(_ report: ModelReport, to dir: String) throws -> String {
+    static func write<J: Encodable>(html page: String, json value: J, to dir: String) throws -> String {
         try createOutputFolder(dir)
         let json = (dir as NSString).appendingPathComponent("report.json")
         let html = (dir as NSString).appendingPathComponent("report.html")
-        try JSONOutput.write(report.json, to: json)
-        do { try AtomicFile.write(text: report.html, to: html) } catch { try? FileManager.default.removeItem(atPath: json); throw error }
+        try JSONOutput.write(value, to: json)
+        do { try AtomicFile.write(text: page, to: html) } catch { try? FileManager.default.removeItem(atPath: json); throw error }
         return html
     }
 }

@@ -24,34 +24,27 @@ func loadRidgeWithData(model path: String, data: String, options: DatasetOptions
     return (m, ds)
 }
 
+/// The runs of a time-series model's data (nil for stimulus models), after the checks that name
+/// the file or option: the data has /runs, the split has trials.
+func ridgeRuns(_ m: RidgeModel, dataset ds: Dataset, data: String, modelPath: String, split: Split) throws -> [Int]? {
+    if m.config.delays != nil {
+        guard let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount) else {
+            throw OptionError(option: "DATA", reason: "\(data) has no /runs, which the time-series model \(modelPath) needs")
+        }
+        guard !ds.trials(in: split).isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
+        return runs
+    }
+    guard !ds.repeatStatistics(in: split).stimuli.isEmpty else {
+        throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials")
+    }
+    return nil
+}
+
 extension ScoreCommand {
     func scoreRidge() throws {
-        let (m, ds0) = try loadRidgeWithData(model: model, data: data, options: dataset)
-        var ds = ds0, st = ds0.repeatStatistics(in: split)
-        let pred: [Float]
-        if m.config.delays != nil {
-            // Time series: each test trial (TR) is scored on its own (no repeats, so no noise ceiling).
-            guard let runs = try DelayedFeatures.runs(file: data, trials: ds0.trialCount) else {
-                throw OptionError(option: "DATA", reason: "\(data) has no /runs, which the time-series model \(model) needs")
-            }
-            let trials = ds0.trials(in: split)
-            guard !trials.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
-            pred = try m.predictTrials(dataset: ds0, runs: runs, trials: trials)
-            ds = Dataset(stimuli: Tensor(shape: [trials.count, 1, 1, 1]), responses: ds0.responses(trials: trials),
-                         split: [Split](repeating: .test, count: trials.count), modality: .fmri, name: data)
-            st = ds.repeatStatistics(in: .test)
-        } else {
-            guard !st.stimuli.isEmpty else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has no trials") }
-            pred = try m.predict(dataset: ds, stimuli: st.stimuli)
-        }
-        var r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
-        if m.config.delays == nil, let split = try m.spaceVarianceSplit(dataset: ds, stimuli: st.stimuli, measured: st.meanResponses) {
-            var d: [String: ScoreSummary] = [:]
-            for (i, src) in m.config.features.enumerated() {
-                d[src.description] = ScoreSummary(perUnit: (0..<m.unitCount).map { split[i * m.unitCount + $0] })
-            }
-            r.spaceR2 = d
-        }
+        let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
+        let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
+        let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold).scores
         if json { try JSONOutput.print(r); return }
         var t = Table(title: "\(split) split of \(data): \(r.stimuli) stimuli (\(r.trials) trials), \(r.units) targets; ridge \(m.config.features.map { $0.description }.joined(separator: " + "))",
                       columns: [.init("voxels", alignment: .left), .init("count"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),

@@ -149,6 +149,91 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(obj["gabor"] == nil || obj["gabor"] is NSNull)
     }
 
+    /// A ridge (voxel-wise) model: the page's sections and figures, and report.json's scores are
+    /// exactly `score --json`'s; each example's plotted points give its R² again (naive recomputation).
+    func testRidgeReport() throws {
+        try requireBinary()
+        let vox = Self.dir + "/vox.h5", ridge = Self.dir + "/ridge.h5", out = Self.dir + "/ridge-report"
+        XCTAssertEqual(try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:20", "--stimuli", "300", "--repeats", "2", "--size", "16",
+                                          "--seed", "1", "--quiet"]).status, 0)
+        let fit = try CLIRunner.run(["fit", vox, "--model", "ridge", "--features", "pixels", "--out", ridge, "--quiet"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let r = try CLIRunner.run(["report", ridge, vox, "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out + "/report.html")
+        XCTAssertTrue(r.stderr.contains("report: scoring on the test split"), r.stderr)
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        for id in ["dataset", "model", "scores", "predictions"] { XCTAssertTrue(html.contains("<h2 id=\"\(id)\">"), "no section \(id)") }
+        XCTAssertFalse(html.contains("<h2 id=\"spaces\">"), "one feature space: no banded split")
+        XCTAssertFalse(html.contains("<script"))
+        let texts = svgTexts(html)
+        for t in ["log10 α", "chosen penalty per target", "measured (mean response)", "predicted response", "targets"] {
+            XCTAssertTrue(texts.contains(t), "no figure text '\(t)'")
+        }
+        XCTAssertEqual(texts.filter { $0.hasPrefix("best: ") || $0.hasPrefix("median: ") || $0.hasPrefix("worst: ") }.count, 3)
+
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        XCTAssertEqual(obj["kind"] as? String, "ridge")
+        let summary = try XCTUnwrap(obj["model_summary"] as? [String: Any])
+        XCTAssertEqual(summary["features"] as? [String], ["pixels"])
+        XCTAssertEqual((summary["log10_alpha"] as? [Double])?.count, 20)
+        let targets = try XCTUnwrap(obj["targets"] as? [[String: Any]])
+        XCTAssertEqual(targets.count, 20)
+        let scores = try XCTUnwrap(obj["scores"] as? [String: Any])
+        let reportR2 = try XCTUnwrap((scores["r2"] as? [String: Any])?["mean"] as? Double)
+
+        let sr = try CLIRunner.run(["score", ridge, vox, "--json"])
+        XCTAssertEqual(sr.status, 0, sr.stderr)
+        let score = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(sr.stdout.utf8)) as? [String: Any])
+        let scoreR2 = try XCTUnwrap((score["r2"] as? [String: Any])?["mean"] as? Double)
+        print("[report] ridge mean R² report \(reportR2) vs score \(scoreR2): |diff| = \(abs(reportR2 - scoreR2))")
+        XCTAssertEqual(reportR2, scoreR2, accuracy: 1e-12)
+        for key in ["corr", "noise_ceiling", "fraction_of_ceiling", "ncsnr"] {
+            let a = (scores[key] as? [String: Any])?["mean"] as? Double, b = (score[key] as? [String: Any])?["mean"] as? Double
+            XCTAssertEqual(a ?? .nan, b ?? .nan, accuracy: 1e-12, key)
+        }
+        // Examples: best ≥ median ≥ worst by R², and R² from the plotted points (1 − SSE/SST).
+        let examples = try XCTUnwrap(obj["examples"] as? [[String: Any]])
+        XCTAssertEqual(examples.map { $0["rank"] as? String }, ["best", "median", "worst"])
+        var r2s: [Double] = [], maxDiff = 0.0
+        for e in examples {
+            let p = e["predicted"] as! [Double], y = e["measured"] as! [Double]
+            XCTAssertEqual(p.count, 30)   // the test split of 300 stimuli
+            let my = y.reduce(0, +) / Double(y.count)
+            let sse = zip(p, y).reduce(0.0) { $0 + ($1.1 - $1.0) * ($1.1 - $1.0) }, sst = y.reduce(0.0) { $0 + ($1 - my) * ($1 - my) }
+            let expected = targets[e["unit"] as! Int]["r2"] as! Double
+            maxDiff = max(maxDiff, abs((1 - sse / sst) - expected))
+            r2s.append(expected)
+        }
+        print("[report] ridge examples: R² from the plotted points vs per-target R²: max |diff| = \(maxDiff)")
+        XCTAssertLessThan(maxDiff, 1e-9)
+        XCTAssertGreaterThanOrEqual(r2s[0], r2s[1]); XCTAssertGreaterThanOrEqual(r2s[1], r2s[2])
+
+        // More than 40 targets: the table holds the 20 best and 20 worst by R² and says so; the JSON all.
+        let vox45 = Self.dir + "/vox45.h5", ridge45 = Self.dir + "/ridge45.h5", out45 = Self.dir + "/ridge45-report"
+        XCTAssertEqual(try CLIRunner.run(["simulate", "--out", vox45, "--cells", "voxels:45", "--stimuli", "100", "--repeats", "2", "--size", "8",
+                                          "--seed", "2", "--quiet"]).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["fit", vox45, "--model", "ridge", "--features", "pixels", "--out", ridge45, "--quiet"]).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["report", ridge45, vox45, "--out", out45, "--quiet"]).status, 0)
+        let html45 = try String(contentsOfFile: out45 + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html45.contains("45 targets: the table shows the 20 with the highest and the 20 with the lowest R²"))
+        XCTAssertEqual(html45.components(separatedBy: "<td>voxel").count - 1, 40, "40 rows of targets")
+        let obj45 = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out45 + "/report.json"))) as? [String: Any])
+        XCTAssertEqual((obj45["targets"] as? [Any])?.count, 45)
+
+        // Target count mismatch: the one-line error of score, nothing written; CNN-only flags refused.
+        let bad = Self.dir + "/ridge-mismatch"
+        let mismatch = try CLIRunner.run(["report", ridge, Self.other, "--out", bad])
+        XCTAssertNotEqual(mismatch.status, 0)
+        XCTAssertEqual(mismatch.stderr.split(separator: "\n").count, 1, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains(Self.other) && mismatch.stderr.contains("2 units") && mismatch.stderr.contains("20"), mismatch.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad), "nothing is written")
+        let mei = try CLIRunner.run(["report", ridge, vox, "--out", bad, "--mei"])
+        XCTAssertNotEqual(mei.status, 0)
+        XCTAssertTrue(mei.stderr.contains("--mei"), mei.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
+    }
+
     func testModelAndDataThatDoNotBelongTogether() throws {
         try requireBinary()
         let out = Self.dir + "/mismatch"

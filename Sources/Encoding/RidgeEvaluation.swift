@@ -1,0 +1,54 @@
+// Scores of a ridge (feature-space) model on one split of a dataset, with the predictions and the
+// repeat-averaged responses they were scored against: what `score` prints and `report` shows.
+// Stimulus models: one row per shown stimulus of the split (repeats averaged, noise ceilings from
+// the repeats). Time-series (--delays) models: one row per trial (TR) of the split, no repeats.
+import Foundation
+import Tensors
+import NeuralData
+
+public struct RidgeEvaluation {
+    /// The per-target scores (VoxelScores), with the banded per-space R² split when the model has one.
+    public var scores: VoxelScoreReport
+    /// [rows, U] predicted and measured (repeat-averaged) responses, rows in the order of `rows`.
+    public var predicted: [Float]
+    public var measured: [Float]
+    /// The dataset's stimuli (stimulus models) or trials (time-series models) of the rows.
+    public var rows: [Int]
+    /// "stimulus" or "trial".
+    public var rowKind: String
+
+    /// - Parameters:
+    ///   - runs: the run of every trial (`/runs`), needed by time-series models only.
+    /// - Throws: `EncodingError.incompatibleData` when the split has no trials, a time-series model
+    ///   has no runs, or the features do not match the model's.
+    public static func evaluate(model m: RidgeModel, dataset ds0: Dataset, runs: [Int]?, split: Split,
+                                reliabilityThreshold: Double) throws -> RidgeEvaluation {
+        var ds = ds0, st = ds0.repeatStatistics(in: split)
+        let pred: [Float], rows: [Int]
+        if m.config.delays != nil {
+            // Time series: each trial (TR) of the split is scored on its own (no repeats, so no noise ceiling).
+            guard let runs else { throw EncodingError.incompatibleData(reason: "\(ds0.file) has no /runs, which a time-series ridge model needs") }
+            let trials = ds0.trials(in: split)
+            guard !trials.isEmpty else { throw EncodingError.incompatibleData(reason: "the \(split) split of \(ds0.file) has no trials") }
+            pred = try m.predictTrials(dataset: ds0, runs: runs, trials: trials)
+            ds = Dataset(stimuli: Tensor(shape: [trials.count, 1, 1, 1]), responses: ds0.responses(trials: trials),
+                         split: [Split](repeating: .test, count: trials.count), modality: .fmri, name: ds0.file)
+            st = ds.repeatStatistics(in: .test)
+            rows = trials
+        } else {
+            guard !st.stimuli.isEmpty else { throw EncodingError.incompatibleData(reason: "the \(split) split of \(ds0.file) has no trials") }
+            pred = try m.predict(dataset: ds, stimuli: st.stimuli)
+            rows = st.stimuli
+        }
+        var r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
+        if m.config.delays == nil, let share = try m.spaceVarianceSplit(dataset: ds, stimuli: st.stimuli, measured: st.meanResponses) {
+            var d: [String: ScoreSummary] = [:]
+            for (i, src) in m.config.features.enumerated() {
+                d[src.description] = ScoreSummary(perUnit: (0..<m.unitCount).map { share[i * m.unitCount + $0] })
+            }
+            r.spaceR2 = d
+        }
+        return RidgeEvaluation(scores: r, predicted: pred, measured: st.meanResponses, rows: rows,
+                               rowKind: m.config.delays == nil ? "stimulus" : "trial")
+    }
+}
