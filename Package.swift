@@ -52,7 +52,7 @@ let package = Package(
             "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "Report", "ModelReport", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
-        .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine"], swiftSettings: native),
+        .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: native),
         // Benchmarks (conv, train, stream, rsa, scanner); TestSupport for the large synthetic file.
         .executableTarget(name: "receptive-bench", dependencies: [
             "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport",

@@ -65,11 +65,12 @@ struct DatasetOptions: ParsableArguments {
         return p
     }
 
-    /// Loads a dataset and says on stderr when its split was not in the file (the seeded fallback).
+    /// Loads a dataset; when its split was not in the file (the seeded fallback) a note says so on
+    /// stderr once the command has succeeded (a refusal stays one line).
     func load(_ file: String, options: DatasetLoadOptions) throws -> Dataset {
         let d = try Dataset.load(file, options: options)
         if !d.splitFromFile {
-            FileHandle.standardError.write(Data("receptive: note: \(file) has no \(options.paths.split); using a seeded 80/10/10 split by stimulus (--split-seed \(options.splitSeed))\n".utf8))
+            CommandNotes.add("\(file) has no \(options.paths.split); used a seeded 80/10/10 split by stimulus (--split-seed \(options.splitSeed))")
         }
         return d
     }
@@ -78,5 +79,16 @@ struct DatasetOptions: ParsableArguments {
     func loadOptions(minimumImageSize: Int = 0, countModel: Bool? = nil) -> DatasetLoadOptions {
         DatasetLoadOptions(paths: paths, modality: modality, quasiLikelihood: quasiLikelihood, countModel: countModel,
                            minimumImageSize: minimumImageSize, storage: storage, splitSeed: splitSeed)
+    }
+}
+
+/// Notes for stderr printed after a command succeeds (never before an error message, so that a
+/// refusal is one line).
+public enum CommandNotes {
+    nonisolated(unsafe) private static var notes: [String] = []
+    static func add(_ note: String) { if !notes.contains(note) { notes.append(note) } }
+    public static func flush() {
+        for n in notes { FileHandle.standardError.write(Data("receptive: note: \(n)\n".utf8)) }
+        notes = []
     }
 }

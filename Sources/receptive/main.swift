@@ -1,4 +1,5 @@
 import ConvEngine
+import ArgumentParser
 import ReceptiveCLI
 
 // Keep large freed blocks in the heap instead of returning them to the kernel: training allocates
@@ -6,4 +7,11 @@ import ReceptiveCLI
 // (see ConvEngine/AllocatorTuning.swift). Resident memory then stays at its peak, as with
 // PyTorch's caching allocator.
 AllocatorTuning.retainLargeAllocations()
-ReceptiveCommand.main()
+// ReceptiveCommand.main(), with the notes of a successful command printed at its end.
+do {
+    var command = try ReceptiveCommand.parseAsRoot()
+    try command.run()
+    CommandNotes.flush()
+} catch {
+    ReceptiveCommand.exit(withError: error)
+}
