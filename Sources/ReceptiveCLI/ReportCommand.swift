@@ -62,7 +62,7 @@ struct ReportCommand: ParsableCommand {
         BLAS.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge { return try runRidge() }
         let m = try FittedModel.load(model)
-        let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let report = try ModelReport.build(model: m, modelPath: model, dataset: ds, dataPath: data, options: options,
                                            progress: { progress($0, quiet: quiet) })
         print(try Self.write(report, to: out))
