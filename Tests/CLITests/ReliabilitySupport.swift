@@ -1,5 +1,10 @@
 // Process control for the reliability tests: start the built binary without waiting, kill it,
-// and collect exit status, signal, output, wall time and peak memory (wait4's rusage).
+// and collect exit status, signal, output, wall time and peak memory.
+//
+// Peak memory is the child's own VmHWM from /proc/PID/status, sampled while it runs. wait4's
+// ru_maxrss cannot be used: posix_spawn starts the child on the parent's address space (vfork), and
+// Linux carries the larger of that address space's high-water mark into the exec'd program's
+// ru_maxrss, so a test runner that once used 300 MB made every child "peak" at 300 MB.
 import Foundation
 import TestSupport
 
@@ -9,7 +14,10 @@ struct Finished {
     let stdout: String
     let stderr: String
     let seconds: Double
+    /// The largest VmHWM read from /proc while the child ran (0 when it ended before the first read).
     let maxResidentBytes: Int
+    /// How many times VmHWM was read.
+    let residentSamples: Int
     var crashed: Bool { signal != 0 && signal != SIGKILL }
 }
 
@@ -56,10 +64,25 @@ final class Spawned {
 
     /// Waits (killing it after `timeout` seconds) and returns what happened.
     private var reaped: (Int32, rusage)?
+    private var peakResident = 0
+    private var residentSamples = 0
+
+    /// Reads the child's VmHWM (its own address space's peak resident set) while it is alive.
+    private func sampleResident() {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count >= 2, let kb = Int(fields[1]) {
+                peakResident = max(peakResident, kb * 1024)
+                residentSamples += 1
+            }
+        }
+    }
 
     /// Whether it has ended (reaps it when it has).
     var hasEnded: Bool {
         if reaped != nil { return true }
+        sampleResident()
         var status: Int32 = 0
         var usage = rusage()
         if wait4(pid, &status, WNOHANG, &usage) == pid { reaped = (status, usage); return true }
@@ -73,16 +96,16 @@ final class Spawned {
                 timedOut = true
                 Foundation.kill(pid, SIGKILL)
             }
-            usleep(5_000)
+            usleep(2_000)
         }
-        let (status, usage) = reaped!
+        let (status, _) = reaped!
         let seconds = Date().timeIntervalSince(started)
         let signalled = (status & 0x7f) != 0
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         unlink(outPath); unlink(errPath)
         return (Finished(status: signalled ? -1 : (status >> 8) & 0xff, signal: signalled ? status & 0x7f : 0,
-                         stdout: out, stderr: err, seconds: seconds, maxResidentBytes: Int(usage.ru_maxrss) * 1024), timedOut)
+                         stdout: out, stderr: err, seconds: seconds, maxResidentBytes: peakResident, residentSamples: residentSamples), timedOut)
     }
 
     /// Runs to completion.

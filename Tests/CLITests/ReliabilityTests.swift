@@ -63,7 +63,8 @@ final class ReliabilityTests: XCTestCase {
         try Self.writeHugeDeclared(path)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
         let r = try Spawned.run(["inspect", path], timeout: 60)
-        print(String(format: "[huge] file %d bytes on disk; inspect %.2f s, peak RSS %.1f MB", size, r.seconds, Double(r.maxResidentBytes) / 1e6))
+        print(String(format: "[huge] file %d bytes on disk; inspect %.2f s, peak RSS %.1f MB (VmHWM, %d reads)", size, r.seconds, Double(r.maxResidentBytes) / 1e6, r.residentSamples))
+        XCTAssertGreaterThan(r.residentSamples, 0, "the child's memory was never read")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertLessThan(r.seconds, 5, "inspect took \(r.seconds) s")
         XCTAssertLessThan(r.maxResidentBytes, 200_000_000, "inspect peaked at \(r.maxResidentBytes) bytes")
