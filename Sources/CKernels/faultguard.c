@@ -7,6 +7,7 @@
 // runtime's crash report) as before.
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
@@ -63,7 +64,9 @@ void rcp_fault_guard_set_message(const char *message) {
 
 // Watchdog for reads that must be quick (attributes, string arrays): HDF5 1.10 can loop forever
 // on a damaged global heap. If the read has not returned after `seconds`, the process writes the
-// guard message and exits with status 1.
+// guard message and exits with status 1. SIGALRM is unblocked in the reading thread first: a process
+// inherits its signal mask from whatever started it, and a parent that blocks SIGALRM (libdispatch's
+// worker threads do, and so did the fuzz harness that found this) would otherwise disarm the watchdog.
 static void watchdog_handler(int sig) {
     (void)sig;
     if (guard_length > 0) {
@@ -79,6 +82,10 @@ void rcp_fault_guard_watch(unsigned seconds) {
     sa.sa_handler = watchdog_handler;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
+    sigset_t alarm_only;
+    sigemptyset(&alarm_only);
+    sigaddset(&alarm_only, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &alarm_only, NULL);
     alarm(seconds);
 }
 

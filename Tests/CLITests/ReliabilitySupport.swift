@@ -27,7 +27,10 @@ final class Spawned {
     private let outPath: String, errPath: String
 
     /// Starts `binary arguments`. `shellPrefix` (e.g. "ulimit -f 64;") runs in a bash that then execs the binary.
-    init(_ arguments: [String], binary: String = CLIRunner.binary ?? "/nonexistent", shellPrefix: String? = nil) throws {
+    /// `blockedSignals` start blocked in the child, as when a parent with such a mask (a libdispatch
+    /// worker thread, some schedulers) starts it.
+    init(_ arguments: [String], binary: String = CLIRunner.binary ?? "/nonexistent", shellPrefix: String? = nil,
+         blockedSignals: [Int32] = []) throws {
         let tmp = NSTemporaryDirectory() + "receptive-spawn-\(UUID().uuidString.prefix(8))"
         outPath = tmp + ".out"; errPath = tmp + ".err"
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
@@ -53,7 +56,15 @@ final class Spawned {
         var defaults = sigset_t()
         sigemptyset(&defaults); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGTERM)
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF))
+        var flags = Int16(POSIX_SPAWN_SETSIGDEF)
+        if !blockedSignals.isEmpty {
+            var mask = sigset_t()
+            sigemptyset(&mask)
+            for s in blockedSignals { sigaddset(&mask, s) }
+            posix_spawnattr_setsigmask(&attr, &mask)
+            flags |= Int16(POSIX_SPAWN_SETSIGMASK)
+        }
+        posix_spawnattr_setflags(&attr, flags)
         var p: pid_t = 0
         let rc = posix_spawn(&p, argv[0], &actions, &attr, cargs, environ)
         guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc)) }

@@ -84,6 +84,28 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(stats["max"] as? Double, 4, "the written trials (values 0…4) are in the first block")
     }
 
+    /// A damaged global heap on which libhdf5 1.10 loops forever (kept from the fuzzer: seed 3,
+    /// case 6633, a contract file with 33 bytes zeroed). The string-read watchdog must end the
+    /// process with one line even when it was started with SIGALRM blocked — the fuzz harness's
+    /// libdispatch workers block it, and that disarmed the watchdog (2 hangs in the 10 000-case run).
+    func testGlobalHeapLoopEndsWithAlarmBlocked() throws {
+        try requireBinary()
+        let original = TestPaths.fixture("fuzz/global-heap-loop.h5")
+        let before = try XCTUnwrap(Files.bytes(original), "missing committed fixture \(original)")
+        let dir = TestPaths.temporaryDirectory("heap-loop")
+        let path = dir + "/in.h5"
+        try before.write(to: URL(fileURLWithPath: path))
+        let (r, timedOut) = try Spawned(["inspect", path], blockedSignals: [SIGALRM]).wait(timeout: 60)
+        print(String(format: "[heap-loop] inspect ended after %.1f s, status %d: %@", r.seconds, r.status, r.stderr))
+        XCTAssertFalse(timedOut, "inspect hung on the damaged global heap")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.signal, 0)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("corrupt HDF5 file"), r.stderr)
+        XCTAssertEqual(Files.list(dir), ["in.h5"], "nothing written")
+        XCTAssertEqual(Files.bytes(path), before, "input unchanged")
+    }
+
     /// A bad value in a sampled part of a huge file is reported like any other.
     func testInspectHugeFileReportsSampledBadValue() throws {
         try requireBinary()
