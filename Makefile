@@ -46,8 +46,11 @@ test-mpi: deps
 bench-mpi: build
 	bash scripts/bench-mpi.sh
 
-# Python with torch (and rsatoolbox) for the peers measured beside us; without it the peer
-# figures are reported as not measured.
+# Python with torch (and rsatoolbox; statsmodels, nemos, h5py for the GLM lines) for the peers
+# measured beside us; without it the peer figures are reported as not measured. The conv lines
+# give each pass as a fraction of the measured FMA peak (AVX-512 and AVX2 kernels when the CPU
+# has AVX-512); RECEPTIVE_KERNELS=avx2 makes the rest of the run use the AVX2 kernels.
+# statsmodels fits the GLM's 50 units one after the other: several minutes of the run.
 PYTHON ?= python3
 THREADS ?= 2
 

@@ -17,8 +17,10 @@
 // Backward-weights is vectorised over output channels instead: 16 channels × 6 taps accumulate
 // over the pixels of a row block, reading a transposed dY.
 //
-// AVX2 + FMA (256-bit). On Zen 4, which executes AVX-512 as two 256-bit halves, this is the same
-// peak throughput; CPUs without AVX2 (and non-x86 CPUs) are not supported.
+// AVX2 + FMA (256-bit) is the baseline this file is compiled for; on CPUs that report AVX-512
+// the kernels below marked AVX512_TARGET are used instead (rcp_isa(), isa.c), except for the
+// row-blocked backward-data of one-input-channel layers, which stays on the AVX2 tile. CPUs
+// without AVX2 (and non-x86 CPUs) are not supported.
 #include "CKernels.h"
 #include <immintrin.h>
 #include <string.h>
@@ -35,6 +37,160 @@ static inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 static inline long round_up8(long a) { return (a + 7) & ~7L; }
 static inline long floor_div(long a, long b) { long q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) --q; return q; }
 static inline long pos_mod(long a, long b) { long r = a % b; return r < 0 ? r + b : r; }
+
+// MARK: - AVX-512 micro-kernels (run-time selected, see isa.c)
+//
+// Vectorised over channels instead of pixels: a tile holds NP consecutive output pixels × MV·16
+// output channels in NP·MV zmm registers (up to 12 × 32 = 24 of the 32 registers). For each tap
+// k the MV weight vectors w[k][c0 ..< c0 + 16·MV] are loaded once and the NP input values
+// in[p + off[k]] (consecutive floats: the phase-split layouts make consecutive output pixels
+// consecutive inputs at every stride) are broadcast. The tile's efficiency does not depend on the
+// row width (56 = 4·12 + 8 and 28 = 2·12 + 4 waste nothing) or on the input channels (the first
+// layer has K = 81 taps, one input channel). The result is transposed into the NCHW output
+// through a small stack buffer. Weight panels are [K][cw] per block of cw ≤ 32 channels, channel
+// counts padded to 16 with zero weights.
+#define AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
+#define CV_MAX_NP 12
+
+static inline long round_up16(long a) { return (a + 15) & ~15L; }
+
+// In-register transpose of a 16 × 16 block (r[i] lane j ↔ r[j] lane i).
+AVX512_TARGET static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) { t[2*i] = _mm512_unpacklo_ps(r[2*i], r[2*i+1]); t[2*i+1] = _mm512_unpackhi_ps(r[2*i], r[2*i+1]); }
+    for (int i = 0; i < 4; ++i) {
+        r[4*i]   = _mm512_shuffle_ps(t[4*i],   t[4*i+2], 0x44);
+        r[4*i+1] = _mm512_shuffle_ps(t[4*i],   t[4*i+2], 0xEE);
+        r[4*i+2] = _mm512_shuffle_ps(t[4*i+1], t[4*i+3], 0x44);
+        r[4*i+3] = _mm512_shuffle_ps(t[4*i+1], t[4*i+3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i]    = _mm512_shuffle_f32x4(r[i],   r[i+4],  0x88);
+        t[i+4]  = _mm512_shuffle_f32x4(r[i],   r[i+4],  0xDD);
+        t[i+8]  = _mm512_shuffle_f32x4(r[i+8], r[i+12], 0x88);
+        t[i+12] = _mm512_shuffle_f32x4(r[i+8], r[i+12], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i]    = _mm512_shuffle_f32x4(t[i],   t[i+8],  0x88);
+        r[i+4]  = _mm512_shuffle_f32x4(t[i+4], t[i+12], 0x88);
+        r[i+8]  = _mm512_shuffle_f32x4(t[i],   t[i+8],  0xDD);
+        r[i+12] = _mm512_shuffle_f32x4(t[i+4], t[i+12], 0xDD);
+    }
+}
+// NP, MV compile-time constants after inlining into the instantiations below.
+AVX512_TARGET static inline __attribute__((always_inline))
+void cv_tile_impl(const int NP, const int MV, long K, const long *restrict off, const float *restrict w,
+                  const float *in, float *out, long ocs, int nch, const float *bias) {
+    __m512 acc[CV_MAX_NP][2];
+    for (int v = 0; v < MV; ++v) {
+        const int valid = nch - 16 * v;
+        const __mmask16 mk = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
+        const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mk, bias + 16 * v) : _mm512_setzero_ps();
+        for (int p = 0; p < NP; ++p) acc[p][v] = b0;
+    }
+    const long cw = 16 * MV;
+    for (long k = 0; k < K; ++k) {
+        const float *x = in + off[k];
+        __m512 wv[2];
+        for (int v = 0; v < MV; ++v) wv[v] = _mm512_loadu_ps(w + 16 * v);
+        w += cw;
+        for (int p = 0; p < NP; ++p) {
+            const __m512 b = _mm512_set1_ps(x[p]);
+            for (int v = 0; v < MV; ++v) acc[p][v] = _mm512_fmadd_ps(wv[v], b, acc[p][v]);
+        }
+    }
+    // Transpose each 16-channel half (pixels padded to 16 with zeros) and store NP lanes per channel.
+    const __mmask16 lanes = (__mmask16)((1u << NP) - 1);
+    for (int v = 0; v < MV; ++v) {
+        const int nv = nch - 16 * v;
+        if (nv <= 0) break;
+        __m512 r[16];
+        for (int p = 0; p < 16; ++p) r[p] = p < NP ? acc[p][v] : _mm512_setzero_ps();
+        transpose16(r);
+        for (int m = 0; m < 16; ++m)
+            if (m < nv) _mm512_mask_storeu_ps(out + (16 * v + m) * ocs, lanes, r[m]);
+    }
+}
+
+typedef void (*cv_tile_fn)(long K, const long *off, const float *w, const float *in, float *out, long ocs,
+                           int nch, const float *bias);
+
+#define CV_TILE(NP, MV)                                                                             \
+    AVX512_TARGET static void cv_tile_##NP##_##MV(long K, const long *off, const float *w,        \
+                                                  const float *in, float *out, long ocs, int nch, \
+                                                  const float *bias) {                            \
+        cv_tile_impl(NP, MV, K, off, w, in, out, ocs, nch, bias);                                 \
+    }
+#define CV_TILES(NP) CV_TILE(NP, 1) CV_TILE(NP, 2)
+CV_TILES(1) CV_TILES(2) CV_TILES(3) CV_TILES(4) CV_TILES(5) CV_TILES(6)
+CV_TILES(7) CV_TILES(8) CV_TILES(9) CV_TILES(10) CV_TILES(11) CV_TILES(12)
+static const cv_tile_fn cv_tiles[CV_MAX_NP + 1][2] = {
+    {0, 0}, {cv_tile_1_1, cv_tile_1_2}, {cv_tile_2_1, cv_tile_2_2}, {cv_tile_3_1, cv_tile_3_2},
+    {cv_tile_4_1, cv_tile_4_2}, {cv_tile_5_1, cv_tile_5_2}, {cv_tile_6_1, cv_tile_6_2},
+    {cv_tile_7_1, cv_tile_7_2}, {cv_tile_8_1, cv_tile_8_2}, {cv_tile_9_1, cv_tile_9_2},
+    {cv_tile_10_1, cv_tile_10_2}, {cv_tile_11_1, cv_tile_11_2}, {cv_tile_12_1, cv_tile_12_2}};
+
+// One run of `count` consecutive output pixels (input at in + p, output at out + p) for all
+// channel blocks: channels [0, nch_total) of a panel set starting at wp ([K][cw] per block of
+// 32, block b at wp + 32·b·K), output channel stride ocs.
+static void cv_run(long count, long K, const long *off, const float *wp, const float *in, float *out,
+                   long ocs, long nch_total, const float *bias) {
+    const long cp = round_up16(nch_total);
+    for (long p0 = 0; p0 < count; p0 += CV_MAX_NP) {
+        const int np = (int)(count - p0 < CV_MAX_NP ? count - p0 : CV_MAX_NP);
+        for (long c0 = 0; c0 < cp; c0 += 32) {
+            const int mv = cp - c0 >= 32 ? 2 : 1;
+            const int nch = (int)(nch_total - c0 < 16 * mv ? nch_total - c0 : 16 * mv);
+            cv_tiles[np][mv - 1](K, off, wp + c0 * K, in + p0, out + c0 * ocs + p0, ocs, nch, bias ? bias + c0 : 0);
+        }
+    }
+}
+
+// Panels for channel blocks of ≤ 32 (padded to 16): dst[c0·K + k·cw + m] = src(c0 + m, k), 0 past nch.
+static void pack_channel_panels(float *dst, long nch, long K, const float *src, long channel_stride, long tap_stride) {
+    const long cp = round_up16(nch);
+    for (long c0 = 0; c0 < cp; c0 += 32) {
+        const long cw = cp - c0 >= 32 ? 32 : 16;
+        float *d = dst + c0 * K;
+        for (long k = 0; k < K; ++k)
+            for (long m = 0; m < cw; ++m)
+                d[k * cw + m] = c0 + m < nch ? src[(c0 + m) * channel_stride + k * tap_stride] : 0.0f;
+    }
+}
+
+// Backward-weights: acc[j][v] = Σ_pixels X[tap j][pixel] · dYᵀ[pixel][co0 + 16v ...], NT taps.
+#define BWW512_TILE(NV, NT)                                                                       \
+    AVX512_TARGET static void bww512_tile_##NV##x##NT(long r0, long r1, long ow, long xstep,      \
+                                                      const float *x, const long *offk,           \
+                                                      const float *dyt, long cp, float *dwt,      \
+                                                      int nt) {                                   \
+        __m512 acc[NT][NV];                                                                       \
+        for (int j = 0; j < NT; ++j)                                                              \
+            for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();                         \
+        for (long oh = r0; oh < r1; ++oh) {                                                       \
+            const float *px[NT];                                                                  \
+            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + offk[j];                        \
+            const float *py = dyt + (oh - r0) * ow * cp;                                          \
+            for (long w = 0; w < ow; ++w) {                                                       \
+                __m512 y[NV];                                                                     \
+                for (int v = 0; v < NV; ++v) y[v] = _mm512_loadu_ps(py + 16 * v);                 \
+                py += cp;                                                                         \
+                for (int j = 0; j < NT; ++j) {                                                    \
+                    const __m512 b = _mm512_set1_ps(px[j][w]);                                    \
+                    for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_fmadd_ps(b, y[v], acc[j][v]); \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        for (int j = 0; j < NT; ++j) {                                                            \
+            if (j >= nt) break;                                                                   \
+            for (int v = 0; v < NV; ++v) {                                                        \
+                float *d = dwt + j * cp + 16 * v;                                                 \
+                _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), acc[j][v]));                \
+            }                                                                                     \
+        }                                                                                         \
+    }
+BWW512_TILE(2, 12)
+BWW512_TILE(1, 12)
 
 // MARK: - layout of the padded input (forward, backward-weights)
 
@@ -114,8 +270,26 @@ static void pack_panels(const float *w, float *wp, long groups, long cog, long K
         }
 }
 
+// AVX-512 forward tiles when each tile has enough taps to hide its transposed store (about 150
+// cycles against 24 FMA cycles per tap): K ≥ 128. With fewer (the first layer, 1 input channel
+// × 9 × 9 = 81 taps) the AVX2 pixel-vector tiles were faster (90–95% vs 78–84% of the FMA peak,
+// one thread, three runs).
+static int fwd512(const rcp_conv_geometry *g) { return rcp_isa() == RCP_ISA_AVX512 && rcp_conv_forward_offset_count(g) >= 128; }
+
+size_t rcp_conv_forward_weight_floats(const rcp_conv_geometry *g) {
+    const long K = rcp_conv_forward_offset_count(g);
+    if (fwd512(g)) return (size_t)(g->groups * round_up16(g->cout / g->groups) * K);
+    return (size_t)(g->cout * K);
+}
+
 void rcp_conv_pack_forward_weights(const rcp_conv_geometry *g, const float *w, float *wp) {
-    pack_panels(w, wp, g->groups, g->cout / g->groups, rcp_conv_forward_offset_count(g));
+    const long K = rcp_conv_forward_offset_count(g), cog = g->cout / g->groups;
+    if (fwd512(g)) {
+        for (long gi = 0; gi < g->groups; ++gi)
+            pack_channel_panels(wp + gi * round_up16(cog) * K, cog, K, w + gi * cog * K, K, 1);
+        return;
+    }
+    pack_panels(w, wp, g->groups, cog, K);
 }
 
 // MARK: - micro-kernels: Y tile (MR channels × NV vectors of 8 pixels) = Σ_k w[k][m] · in[v][off[k]]
@@ -242,6 +416,13 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
     const float *in[GROUP_VECTORS];
     float *out[GROUP_VECTORS];
     int lanes[GROUP_VECTORS];
+    if (fwd512(g)) {
+        for (long gi = 0; gi < g->groups; ++gi)
+            for (long oh = row0; oh < row1; ++oh)
+                cv_run(OW, K, off, wp + gi * round_up16(cog) * K, xp + gi * cig * CS + oh * s * R,
+                       y + gi * cog * OHW + oh * OW, OHW, cog, bias ? bias + gi * cog : 0);
+        return;
+    }
     for (long gi = 0; gi < g->groups; ++gi) {
         const float *xg = xp + gi * cig * CS;
         float *yg = y + gi * cog * OHW;
@@ -271,7 +452,10 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 // the padded input. The result is added to dWᵀ [G][K][Cpad]; rcp_conv_backward_weights_finish
 // transposes it into dW.
 
-static long cpad_of(const rcp_conv_geometry *g) { return round_up8(g->cout / g->groups); }
+// Cpad: 8-channel vectors (AVX2) or 16-channel vectors (AVX-512).
+static long cpad_of(const rcp_conv_geometry *g) {
+    return rcp_isa() == RCP_ISA_AVX512 ? round_up16(g->cout / g->groups) : round_up8(g->cout / g->groups);
+}
 
 #define BWW_BLOCK_PIXELS 128  // dYᵀ of one 16-channel tile over a block: 128 · 64 B = 8 KB (L1)
 
@@ -378,6 +562,20 @@ void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp,
             // dYᵀ of this block only (stays in L1 for all its tiles).
             transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
             const float *dyb = dyt;
+            if (rcp_isa() == RCP_ISA_AVX512) {
+                for (long c0 = 0; c0 < cp; ) {
+                    const int nv = cp - c0 >= 32 ? 2 : 1;
+                    for (long k0 = 0; k0 < K; k0 += 12) {
+                        long offk[12];
+                        const int valid = (int)(K - k0 < 12 ? K - k0 : 12);
+                        for (int j = 0; j < 12; ++j) offk[j] = off[k0 + (j < valid ? j : valid - 1)];
+                        if (nv == 2) bww512_tile_2x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
+                        else bww512_tile_1x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
+                    }
+                    c0 += 16 * nv;
+                }
+                continue;
+            }
             for (long c0 = 0; c0 < cp; ) {
                 const int nv = cp - c0 >= 16 ? 2 : 1;
                 const int nt = nv == 2 ? 6 : 12;
@@ -467,7 +665,11 @@ long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g) {
     return rowblock_mode(g) ? rowblock_offsets(g) : (g->cout / g->groups) * g->kh * g->kw;
 }
 
+// AVX-512 backward-data (not row-blocked): per phase, panels [K_q][cw] over input channels.
+static int bwd512(const rcp_conv_geometry *g) { return rcp_isa() == RCP_ISA_AVX512 && !rowblock_mode(g); }
+
 size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g) {
+    if (bwd512(g)) return (size_t)(g->groups * round_up16(g->cin / g->groups) * (g->cout / g->groups) * g->kh * g->kw);
     return rowblock_mode(g) ? (size_t)(g->groups * rowblock_offsets(g) * 4)
                             : (size_t)(g->cout * (g->cin / g->groups) * g->kh * g->kw);
 }
@@ -515,6 +717,27 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
                     }
                 }
             const long Kq = k - k0;
+            if (bwd512(g)) {
+                // Panels for group gi at k0·G·Cig16 + gi·Kq·Cig16: block c0 at + c0·Kq, [Kq][cw].
+                const long cp = round_up16(cig);
+                for (long gi = 0; gi < g->groups; ++gi)
+                    for (long c0 = 0; c0 < cp; c0 += 32) {
+                        const long cw = cp - c0 >= 32 ? 32 : 16;
+                        float *dst = wp + k0 * g->groups * cp + gi * Kq * cp + c0 * Kq;
+                        long t = 0;
+                        for (long co = 0; co < cog; ++co)
+                            for (long i = 0; i < KH; ++i) {
+                                if (pos_mod(ph - i * d, s) != 0) continue;
+                                for (long j = 0; j < KW; ++j) {
+                                    if (pos_mod(pw - j * d, s) != 0) continue;
+                                    for (long m = 0; m < cw; ++m)
+                                        dst[t * cw + m] = c0 + m < cig ? w[((gi * cog + co) * cig + c0 + m) * KK + i * KW + j] : 0.0f;
+                                    ++t;
+                                }
+                            }
+                    }
+                continue;
+            }
             // Panel for group gi, input-channel tile c0 (mr channels): at gi·Cig·Ktot + c0·Kq + Cig·k0... laid out
             // phase-major so each phase's panels are contiguous: base = k0·Cin + gi·Cig·Kq + c0·Kq.
             for (long gi = 0; gi < g->groups; ++gi)
@@ -585,6 +808,18 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
             phase_columns(g, pw, &jlo, &cnt);
             if (cnt == 0) continue;
             const long q = ph * s + pw, k0 = phase_start[q], Kq = phase_start[q + 1] - k0;
+            if (bwd512(g)) {
+                const long cp = round_up16(cig), ocs = s == 1 ? HW : CSs;
+                for (long gi = 0; gi < g->groups; ++gi)
+                    for (long ih = row0 + pos_mod(ph - (row0 + P), s); ih < row1; ih += s) {
+                        const long i = (ih + P) / s;
+                        float *outRow = s == 1 ? dx + gi * cig * HW + ih * W + (jlo - P)
+                                               : row_scratch + gi * cig * CSs + ((ih - row0) * s + pw) * L.lj + jlo;
+                        cv_run(cnt, Kq, off + k0, wp + k0 * g->groups * cp + gi * Kq * cp,
+                               dyp + gi * cog * CSy + (i + L.pt) * L.cols + (jlo + L.pl), outRow, ocs, cig, 0);
+                    }
+                continue;
+            }
             for (long gi = 0; gi < g->groups; ++gi) {
                 const float *dyg = dyp + gi * cog * CSy;
                 const float *wpg = wp + k0 * g->cin + gi * cig * Kq;

@@ -1,5 +1,6 @@
 // The fast convolution path: threads over images (or over the rows of one image when the batch
-// is smaller than the thread count) and calls the AVX2 kernels of Sources/CKernels/conv2d.c.
+// is smaller than the thread count) and calls the AVX2 or AVX-512 kernels of Sources/CKernels/conv2d.c
+// (KernelInstructionSet).
 // All scratch memory is owned here and reused across calls; one FastConvolution serves one layer
 // and must not be used from two threads at once.
 //
@@ -126,7 +127,7 @@ public final class FastConvolution {
         let inCount = geometry.inputChannels * geometry.height * geometry.width
         let outCount = geometry.outputChannels * g.oh * g.ow
         let k = rcp_conv_forward_offset_count(&g)
-        let wp = packedWeights.reserve(geometry.outputChannels * k)
+        let wp = packedWeights.reserve(rcp_conv_forward_weight_floats(&g))
         rcp_conv_pack_forward_weights(&g, weight, wp)
         offsets = [Int](repeating: 0, count: k)
         rcp_conv_forward_offsets(&g, &offsets)

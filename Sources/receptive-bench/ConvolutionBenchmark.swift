@@ -70,6 +70,29 @@ enum ConvolutionBenchmark {
         return 2 * Double(n) * Double(n) * Double(n) / s / 1e9
     }
 
+    /// Peak single-precision GFLOP/s of the register-only FMA loop (`FMAPeakLoop`) with the
+    /// kernels' instruction set: one thread (timed by `clock`) and `threads` threads at once
+    /// (wall clock, each thread running the same loop).
+    static func fmaPeak(_ isa: KernelInstructionSet, threads: Int, repeats: Int = 5) -> (perThread: Double, allThreads: Double) {
+        let iterations = 20_000_000
+        var acc = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
+        var flopsPerRound = 0
+        let one = bestSeconds(repeats: repeats, budget: 1) {
+            flopsPerRound = FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &acc)
+        }
+        let perThread = Double(flopsPerRound) * Double(iterations) / one / 1e9
+        let saved = clock
+        clock = .wall
+        defer { clock = saved }
+        let all = bestSeconds(repeats: repeats, budget: 1) {
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
+                FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
+            }
+        }
+        return (perThread, Double(threads) * Double(flopsPerRound) * Double(iterations) / all / 1e9)
+    }
+
     static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5) -> Result {
         var rng = SeededRandom(seed: 2)
         let x = rng.normalTensor([batch, g.inputChannels, g.height, g.width])

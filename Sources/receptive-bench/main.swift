@@ -66,23 +66,41 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 var ceiling = 0.0
 /// `cpuTime`: one thread for both OpenBLAS and the kernels, timed by the thread's CPU time — a
-/// per-core efficiency that other processes on a shared machine barely disturb.
-func benchConv(cpuTime: Bool = false) {
+/// per-core efficiency that other processes on a shared machine barely disturb. `isas`: the
+/// kernels measured (each line names its instruction set); the FMA peak is that of the first.
+func benchConv(cpuTime: Bool = false, isas: [KernelInstructionSet] = [KernelInstructionSet.current]) {
     if cpuTime { BLAS.setThreads(1); Parallel.threadCount = 1; ConvolutionBenchmark.clock = .threadCPU }
+    let kernelThreads = cpuTime ? 1 : threads
     ceiling = ConvolutionBenchmark.sgemmCeiling()
-    emit([("sgemm_gflops", ceiling), ("threads", cpuTime ? 1 : threads)] + (cpuTime ? [("clock", "thread CPU time")] : []))
-    for (label, g, batch) in ConvolutionBenchmark.standardCases {
-        let r = ConvolutionBenchmark.measure(label, g, batch: batch)
-        emit([("conv", label), ("forward_gflops", r.forwardGFLOPS), ("forward_fraction_of_sgemm", r.forwardGFLOPS / ceiling),
-              ("backward_data_gflops", r.backwardDataGFLOPS), ("backward_data_fraction_of_sgemm", r.backwardDataGFLOPS / ceiling),
-              ("backward_weights_gflops", r.backwardWeightsGFLOPS), ("backward_weights_fraction_of_sgemm", r.backwardWeightsGFLOPS / ceiling)])
+    let peak = ConvolutionBenchmark.fmaPeak(isas[0], threads: kernelThreads)
+    // The ceiling the conv lines are divided by: all the threads the kernels use.
+    let peakGFLOPS = cpuTime ? peak.perThread : peak.allThreads
+    emit([("sgemm_gflops", ceiling), ("threads", kernelThreads)] + (cpuTime ? [("clock", "thread CPU time")] : []))
+    emit([("fma_peak_gflops_per_thread", peak.perThread), ("fma_peak_gflops_all_threads", peak.allThreads),
+          ("threads", kernelThreads), ("isa", isas[0].rawValue),
+          ("what", "register-only FMA loop, \(FMAPeakLoop.chains) independent chains; conv lines divide by the \(cpuTime ? "per-thread" : "all-thread") figure")])
+    for isa in isas {
+        KernelInstructionSet.with(isa) {
+            for (label, g, batch) in ConvolutionBenchmark.standardCases {
+                let r = ConvolutionBenchmark.measure(label, g, batch: batch)
+                emit([("conv", label), ("isa", isa.rawValue),
+                      ("forward_gflops", r.forwardGFLOPS), ("forward_fraction_of_peak", r.forwardGFLOPS / peakGFLOPS),
+                      ("forward_fraction_of_sgemm", r.forwardGFLOPS / ceiling),
+                      ("backward_data_gflops", r.backwardDataGFLOPS), ("backward_data_fraction_of_peak", r.backwardDataGFLOPS / peakGFLOPS),
+                      ("backward_data_fraction_of_sgemm", r.backwardDataGFLOPS / ceiling),
+                      ("backward_weights_gflops", r.backwardWeightsGFLOPS), ("backward_weights_fraction_of_peak", r.backwardWeightsGFLOPS / peakGFLOPS),
+                      ("backward_weights_fraction_of_sgemm", r.backwardWeightsGFLOPS / ceiling)])
+            }
+        }
     }
 }
 
 // MARK: stacked3 training step vs PyTorch
 
-func benchTrain() throws {
-    let b = 64, s = 64, u = 1000
+/// One stacked3 training step (forward, Poisson loss, backward, Adam) and inference at `size`×`size`,
+/// batch `batch`, `units` units, next to `torch_step_bench.py` with the same sizes and threads.
+/// Peak RSS is the process's so far: the V4-size run goes first so that its figure is its own.
+func benchTrain(size s: Int = 64, units u: Int = 1000, batch b: Int = 64) throws {
     let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: s, width: s, units: u, channels: 32)
     let enc = try NeuralEncoder(architecture: arch, seed: 0)
     var rng = SeededRandom(seed: 0)
@@ -109,9 +127,10 @@ func benchTrain() throws {
     let ti = seconds { for _ in 0..<steps { _ = enc.forward(x, training: false) } }
     let infer = Double(b * steps) / ti
     let rss = Double(peakResidentBytes() ?? 0) / 1_048_576
-    var fields: [(String, Any)] = [("benchmark", "stacked3 training step (64×64, B=64, 1000 units, factorized, Poisson, Adam)"),
+    var fields: [(String, Any)] = [("benchmark", "stacked3 training step (\(s)×\(s), B=\(b), \(u) units, factorized, Poisson, Adam)"),
+                                   ("isa", KernelInstructionSet.current.rawValue),
                                    ("train_images_per_second", train), ("inference_images_per_second", infer), ("peak_rss_mb", rss)]
-    if let peer = runPeer("torch_step_bench.py", ["--threads", "\(threads)"]),
+    if let peer = runPeer("torch_step_bench.py", ["--threads", "\(threads)", "--size", "\(s)", "--units", "\(u)", "--batch", "\(b)"]),
        let pt = peer["pytorch_train_images_per_second"] as? Double, let pi = peer["pytorch_inference_images_per_second"] as? Double {
         fields += [("pytorch_train_images_per_second", pt), ("pytorch_inference_images_per_second", pi),
                    ("pytorch_peak_rss_mb", peer["pytorch_peak_rss_mb"] ?? NSNull()),
@@ -120,6 +139,18 @@ func benchTrain() throws {
         fields.append(("pytorch", "not measured: '\(python) -c \"import torch\"' failed (set --python or RECEPTIVE_PYTHON)"))
     }
     emit(fields)
+}
+
+/// The V4 recipe's size (56×56, 50 units) first, then 64×64 with 1000 units.
+func benchTrainSizes() throws {
+    try benchTrain(size: 56, units: 50)
+    try benchTrain(size: 64, units: 1000)
+}
+
+// MARK: Poisson GLM vs statsmodels and nemos
+
+func benchGLM(rows: Int = 20_000, columns: Int = 400, units: Int = 50) throws {
+    for line in try GLMBenchmark.run(python: python, threads: threads, rows: rows, columns: columns, units: units) { emit(line) }
 }
 
 // MARK: training over a file larger than memory would allow, bounded RSS
@@ -194,16 +225,17 @@ struct ReceptiveBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receptive-bench",
         abstract: "Speed figures of Receptive, one JSON object per line; every ratio is measured in this run.",
-        subcommands: [All.self, Conv.self, Train.self, Stream.self, RSA.self, Scanner.self],
+        subcommands: [All.self, Conv.self, Train.self, GLMBench.self, Stream.self, RSA.self, Scanner.self],
         defaultSubcommand: All.self)
 
     struct All: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "conv, train, rsa, scanner and stream, in that order (make bench).")
+        static let configuration = CommandConfiguration(abstract: "conv, train, glm, rsa, scanner and stream, in that order (make bench).")
         @OptionGroup var options: BenchOptions
         func run() throws {
             options.apply()
-            benchConv()
-            try benchTrain()
+            benchConv(isas: KernelInstructionSet.avx512.isSupported ? [.avx512, .avx2] : [.avx2])
+            try benchTrainSizes()
+            try benchGLM()
             RSABench.run()
             try benchScanner()
             try benchStream()
@@ -215,13 +247,47 @@ struct ReceptiveBench: ParsableCommand {
         @OptionGroup var options: BenchOptions
         @Flag(name: .customLong("cpu-time"), help: "One thread, timed by the thread's CPU time (for a shared machine).")
         var cpuTime = false
-        func run() throws { options.apply(); benchConv(cpuTime: cpuTime) }
+        @Option(help: "Kernels to measure: avx2, avx512, both, or current (the run-time choice; RECEPTIVE_KERNELS=avx2 forces AVX2).")
+        var isa = "current"
+        func validate() throws {
+            guard ["avx2", "avx512", "both", "current"].contains(isa) else {
+                throw ValidationError("--isa must be avx2, avx512, both or current, got '\(isa)'")
+            }
+            if isa == "avx512" || isa == "both", !KernelInstructionSet.avx512.isSupported {
+                throw ValidationError("--isa \(isa): this CPU does not report AVX-512 (avx512f, avx512vl, avx512dq)")
+            }
+        }
+        func run() throws {
+            options.apply()
+            let isas: [KernelInstructionSet] = switch isa {
+            case "avx2": [.avx2]
+            case "avx512": [.avx512]
+            case "both": [.avx512, .avx2]
+            default: [KernelInstructionSet.current]
+            }
+            benchConv(cpuTime: cpuTime, isas: isas)
+        }
     }
 
     struct Train: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "stacked3 training and inference steps, next to PyTorch when --python has torch.")
+        static let configuration = CommandConfiguration(abstract: "stacked3 training and inference steps (56×56 with 50 units, 64×64 with 1000), next to PyTorch when --python has torch.")
         @OptionGroup var options: BenchOptions
-        func run() throws { options.apply(); try benchTrain() }
+        func run() throws { options.apply(); try benchTrainSizes() }
+    }
+
+    struct GLMBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "glm",
+            abstract: "Poisson GLM (20 000 × 400, one unit and 50 units) beside statsmodels and nemos on the same design.")
+        @OptionGroup var options: BenchOptions
+        @Option(help: "Rows of the design.") var rows = 20_000
+        @Option(help: "Columns of the design (without the intercept).") var columns = 400
+        @Option(help: "Units fitted at once.") var units = 50
+        func validate() throws {
+            guard rows >= 10, columns >= 1, units >= 1, columns < rows else {
+                throw ValidationError("--rows, --columns, --units must be positive with columns < rows (got \(rows), \(columns), \(units))")
+            }
+        }
+        func run() throws { options.apply(); try benchGLM(rows: rows, columns: columns, units: units) }
     }
 
     struct Stream: ParsableCommand {

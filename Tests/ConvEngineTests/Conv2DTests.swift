@@ -34,9 +34,32 @@ final class Conv2DTests: XCTestCase {
         Case(n: 1, cin: 1, cout: 5, h: 7, w: 13, k: 5, p: 2, d: 1),
         Case(n: 2, cin: 4, cout: 8, h: 6, w: 5, k: 3, p: 2, d: 2, g: 4),
         Case(n: 1, cin: 3, cout: 3, h: 9, w: 17, k: 3, p: 0, g: 3, bias: false),
+        // Channel counts over one 16/32-channel block of the AVX-512 tiles, and the benchmark /
+        // V4 shapes at small batch (first layer k9, stride 2, 56×56 and 28×28):
+        Case(n: 1, cin: 40, cout: 20, h: 13, w: 17, k: 3, p: 1),
+        Case(n: 2, cin: 36, cout: 50, h: 9, w: 30, k: 3, s: 2, p: 1),
+        Case(n: 2, cin: 1, cout: 32, h: 56, w: 56, k: 9, p: 4),
+        Case(n: 2, cin: 32, cout: 32, h: 28, w: 28, k: 5, p: 2),
+        Case(n: 2, cin: 32, cout: 32, h: 32, w: 32, k: 3, s: 2, p: 1),
+        Case(n: 1, cin: 32, cout: 32, h: 20, w: 64, k: 7, p: 3),
     ]
 
+    /// The kernels this CPU can run: AVX2 always, AVX-512 when reported (else said so).
+    static var instructionSets: [KernelInstructionSet] {
+        if !KernelInstructionSet.avx512.isSupported { print("Conv2DTests: this CPU does not report AVX-512; AVX2 kernels only") }
+        return KernelInstructionSet.allCases.filter { $0.isSupported }
+    }
+
+    /// Every case under every supported instruction set (tolerances 2e-5 × the reference's largest
+    /// magnitude for forward, backward-data and backward-weights; 1e-4 for the bias gradient).
     func check(_ c: Case, threads: Int) {
+        for isa in Self.instructionSets {
+            print("Conv2DTests: \(isa.rawValue) kernels, \(c)")
+            KernelInstructionSet.with(isa) { checkCurrentKernels(c, threads: threads) }
+        }
+    }
+
+    func checkCurrentKernels(_ c: Case, threads: Int) {
         Parallel.threadCount = threads
         defer { Parallel.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount) }
         var rng = SeededRandom(seed: UInt64(c.h * 1000 + c.w * 10 + c.k))
@@ -70,6 +93,10 @@ final class Conv2DTests: XCTestCase {
     /// One layer reused with alternating batch sizes (row split for N < threads, image split
     /// otherwise) and image sizes: reused scratch borders must be zero for every path.
     func testScratchReuseAcrossBatchAndImageSizes() {
+        for isa in Self.instructionSets { KernelInstructionSet.with(isa) { scratchReuse() } }
+    }
+
+    func scratchReuse() {
         var rng = SeededRandom(seed: 99)
         for (k, s, p, cin) in [(3, 1, 1, 3), (3, 2, 1, 3), (5, 1, 2, 1), (3, 1, 1, 1)] {
             let conv = Conv2D(inputChannels: cin, outputChannels: 5, kernelSize: k, stride: s, padding: p, random: &rng)

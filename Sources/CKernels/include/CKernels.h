@@ -1,9 +1,25 @@
 #ifndef RECEPTIVE_CKERNELS_H
 #define RECEPTIVE_CKERNELS_H
 #include <stddef.h>
-// Hand-written C kernels, compiled with -O3 -march=native. See Sources/CKernels/*.c.
-// Returns the instruction-set level the kernels were compiled for (for benchmark reports).
+// Hand-written C kernels, compiled with -O3 for x86-64-v3 (AVX2 + FMA); the AVX-512 variants are
+// chosen at run time (isa.c). See Sources/CKernels/*.c.
+#define RCP_ISA_AVX2 0
+#define RCP_ISA_AVX512 1
+// The instruction set the convolution kernels use now: AVX-512 when the CPU reports avx512f/vl/dq
+// unless RECEPTIVE_KERNELS=avx2 is set in the environment; rcp_set_isa changes it (returns 0,
+// changing nothing, when the CPU lacks it). Not to be changed while a kernel runs.
+int rcp_isa(void);
+int rcp_isa_supported(int isa);
+int rcp_set_isa(int isa);
+// "avx512" or "avx2": rcp_isa() as a name (for benchmark reports).
 const char *rcp_kernels_isa(void);
+
+// Peak FMA throughput (isa.c): `iterations` rounds of RCP_PEAK_CHAINS independent register chains
+// acc ← acc·mul + add (vectors of 8 lanes for AVX2, 16 for AVX-512). acc holds RCP_PEAK_CHAINS × 16
+// floats: chain i starts from and ends in acc[16i ..< 16i + lanes] (other lanes untouched).
+// Returns the flops of one round (chains · lanes · 2).
+#define RCP_PEAK_CHAINS 12
+long rcp_fma_peak_loop(int isa, long iterations, float mul, float add, float *acc);
 
 // ---------------------------------------------------------------------------------------------
 // 2-D convolution (conv2d.c). One image at a time; buffers are owned by the caller.
@@ -24,13 +40,15 @@ void rcp_conv_pack_input(const rcp_conv_geometry *g, const float *x, float *xp, 
 // Tap offsets into the packed input: count = Ci/G·KH·KW.
 long rcp_conv_forward_offset_count(const rcp_conv_geometry *g);
 void rcp_conv_forward_offsets(const rcp_conv_geometry *g, long *off);
-// Weight panels for the forward micro-kernels (as many floats as w).
+// Weight panels for the forward micro-kernels (weight_floats floats: as many as w for AVX2; channels
+// padded to 16 per group for AVX-512).
+size_t rcp_conv_forward_weight_floats(const rcp_conv_geometry *g);
 void rcp_conv_pack_forward_weights(const rcp_conv_geometry *g, const float *w, float *wp);
 // y rows [row0, row1) of one image (overwritten; bias may be NULL).
 void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const float *wp, const long *off,
                            const float *bias, float *y, long row0, long row1);
 // Backward-weights accumulates into a transposed dWᵀ [G, Ci/G·KH·KW, Cpad] (Cpad = Co/G rounded
-// up to 8): rows [row0, row1) of one image, using a per-thread dYᵀ scratch. finish adds dWᵀ into
+// up to 8, or to 16 with AVX-512): rows [row0, row1) of one image, using a per-thread dYᵀ scratch. finish adds dWᵀ into
 // dw [Co, Ci/G, KH, KW].
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g);
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g);
