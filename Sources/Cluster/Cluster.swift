@@ -16,6 +16,10 @@ public protocol Cluster: AnyObject {
     func allreduceSum(_ buffer: inout [Double])
     /// Concatenation, in rank order, of every rank's `local` (lengths may differ); every rank gets it.
     func allgather(_ local: [Double]) -> [Double]
+    /// Concatenation, in rank order, of every rank's `local` on rank 0 (an empty array on the
+    /// others). `local` holds whole items of `itemSize` values; MPI counts items, so the total may
+    /// exceed 2³¹ values as long as the items do not.
+    func gatherToRoot(_ local: [Float], itemSize: Int) -> [Float]
     func barrier()
     /// Prints `message` on stderr (prefixed by this rank when size > 1) and ends every rank with `code`.
     func abort(_ message: String, code: Int32) -> Never
@@ -66,6 +70,7 @@ public final class SingleProcess: Cluster {
     public func allreduceSum(_ buffer: inout [Float]) {}
     public func allreduceSum(_ buffer: inout [Double]) {}
     public func allgather(_ local: [Double]) -> [Double] { local }
+    public func gatherToRoot(_ local: [Float], itemSize: Int) -> [Float] { local }
     public func barrier() {}
     public func abort(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("receptive: \(message)\n".utf8))
@@ -193,6 +198,37 @@ public final class MPICluster: Cluster {
             }
         }
         check(rc, "MPI_Allgatherv")
+        return out
+    }
+
+    public func gatherToRoot(_ local: [Float], itemSize: Int) -> [Float] {
+        guard size > 1 else { return local }
+        let unit = max(1, itemSize)
+        precondition(local.count % unit == 0, "gatherToRoot: \(local.count) values are not whole items of \(unit)")
+        communicatedBytes += 4 * local.count + 8; collectiveCalls += 2
+        var mine = Int64(local.count / unit)
+        var counts = [Int64](repeating: 0, count: size)
+        check(MPI_Gather(&mine, 1, rcp_mpi_int64(), &counts, 1, rcp_mpi_int64(), 0, world), "MPI_Gather")
+        let total = counts.reduce(0, +)
+        if rank == 0 && total >= Int64(Int32.max) { abort("gather of \(total) items exceeds MPI's 32-bit counts", code: 70) }
+        var item = rcp_mpi_float()
+        if unit > 1 {
+            var t = rcp_mpi_float()
+            check(MPI_Type_contiguous(Int32(unit), rcp_mpi_float(), &t), "MPI_Type_contiguous")
+            check(MPI_Type_commit(&t), "MPI_Type_commit")
+            item = t
+        }
+        defer { if unit > 1 { MPI_Type_free(&item) } }
+        let c32 = counts.map { Int32(clamping: $0) }
+        var displ = [Int32](repeating: 0, count: size)
+        for i in 1..<size { displ[i] = displ[i - 1] + c32[i - 1] }
+        var out = [Float](repeating: 0, count: rank == 0 ? Int(total) * unit : 0)
+        let rc = local.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                MPI_Gatherv(src.baseAddress, Int32(local.count / unit), item, dst.baseAddress, c32, displ, item, 0, world)
+            }
+        }
+        check(rc, "MPI_Gatherv")
         return out
     }
 

@@ -5,6 +5,7 @@
 import Foundation
 import Tensors
 import NeuralData
+import Cluster
 
 public struct RidgeEvaluation {
     /// The per-target scores (VoxelScores), with the banded per-space R² split when the model has one.
@@ -19,10 +20,12 @@ public struct RidgeEvaluation {
 
     /// - Parameters:
     ///   - runs: the run of every trial (`/runs`), needed by time-series models only.
+    ///   - cluster: under MPI the stimuli's predictions are split over the ranks (RidgeModel.predict);
+    ///     a time-series model is evaluated whole on every rank.
     /// - Throws: `EncodingError.incompatibleData` when the split has no trials, a time-series model
     ///   has no runs, or the features do not match the model's.
     public static func evaluate(model m: RidgeModel, dataset ds0: Dataset, runs: [Int]?, split: Split,
-                                reliabilityThreshold: Double) throws -> RidgeEvaluation {
+                                reliabilityThreshold: Double, cluster: Cluster = SingleProcess()) throws -> RidgeEvaluation {
         var ds = ds0, st = ds0.repeatStatistics(in: split)
         let pred: [Float], rows: [Int]
         if m.config.delays != nil {
@@ -37,7 +40,7 @@ public struct RidgeEvaluation {
             rows = trials
         } else {
             guard !st.stimuli.isEmpty else { throw EncodingError.incompatibleData(reason: "the \(split) split of \(ds0.file) has no trials") }
-            pred = try m.predict(dataset: ds, stimuli: st.stimuli)
+            pred = try m.predict(dataset: ds, stimuli: st.stimuli, cluster: cluster)
             rows = st.stimuli
         }
         var r = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)

@@ -14,6 +14,7 @@
 import Foundation
 import Tensors
 import NeuralData
+import Cluster
 
 public struct RidgeModelConfig: Codable, Equatable {
     public var format = "receptive-model"
@@ -40,6 +41,8 @@ public struct RidgeModelConfig: Codable, Equatable {
     public var seed: UInt64?
     /// Time series: the delays (TRs) stacked per feature (rows are trials, folds group runs); nil otherwise.
     public var delays: [Int]?
+    /// How many processes (MPI ranks) and threads the fit ran on.
+    public var execution: ExecutionRecord?
 
     public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
                 form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
@@ -69,7 +72,9 @@ public final class RidgeModel {
     public static func fit(dataset: Dataset, sources: [FeatureSource], alphas: [Double], folds: Int, targetBatch: Int = 4096, standardize: Bool = true,
                            bandedSamples: Int = 0, seed: UInt64 = 0,
                            featureProgress: ((Int, Int) -> Void)? = nil,
-                           progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
+                           progress: ((String, Int, Int) -> Void)? = nil,
+                           cluster: Cluster = SingleProcess(), allUnitNames: [String]? = nil,
+                           runs: [Int]? = nil) throws -> RidgeModel {
         let shown = dataset.repeatsPerStimulus
         let train = dataset.stimuli(in: .train).filter { shown[$0] > 0 }
         guard train.count >= max(2, folds) else {
@@ -87,19 +92,25 @@ public final class RidgeModel {
         }
         let stats = RepeatStatistics(dataset: dataset, stimuli: train)
         let banded = bandedSamples > 0 && sources.count >= 2
-        let foldOfRow = RidgeRegression.contiguousFolds(count: train.count, folds: folds)
+        let foldOfRow: [Int]
+        if let runs {
+            foldOfRow = try Self.runFolds(dataset: dataset, runs: runs, stimuli: train, folds: folds)
+        } else {
+            foldOfRow = RidgeRegression.contiguousFolds(count: train.count, folds: folds)
+        }
         let t0 = Date()
-        let fit = try RidgeRegression.fit(features: phi.values, rows: phi.rows, featureCount: phi.columns,
-                                          targets: stats.meanResponses, targetCount: dataset.unitCount, foldOfRow: foldOfRow,
-                                          alphas: alphas, targetBatch: targetBatch, standardize: standardize,
-                                          bandedSpaces: banded ? matrices.map { $0.columns } : nil,
-                                          gammas: banded ? BandedRidge.simplexSamples(count: bandedSamples, spaces: sources.count, seed: seed) : [],
-                                          progress: progress)
+        let local = try RidgeRegression.fit(features: phi.values, rows: phi.rows, featureCount: phi.columns,
+                                            targets: stats.meanResponses, targetCount: dataset.unitCount, foldOfRow: foldOfRow,
+                                            alphas: alphas, targetBatch: targetBatch, standardize: standardize,
+                                            bandedSpaces: banded ? matrices.map { $0.columns } : nil,
+                                            gammas: banded ? BandedRidge.simplexSamples(count: bandedSamples, spaces: sources.count, seed: seed) : [],
+                                            progress: progress)
+        let fit = try gathered(local, cluster: cluster, spaces: banded ? sources.count : 0)
         var config = RidgeModelConfig(features: sources, featureCounts: matrices.map { $0.columns }, alphaGrid: alphas, folds: folds,
-                                      foldGrouping: "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)",
+                                      foldGrouping: runs == nil ? "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)"
+                                          : "contiguous blocks of runs (/runs): a stimulus goes with the run of its first trial (repeats averaged)",
                                       form: fit.cv.form, rows: "stimulus", trainingStimuli: train.count,
-                                      data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
-                                                           unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
+                                      data: provenance(dataset, units: fit.intercept.count, cluster: cluster, allUnitNames: allUnitNames))
         config.seconds = Date().timeIntervalSince(t0)
         config.standardized = standardize
         if banded { config.bandedSamples = bandedSamples; config.seed = seed }
@@ -110,57 +121,168 @@ public final class RidgeModel {
     /// stacks `delays`, folds are k contiguous blocks of runs.
     public static func fitTimeSeries(dataset: Dataset, runs: [Int], delays: [Int], sources: [FeatureSource], alphas: [Double], folds: Int,
                                      targetBatch: Int = 4096, featureProgress: ((Int, Int) -> Void)? = nil,
-                                     progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeModel {
+                                     progress: ((String, Int, Int) -> Void)? = nil,
+                                     cluster: Cluster = SingleProcess(), allUnitNames: [String]? = nil,
+                                     bandedSamples: Int = 0, seed: UInt64 = 0) throws -> RidgeModel {
         let trials = dataset.trials(in: .train)
+        let banded = bandedSamples > 0 && sources.count >= 2
         let runCount = Set(trials.map { runs[$0] }).count
         guard runCount >= folds else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the training trials span \(runCount) runs; \(folds)-fold cross-validation by run needs at least \(folds)")
         }
-        let x = try delayedDesign(dataset: dataset, sources: sources, runs: runs, trials: trials, delays: delays, progress: featureProgress)
+        let (x, spaceColumns) = try delayedDesign(dataset: dataset, sources: sources, runs: runs, trials: trials, delays: delays,
+                                                  perSpace: banded, progress: featureProgress)
         let y = dataset.responses(trials: trials).data
         let foldOfRow = try RidgeRegression.groupedFolds(groups: trials.map { runs[$0] }, folds: folds)
         let t0 = Date()
-        let fit = try RidgeRegression.fit(features: x.values, rows: x.rows, featureCount: x.columns, targets: y, targetCount: dataset.unitCount,
-                                          foldOfRow: foldOfRow, alphas: alphas, targetBatch: targetBatch, progress: progress)
-        var config = RidgeModelConfig(features: sources, featureCounts: [x.columns / delays.count], alphaGrid: alphas, folds: folds,
+        let local = try RidgeRegression.fit(features: x.values, rows: x.rows, featureCount: x.columns, targets: y, targetCount: dataset.unitCount,
+                                            foldOfRow: foldOfRow, alphas: alphas, targetBatch: targetBatch,
+                                            bandedSpaces: banded ? spaceColumns : nil,
+                                            gammas: banded ? BandedRidge.simplexSamples(count: bandedSamples, spaces: sources.count, seed: seed) : [],
+                                            progress: progress)
+        let fit = try gathered(local, cluster: cluster, spaces: banded ? sources.count : 0)
+        var config = RidgeModelConfig(features: sources, featureCounts: banded ? spaceColumns : [x.columns / delays.count], alphaGrid: alphas, folds: folds,
                                       foldGrouping: "contiguous blocks of runs (/runs)", form: fit.cv.form, rows: "trial",
                                       trainingStimuli: trials.count,
-                                      data: DataProvenance(file: dataset.file, paths: dataset.paths, units: dataset.unitCount,
-                                                           unitNames: dataset.hasUnitNames ? dataset.unitNames : nil))
+                                      data: provenance(dataset, units: fit.intercept.count, cluster: cluster, allUnitNames: allUnitNames))
         config.delays = delays
+        if banded { config.bandedSamples = bandedSamples; config.seed = seed }
         config.seconds = Date().timeIntervalSince(t0)
         return RidgeModel(config: config, fit: fit, featureNames: x.descriptions)
     }
 
-    static func delayedDesign(dataset: Dataset, sources: [FeatureSource], runs: [Int], trials: [Int], delays: [Int],
-                              progress: ((Int, Int) -> Void)? = nil) throws -> FeatureMatrix {
+    /// Folds of the training stimuli (rows of the stimulus design) when the file has `/runs`: each
+    /// stimulus goes with the run of its first trial in the file; the runs, in order of first
+    /// appearance among the rows, are dealt into `folds` contiguous blocks (RidgeRegression.groupedFolds), so
+    /// the stimuli of one run are never split between fitting and validation.
+    public static func runFolds(dataset: Dataset, runs: [Int], stimuli: [Int], folds: Int) throws -> [Int] {
+        guard runs.count == dataset.trialCount else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): /runs has \(runs.count) values for \(dataset.trialCount) trials")
+        }
+        var firstRun = [Int?](repeating: nil, count: dataset.stimulusCount)
+        for (t, s) in dataset.stimulusIndex.enumerated() where firstRun[s] == nil { firstRun[s] = runs[t] }
+        let groups = stimuli.map { firstRun[$0]! }
+        let count = Set(groups).count
+        guard count >= folds else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the training stimuli span \(count) runs; \(folds)-fold cross-validation by run needs at least \(folds)")
+        }
+        return try RidgeRegression.groupedFolds(groups: groups, folds: folds)
+    }
+
+    private static func provenance(_ dataset: Dataset, units: Int, cluster: Cluster, allUnitNames: [String]?) -> DataProvenance {
+        let names = cluster.size > 1 ? allUnitNames : (dataset.hasUnitNames ? dataset.unitNames : nil)
+        return DataProvenance(file: dataset.file, paths: dataset.paths, units: units, unitNames: names)
+    }
+
+    /// Under MPI each rank has fitted its contiguous share of the targets (its dataset holds only
+    /// those response columns; the design, its standardisation and the folds are the same on every
+    /// rank). The per-target numbers — chosen α and its index, CV MSE, banded γ — are gathered on
+    /// every rank (`allgather`, 8·(3 + S) bytes per target); the weights and intercepts only on
+    /// rank 0 (`gatherToRoot`, 4·(p + 1) bytes per target), which writes the model. On the other
+    /// ranks the returned fit has the gathered per-target numbers and empty weights.
+    static func gathered(_ local: RidgeFit, cluster: Cluster, spaces: Int) throws -> RidgeFit {
+        guard cluster.size > 1 else { return local }
+        let u = local.intercept.count, p = local.featureMean.count, per = 3 + spaces
+        var scalars = [Double](); scalars.reserveCapacity(u * per)
+        for t in 0..<u {
+            scalars.append(local.cv.bestAlphas[t]); scalars.append(Double(local.cv.bestAlphaIndex[t])); scalars.append(local.cv.cvMeanSquaredError[t])
+            for i in 0..<spaces { scalars.append(local.spaceWeights![i * u + t]) }
+        }
+        let all = cluster.allgather(scalars)
+        guard all.count % per == 0 else { throw EncodingError.incompatibleData(reason: "gathered \(all.count) ridge values from \(cluster.size) ranks, not whole targets of \(per)") }
+        let total = all.count / per
+        // Target-major [u, 1 + p]: intercept, then the target's weight column.
+        var columns = [Float](repeating: 0, count: u * (p + 1))
+        for t in 0..<u {
+            columns[t * (p + 1)] = local.intercept[t]
+            for j in 0..<p { columns[t * (p + 1) + 1 + j] = local.cv.weights[j * u + t] }
+        }
+        let gathered = cluster.gatherToRoot(columns, itemSize: p + 1)
+        var fit = local
+        fit.cv.bestAlphas = (0..<total).map { all[$0 * per] }
+        fit.cv.bestAlphaIndex = (0..<total).map { Int(all[$0 * per + 1]) }
+        fit.cv.cvMeanSquaredError = (0..<total).map { all[$0 * per + 2] }
+        if spaces > 0 {
+            var g = [Double](repeating: 0, count: spaces * total)
+            for t in 0..<total { for i in 0..<spaces { g[i * total + t] = all[t * per + 3 + i] } }
+            fit.spaceWeights = g
+        }
+        if cluster.isRoot {
+            guard gathered.count == total * (p + 1) else {
+                throw EncodingError.incompatibleData(reason: "gathered \(gathered.count) ridge weights from \(cluster.size) ranks, expected \(total * (p + 1))")
+            }
+            var w = [Float](repeating: 0, count: p * total), b = [Float](repeating: 0, count: total)
+            for t in 0..<total {
+                b[t] = gathered[t * (p + 1)]
+                for j in 0..<p { w[j * total + t] = gathered[t * (p + 1) + 1 + j] }
+            }
+            fit.intercept = b; fit.cv.weights = w
+        } else {
+            fit.intercept = [Float](repeating: 0, count: total); fit.cv.weights = []
+        }
+        return fit
+    }
+
+    /// The delayed design of `trials`. `perSpace` (banded models): each feature space's delayed
+    /// copies form one block of columns, [space 1: delay 1 … delay D | space 2: …], so that a
+    /// space's penalty covers all its delays; otherwise the spaces are concatenated first and then
+    /// delayed. Returns the design and the columns of each block.
+    static func delayedDesign(dataset: Dataset, sources: [FeatureSource], runs: [Int], trials: [Int], delays: [Int], perSpace: Bool = false,
+                              progress: ((Int, Int) -> Void)? = nil) throws -> (FeatureMatrix, [Int]) {
         let all = Array(0..<dataset.stimulusCount)
         let ms = try sources.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: all, progress: progress) }
+        if perSpace && ms.count > 1 {
+            let blocks = ms.map { DelayedFeatures.design(features: $0, stimulusIndex: dataset.stimulusIndex, runs: runs, trials: trials, delays: delays) }
+            return (FeatureMatrix.concatenated(blocks), blocks.map { $0.columns })
+        }
         let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
-        return DelayedFeatures.design(features: phi, stimulusIndex: dataset.stimulusIndex, runs: runs, trials: trials, delays: delays)
+        let x = DelayedFeatures.design(features: phi, stimulusIndex: dataset.stimulusIndex, runs: runs, trials: trials, delays: delays)
+        return (x, [x.columns])
     }
 
     /// Time-series models: predictions [trials.count, U] of `trials`.
     public func predictTrials(dataset: Dataset, runs: [Int], trials: [Int]) throws -> [Float] {
         guard let delays = config.delays else { throw EncodingError.incompatibleData(reason: "not a time-series (--delays) model") }
-        let x = try Self.delayedDesign(dataset: dataset, sources: config.features, runs: runs, trials: trials, delays: delays)
+        let (x, _) = try Self.delayedDesign(dataset: dataset, sources: config.features, runs: runs, trials: trials, delays: delays,
+                                            perSpace: fit.spaceWeights != nil)
         guard x.columns == featureCount else {
             throw EncodingError.incompatibleData(reason: "the delayed features of \(dataset.file) have \(x.columns) columns, the model was fitted on \(featureCount)")
         }
         return RidgeRegression.predict(features: x.values, rows: x.rows, fit: fit)
     }
 
-    /// Predicted mean response [n, U] of `stimuli` of `dataset` (features recomputed from the sources).
-    public func predict(dataset: Dataset, stimuli: [Int]) throws -> [Float] {
+    /// Stimuli per block of `predict`: the feature spaces' batch (FeatureSpace.compute), so a
+    /// rank's share of whole blocks computes the same features and products as one process.
+    public static let predictionBlock = 256
+
+    /// Predicted mean response [n, U] of `stimuli` of `dataset` (features recomputed from the
+    /// sources), in blocks of `predictionBlock` stimuli. Under MPI each rank predicts its share of
+    /// whole blocks and every rank receives all predictions (`allgather`, 8·U bytes per stimulus):
+    /// the result equals one process's bit for bit.
+    public func predict(dataset: Dataset, stimuli: [Int], cluster: Cluster = SingleProcess()) throws -> [Float] {
         if config.delays != nil {
             throw EncodingError.incompatibleData(reason: "a time-series (--delays) model predicts trials, not stimuli: use score")
         }
-        let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: stimuli) }
-        let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
-        guard phi.columns == featureCount else {
-            throw EncodingError.incompatibleData(reason: "the features of \(dataset.file) have \(phi.columns) columns, the model was fitted on \(featureCount)")
+        let block = Self.predictionBlock
+        let mine = cluster.share(of: stimuli.count, block: block)
+        var out = [Float](); out.reserveCapacity(mine.count * unitCount)
+        var start = mine.lowerBound
+        while start < mine.upperBound {
+            let idx = Array(stimuli[start..<min(start + block, mine.upperBound)])
+            let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: idx, batchSize: block) }
+            let phi = ms.count == 1 ? ms[0] : FeatureMatrix.concatenated(ms)
+            guard phi.columns == featureCount else {
+                throw EncodingError.incompatibleData(reason: "the features of \(dataset.file) have \(phi.columns) columns, the model was fitted on \(featureCount)")
+            }
+            out += RidgeRegression.predict(features: phi.values, rows: phi.rows, fit: fit)
+            start += block
         }
-        return RidgeRegression.predict(features: phi.values, rows: phi.rows, fit: fit)
+        guard cluster.size > 1 else { return out }
+        let all = cluster.allgather(out.map(Double.init))
+        guard all.count == stimuli.count * unitCount else {
+            throw EncodingError.incompatibleData(reason: "gathered \(all.count) ridge predictions from \(cluster.size) ranks, expected \(stimuli.count * unitCount)")
+        }
+        return all.map { Float($0) }
     }
 
     /// Banded models: [S, U] each feature space's share of the explained variance of `measured`

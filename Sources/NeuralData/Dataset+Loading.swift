@@ -136,7 +136,12 @@ extension Dataset {
         let stimulusInfo = header.stimulusInfo, responseInfo = header.responseInfo
         let sShape = stimulusInfo.shape
         let n = sShape[0], h = sShape[sShape.count - 2], w = sShape[sShape.count - 1]
-        let t = responseInfo.shape[0], u = responseInfo.shape[1]
+        let t = responseInfo.shape[0], fileUnits = responseInfo.shape[1]
+        if let c = options.responseColumns, c.lowerBound < 0 || c.upperBound > fileUnits {
+            throw DatasetError.shapeMismatch(file: file, path: p.responses, problem: "has \(fileUnits) units; columns \(c.lowerBound)..<\(c.upperBound) were asked for")
+        }
+        let columns = options.responseColumns ?? 0..<fileUnits
+        let u = columns.count
         let hasIndex = header.hasIndex, hasSplit = header.hasSplit, hasMasks = header.hasMasks, hasNames = header.hasNames
         let modality = header.modality, countModel = header.countModel
 
@@ -221,7 +226,8 @@ extension Dataset {
 
         // Values: responses.
         let responses = try readResponses(h5, file: file, path: p.responses, type: responseInfo.type, units: u,
-                                          countModel: countModel, quasiLikelihood: options.quasiLikelihood)
+                                          countModel: countModel, quasiLikelihood: options.quasiLikelihood,
+                                          columns: options.responseColumns.map { ($0, t, fileUnits) })
 
         // Values: stimuli (in memory, or scanned in row blocks when streamed).
         let source: StimulusSource
@@ -255,8 +261,9 @@ extension Dataset {
         if hasMasks { masks = try read(file, p.masks) { try h5.readUInt8(p.masks).values } }
         var names: [String]?
         if hasNames { names = try read(file, p.unitNames) { try h5.readStrings(p.unitNames) } }
+        if let all = names, options.responseColumns != nil, all.count == fileUnits { names = Array(all[columns]) }
         var truth: GroundTruth?
-        if h5.isGroup(p.groundTruth) {
+        if h5.isGroup(p.groundTruth) && options.responseColumns == nil {
             truth = try GroundTruth.read(h5, group: p.groundTruth, stimulusCount: n, unitCount: u, availableMemory: available)
         }
 
@@ -293,17 +300,30 @@ extension Dataset {
     /// quasi-likelihood) integer. float64 files are checked in double precision before conversion,
     /// so a count of 3.0000001 is not rounded into an integer unnoticed.
     private static func readResponses(_ h5: HDF5File, file: String, path: String, type: HDF5ElementType, units u: Int,
-                                      countModel: Bool, quasiLikelihood: Bool) throws -> [Float] {
+                                      countModel: Bool, quasiLikelihood: Bool,
+                                      columns: (range: Range<Int>, trials: Int, fileUnits: Int)? = nil) throws -> [Float] {
+        let c0 = columns?.range.lowerBound ?? 0
         func check(_ v: Double, _ k: Int) throws {
             if !v.isFinite {
-                throw DatasetError.nonFinite(file: file, path: path, position: [k / u, k % u], value: Float(v))
+                throw DatasetError.nonFinite(file: file, path: path, position: [k / u, c0 + k % u], value: Float(v))
             }
             if countModel {
-                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: k % u, value: v) }
+                if v < 0 { throw DatasetError.negativeResponse(file: file, path: path, trial: k / u, unit: c0 + k % u, value: v) }
                 if !quasiLikelihood && v != v.rounded() {
-                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: k % u, value: v)
+                    throw DatasetError.nonIntegerCount(file: file, path: path, trial: k / u, unit: c0 + k % u, value: v)
                 }
             }
+        }
+        if let c = columns, c.range.count != c.fileUnits {
+            // One hyperslab of the asked columns (all trials).
+            if type == .float64 {
+                let values = try read(file, path) { try h5.readDoubles(path, start: [0, c0], count: [c.trials, u]) }
+                for (k, v) in values.enumerated() { try check(v, k) }
+                return values.map { Float($0) }
+            }
+            let values = try read(file, path) { try h5.readFloats(path, start: [0, c0], count: [c.trials, u]) }
+            if type.isFloat || countModel { for (k, v) in values.enumerated() { try check(Double(v), k) } }
+            return values
         }
         if type == .float64 {
             let values = try read(file, path) { try h5.readDoubles(path).values }

@@ -92,6 +92,11 @@ public struct DatasetLoadOptions: Equatable, Sendable {
     /// Streamed float stimuli: check each block for NaN/Inf when it is first read (training's
     /// first pass) instead of scanning the whole array before `load` returns. `fit` sets it.
     public var checkStreamedValuesOnRead = false
+    /// Read only these response columns (units), as one hyperslab: the dataset then has
+    /// `responseColumns.count` units (their names; no ground truth). How an MPI rank reads its
+    /// share of many targets (ridge under mpirun; an empty range gives a rank with no targets).
+    /// nil: all units.
+    public var responseColumns: Range<Int>?
 
     public init(paths: DatasetPaths = .defaults, modality: Modality? = nil, quasiLikelihood: Bool = false,
                 countModel: Bool? = nil, minimumImageSize: Int = 0, storage: StimulusStorage = .automatic,

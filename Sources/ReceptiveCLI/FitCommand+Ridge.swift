@@ -6,6 +6,7 @@ import Tensors
 import Encoding
 import NeuralData
 import Report
+import Cluster
 
 /// `fit --model ridge` options.
 struct RidgeArguments: ParsableArguments {
@@ -45,31 +46,54 @@ struct RidgeArguments: ParsableArguments {
 }
 
 extension FitCommand {
-    func runRidge() throws {
+    /// Under mpirun: targets are split in contiguous shares over the ranks; each rank reads only
+    /// its response columns, builds the whole design, fits its targets; rank 0 gathers and writes.
+    func runRidge(on cluster: Cluster) throws {
+        let quiet = self.quiet || !cluster.isRoot
         guard ridge.folds >= 2 else { throw OptionError(option: "--folds", reason: "must be at least 2, got \(ridge.folds)") }
         guard ridge.bandedSamples >= 0 else { throw OptionError(option: "--banded-samples", reason: "must be ≥ 0") }
         guard ridge.targetBatch >= 1 else { throw OptionError(option: "--target-batch", reason: "must be at least 1") }
         let grid = try ridge.grid()
         let sources = try ridge.sources()
         for s in sources { if case .file(let p, _) = s, !FileManager.default.fileExists(atPath: p) { throw OptionError(option: "--features", reason: "\(p) does not exist") } }
-        let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: false))
+        var loadOptions = dataset.loadOptions(countModel: false)
+        var allUnitNames: [String]?
+        var totalUnits: Int?
+        if cluster.size > 1 {
+            let header = try Dataset.readHeader(data, options: loadOptions)
+            let units = header.responseInfo.shape[1]
+            totalUnits = units
+            // Whole batches of --target-batch per rank: each rank solves the batches one process
+            // solves, so the fit equals the one-process fit bit for bit.
+            loadOptions.responseColumns = cluster.share(of: units, block: ridge.targetBatch)
+            let idle = cluster.shares(of: units, block: ridge.targetBatch).filter { $0.isEmpty }.count
+            if idle > 0 && !quiet {
+                let b = (units + cluster.size - 1) / cluster.size
+                FileHandle.standardError.write(Data("note: \(units) targets make \((units + ridge.targetBatch - 1) / ridge.targetBatch) batch(es) of --target-batch \(ridge.targetBatch), so \(idle) of \(cluster.size) ranks have none; --target-batch \(b) gives every rank targets\n".utf8))
+            }
+            if cluster.isRoot && header.hasNames { allUnitNames = try HDF5File.open(data).readStrings(header.paths.unitNames) }
+        }
+        let ds = try Dataset.load(data, options: loadOptions)
         if let d = ridge.delays {
             let list = try parseIntList(d, option: "--delays")
             guard list.allSatisfy({ $0 >= 0 }), Set(list).count == list.count else { throw OptionError(option: "--delays", reason: "'\(d)': delays must be distinct integers ≥ 0") }
             guard let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount) else {
                 throw OptionError(option: "--delays", reason: "\(data) has no /runs (a run id per trial, needed to delay features within runs)")
             }
-            if sources.count > 1 && ridge.bandedSamples > 0 { throw OptionError(option: "--delays", reason: "with several --features, time-series ridge needs --banded-samples 0 (banded ridge on delayed features is not implemented)") }
             let progress = ThrottledProgress(quiet: quiet)
             let t0 = Date()
             let model = try RidgeModel.fitTimeSeries(dataset: ds, runs: runs, delays: list, sources: sources, alphas: grid, folds: ridge.folds,
                                                      targetBatch: ridge.targetBatch, featureProgress: { progress("features: stimuli", $0, $1) },
-                                                     progress: { progress($0, $1, $2) })
+                                                     progress: { progress($0, $1, $2) }, cluster: cluster, allUnitNames: allUnitNames,
+                                                     bandedSamples: ridge.bandedSamples, seed: ridge.bandedSeed)
+            model.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
+            guard cluster.isRoot else { return }
             try model.write(to: out, overwrite: true)
-            let summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
+            var summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
                                           form: model.config.form.rawValue, medianAlpha: median(model.fit.cv.bestAlphas),
                                           targetsAtGridEdge: model.fit.cv.bestAlphaIndex.filter { $0 == 0 || $0 == grid.count - 1 }.count,
                                           seconds: Date().timeIntervalSince(t0))
+            summary.record(cluster, threads: threads)
             if json { try JSONOutput.print(summary) } else { print(summary.table()) }
             return
         }
@@ -78,21 +102,25 @@ extension FitCommand {
         }
         let progress = ThrottledProgress(quiet: quiet)
         if !quiet {
-            FileHandle.standardError.write(Data("ridge: \(ds.unitCount) targets, features \(sources.map { $0.description }.joined(separator: " + ")), \(grid.count) penalties \(grid.first!)…\(grid.last!), \(ridge.folds) folds over training stimuli\n".utf8))
+            FileHandle.standardError.write(Data("ridge: \(totalUnits ?? ds.unitCount) targets\(cluster.size > 1 ? " over \(cluster.size) ranks × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))" : ""), features \(sources.map { $0.description }.joined(separator: " + ")), \(grid.count) penalties \(grid.first!)…\(grid.last!), \(ridge.folds) folds over training stimuli\n".utf8))
         }
         let t0 = Date()
         let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch, standardize: !ridge.noStandardize,
                                        bandedSamples: ridge.bandedSamples, seed: ridge.bandedSeed,
                                        featureProgress: { progress("features: stimuli", $0, $1) },
-                                       progress: { progress($0, $1, $2) })
+                                       progress: { progress($0, $1, $2) }, cluster: cluster, allUnitNames: allUnitNames,
+                                       runs: try DelayedFeatures.runs(file: data, trials: ds.trialCount))
+        model.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
+        guard cluster.isRoot else { return }
         try model.write(to: out, overwrite: true)
         let atEdge = model.fit.cv.bestAlphaIndex.filter { $0 == 0 || $0 == grid.count - 1 }.count
-        let summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
+        var summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
                                       form: model.config.form.rawValue, medianAlpha: median(model.fit.cv.bestAlphas), targetsAtGridEdge: atEdge,
                                       seconds: Date().timeIntervalSince(t0))
         if atEdge > 0 && !quiet {
             FileHandle.standardError.write(Data("note: \(atEdge) of \(model.unitCount) targets chose the smallest or largest penalty of the grid (widen --alphas)\n".utf8))
         }
+        summary.record(cluster, threads: threads)
         if json { try JSONOutput.print(summary) } else { print(summary.table()) }
     }
 
@@ -112,9 +140,20 @@ struct RidgeFitSummary: Encodable {
     let medianAlpha: Double
     let targetsAtGridEdge: Int
     let seconds: Double
+    var ranks = 1
+    var threadsPerRank: Int?
+    var backend: String?
+    /// Under MPI: bytes rank 0 contributed to collectives, and how many it made.
+    var communicatedBytes: Int?
+    var collectiveCalls: Int?
     enum CodingKeys: String, CodingKey {
-        case file, kind, units, features, form, seconds
+        case file, kind, units, features, form, seconds, ranks, backend
         case trainingStimuli = "training_stimuli", medianAlpha = "median_alpha", targetsAtGridEdge = "targets_at_grid_edge"
+        case threadsPerRank = "threads_per_rank", communicatedBytes = "communicated_bytes", collectiveCalls = "collective_calls"
+    }
+    mutating func record(_ cluster: Cluster, threads: Int) {
+        ranks = cluster.size; threadsPerRank = threads; backend = cluster.backend
+        if cluster.size > 1 { communicatedBytes = cluster.communicatedBytes; collectiveCalls = cluster.collectiveCalls }
     }
     func table() -> String {
         var t = Table(title: "fitted ridge → \(file)", headers: ["", "value"])
@@ -122,6 +161,8 @@ struct RidgeFitSummary: Encodable {
         t.addRow(["training stimuli", .integer(trainingStimuli)]); t.addRow(["form", .text(form)])
         t.addRow(["median α", .number(medianAlpha)]); t.addRow(["targets at grid edge", .integer(targetsAtGridEdge)])
         t.addRow(["seconds", .number(seconds)])
+        if let t1 = threadsPerRank { t.addRow(["ranks × threads", .text("\(ranks) × \(t1) (\(backend ?? "?"))")]) }
+        if let b = communicatedBytes, let n = collectiveCalls { t.addRow(["communicated (rank 0)", .text("\(b) bytes in \(n) collectives")]) }
         return t.description
     }
 }

@@ -56,9 +56,6 @@ struct FitCommand: ParsableCommand {
     func fit(on cluster: Cluster) throws {
         // Under mpirun only rank 0 prints progress and results and writes files.
         let quiet = self.quiet || !cluster.isRoot
-        if cluster.size > 1 && model == .ridge {
-            throw OptionError(option: "--model", reason: "ridge fits across MPI ranks are not implemented; cnn and glm are (docs/scaling.md). Run this fit as one process")
-        }
         Parallel.setThreads(threads)
         let checkpoint = out + ".checkpoint.h5"
         if resume {
@@ -69,7 +66,7 @@ struct FitCommand: ParsableCommand {
         } else {
             try checkOutputPath(out, force: force)
         }
-        if model == .ridge { return try runRidge() }
+        if model == .ridge { return try runRidge(on: cluster) }
         let options = try training.options()
         let grid = try parseDoubleList(ridgeGrid, option: "--ridge-grid")
         if grid.contains(where: { $0 < 0 }) { throw OptionError(option: "--ridge-grid", reason: "penalties must be ≥ 0") }
@@ -98,7 +95,7 @@ struct FitCommand: ParsableCommand {
             fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid,
                                              validationFraction: validationFraction, seed: options.seed, cluster: cluster)
         case .ridge:
-            return try runRidge()
+            return try runRidge(on: cluster)
         case .cnn:
             var arch = try architecture.architecture(inputShape: prep.outputShape, units: ds.unitCount, observation: obs)
             if let pre = pretrained {

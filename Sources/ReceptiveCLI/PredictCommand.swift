@@ -32,8 +32,7 @@ struct PredictCommand: ParsableCommand {
         Parallel.setThreads(threads)
         try checkOutputPath(out, force: force)
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
-            guard cluster.size == 1 else { throw OptionError(option: "predict", reason: "ridge models are not split across MPI ranks; run predict as one process") }
-            return try predictRidge()
+            return try predictRidge(on: cluster)
         }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))

@@ -6,6 +6,7 @@ import Tensors
 import Encoding
 import NeuralData
 import Report
+import Cluster
 
 extension DatasetOptions {
     /// Paths given on the command line win; paths left at their defaults take the ridge model's.
@@ -41,10 +42,13 @@ func ridgeRuns(_ m: RidgeModel, dataset ds: Dataset, data: String, modelPath: St
 }
 
 extension ScoreCommand {
-    func scoreRidge() throws {
+    /// Under mpirun the test stimuli's predictions are split over the ranks; rank 0 prints.
+    func scoreRidge(on cluster: Cluster) throws {
         let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
-        let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold).scores
+        let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold,
+                                             cluster: cluster).scores
+        guard cluster.isRoot else { return }
         if json { try JSONOutput.print(r); return }
         var t = Table(title: "\(split) split of \(data): \(r.stimuli) stimuli (\(r.trials) trials), \(r.units) targets; ridge \(m.config.features.map { $0.description }.joined(separator: " + "))",
                       columns: [.init("voxels", alignment: .left), .init("count"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
@@ -73,11 +77,13 @@ extension ScoreCommand {
 }
 
 extension PredictCommand {
-    func predictRidge() throws {
+    /// Under mpirun the stimuli are split over the ranks (whole blocks of 256); rank 0 writes.
+    func predictRidge(on cluster: Cluster) throws {
         let m = try RidgeModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
-        let rates = try m.predict(dataset: ds, stimuli: indices)
+        let rates = try m.predict(dataset: ds, stimuli: indices, cluster: cluster)
+        guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in
             try f.write("/rates", floats: rates, shape: [indices.count, m.unitCount])
             try f.write("/stimulus", int64s: indices, shape: [indices.count])

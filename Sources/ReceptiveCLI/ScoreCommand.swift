@@ -37,8 +37,7 @@ struct ScoreCommand: ParsableCommand {
     func score(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
-            guard cluster.size == 1 else { throw OptionError(option: "score", reason: "ridge models are not split across MPI ranks; run score as one process") }
-            return try scoreRidge()
+            return try scoreRidge(on: cluster)
         }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
