@@ -17,7 +17,7 @@ public enum LayerActivations {
     /// - Throws: `EncodingError.incompatibleData` when model and data do not match; errors of the
     ///   stimulus source.
     public static func collect(model: FittedModel, dataset: Dataset, stimuli: [Int], names: [String]) throws -> [RSALayerActivations] {
-        try ModelEvaluation.checkCompatible(model: model, dataset: dataset)
+        try EncodingModel.checkCompatible(model: model, dataset: dataset)
         let enc = model.encoder
         let provider = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
         var out: [RSALayerActivations] = []

@@ -114,6 +114,9 @@ public final class Dataset {
 
     // MARK: queries
 
+    /// The responses as a (T, U) matrix (shares `responses`' storage; no copy).
+    public var responseMatrix: ResponseMatrix<Float> { ResponseMatrix(rows: trialCount, columns: unitCount, values: responses) }
+
     /// Trials whose stimulus is in `split`, ascending.
     public func trials(in split: Split) -> [Int] {
         (0..<trialCount).filter { self.split[stimulusIndex[$0]] == split }
