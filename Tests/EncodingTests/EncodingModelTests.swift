@@ -189,3 +189,39 @@ final class EncodingModelTests: XCTestCase {
         XCTAssertEqual(try encoder.activations(x, at: .coreOutput).data, try encoder.activations(x, upTo: nil).data)
     }
 }
+
+final class EncodingEstimatorKindTests: XCTestCase {
+    /// Every kind is saved and read back as the estimator of its kind through one loader.
+    func testOneLoaderForEveryKind() throws {
+        let ds = SmallTrainingData.poisson(stimuli: 60, side: 4, units: 2, repeats: 1, seed: 3)
+        let dir = TestPaths.temporaryDirectory("estimator-kinds")
+        var po = PreprocessingOptions(grayscale: true)
+        po.normalization = .none
+        let prep = try Preprocessing.fit(on: ds, options: po)
+        var o = TrainingOptions()
+        o.epochs = 1
+        let estimators: [any EncodingEstimator] = [
+            try { let m = EncodingModel(glm: .poisson, ridgeGrid: [1]); try m.fit(ds, preprocessing: prep); return m }(),
+            try { let m = EncodingModel(cnn: .linear(inputChannels: 1, height: 4, width: 4, units: 2), training: o)
+                  try m.fit(ds, preprocessing: prep); return m }(),
+            try RidgeModel.fit(dataset: ds, sources: [.pixels(size: nil)], alphas: [1, 10], folds: 3),
+        ]
+        for e in estimators {
+            XCTAssertTrue(e.isFitted)
+            let path = dir + "/\(e.kind.rawValue).h5"
+            try? FileManager.default.removeItem(atPath: path)
+            try e.save(to: path, overwrite: false)
+            let back = try EncodingEstimators.load(from: path)
+            XCTAssertEqual(back.kind, e.kind)
+            switch (e, back) {
+            case (let a as EncodingModel, let b as EncodingModel):
+                XCTAssertEqual(try b.predict(ds, stimuli: [0, 1, 2]), try a.predict(ds, stimuli: [0, 1, 2]))
+            case (let a as RidgeModel, let b as RidgeModel):
+                XCTAssertEqual(try b.predict(dataset: ds, stimuli: [0, 1, 2]), try a.predict(dataset: ds, stimuli: [0, 1, 2]))
+            default:
+                XCTFail("\(e.kind) came back as \(type(of: back))")
+            }
+        }
+        XCTAssertThrowsError(try EncodingModel.load(from: dir + "/ridge.h5"), "a ridge file is not a CNN/GLM estimator")
+    }
+}
