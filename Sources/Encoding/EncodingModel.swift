@@ -79,7 +79,9 @@ public final class EncodingModel: EncodingEstimator {
         specification = .glm(observation: observation, ridgeGrid: ridgeGrid, seed: seed)
     }
 
-    /// A fitted estimator around a fitted model (e.g. one read from a file).
+    /// A fitted estimator around a fitted model (e.g. one read from a file). Its specification is
+    /// the model's architecture and training options (a GLM's: its observation model and the default
+    /// ridge grid, since the file records the λ chosen per unit, not the grid) — what a refit uses.
     public init(_ fitted: FittedModel) {
         switch fitted.config.kind {
         case .glm:
