@@ -28,33 +28,35 @@ public enum ImageIdentification {
     /// [S, S] score matrices (row: measured pattern, column: candidate image).
     public static func scores(measured y: [Float], predicted m: [Float], images s: Int, targets u: Int, variance: [Double]) -> (correlation: [Double], gaussian: [Double]) {
         precondition(y.count == s * u && m.count == s * u && variance.count == u)
-        func standardised(_ a: [Float]) -> [Double] {
-            var out = [Double](repeating: 0, count: s * u)
+        let measured = ResponseMatrix(rows: s, columns: u, values: y), predicted = ResponseMatrix(rows: s, columns: u, values: m)
+        // Each image's pattern over targets, centred and scaled to unit norm.
+        func standardised(_ a: ResponseMatrix<Float>) -> [Double] {
+            var out = ResponseMatrix<Double>(rows: s, columns: u)
             for i in 0..<s {
                 var mean = 0.0
-                for j in 0..<u { mean += Double(a[i * u + j]) }
+                for v in a.row(i) { mean += Double(v) }
                 mean /= Double(u)
                 var ss = 0.0
-                for j in 0..<u { let d = Double(a[i * u + j]) - mean; ss += d * d }
+                for v in a.row(i) { let d = Double(v) - mean; ss += d * d }
                 let sd = ss > 0 ? ss.squareRoot() : 1
-                for j in 0..<u { out[i * u + j] = (Double(a[i * u + j]) - mean) / sd }
+                out.setRow(i, to: a.row(i).map { (Double($0) - mean) / sd })
             }
-            return out
+            return out.values
         }
-        let yz = standardised(y), mz = standardised(m)
+        let yz = standardised(measured), mz = standardised(predicted)
         var corr = [Double](repeating: 0, count: s * s)
         yz.withUnsafeBufferPointer { pa in mz.withUnsafeBufferPointer { pb in corr.withUnsafeMutableBufferPointer { pc in
             BLAS.dgemm(transposeA: false, transposeB: true, m: s, n: s, k: u, alpha: 1, a: pa.baseAddress!, lda: u,
                        b: pb.baseAddress!, ldb: u, beta: 0, c: pc.baseAddress!, ldc: s)
         } } }
-        var yw = [Double](repeating: 0, count: s * u), md = [Double](repeating: 0, count: s * u), half = [Double](repeating: 0, count: s)
+        var yw = ResponseMatrix<Double>(rows: s, columns: u), half = [Double](repeating: 0, count: s)
+        let md = predicted.converted(to: Double.self).values
         for i in 0..<s { for j in 0..<u {
-            yw[i * u + j] = Double(y[i * u + j]) / variance[j]
-            md[i * u + j] = Double(m[i * u + j])
-            half[i] += 0.5 * Double(m[i * u + j]) * Double(m[i * u + j]) / variance[j]
+            yw[i, j] = Double(measured[i, j]) / variance[j]
+            half[i] += 0.5 * Double(predicted[i, j]) * Double(predicted[i, j]) / variance[j]
         } }
         var gauss = [Double](repeating: 0, count: s * s)
-        yw.withUnsafeBufferPointer { pa in md.withUnsafeBufferPointer { pb in gauss.withUnsafeMutableBufferPointer { pc in
+        yw.values.withUnsafeBufferPointer { pa in md.withUnsafeBufferPointer { pb in gauss.withUnsafeMutableBufferPointer { pc in
             BLAS.dgemm(transposeA: false, transposeB: true, m: s, n: s, k: u, alpha: 1, a: pa.baseAddress!, lda: u,
                        b: pb.baseAddress!, ldb: u, beta: 0, c: pc.baseAddress!, ldc: s)
         } } }

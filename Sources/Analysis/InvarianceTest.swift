@@ -115,6 +115,8 @@ public enum InvarianceTest {
             return r
         }
         let alpha = (1 - settings.confidence) / 2
+        let f = ResponseMatrix(rows: s, columns: u, values: original)
+        let fT = transformedDraws.map { ResponseMatrix(rows: s, columns: u, values: $0) }
         var out: [UnitInvariance] = []
         for j in 0..<u {
             var dI = [[Double]](repeating: [Double](repeating: 0, count: s), count: draws)
@@ -122,10 +124,10 @@ public enum InvarianceTest {
             var d = 0.0
             for i in 0..<s {
                 for r in 0..<draws {
-                    dI[r][i] = abs(original[i * u + j] - transformedDraws[r][i * u + j])
+                    dI[r][i] = abs(f[i, j] - fT[r][i, j])
                     d += dI[r][i]
                 }
-                bI[i] = abs(original[i * u + j] - original[partner[i] * u + j])
+                bI[i] = abs(f[i, j] - f[partner[i], j])
             }
             d /= Double(s * draws)
             let b = bI.reduce(0, +) / Double(s)
@@ -137,7 +139,7 @@ public enum InvarianceTest {
                 for k in 0..<s {
                     let i = r.stimulus[k]
                     sd += dI[r.draw[k]][i]
-                    sb += abs(original[i * u + j] - original[r.partner[k] * u + j])
+                    sb += abs(f[i, j] - f[r.partner[k], j])
                 }
                 boot.append(sb > 0 ? sd / sb : (sd > 0 ? .infinity : 0))
             }

@@ -210,8 +210,9 @@ public enum ModelComparison {
         precondition(a.count == s * u && b.count == s * u)
         var corr: [Double] = [], rel: [Double] = []
         var maxAbs = 0.0
+        let ma = ResponseMatrix(rows: s, columns: u, values: a), mb = ResponseMatrix(rows: s, columns: u, values: b)
         for j in 0..<u {
-            let ca = (0..<s).map { a[$0 * u + j] }, cb = (0..<s).map { b[$0 * u + j] }
+            let ca = ma.column(j), cb = mb.column(j)
             corr.append(correlation(ca, cb))
             var diff = 0.0, mean = 0.0
             for i in 0..<s { diff += abs(ca[i] - cb[i]); mean += (ca[i] + cb[i]) / 2; maxAbs = max(maxAbs, abs(ca[i] - cb[i])) }

@@ -151,11 +151,12 @@ public enum ModelInvariance {
         settings.draws = 1   // one stored T(x) per pair
         try settings.validate()
         let n = dataset.stimulusCount, u = dataset.unitCount
-        var sums = [Double](repeating: 0, count: n * u)
+        let responses = dataset.responseMatrix
+        var sums = ResponseMatrix<Double>(rows: n, columns: u)
         var counts = [Int](repeating: 0, count: n)
         for (t, s) in dataset.stimulusIndex.enumerated() {
             counts[s] += 1
-            for j in 0..<u { sums[s * u + j] += Double(dataset.responses[t * u + j]) }
+            for j in 0..<u { sums[s, j] += Double(responses[t, j]) }
         }
         let usable = pairs.pairs.filter { p in
             counts[p.original] > 0 && counts[p.transformed] > 0 && (split.map { dataset.split[p.original] == $0 } ?? true)
@@ -164,8 +165,8 @@ public enum ModelInvariance {
         var original = [Double](), transformed = [Double]()
         for p in usable {
             for j in 0..<u {
-                original.append(sums[p.original * u + j] / Double(counts[p.original]))
-                transformed.append(sums[p.transformed * u + j] / Double(counts[p.transformed]))
+                original.append(sums[p.original, j] / Double(counts[p.original]))
+                transformed.append(sums[p.transformed, j] / Double(counts[p.transformed]))
             }
         }
         let units = try InvarianceTest.run(original: original, transformed: transformed, stimuli: usable.count, units: u,

@@ -138,9 +138,10 @@ public final class GroundTruthResponseFunction: StimulusResponseFunction {
         var out = Tensor(shape: [n, u])
         for i in 0..<n {
             for j in 0..<u {
-                let e = Double(drives.data[i * 2 * u + j]), o = Double(drives.data[i * 2 * u + u + j])
+                // Columns 0..<U of the drives are the even filters, U..<2U the odd ones.
+                let e = Double(drives[i, j]), o = Double(drives[i, u + j])
                 let z = unitTypes[j] == "simple" ? max(0, e) : e * e + o * o
-                out.data[i * u + j] = Float(baseline[j] + gain[j] * z)
+                out[i, j] = Float(baseline[j] + gain[j] * z)
             }
         }
         return out

@@ -41,7 +41,7 @@ extension TrainingData {
     /// Training data of a dataset: trials by split, preprocessed stimuli.
     public init(dataset: Dataset, preprocessing: Preprocessing) throws {
         self.init(stimuli: try PreprocessedStimuli(dataset: dataset, preprocessing: preprocessing),
-                  responses: dataset.responses, units: dataset.unitCount, stimulusIndex: dataset.stimulusIndex,
+                  responses: dataset.responseMatrix, stimulusIndex: dataset.stimulusIndex,
                   trainTrials: dataset.trials(in: .train), validationTrials: dataset.trials(in: .validation),
                   testTrials: dataset.trials(in: .test))
     }

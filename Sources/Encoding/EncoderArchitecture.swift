@@ -131,7 +131,10 @@ public enum EncodingError: Error, CustomStringConvertible, Equatable {
     case modelFile(file: String, reason: String)
     case incompatibleData(reason: String)
     case nonFiniteLoss(epoch: Int, checkpoint: String?)
-    case notFitted
+    /// `operation` (predict, score, simulate, save, …) was asked of an estimator before `fit` or `load`.
+    case notFitted(operation: String)
+    /// A layer handle or name that the model's architecture does not have.
+    case noSuchLayer(layer: String, available: [String])
     /// Training stopped on request (SIGINT/SIGTERM) after a completed step; the state is in `checkpoint`.
     case interrupted(epoch: Int, step: Int, steps: Int, checkpoint: String?)
 
@@ -143,7 +146,8 @@ public enum EncodingError: Error, CustomStringConvertible, Equatable {
         case .nonFiniteLoss(let e, let c):
             return "training stopped at epoch \(e): the loss became NaN or infinite (try a smaller --lr)" +
                 (c.map { "; the last good model is in \($0)" } ?? "")
-        case .notFitted: return "the model has not been fitted"
+        case .notFitted(let op): return "cannot \(op): the model has not been fitted (call fit or load it from a model file first)"
+        case .noSuchLayer(let l, let a): return "no layer named '\(l)' in the model (layers: \(a.joined(separator: ", ")))"
         case .interrupted(let e, let s, let n, let c):
             return (n == 0 ? "training interrupted after epoch \(e)" : "training interrupted in epoch \(e) after step \(s) of \(n)")
                 + (c.map { "; its state is saved in \($0)" } ?? "")

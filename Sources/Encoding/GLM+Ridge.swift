@@ -75,9 +75,9 @@ extension GLM {
         if fitsByGrid.allSatisfy({ $0 == nil }) { throw firstFailure! }
 
         var paths: [RidgePath] = []
-        var yv = [Double](repeating: 0, count: m)
+        let validation = ResponseMatrix(rows: m, columns: units, values: validationY)
         for u in 0..<units {
-            for t in 0..<m { yv[t] = validationY[t * units + u] }
+            let yv = validation.column(u)
             let fits = fitsByGrid.map { $0?[u] }
             let ll = fits.map { $0?.logLikelihood(X: validationX, rows: m, y: yv, offset: validationOffset) ?? -.infinity }
             var best = fits.firstIndex { $0 != nil }!

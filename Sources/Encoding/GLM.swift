@@ -106,9 +106,10 @@ public struct GLM: Sendable {
             for i in 0..<n where !o[i].isFinite { throw GLMError.nonFinite(what: "offset", index: i) }
         }
         if family == .poisson {
+            let y = ResponseMatrix(rows: n, columns: units, values: Y)
             for u in 0..<units {
                 var s = 0.0
-                for t in 0..<n { s += Y[t * units + u] }
+                for t in 0..<n { s += y[t, u] }
                 if s == 0 { throw GLMError.noCounts(unit: u) }
             }
         }
@@ -122,9 +123,9 @@ public struct GLM: Sendable {
             var solver = PoissonNewtonSolver(design: design, ridge: ridge, tolerance: tolerance, maxIterations: maxIterations)
             var fits: [GLMFit] = []
             fits.reserveCapacity(units)
-            var yu = [Double](repeating: 0, count: design.n)
+            let y = ResponseMatrix(rows: design.n, columns: units, values: Y)
             for u in 0..<units {
-                for t in 0..<design.n { yu[t] = Y[t * units + u] }
+                let yu = y.column(u)
                 let r = try solver.solve(y: yu, offset: offset, start: starts?[u], unit: u)
                 fits.append(makeFit(design: design, coefficients: r.coefficients, y: yu, offset: offset,
                                     iterations: r.iterations, converged: r.converged))
@@ -138,20 +139,21 @@ public struct GLM: Sendable {
         let n = design.n, q = design.q
         var a = design.gram
         for j in design.firstPenalised..<q { a[j * q + j] += 2 * ridge }
-        var target = Y                                            // [N, U]
-        if let o = offset { for t in 0..<n { for u in 0..<units { target[t * units + u] -= o[t] } } }
+        var target = ResponseMatrix(rows: n, columns: units, values: Y)
+        if let o = offset { for t in 0..<n { for u in 0..<units { target[t, u] -= o[t] } } }
         var rhs = [Double](repeating: 0, count: q * units)        // [Q, U]
-        design.values.withUnsafeBufferPointer { x in target.withUnsafeBufferPointer { yt in rhs.withUnsafeMutableBufferPointer { r in
+        design.values.withUnsafeBufferPointer { x in target.values.withUnsafeBufferPointer { yt in rhs.withUnsafeMutableBufferPointer { r in
             BLAS.dgemm(transposeA: true, transposeB: false, m: q, n: units, k: n, alpha: 1, a: x.baseAddress!, lda: q,
                        b: yt.baseAddress!, ldb: units, beta: 0, c: r.baseAddress!, ldc: units)
         } } }
         let solution: [Double]
         do { solution = try LAPACK.choleskySolve(a, rhs, n: q, nrhs: units) } catch { throw GLMError.singular(unit: 0, order: q) }
         var fits: [GLMFit] = []
-        var yu = [Double](repeating: 0, count: n)
+        let y = ResponseMatrix(rows: n, columns: units, values: Y)
+        let coefficients = ResponseMatrix(rows: q, columns: units, values: solution)   // [Q, U]
         for u in 0..<units {
-            let beta = (0..<q).map { solution[$0 * units + u] }
-            for t in 0..<n { yu[t] = Y[t * units + u] }
+            let beta = coefficients.column(u)
+            let yu = y.column(u)
             fits.append(makeFit(design: design, coefficients: beta, y: yu, offset: offset, iterations: 1, converged: true))
         }
         return fits

@@ -74,10 +74,12 @@ public struct GaussianObservation: ObservationModel {
         let n = y.count / units
         let dof = n - parametersPerUnit
         guard dof > 0 else { throw ObservationModelError.tooFewObservations(kind: kind, observations: n, parameters: parametersPerUnit) }
+        let observed = ResponseMatrix(rows: n, columns: units, values: y)
+        let predicted = ResponseMatrix(rows: n, columns: units, values: mean)
         var sse = [Double](repeating: 0, count: units)
         for t in 0..<n {
             for u in 0..<units {
-                let r = y[t * units + u] - mean[t * units + u]
+                let r = observed[t, u] - predicted[t, u]
                 sse[u] += r * r
             }
         }

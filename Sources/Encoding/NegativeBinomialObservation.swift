@@ -116,10 +116,10 @@ public struct NegativeBinomialObservation: ObservationModel {
         try checkNuisanceInput(y: y, mean: mean, units: units, expectedUnits: dispersion.count)
         let n = y.count / units
         var r = [Double](repeating: 0, count: units)
-        var yu = [Double](repeating: 0, count: n), mu = [Double](repeating: 0, count: n)
+        let observed = ResponseMatrix(rows: n, columns: units, values: y)
+        let predicted = ResponseMatrix(rows: n, columns: units, values: mean)
         for u in 0..<units {
-            for t in 0..<n { yu[t] = y[t * units + u]; mu[t] = mean[t * units + u] }
-            r[u] = NegativeBinomialObservation.maximumLikelihoodDispersion(y: yu, mean: mu)
+            r[u] = NegativeBinomialObservation.maximumLikelihoodDispersion(y: observed.column(u), mean: predicted.column(u))
         }
         self = NegativeBinomialObservation(dispersion: r)
     }

@@ -115,8 +115,32 @@ public final class NeuralEncoder {
 
     /// Predicted means in evaluation mode, in batches of `batchSize` (N, U).
     public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
-        // In-memory input: the provider cannot fail.
-        try! ModelFitting.predictStimuli(encoder: self, stimuli: InMemoryStimuli(x), indices: Array(0..<x.shape[0]), batchSize: batchSize)
+        let u = architecture.units, n = x.shape[0]
+        var out = Tensor(shape: [n, u])
+        var start = 0
+        while start < n {
+            let end = min(n, start + batchSize)
+            out.data.replaceSubrange((start * u)..<(end * u), with: forward(x.slice(start..<end), training: false).data)
+            start = end
+        }
+        return out
+    }
+
+    /// An encoder of a `linear` architecture (identity 1×1 convolution, full linear readout) with
+    /// the readout weights `weights` (U, P) (P = C·H·W in the stimulus' layout) and biases `bias` (U):
+    /// how a fitted GLM is stored.
+    public convenience init(linear architecture: EncoderArchitecture, weights: ResponseMatrix<Double>, bias: [Double]) throws {
+        try self.init(architecture: architecture, seed: 0)
+        let c = architecture.inputChannels, p = c * architecture.inputHeight * architecture.inputWidth
+        guard let conv = firstConv, conv.weight.value.count == c * c, let full = readout as? FullLinearReadout,
+              weights.rows == architecture.units, weights.columns == p, bias.count == architecture.units,
+              full.weight.value.count == weights.values.count, full.bias.value.count == bias.count else {
+            throw EncodingError.incompatibleData(reason: "architecture '\(architecture.name)' is not a linear encoder of \(weights.rows) units on \(weights.columns) inputs")
+        }
+        conv.weight.value.fill(0)
+        for k in 0..<c { conv.weight.value.data[k * c + k] = 1 }
+        full.weight.value.data = weights.values.map(Float.init)
+        full.bias.value.data = bias.map(Float.init)
     }
 
     /// Output of the core layer named `layer` (or the core's last layer when nil), evaluation mode.

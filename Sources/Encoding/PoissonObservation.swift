@@ -145,12 +145,13 @@ public struct QuasiPoissonObservation: ObservationModel {
         let n = y.count / units
         let dof = n - parametersPerUnit
         guard dof > 0 else { throw ObservationModelError.tooFewObservations(kind: kind, observations: n, parameters: parametersPerUnit) }
+        let observed = ResponseMatrix(rows: n, columns: units, values: y)
+        let predicted = ResponseMatrix(rows: n, columns: units, values: mean)
         var chi2 = [Double](repeating: 0, count: units)
         for t in 0..<n {
             for u in 0..<units {
-                let i = t * units + u
-                let m = max(mean[i], ObservationConstants.meanFloor)
-                let r = y[i] - mean[i]
+                let m = max(predicted[t, u], ObservationConstants.meanFloor)
+                let r = observed[t, u] - predicted[t, u]
                 chi2[u] += r * r / m
             }
         }

@@ -9,6 +9,7 @@ import Foundation
 import Tensors
 import ConvEngine
 import Cluster
+import NeuralData
 
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public var epochs = 200
@@ -45,16 +46,6 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var grouping: BatchGrouping { batchBy ?? .stimulus }
 
     public init() {}
-}
-
-/// How the trainer forms minibatches of training trials.
-public enum BatchGrouping: String, Codable, Sendable, CaseIterable {
-    /// `batchSize` stimuli with all their training trials: each image goes through the network once
-    /// per step however many repeats it has. The summed log-likelihood is the same function of the
-    /// weights as with `.trial`; only the grouping of trials into steps differs.
-    case stimulus
-    /// `batchSize` trials drawn at random (a repeated image is forwarded once per trial).
-    case trial
 }
 
 /// One row of the training history.
@@ -140,28 +131,29 @@ public final class Trainer {
         var gradientBuffer = [Float]()
         if state.epoch == 0 && state.stepStart == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
-        let firstAct = encoder.core.layers.firstIndex { $0.name == "act1" }
-        let groups = Trainer.batchGroups(trials: data.trainTrials, stimulusIndex: data.stimulusIndex, by: options.grouping)
+        // The activation penalty applies to the first block's activation.
+        let firstAct = encoder.architecture.coreIndex(of: .activation(block: 1))
+        // Epoch e (1-based) is shuffled by stream 1000 + e of the seed: same seed, same epoch →
+        // same batches, whether resumed or not.
+        let sampler = MinibatchSampler(trials: data.trainTrials, stimulusIndex: data.stimulusIndex, grouping: options.grouping,
+                                       batchSize: options.batchSize, seed: options.seed, streamOffset: 1000)
         while state.epoch < options.epochs && state.badEpochs < options.patience {
             if agreeToStop() {
                 throw EncodingError.interrupted(epoch: state.epoch, step: 0, steps: 0, checkpoint: nil)
             }
             let t0 = Date()
             let epoch = state.epoch + 1
-            // Same seed, same epoch → same batches, whether resumed or not.
-            var rng = SeededRandom.derived(seed: options.seed, stream: 1000 + UInt64(epoch))
-            var order = groups
-            rng.shuffle(&order)
+            let batches = sampler.groupBatches(epoch: epoch)
             // A run interrupted mid-epoch continues with the step after the last one it took.
             var lossSum = state.partialLoss
             var trialCount = state.partialTrials
-            var start = state.stepStart
+            // A checkpoint stores the position as a count of groups (whole batches of them).
+            var next = state.stepStart / options.batchSize
             state.stepStart = 0; state.partialLoss = 0; state.partialTrials = 0
             var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
-            while start < order.count {
-                let end = min(order.count, start + options.batchSize)
-                let whole = order[start..<end]
-                start = end
+            while next < batches.count {
+                let whole = batches[next]
+                next += 1
                 // Batch-norm needs more than one value per channel in training mode.
                 if whole.count < 2 { continue }
                 // Across ranks: this rank's contiguous share of the batch's groups (every rank needs
@@ -190,7 +182,7 @@ public final class Trainer {
                 if rows != b {
                     // Trials of one stimulus share its row: their gradients add up.
                     dRows.resize([rows, u]); dRows.fill(0)
-                    for (k, r) in rowOf.enumerated() { for j in 0..<u { dRows.data[r * u + j] += dMean.data[k * u + j] } }
+                    for (k, r) in rowOf.enumerated() { for j in 0..<u { dRows[r, j] += dMean[k, j] } }
                 }
                 var loss = nll / Double(bStep)
                 encoder.zeroGradients()
@@ -228,18 +220,17 @@ public final class Trainer {
                 optimizer.step(encoder.parameters)
                 lossSum += loss * Double(bStep)
                 trialCount += bStep
-                if start < order.count, agreeToStop() {
+                if next < batches.count, agreeToStop() {
                     var s = state
-                    s.stepStart = start; s.partialLoss = lossSum; s.partialTrials = trialCount
+                    s.stepStart = next * options.batchSize; s.partialLoss = lossSum; s.partialTrials = trialCount
                     s.optimizerState = optimizer.stateTensors()
                     s.schedulerState = scheduler.stateValues()
                     try checkpointHandler?(s)
-                    let steps = (order.count + options.batchSize - 1) / options.batchSize
-                    throw EncodingError.interrupted(epoch: epoch, step: (start + options.batchSize - 1) / options.batchSize, steps: steps, checkpoint: nil)
+                    throw EncodingError.interrupted(epoch: epoch, step: next, steps: batches.count, checkpoint: nil)
                 }
             }
             // Per-unit variance / dispersion follow the current weights (they shape the gradient).
-            if observation.kind != .poisson { try ModelFitting.refitNuisance(&observation, encoder: encoder, data: data, cluster: cluster) }
+            if observation.kind != .poisson { try data.refitNuisance(&observation, encoder: encoder, cluster: cluster) }
             let (vll, vbits) = try validationScore(nullRates: nullRates)
             guard vll.isFinite else { throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil) }
             // Improvement is judged on the summed validation log-likelihood (as the peer does).
@@ -284,34 +275,17 @@ public final class Trainer {
         return flag[0] > 0
     }
 
-    /// The units a minibatch is made of: each training stimulus with all its trials (in trial
-    /// order, stimuli in order of first appearance), or each trial on its own.
-    public static func batchGroups(trials: [Int], stimulusIndex: [Int], by grouping: BatchGrouping) -> [[Int]] {
-        switch grouping {
-        case .trial:
-            return trials.map { [$0] }
-        case .stimulus:
-            var position = [Int: Int](), groups: [[Int]] = []
-            for t in trials {
-                if let p = position[stimulusIndex[t]] { groups[p].append(t) }
-                else { position[stimulusIndex[t]] = groups.count; groups.append([t]) }
-            }
-            return groups
-        }
-    }
-
     /// Mean validation log-likelihood per observation (one unit on one trial; nats) and bits/spike.
     public func validationScore(nullRates: [Float]) throws -> (Double, Double) {
         let trials = data.validationTrials
         guard !trials.isEmpty else { return (0, 0) }
         let u = data.units
-        let mu = try ModelFitting.predictTrials(encoder: encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex,
-                                                trials: trials, cluster: cluster)
+        let mu = try encoder.predictTrials(data.stimuli, stimulusIndex: data.stimulusIndex, trials: trials, cluster: cluster)
         var ll = 0.0, llNull = 0.0, spikes = 0.0
         for (k, t) in trials.enumerated() {
             for j in 0..<u {
-                let y = Double(data.responses[t * u + j])
-                ll += observation.logLikelihood(y: y, mean: mu[k * u + j], unit: j)
+                let y = Double(data.responses[t, j])
+                ll += observation.logLikelihood(y: y, mean: mu[k, j], unit: j)
                 llNull += observation.logLikelihood(y: y, mean: Double(nullRates[j]), unit: j)
                 spikes += y
             }

@@ -22,19 +22,19 @@ public final class InMemoryStimuli: StimulusProvider {
 /// Trials and their responses, with the stimulus each trial showed and the split by stimulus.
 public struct TrainingData {
     public let stimuli: StimulusProvider
-    /// Responses, row-major (T, U).
-    public let responses: [Float]
-    public let units: Int
+    /// Responses, (T, U).
+    public let responses: ResponseMatrix<Float>
+    public var units: Int { responses.columns }
     /// Stimulus shown on each trial (T).
     public let stimulusIndex: [Int]
     public let trainTrials: [Int]
     public let validationTrials: [Int]
     public let testTrials: [Int]
 
-    public init(stimuli: StimulusProvider, responses: [Float], units: Int, stimulusIndex: [Int],
+    public init(stimuli: StimulusProvider, responses: ResponseMatrix<Float>, stimulusIndex: [Int],
                 trainTrials: [Int], validationTrials: [Int], testTrials: [Int]) {
-        precondition(responses.count == stimulusIndex.count * units)
-        self.stimuli = stimuli; self.responses = responses; self.units = units; self.stimulusIndex = stimulusIndex
+        precondition(responses.rows == stimulusIndex.count)
+        self.stimuli = stimuli; self.responses = responses; self.stimulusIndex = stimulusIndex
         self.trainTrials = trainTrials; self.validationTrials = validationTrials; self.testTrials = testTrials
     }
 
@@ -42,17 +42,11 @@ public struct TrainingData {
 
     /// Responses of the given trials, (n, U).
     public func responses(of trials: [Int]) -> Tensor {
-        var t = Tensor(shape: [trials.count, units])
-        for (k, i) in trials.enumerated() {
-            for u in 0..<units { t.data[k * units + u] = responses[i * units + u] }
-        }
-        return t
+        Tensor(shape: [trials.count, units], data: responses.rows(trials).values)
     }
 
     /// Mean response per unit over the given trials (the null model's rates).
     public func meanResponse(of trials: [Int]) -> [Float] {
-        var m = [Double](repeating: 0, count: units)
-        for i in trials { for u in 0..<units { m[u] += Double(responses[i * units + u]) } }
-        return m.map { Float($0 / Double(max(trials.count, 1))) }
+        responses.columnMeans(of: trials).map(Float.init)
     }
 }

@@ -27,7 +27,7 @@ extension TrainingData {
         let heldSet = Set(held)
         let train = data.trainTrials.filter { !heldSet.contains(dataset.stimulusIndex[$0]) }
         let val = data.trainTrials.filter { heldSet.contains(dataset.stimulusIndex[$0]) }
-        return (TrainingData(stimuli: data.stimuli, responses: data.responses, units: data.units, stimulusIndex: data.stimulusIndex,
+        return (TrainingData(stimuli: data.stimuli, responses: data.responses, stimulusIndex: data.stimulusIndex,
                              trainTrials: train, validationTrials: val, testTrials: data.testTrials),
                 HeldOutValidation(fraction: validationFraction, seed: seed, stimuli: held))
     }

@@ -9,7 +9,12 @@ public enum LayerActivations {
     /// The layers an RSA layer profile uses by default: every activation and pooling layer, then
     /// the readout (predicted rates).
     public static func defaultLayers(_ model: FittedModel) -> [String] {
-        model.encoder.layerNames.filter { $0.hasPrefix("act") || $0.hasPrefix("pool") } + ["readout"]
+        model.encoder.architecture.layerHandles.filter { h in
+            switch h {
+            case .activation, .pool: return true
+            case .conv, .batchNorm, .coreOutput: return false
+            }
+        }.map(\.name) + ["readout"]
     }
 
     /// Activations [K, C·H·W] of each layer in `names` ("readout": the predicted rates) for the
@@ -17,7 +22,7 @@ public enum LayerActivations {
     /// - Throws: `EncodingError.incompatibleData` when model and data do not match; errors of the
     ///   stimulus source.
     public static func collect(model: FittedModel, dataset: Dataset, stimuli: [Int], names: [String]) throws -> [RSALayerActivations] {
-        try ModelEvaluation.checkCompatible(model: model, dataset: dataset)
+        try EncodingModel.checkCompatible(model: model, dataset: dataset)
         let enc = model.encoder
         let provider = try PreprocessedStimuli(dataset: dataset, preprocessing: model.config.preprocessing)
         var out: [RSALayerActivations] = []

@@ -4,7 +4,7 @@
 // and a JSON document with the same numbers are built in memory; the CLI writes them.
 //
 // The sections depend only on what a model offers: every model predicts rates per stimulus
-// (ModelEvaluation), so scores and predicted-vs-measured work for any kind; the readout, filter,
+// (EncodingModel), so scores and predicted-vs-measured work for any kind; the readout, filter,
 // MEI and RSA sections look at the encoder's layers and say so when a model has none to show.
 // Ridge (feature-space) models have their own page: RidgeReport.swift.
 import Foundation
@@ -141,7 +141,7 @@ public struct ModelReport {
     ///   the model's (checked before any work); errors of the analyses.
     public static func build(model m: FittedModel, modelPath: String, dataset ds: Dataset, dataPath: String,
                              options o: ModelReportOptions, progress: (String) -> Void) throws -> ModelReport {
-        try ModelEvaluation.checkCompatible(model: m, dataset: ds)
+        try EncodingModel.checkCompatible(model: m, dataset: ds)
         let u = ds.unitCount
         let names = m.config.data.unitNames.flatMap { $0.count == u ? $0 : nil } ?? ds.unitNames
         let stimuli = ds.stimuli(in: o.split)
@@ -178,14 +178,15 @@ public struct ModelReport {
 
         // Scores.
         progress("report: scoring on the \(o.split) split…")
-        let score = try ModelEvaluation.score(model: m, dataset: ds, split: o.split, seed: o.seed)
+        let estimator = EncodingModel(m)
+        let score = try estimator.score(ds, split: o.split, seed: o.seed)
         progress("report: predicting \(stimuli.count) stimuli…")
-        let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: stimuli)   // (N, U)
+        let rates = try estimator.predict(ds, stimuli: stimuli)                                     // (N, U)
         let measured = trialAverages(ds, stimuli: stimuli)                                          // (N, U)
         var fits: [ModelReportJSON.UnitFit] = []
         for j in 0..<u {
-            let p = (0..<stimuli.count).map { Double(rates.data[$0 * u + j]) }
-            let y = (0..<stimuli.count).map { measured[$0 * u + j] }
+            let p = rates.column(j).map(Double.init)
+            let y = measured.column(j)
             fits.append(.init(unit: j, name: names[j], stimulusCorrelation: Scores.pearson(p, y), bitsPerSpike: score.bitsPerSpike.perUnit[j],
                               corr: score.corr.perUnit[j], feve: score.feve.perUnit[j], pseudoR2: score.pseudoR2.perUnit[j]))
         }
@@ -214,8 +215,8 @@ public struct ModelReport {
             let picks: [(String, ModelReportJSON.UnitFit)] = [("best", ranked.first!), ("median", ranked[ranked.count / 2]), ("worst", ranked.last!)]
             var figs: [(figure: Figure, caption: String)] = []
             for (rank, f) in picks {
-                let p = (0..<stimuli.count).map { Double(rates.data[$0 * u + f.unit]) }
-                let y = (0..<stimuli.count).map { measured[$0 * u + f.unit] }
+                let p = rates.column(f.unit).map(Double.init)
+                let y = measured.column(f.unit)
                 examples.append(.init(rank: rank, unit: f.unit, name: f.name, predicted: p, measured: y))
                 figs.append(predictionScatter(rank: rank, name: f.name, measured: y, predicted: p, r: f.stimulusCorrelation, yLabel: "predicted rate",
                                               caption: "\(rank.capitalized) unit by correlation: one point per \(o.split) stimulus; dashed: y = x."))
@@ -308,7 +309,8 @@ public struct ModelReport {
                 scan = []
                 for e in examples {
                     // The split's stimulus with the highest predicted rate for this unit.
-                    let k = (0..<stimuli.count).max { rates.data[$0 * u + e.unit] < rates.data[$1 * u + e.unit] }!
+                    let predicted = rates.column(e.unit)
+                    guard let k = predicted.indices.max(by: { predicted[$0] < predicted[$1] }) else { continue }
                     progress("report: learning image of \(e.name) on stimulus \(stimuli[k])…")
                     let x = try provider.stimuli([stimuli[k]])                       // (1, C, H, W)
                     let images = try net.unitLearningImages(x, unit: e.unit)
@@ -318,7 +320,7 @@ public struct ModelReport {
                     for ch in 0..<c { for p in 0..<(h * w) { plane[p] += x.data[ch * h * w + p] / Float(c) } }
                     shownStimuli.append(plane)
                     labels.append("\(e.rank): \(e.name), stimulus \(stimuli[k])")
-                    scan!.append(.init(unit: e.unit, name: e.name, stimulus: stimuli[k], rate: Double(rates.data[k * u + e.unit]), value: value))
+                    scan!.append(.init(unit: e.unit, name: e.name, stimulus: stimuli[k], rate: Double(rates[k, e.unit]), value: value))
                 }
                 let scale = max(2, 120 / Double(max(h, w)))
                 page.figures([(ImageGrid.render(images: shownStimuli, height: h, width: w, columns: 3, normalisation: .perImage, colorMap: .gray,
@@ -338,7 +340,7 @@ public struct ModelReport {
                 page.note("No RSA: the data RDM needs responses of at least 3 units (this dataset has \(u)).")
             } else {
                 progress("report: RSA layer profile on \(k) stimuli…")
-                let dataRDM = try RDM.compute(patterns: measured.prefix(k * u).map(Float.init), conditions: k, channels: u,
+                let dataRDM = try RDM.compute(patterns: measured.values.prefix(k * u).map(Float.init), conditions: k, channels: u,
                                               measure: .correlation, source: dataPath)
                 let layers = try LayerActivations.collect(model: m, dataset: ds, stimuli: sel, names: LayerActivations.defaultLayers(m))
                 let (result, _) = try RSA.layerProfile(layers: layers, subjects: RDMSet([dataRDM], names: ["data"]), measure: .correlation,
@@ -390,17 +392,18 @@ public struct ModelReport {
     }
 
     /// Mean response per stimulus over the trials of `stimuli`, (N, U) row-major in their order.
-    static func trialAverages(_ ds: Dataset, stimuli: [Int]) -> [Double] {
+    static func trialAverages(_ ds: Dataset, stimuli: [Int]) -> ResponseMatrix<Double> {
         let u = ds.unitCount
+        let responses = ds.responseMatrix
         var row = [Int: Int]()
         for (k, s) in stimuli.enumerated() { row[s] = k }
-        var sum = [Double](repeating: 0, count: stimuli.count * u), n = [Double](repeating: 0, count: stimuli.count)
+        var sum = ResponseMatrix<Double>(rows: stimuli.count, columns: u), n = [Double](repeating: 0, count: stimuli.count)
         for t in 0..<ds.trialCount {
             guard let k = row[ds.stimulusIndex[t]] else { continue }
             n[k] += 1
-            for j in 0..<u { sum[k * u + j] += Double(ds.responses[t * u + j]) }
+            for j in 0..<u { sum[k, j] += Double(responses[t, j]) }
         }
-        for k in 0..<stimuli.count { for j in 0..<u { sum[k * u + j] /= max(n[k], 1) } }
+        for k in 0..<stimuli.count { for j in 0..<u { sum[k, j] /= max(n[k], 1) } }
         return sum
     }
 

@@ -114,6 +114,9 @@ public final class Dataset {
 
     // MARK: queries
 
+    /// The responses as a (T, U) matrix (shares `responses`' storage; no copy).
+    public var responseMatrix: ResponseMatrix<Float> { ResponseMatrix(rows: trialCount, columns: unitCount, values: responses) }
+
     /// Trials whose stimulus is in `split`, ascending.
     public func trials(in split: Split) -> [Int] {
         (0..<trialCount).filter { self.split[stimulusIndex[$0]] == split }
@@ -138,16 +141,7 @@ public final class Dataset {
 
     /// Responses of `trials`, [n, U].
     public func responses(trials: [Int]) -> Tensor {
-        var out = Tensor(shape: [trials.count, unitCount])
-        let u = unitCount
-        responses.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                for (k, t) in trials.enumerated() {
-                    (dst.baseAddress! + k * u).update(from: src.baseAddress! + t * u, count: u)
-                }
-            }
-        }
-        return out
+        Tensor(shape: [trials.count, unitCount], data: responseMatrix.rows(trials).values)
     }
 
     /// One minibatch: the stimulus each trial showed (preprocessed when `preprocessing` is given)

@@ -94,10 +94,9 @@ public struct DatasetSummary: Codable, Equatable {
                           histogram: hist.keys.sorted().map { [$0, hist[$0]!] })
         let stats = RepeatStatistics(dataset: d, stimuli: Array(0..<d.stimulusCount))
         let u = d.unitCount
+        let r = d.responseMatrix
         var means = [Double](repeating: 0, count: u)
-        d.responses.withUnsafeBufferPointer { r in
-            for t in 0..<d.trialCount { for j in 0..<u { means[j] += Double(r[t * u + j]) } }
-        }
+        for t in 0..<d.trialCount { for (j, y) in r.row(t).enumerated() { means[j] += Double(y) } }
         func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
         units = (0..<u).map { j in
             Unit(name: d.unitNames[j], type: d.unitTypes?[j], meanResponse: means[j] / Double(max(1, d.trialCount)),

@@ -76,6 +76,8 @@ public struct GroundTruth {
         let u = dataset.unitCount
         let trials = dataset.trials(in: split)
         guard !trials.isEmpty else { return nil }
+        let responses = dataset.responseMatrix
+        let trueRates = ResponseMatrix(rows: dataset.stimulusCount, columns: u, values: rates)
         var total = [Double](repeating: 0, count: u)
         for j in 0..<u {
             let gaussian = unitTypes.count == u ? unitTypes[j] == "voxel" : dataset.modality == .fmri
@@ -83,8 +85,8 @@ public struct GroundTruth {
             if gaussian && !(sigma > 0) { return nil }
             var s = 0.0
             for t in trials {
-                let y = Double(dataset.responses[t * u + j])
-                let mu = Double(rates[dataset.stimulusIndex[t] * u + j])
+                let y = Double(responses[t, j])
+                let mu = Double(trueRates[dataset.stimulusIndex[t], j])
                 if gaussian {
                     let r = y - mu
                     s += -0.5 * Foundation.log(2 * Double.pi * sigma * sigma) - r * r / (2 * sigma * sigma)

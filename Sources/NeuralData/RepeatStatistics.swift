@@ -50,19 +50,20 @@ public struct RepeatStatistics {
         let s = stimuli.count
         var row = [Int](repeating: -1, count: stimulusCount)
         for (k, n) in stimuli.enumerated() { precondition(row[n] == -1, "stimulus \(n) listed twice"); row[n] = k }
+        let y = ResponseMatrix(rows: stimulusIndex.count, columns: u, values: responses)
         var counts = [Int](repeating: 0, count: s)
-        var sums = [Double](repeating: 0, count: s * u)
+        var sums = ResponseMatrix<Double>(rows: s, columns: u)
         var trialsOfRow = [[Int]](repeating: [], count: s)
         for (t, n) in stimulusIndex.enumerated() where row[n] >= 0 {
             let k = row[n]
             counts[k] += 1
             trialsOfRow[k].append(t)
-            for j in 0..<u { sums[k * u + j] += Double(responses[t * u + j]) }
+            for j in 0..<u { sums[k, j] += Double(y[t, j]) }
         }
-        var means = [Double](repeating: 0, count: s * u)
-        for k in 0..<s where counts[k] > 0 { for j in 0..<u { means[k * u + j] = sums[k * u + j] / Double(counts[k]) } }
+        var means = ResponseMatrix<Double>(rows: s, columns: u)
+        for k in 0..<s where counts[k] > 0 { for j in 0..<u { means[k, j] = sums[k, j] / Double(counts[k]) } }
         repeatCounts = counts
-        meanResponses = means.map { Float($0) }
+        meanResponses = means.values.map { Float($0) }
 
         var rTrials: [Int] = [], rRows: [Int] = []
         for k in 0..<s where counts[k] >= 2 { for t in trialsOfRow[k] { rTrials.append(t); rRows.append(k) } }
@@ -76,8 +77,8 @@ public struct RepeatStatistics {
             for j in 0..<u {
                 var within = 0.0, sum = 0.0
                 for (t, k) in zip(rTrials, rRows) {
-                    let y = Double(responses[t * u + j])
-                    let d = y - means[k * u + j]
+                    let y = Double(y[t, j])
+                    let d = y - means[k, j]
                     within += d * d; sum += y
                 }
                 let grand = sum / Double(rTrials.count)
@@ -85,10 +86,10 @@ public struct RepeatStatistics {
                 // Leave-one-out oracle and Pearson correlation in one pass over the repeated trials.
                 var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
                 for (t, k) in zip(rTrials, rRows) {
-                    let y = Double(responses[t * u + j])
+                    let y = Double(y[t, j])
                     across += (y - grand) * (y - grand)
                     let n = Double(counts[k])
-                    let o = (n * means[k * u + j] - y) / (n - 1)
+                    let o = (n * means[k, j] - y) / (n - 1)
                     sx += y; sy += o; sxx += y * y; syy += o * o; sxy += y * o
                 }
                 let m = Double(rTrials.count)
@@ -106,12 +107,13 @@ public struct RepeatStatistics {
     /// response per stimulus, rows in the order of `stimuli`), over the trials of repeated stimuli.
     public func fractionOfExplainableVarianceExplained(predictions: [Float]) -> [Double] {
         precondition(predictions.count == stimuli.count * unitCount, "predictions must be [S, U]")
-        let u = unitCount
-        return (0..<u).map { j in
+        let y = ResponseMatrix(rows: responses.count / max(unitCount, 1), columns: unitCount, values: responses)
+        let predicted = ResponseMatrix(rows: stimuli.count, columns: unitCount, values: predictions)
+        return (0..<unitCount).map { j in
             guard !repeatedTrials.isEmpty else { return .nan }
             var mse = 0.0
             for (t, k) in zip(repeatedTrials, repeatedRows) {
-                let d = Double(responses[t * u + j]) - Double(predictions[k * u + j])
+                let d = Double(y[t, j]) - Double(predicted[k, j])
                 mse += d * d
             }
             mse /= Double(repeatedTrials.count)

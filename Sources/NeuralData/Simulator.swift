@@ -188,14 +188,15 @@ public enum Simulator {
             rng.shuffle(&block)
             index += block
         }
-        var responses = [Float](repeating: 0, count: index.count * u)
+        let trueRates = ResponseMatrix(rows: n, columns: u, values: rates)
+        var responses = ResponseMatrix<Float>(rows: index.count, columns: u)
         for j in 0..<u {
             var rng = SeededRandom.derived(seed: o.seed, stream: noiseStream + UInt64(j))
             let voxel = units[j].family == .voxel
             let sd = units[j].noiseStd
             for (t, stim) in index.enumerated() {
-                let mu = Double(rates[stim * u + j])
-                responses[t * u + j] = voxel ? Float(mu + sd * rng.normal()) : Float(rng.poisson(max(0, mu)))
+                let mu = Double(trueRates[stim, j])
+                responses[t, j] = voxel ? Float(mu + sd * rng.normal()) : Float(rng.poisson(max(0, mu)))
             }
         }
 
@@ -247,7 +248,7 @@ public enum Simulator {
             let c = counters[unit.family, default: 0]; counters[unit.family] = c + 1
             return "\(unit.family.rawValue)\(c)"
         }
-        return SimulatedData(options: o, images: images, bytes: bytes, masks: generated.masks, responses: responses,
+        return SimulatedData(options: o, images: images, bytes: bytes, masks: generated.masks, responses: responses.values,
                              stimulusIndex: index, split: split, rates: rates, unitTypes: units.map { $0.family.rawValue },
                              unitNames: names, parameters: params)
     }

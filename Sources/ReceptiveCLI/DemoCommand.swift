@@ -52,24 +52,26 @@ struct DemoCommand: ParsableCommand {
                                                 width: prep.outputShape[2], units: ds.unitCount, channels: channels)
         log("fitting the CNN (stacked3, \(channels) channels, up to \(epochs) epochs)…")
         let t0 = Date()
-        let cnn = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: options,
-                                          observer: EpochProgress(total: epochs, quiet: quiet))
+        let progress = EpochProgress(total: epochs, quiet: quiet)
+        let cnnModel = EncodingModel(cnn: arch, training: options)
+        let cnn = try cnnModel.fit(ds, preprocessing: prep, options: EncodingFitOptions(observer: progress))
         let cnnSeconds = Date().timeIntervalSince(t0)
 
         // GLM: Poisson, exp link, on 16×16 pixels, ridge by validation.
         log("fitting the GLM…")
         let t1 = Date()
         let glmPrep = try Preprocessing.fit(on: ds, options: PreprocessingOptions(grayscale: true, resize: ImageSize(min(16, ds.height))))
-        let glm = try ModelFitting.fitGLM(dataset: ds, preprocessing: glmPrep, observation: .poisson)
+        let glmModel = EncodingModel(glm: .poisson)
+        let glm = try glmModel.fit(ds, preprocessing: glmPrep)
         let glmSeconds = Date().timeIntervalSince(t1)
 
         if let o = out {
             try cnn.write(to: o + "/demo-cnn.h5", overwrite: true)
             try glm.write(to: o + "/demo-glm.h5", overwrite: true)
         }
-        let cnnScore = try ModelEvaluation.score(model: cnn, dataset: ds, split: .test, seed: seed)
-        let glmScore = try ModelEvaluation.score(model: glm, dataset: ds, split: .test, seed: seed)
-        let truth = try ModelEvaluation.scoreGroundTruth(dataset: ds, split: .test, observation: PoissonObservation(), seed: seed)
+        let cnnScore = try cnnModel.score(ds, split: .test, seed: seed)
+        let glmScore = try glmModel.score(ds, split: .test, seed: seed)
+        let truth = try EncodingModel.scoreGroundTruth(dataset: ds, split: .test, observation: PoissonObservation(), seed: seed)
 
         var rows: [(String, ScoreReport)] = [("CNN stacked3", cnnScore), ("GLM", glmScore)]
         if let t = truth { rows.append(("true model", t)) }

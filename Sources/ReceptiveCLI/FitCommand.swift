@@ -92,8 +92,8 @@ struct FitCommand: ParsableCommand {
         switch model {
         case .glm:
             if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
-            fitted = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: obs, ridgeGrid: grid,
-                                             validationFraction: validationFraction, seed: options.seed, cluster: cluster)
+            fitted = try EncodingModel(glm: obs, ridgeGrid: grid, seed: options.seed)
+                .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster))
         case .ridge:
             return try runRidge(on: cluster)
         case .cnn:
@@ -112,10 +112,10 @@ struct FitCommand: ParsableCommand {
             if !quiet { FileHandle.standardError.write(Data("training on \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))\n".utf8)) }
             StopSignals.install()
             do {
-                fitted = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts,
-                                                 observer: reporter, checkpointPath: checkpoint, resume: resume, pretrainedCore: pretrained,
-                                                 validationFraction: validationFraction,
-                                                 stopRequested: { StopSignals.requested }, cluster: cluster)
+                fitted = try EncodingModel(cnn: arch, training: opts, pretrainedCore: pretrained)
+                    .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster,
+                                                                              observer: reporter, checkpointPath: checkpoint, resume: resume,
+                                                                              stopRequested: { StopSignals.requested }))
             } catch let e as EncodingError {
                 guard case .interrupted = e else { throw e }
                 var again = CommandLine.arguments.dropFirst().filter { $0 != "--force" && $0 != "--resume" }

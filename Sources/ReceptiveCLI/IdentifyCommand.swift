@@ -56,18 +56,19 @@ struct IdentifyCommand: ParsableCommand {
             predicted = try m.predict(dataset: ds, stimuli: st.stimuli)
             variance = m.variance
         } else {
-            let m = try FittedModel.load(model)
-            let ds = try Dataset.load(data, options: dataset.loadOptions(for: m))
+            let estimator = try EncodingModel.load(from: model)
+            let ds = try Dataset.load(data, options: dataset.loadOptions(for: try estimator.fitted()))
             let st = ds.repeatStatistics(in: split)
             s = st.stimuli.count; u = ds.unitCount
             guard s >= 2 else { throw OptionError(option: "--eval-split", reason: "the \(split) split of \(data) has \(s) shown stimuli; identification needs at least 2") }
             measured = st.meanResponses
-            predicted = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: st.stimuli).data
+            predicted = try estimator.predict(ds, stimuli: st.stimuli).values
             // Per-target variance of the repeat-averaged training residuals.
             let tr = ds.repeatStatistics(in: .train)
-            let ptr = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: tr.stimuli).data
+            let ptr = try estimator.predict(ds, stimuli: tr.stimuli)
+            let means = ResponseMatrix(rows: tr.stimuli.count, columns: u, values: tr.meanResponses)
             var v = [Double](repeating: 0, count: u)
-            for i in 0..<tr.stimuli.count { for j in 0..<u { let d = Double(tr.meanResponses[i * u + j] - ptr[i * u + j]); v[j] += d * d } }
+            for i in 0..<tr.stimuli.count { for j in 0..<u { let d = Double(means[i, j] - ptr[i, j]); v[j] += d * d } }
             variance = v.map { max($0 / Double(max(tr.stimuli.count, 1)), 1e-12) }
         }
         let n = setSize ?? s

@@ -34,17 +34,17 @@ struct PredictCommand: ParsableCommand {
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
             return try predictRidge(on: cluster)
         }
-        let m = try FittedModel.load(model)
-        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
+        let estimator = try EncodingModel.load(from: model)
+        let ds = try dataset.load(data, options: dataset.loadOptions(for: try estimator.fitted()))
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
-        let rates = try ModelEvaluation.predictStimuli(model: m, dataset: ds, stimuli: indices, cluster: cluster)
+        let rates = try estimator.predict(ds, stimuli: indices, cluster: cluster)
         guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in
-            try f.write("/rates", tensor: rates)
+            try f.write("/rates", floats: rates.values, shape: [rates.rows, rates.columns])
             try f.write("/stimulus", int64s: indices, shape: [indices.count])
             try f.setAttribute("model", string: model)
             try f.setAttribute("data", string: data)
         }
-        print("wrote \(out): rates of \(rates.shape[1]) units for \(rates.shape[0]) stimuli")
+        print("wrote \(out): rates of \(rates.units) units for \(rates.rows) stimuli")
     }
 }

@@ -95,7 +95,7 @@ extension RSACommand {
 
     /// Activations [K, C·H·W] of the selected layers (and the readout's predicted rates).
     func layerActivations(_ m: FittedModel, _ ds: Dataset, stimuli: [Int]) throws -> [RSALayerActivations] {
-        try ModelEvaluation.checkCompatible(model: m, dataset: ds)
+        try EncodingModel.checkCompatible(model: m, dataset: ds)
         let enc = m.encoder
         let available = enc.layerNames.filter { !$0.hasPrefix("bn") } + ["readout"]
         let names: [String]

@@ -39,12 +39,13 @@ struct ScoreCommand: ParsableCommand {
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
             return try scoreRidge(on: cluster)
         }
-        let m = try FittedModel.load(model)
+        let estimator = try EncodingModel.load(from: model)
+        let m = try estimator.fitted()
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
-        let report = try ModelEvaluation.score(model: m, dataset: ds, split: split, seed: seed, cluster: cluster)
+        let report = try estimator.score(ds, split: split, seed: seed, cluster: cluster)
         guard cluster.isRoot else { return }
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
-        let truth = groundTruth ? try ModelEvaluation.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
+        let truth = groundTruth ? try EncodingModel.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
         if json {
             if let t = truth {
                 let gains = GainByType(dataset: ds, split: split, models: [("model", report)], truth: t).gains.mapValues { $0["model"] ?? .nan }

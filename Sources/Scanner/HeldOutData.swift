@@ -44,14 +44,18 @@ public struct HeldOutData {
 
     public var trialCount: Int { stimulusIndex.count }
 
+    /// The responses as a (trials, units) matrix (shares `responses`' storage).
+    public var responseMatrix: ResponseMatrix<Float> { ResponseMatrix(rows: trialCount, columns: units, values: responses) }
+
     /// Mean log-likelihood per observation for readout outputs η [S, U] of the stimuli.
     public func meanLogLikelihood(eta: Tensor) -> Double {
         precondition(eta.shape == [stimuli.shape[0], units], "η \(eta.shape) ≠ [\(stimuli.shape[0]), \(units)]")
+        let y = responseMatrix
         var s = 0.0
         for (t, si) in stimulusIndex.enumerated() {
             for u in 0..<units {
-                let mu = Double(link(eta.data[si * units + u]))
-                s += logLikelihood(Double(responses[t * units + u]), mu, u)
+                let mu = Double(link(eta[si, u]))
+                s += logLikelihood(Double(y[t, u]), mu, u)
             }
         }
         return s / Double(trialCount * units)
@@ -87,13 +91,14 @@ extension ScanNetwork {
         var dEta = Tensor(shape: eta.shape)
         var loss = 0.0
         let scale = 1 / Float(data.trialCount * u)
+        let responses = data.responseMatrix
         for (t, si) in data.stimulusIndex.enumerated() {
             for j in 0..<u {
-                let e = eta.data[si * u + j]
+                let e = eta[si, j]
                 let mu = data.link(e)
-                let y = data.responses[t * u + j]
+                let y = responses[t, j]
                 loss -= data.logLikelihood(Double(y), Double(mu), j)
-                dEta.data[si * u + j] += data.nllGradient(y, mu, j) * data.linkDerivative(e) * scale
+                dEta[si, j] += data.nllGradient(y, mu, j) * data.linkDerivative(e) * scale
             }
         }
         backwardWithParameterGradients(from: r, gradient: dEta)

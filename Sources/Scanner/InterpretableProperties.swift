@@ -140,9 +140,10 @@ extension HeldOutData {
     public func perStimulusLoss(eta: Tensor) -> [Double] {
         precondition(eta.shape == [stimuli.shape[0], units], "η \(eta.shape) ≠ [\(stimuli.shape[0]), \(units)]")
         var s = [Double](repeating: 0, count: stimuli.shape[0]), n = [Int](repeating: 0, count: stimuli.shape[0])
+        let y = responseMatrix
         for (t, si) in stimulusIndex.enumerated() {
             for u in 0..<units {
-                s[si] -= logLikelihood(Double(responses[t * units + u]), Double(link(eta.data[si * units + u])), u)
+                s[si] -= logLikelihood(Double(y[t, u]), Double(link(eta[si, u])), u)
                 n[si] += 1
             }
         }

@@ -42,8 +42,7 @@ extension HeldOutData {
         for (k, s) in distinct.enumerated() { row[s] = k }
         let stimuli = try data.stimuli.stimuli(distinct)
         let u = data.units
-        var y = [Float](repeating: 0, count: trials.count * u)
-        for (k, t) in trials.enumerated() { for j in 0..<u { y[k * u + j] = data.responses[t * u + j] } }
+        let y = data.responses.rows(trials).values
         let link = model.config.architecture.link
         let observation = try model.config.observation.makeModel()
         try self.init(stimuli: stimuli, responses: y, stimulusIndex: trials.map { row[data.stimulusIndex[$0]]! }, units: u,

@@ -37,7 +37,7 @@ final class FilterRecoveryTests: XCTestCase {
         let arch = EncoderArchitecture(name: "custom", inputChannels: 1, inputHeight: 16, inputWidth: 16,
                                        blocks: [ConvBlockSpec(channels: 5, kernel: 9, activation: .relu)],
                                        readout: .factorized, link: .softplus, observation: .poisson, units: 2)
-        let model = try ModelFitting.fitCNN(dataset: d, preprocessing: prep, architecture: arch, options: o)
+        let model = try EncodingModel(cnn: arch, training: o).fit(d, preprocessing: prep)
         let cells = [GeneratingCell(unit: 0, type: "simple", orientation: 0.3, frequency: 0.15),
                      GeneratingCell(unit: 1, type: "simple", orientation: 2.0, frequency: 0.2)]
         // 0: cell 0 exactly; 1: cell 1 written with θ − π (the same orientation); 2: cell 0 turned by

@@ -29,7 +29,7 @@ final class InvarianceFittedModelTests: XCTestCase {
         for padding in [LaplacePadding.valid, .same] {
             var options = TrainingOptions()
             options.epochs = 20; options.seed = 0; options.laplacePadding = padding
-            let fitted = try ModelFitting.fitCNN(dataset: d, preprocessing: prep, architecture: arch, options: options)
+            let fitted = try EncodingModel(cnn: arch, training: options).fit(d, preprocessing: prep)
             if padding == .valid { model = fitted }
             let fitSeconds = Date().timeIntervalSince(start)
             let f = EncoderResponseFunction(model: fitted)

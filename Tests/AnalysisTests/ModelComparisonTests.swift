@@ -164,7 +164,7 @@ final class ModelComparisonTests: XCTestCase {
             let arch = EncoderArchitecture(name: "custom", inputChannels: 1, inputHeight: 12, inputWidth: 12,
                                            blocks: [ConvBlockSpec(channels: 4, kernel: 7, activation: .relu)],
                                            readout: .factorized, link: .softplus, observation: .poisson, units: 4)
-            models.append(try ModelFitting.fitCNN(dataset: d, preprocessing: prep, architecture: arch, options: o))
+            models.append(try EncodingModel(cnn: arch, training: o).fit(d, preprocessing: prep))
         }
         let r = try ModelComparison.compare(models[0].encoder, models[1].encoder)
         let test = d.stimuli(in: .test)

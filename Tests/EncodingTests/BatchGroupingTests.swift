@@ -19,7 +19,7 @@ final class BatchGroupingTests: XCTestCase {
         var o = TrainingOptions()
         o.epochs = 1; o.batchSize = batch; o.batchBy = grouping; o.learningRate = 0.05
         o.laplace = 0; o.maskL1 = 0
-        let m = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: o)
+        let m = try EncodingModel(cnn: arch, training: o).fit(ds, preprocessing: prep)
         return m.encoder.parameters.flatMap { $0.value.data }
     }
 
@@ -48,7 +48,7 @@ final class BatchGroupingTests: XCTestCase {
     func testGroupsKeepEveryTrialOnce() {
         let index = [3, 1, 3, 2, 1, 3]
         let trials = [0, 1, 2, 4, 5]
-        XCTAssertEqual(Trainer.batchGroups(trials: trials, stimulusIndex: index, by: .stimulus), [[0, 2, 5], [1, 4]])
-        XCTAssertEqual(Trainer.batchGroups(trials: trials, stimulusIndex: index, by: .trial), [[0], [1], [2], [4], [5]])
+        XCTAssertEqual(MinibatchSampler.groups(trials: trials, stimulusIndex: index, by: .stimulus), [[0, 2, 5], [1, 4]])
+        XCTAssertEqual(MinibatchSampler.groups(trials: trials, stimulusIndex: index, by: .trial), [[0], [1], [2], [4], [5]])
     }
 }

@@ -16,7 +16,7 @@ final class FrozenCoreTests: XCTestCase {
         o.epochs = 3; o.patience = 3; o.batchSize = 16; o.trainCore = false
 
         let initial = try NeuralEncoder(architecture: arch, seed: o.seed)
-        let m = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: o)
+        let m = try EncodingModel(cnn: arch, training: o).fit(ds, preprocessing: prep)
         XCTAssertFalse(m.encoder.coreFrozen, "the fitted encoder must be usable for gradients again")
         XCTAssertTrue(m.encoder.parameters.allSatisfy { $0.trainable }, "freezing lasts for the fit only")
         var coreDiff: Float = 0, stateDiff: Float = 0, readoutMove: Float = 0
@@ -34,7 +34,7 @@ final class FrozenCoreTests: XCTestCase {
 
         // Trained core for contrast: weights and running statistics move.
         o.trainCore = true
-        let t = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: o)
+        let t = try EncodingModel(cnn: arch, training: o).fit(ds, preprocessing: prep)
         let bnMean = t.encoder.core.layers.first { $0.name == "bn1" }!.state["running_mean"]!.data
         XCTAssertGreaterThan(bnMean.map(abs).max()!, 1e-4)
     }

@@ -25,22 +25,22 @@ final class GLMEquivalenceTests: XCTestCase {
         var po = PreprocessingOptions(grayscale: true)
         po.normalization = .none
         let prep = try Preprocessing.fit(on: ds, options: po)
-        let glm = try ModelFitting.fitGLM(dataset: ds, preprocessing: prep, observation: .poisson, ridgeGrid: [0])
+        let glm = try EncodingModel(glm: .poisson, ridgeGrid: [0]).fit(ds, preprocessing: prep)
 
         let arch = EncoderArchitecture.linear(inputChannels: 1, height: h, width: w, units: u)
         var options = TrainingOptions()
         options.epochs = 600; options.patience = 600; options.learningRate = 0.02; options.batchSize = 160
         options.laplace = 0; options.maskL1 = 0; options.lrPatience = 10; options.lrFactor = 0.5
-        let cnn = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: options)
+        let cnn = try EncodingModel(cnn: arch, training: options).fit(ds, preprocessing: prep)
 
         // Training log-likelihood of both (the GLM with λ = 0 maximises exactly this).
         let data = try TrainingData(dataset: ds, preprocessing: prep)
         let obs = PoissonObservation()
         func trainLL(_ m: FittedModel) throws -> Double {
-            let mu = try ModelFitting.predictTrials(encoder: m.encoder, stimuli: data.stimuli, stimulusIndex: data.stimulusIndex, trials: data.trainTrials)
+            let mu = try m.encoder.predictTrials(data.stimuli, stimulusIndex: data.stimulusIndex, trials: data.trainTrials)
             var s = 0.0
             for (k, t) in data.trainTrials.enumerated() { for j in 0..<u {
-                s += obs.logLikelihood(y: Double(data.responses[t * u + j]), mean: mu[k * u + j], unit: j)
+                s += obs.logLikelihood(y: Double(data.responses[t, j]), mean: mu[k, j], unit: j)
             } }
             return s
         }

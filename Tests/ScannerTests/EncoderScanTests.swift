@@ -24,7 +24,7 @@ final class EncoderScanTests: XCTestCase {
                                        readout: .factorized, link: .softplus, observation: .poisson, units: units)
         var opts = TrainingOptions()
         opts.epochs = 40; opts.patience = 6; opts.seed = 1; opts.learningRate = 1e-2
-        let model = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: opts)
+        let model = try EncodingModel(cnn: arch, training: opts).fit(ds, preprocessing: prep)
         return (model, ds, prep)
     }
 

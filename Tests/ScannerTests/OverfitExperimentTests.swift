@@ -32,11 +32,11 @@ final class OverfitExperimentTests: XCTestCase {
         let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: 24, width: 24, units: 8, channels: 16)
         var early = TrainingOptions()
         early.epochs = epochs; early.patience = 5; early.seed = 2; early.laplace = 0; early.maskL1 = 0; early.lrPatience = 1000
-        let stopped = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: early)
+        let stopped = try EncodingModel(cnn: arch, training: early).fit(ds, preprocessing: prep)
         var long = early
         long.patience = 1000
         let ck = TestPaths.temporaryDirectory("overfit") + "/over.h5"
-        _ = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: long, checkpointPath: ck)
+        _ = try EncodingModel(cnn: arch, training: long).fit(ds, preprocessing: prep, options: EncodingFitOptions(checkpointPath: ck))
         let overfit = try FittedModel.load(ck)   // the last epoch's weights (the checkpoint), not the best
         let hist = overfit.history
         let bestEpoch = stopped.config.bestEpoch ?? -1

@@ -1,0 +1,63 @@
+// Predicted means of an encoder on preprocessed stimuli, and the refit of an observation model's
+// nuisance parameters on them: what the trainer, the estimators and the analyses share. (Lived in
+// `ModelFitting`; the trainer called back into it.)
+import Foundation
+import Tensors
+import Cluster
+
+extension NeuralEncoder {
+    /// Predicted means of `indices` (evaluation mode), (n, U), in batches of `batchSize` so a
+    /// streamed dataset stays in bounded memory. The one batching loop every prediction uses.
+    /// Across ranks, each rank predicts its share of whole batches (the same batches as one
+    /// process, so the same numbers) and the rows are gathered: every rank gets all of them.
+    public func predictStimuli(_ stimuli: StimulusProvider, indices: [Int], batchSize: Int = 128,
+                               cluster: Cluster = SingleProcess()) throws -> Tensor {
+        let u = architecture.units
+        if cluster.size > 1 {
+            let mine = cluster.share(of: indices.count, block: batchSize)
+            let part = try predictStimuli(stimuli, indices: Array(indices[mine]), batchSize: batchSize)
+            let all = cluster.allgather(part.data.map(Double.init))
+            guard all.count == indices.count * u else {
+                throw EncodingError.incompatibleData(reason: "gathered \(all.count) predictions from \(cluster.size) ranks, expected \(indices.count * u)")
+            }
+            return Tensor(shape: [indices.count, u], data: all.map(Float.init))
+        }
+        var out = Tensor(shape: [indices.count, u])
+        var start = 0
+        while start < indices.count {
+            let end = min(indices.count, start + batchSize)
+            let mu = forward(try stimuli.stimuli(Array(indices[start..<end])), training: false)
+            out.data.replaceSubrange((start * u)..<(end * u), with: mu.data)
+            start = end
+        }
+        return out
+    }
+
+    /// Predicted means for trials, (T_sel × U) in Double, computing each stimulus once.
+    public func predictTrials(_ stimuli: StimulusProvider, stimulusIndex: [Int], trials: [Int], batchSize: Int = 128,
+                              cluster: Cluster = SingleProcess()) throws -> ResponseMatrix<Double> {
+        let stim = Array(Set(trials.map { stimulusIndex[$0] })).sorted()
+        var row = [Int: Int]()
+        for (k, s) in stim.enumerated() { row[s] = k }
+        let perStimulus = try predictStimuli(stimuli, indices: stim, batchSize: batchSize, cluster: cluster)
+        let means = ResponseMatrix(rows: stim.count, columns: architecture.units, values: perStimulus.data)
+        var out = ResponseMatrix<Double>(rows: trials.count, columns: architecture.units)
+        for (k, t) in trials.enumerated() {
+            // Every trial's stimulus is in `stim` by construction.
+            guard let r = row[stimulusIndex[t]] else { continue }
+            out.setRow(k, to: means.row(r).map(Double.init))
+        }
+        return out
+    }
+}
+
+extension TrainingData {
+    /// Re-estimates the observation model's per-unit nuisance parameters (variance, dispersion) on
+    /// the training trials, at the encoder's current predictions.
+    public func refitNuisance(_ observation: inout any ObservationModel, encoder: NeuralEncoder,
+                              cluster: Cluster = SingleProcess()) throws {
+        let mu = try encoder.predictTrials(stimuli, stimulusIndex: stimulusIndex, trials: trainTrials, cluster: cluster)
+        let y = responses.rows(trainTrials).converted(to: Double.self)
+        try observation.fitNuisance(y: y.values, mean: mu.values, units: units)
+    }
+}
