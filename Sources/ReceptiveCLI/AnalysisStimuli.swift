@@ -33,7 +33,7 @@ struct AnalysisStimuli {
         }
         let f = h5!, path = options.paths.stimuli
         guard f.exists(path) else {
-            throw DatasetError.missingDataset(file: file, path: path, role: "stimuli", option: "--stimuli")
+            throw DatasetError.missingDataset(file: file, path: path, role: "stimuli", array: .stimuli)
         }
         guard !f.isGroup(path) else { throw DatasetError.notADataset(file: file, path: path) }
         let info = try f.info(path)

@@ -52,7 +52,7 @@ struct CompareCommand: ParsableCommand {
         }
         var report: ModelComparisonReport
         do { report = try ModelComparison.compare(a.encoder, b.encoder, threshold: threshold) } catch let e as ModelComparisonError {
-            throw OptionError(option: "MODEL_B", reason: "\(modelB) vs \(modelA): \(e)")
+            throw OptionError(option: "MODEL_B", reason: "\(modelB) vs \(modelA): \(Refusal.message(for: e))")
         }
         if let file = data {
             let stim = try AnalysisStimuli.load(file, options: dataset.loadOptions(for: a))

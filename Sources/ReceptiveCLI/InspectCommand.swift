@@ -38,7 +38,7 @@ struct InspectCommand: ParsableCommand {
             let header = try Dataset.readHeader(file, options: options)
             if !DatasetOverview.isSmall(header) {
                 let overview = try DatasetOverview.read(file, options: options)
-                print(json ? try overview.json() : overview.table(), terminator: json ? "\n" : "")
+                print(json ? try overview.json() : overview.table(fullCheck: "run `receptive inspect --full`"), terminator: json ? "\n" : "")
                 return
             }
         }

@@ -96,8 +96,8 @@ struct RSACommand: ParsableCommand {
     func run() throws {
         let progress = { (s: String) in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
         if model != nil || data != nil { try runOnData(progress: progress); return }
-        guard let rdms = rdms else { throw RSAError.invalidOption(option: "--rdms", reason: "give --rdms FILE:/path (or --data with --models or --model)") }
-        guard let models = models else { throw RSAError.invalidOption(option: "--models", reason: "give --models FILE:/path (or --model with --data)") }
+        guard let rdms = rdms else { throw OptionError(option: "--rdms", reason: "give --rdms FILE:/path (or --data with --models or --model)") }
+        guard let models = models else { throw OptionError(option: "--models", reason: "give --models FILE:/path (or --model with --data)") }
         let subjectSource = try RSASource(parsing: rdms, option: "--rdms")
         let modelSource = try RSASource(parsing: models, option: "--models")
         // outputs are checked before any work, written only after everything succeeded
@@ -105,11 +105,11 @@ struct RSACommand: ParsableCommand {
         if let out = out {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
-                throw RSAError.invalidOption(option: "--out", reason: "\(out) exists and is not a folder")
+                throw OptionError(option: "--out", reason: "\(out) exists and is not a folder")
             }
             outputs = outputNames.map { (out as NSString).appendingPathComponent($0) }
             if !force, let existing = outputs.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-                throw RSAError.invalidOption(option: "--out", reason: "\(existing) already exists; pass --force to overwrite")
+                throw OptionError(option: "--out", reason: "\(existing) already exists; pass --force to overwrite")
             }
         }
         var subjects = try RSAInput.read(subjectSource)

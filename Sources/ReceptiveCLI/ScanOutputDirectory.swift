@@ -94,7 +94,7 @@ struct ScanContext {
     /// Checks stimulus indices against the dataset.
     func checkStimuli(_ indices: [Int]) throws {
         for i in indices where i < 0 || i >= dataset.stimulusCount {
-            throw ScannerError.indexOutOfRange(option: "--stimulus", index: i, count: dataset.stimulusCount, what: "stimulus")
+            throw ScannerError.indexOutOfRange(option: .stimulus, index: i, count: dataset.stimulusCount, what: "stimulus")
         }
     }
 

@@ -8,10 +8,9 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
     /// Without `overwrite`, an existing `path` is an error. On any error the temporary file is
     /// removed and `path` is untouched.
-    /// - Throws: `ReportError.cannotWrite` naming `path` and the reason.
+    /// - Throws: `AtomicOutputError` naming `path` and the reason.
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool = true) throws {
-        do {
-            try AtomicOutput.write(to: path, overwrite: overwrite) { tmp in
+        try AtomicOutput.write(to: path, overwrite: overwrite) { tmp in
                 let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
                 if fd < 0 { throw AtomicOutputError(file: path, kind: .system, reason: String(cString: strerror(errno))) }
                 var failure: String? = nil
@@ -29,9 +28,7 @@ public enum AtomicFile {
                 if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
                 if let failure { throw AtomicOutputError(file: path, kind: .system, reason: failure) }
             }
-        } catch let e as AtomicOutputError {
-            throw ReportError.cannotWrite(file: path, reason: e.reason)
-        }
+
     }
 
     /// Writes UTF-8 `text` to `path` atomically; see `write(_:to:overwrite:)`.

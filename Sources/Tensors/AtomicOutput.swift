@@ -9,14 +9,21 @@
 // and Report's `AtomicFile` (JSON, PNG) are the two front ends; both end here.
 import Foundation
 
-/// Why an atomic output failed; callers wrap it in their own typed error naming the file.
+/// Why an atomic output failed, naming the file. Every writer (HDF5, bytes, text) throws this
+/// type unchanged, so a caller tells "exists" (overwriting needs permission) from a system error.
 public struct AtomicOutputError: Error, Equatable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable { case exists, conflict, folderMissing, isDirectory, system }
+    public enum Kind: Equatable, Sendable {
+        /// The file exists and overwriting was not allowed.
+        case exists
+        /// Another process created the file while this one wrote it; nothing was overwritten.
+        case conflict
+        case folderMissing, isDirectory, system
+    }
     public let file: String
     public let kind: Kind
     public let reason: String
     public init(file: String, kind: Kind, reason: String) { self.file = file; self.kind = kind; self.reason = reason }
-    public var description: String { "\(file): \(reason)" }
+    public var description: String { "\(file): cannot create (\(reason))" }
 }
 
 public enum AtomicOutput {
@@ -27,7 +34,7 @@ public enum AtomicOutput {
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
             if isDir.boolValue { throw AtomicOutputError(file: path, kind: .isDirectory, reason: "it is a directory") }
-            if !overwrite { throw AtomicOutputError(file: path, kind: .exists, reason: "it already exists; pass --force to overwrite") }
+            if !overwrite { throw AtomicOutputError(file: path, kind: .exists, reason: "it already exists") }
         }
         let dir = folder(of: path)
         guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -60,7 +67,7 @@ public enum AtomicOutput {
             if link(temporary, path) != 0 {
                 let e = errno
                 if e == EEXIST {
-                    throw fail(.conflict, "it was created by another process while this one was writing it; nothing was overwritten (pass --force to replace it)")
+                    throw fail(.conflict, "it was created by another process while this one was writing it; nothing was overwritten")
                 }
                 // Filesystems without hard links: the existence check in `prepare` is the guard.
                 guard e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == EXDEV || e == EMLINK else {
