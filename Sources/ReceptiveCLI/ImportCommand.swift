@@ -52,14 +52,14 @@ struct ImportNWBCommand: ParsableCommand {
     @Option(help: "Seed of the 80/10/10 split by stimulus.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Overwrite an existing output file.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print a JSON summary of what was written.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> NWBImportOptions {
         var parsed: [ResponseWindow] = []
@@ -84,9 +84,7 @@ struct ImportNWBCommand: ParsableCommand {
 
     func run() throws {
         let o = try options()
-        if !force && FileManager.default.fileExists(atPath: out) {
-            throw OptionError(option: "--out", reason: "\(out) already exists; pass --force to overwrite")
-        }
+        try OutputPolicy.checkFile(out, force: force)
         let start = Date()
         if !quiet { FileHandle.standardError.write(Data("importing \(file)…\n".utf8)) }
         let imported = try NWBImport.run(file: file, options: o)

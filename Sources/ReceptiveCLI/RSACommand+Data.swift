@@ -28,9 +28,7 @@ extension RSACommand {
         }
         let stimuli = pool.filter { shown.contains($0) }
         guard stimuli.count >= 3 else { throw OptionError(option: "--subset", reason: "\(stimuli.count) stimuli with responses; RSA needs at least 3") }
-        if let out = out, !force, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("rsa.json")) {
-            throw OptionError(option: "--out", reason: "\(out)/rsa.json already exists; pass --force to overwrite")
-        }
+        if let out = out { try OutputPolicy.checkFolder(out, files: ["rsa.json"], force: force) }
 
         // Subject RDM(s): given, or from the dataset's responses.
         var subjects: RDMSet
@@ -59,7 +57,7 @@ extension RSACommand {
         if let out = out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let figure = fitted != nil ? RSAFigures.layerProfile(result, modelName: (model! as NSString).lastPathComponent) : RSAFigures.bars(result)
-            try AtomicFile.write(text: result.json() + "\n", to: (out as NSString).appendingPathComponent("rsa.json"), overwrite: force)
+            try AtomicOutput.write(text: result.json() + "\n", to: (out as NSString).appendingPathComponent("rsa.json"), overwrite: force)
             try figure.write(to: (out as NSString).appendingPathComponent(figures.format.fileName(fitted != nil ? "rsa_layer_profile" : "rsa_bars")), format: figures.format)
         }
         print(json ? result.json() : result.table(), terminator: json ? "\n" : "")

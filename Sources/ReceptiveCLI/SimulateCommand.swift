@@ -46,23 +46,24 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Stored stimulus type: uint8 or float32.")
     var dtype: SimulatedStimulusType = .uint8
 
-    @Option(help: ArgumentHelp("Range of the spiking units' mean rates, spikes per trial, as MIN,MAX.", valueName: "min,max"))
-    var rate = "1,4"
+    @Option(help: ArgumentHelp("Range of the spiking units' mean rates, spikes per trial, as MIN,MAX (default: 1,4).", valueName: "min,max"), transform: CommaList<Double>.parse)
+    var rate = CommaList<Double>([1, 4])
 
-    @Flag(help: "Overwrite an existing output file.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print a JSON summary of what was written.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> SimulationOptions {
-        let parts = rate.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
+        let parts = rate.values
+        guard parts.count == 2 else {
             throw OptionError(option: "--rate", reason: "'\(rate)' is not MIN,MAX (e.g. 1,4)")
         }
+        let lo = parts[0], hi = parts[1]
         return SimulationOptions(cells: try CellCount.parse(cells, defaultCount: unitsPerFamily), stimulusCount: stimuli,
                                  repeats: repeats, testRepeats: testRepeats, family: family, size: size, seed: seed,
                                  scrambledPartners: scrambled, gratingFrames: frames, stimulusType: dtype,
@@ -88,9 +89,7 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let o = try options()
         try o.validate()
-        if !force && FileManager.default.fileExists(atPath: out) {
-            throw OptionError(option: "--out", reason: "\(out) already exists; pass --force to overwrite")
-        }
+        try OutputPolicy.checkFile(out, force: force)
         let start = Date()
         if !quiet { FileHandle.standardError.write("simulating \(o.unitCount) units on \(o.stimulusCount) \(o.family.rawValue) stimuli of \(o.size)×\(o.size)…\n".data(using: .utf8)!) }
         let data = try Simulator.simulate(o)

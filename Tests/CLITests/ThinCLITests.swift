@@ -31,6 +31,51 @@ final class ThinCLITests: XCTestCase {
         }
     }
 
+    /// Comma lists are parsed by ArgumentParser (CommaList): a bad element is refused while the
+    /// command line is parsed, in one line naming the option, the value and the element.
+    func testCommaListsRefuseBadElementsNamingTheOption() throws {
+        try requireBinary()
+        let cases: [([String], String)] = [
+            (["fit", "d.h5", "--out", "m.h5", "--arch", "custom", "--kernels", "5,x"],
+             "Error: The value '5,x' is invalid for '--kernels <list>': 'x' is not an integer"),
+            (["fit", "d.h5", "--out", "m.h5", "--ridge-grid", "0,1,,10"],
+             "Error: The value '0,1,,10' is invalid for '--ridge-grid <list>': an element is empty"),
+            (["simulate", "--out", "s.h5", "--rate", "1,nan"],
+             "Error: The value '1,nan' is invalid for '--rate <min,max>': 'nan' is not a finite number"),
+            (["invariance", "--data", "d.h5", "--ground-truth", "--shift", "1,2.5"],
+             "Error: The value '1,2.5' is invalid for '--shift <dx,dy>': '2.5' is not an integer"),
+        ]
+        for (args, prefix) in cases {
+            let r = try CLIRunner.run(args)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix(prefix), "'\(r.stderr)' does not start with '\(prefix)'")
+        }
+    }
+
+    /// --force, --json, --quiet and --threads come from one declaration each (CommonOptions.swift):
+    /// every command that has one shows the same help line.
+    func testSharedOptionsHaveOneHelpText() throws {
+        try requireBinary()
+        let expected = ["--force": "Overwrite existing output (the output file, or the", "--json": "Print the results as JSON on stdout instead of a",
+                        "--quiet": "No progress lines on stderr.", "--threads <threads>": "Threads for BLAS and the conv kernels."]
+        var seen: [String: Int] = [:]
+        // rsa's --threads is its own (worker threads, default all cores).
+        for command in ["simulate", "inspect", "fit", "score", "predict", "demo", "rsa", "scan", "attribute", "mei", "scramble",
+                        "invariance", "gabor", "import", "features", "identify", "report", "compare"] {
+            let help = try CLIRunner.run([command, "--help"])
+            XCTAssertEqual(help.status, 0, command)
+            // One space between words: a help text wrapped onto the next line reads as one line.
+            let text = help.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+            for (flag, line) in expected where text.contains(" \(flag) ") && !(command == "rsa" && flag.hasPrefix("--threads")) {
+                XCTAssertTrue(text.contains(" \(flag) \(line)"), "\(command) \(flag) has another help text")
+                seen[flag, default: 0] += 1
+            }
+        }
+        print("[shared options] commands showing each: \(seen.sorted { $0.key < $1.key })")
+        for flag in expected.keys { XCTAssertGreaterThan(seen[flag] ?? 0, 5, flag) }
+    }
+
     /// --help and a bare command group still print ArgumentParser's help, status 0.
     func testHelpIsUnchanged() throws {
         try requireBinary()
