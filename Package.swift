@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Scanner", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ReportTests", dependencies: ["Tensors", "Report", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "CLITests", dependencies: ["Tensors", "NeuralData", "TestSupport", "ReceptiveCLI"], swiftSettings: native),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: native),
     ] + mpiTargets,
     swiftLanguageModes: [.v5]

@@ -68,12 +68,12 @@ public enum FirstLayerGabor {
     ///   smaller than 5×5 (e.g. a GLM's 1×1 layer).
     public static func analyse(model: FittedModel, fitter: GaborFitter) throws -> (report: FirstLayerGaborReport, fits: [ConvFilterGaborFits], weight: Tensor) {
         guard let conv = model.encoder.firstConv else {
-            throw ModelAnalysisError.invalidOption(option: "MODEL", reason: "the model has no convolution layer")
+            throw ModelAnalysisError.invalidOption(option: .model, reason: "the model has no convolution layer")
         }
         let weight = conv.weight.value
         let fits: [ConvFilterGaborFits]
         do { fits = try fitter.fit(convWeight: weight) } catch let e as GaborFitError {
-            throw ModelAnalysisError.invalidOption(option: "MODEL", reason: "\(conv.name): \(e)" +
+            throw ModelAnalysisError.invalidOption(option: .model, reason: "\(conv.name): \(e)" +
                 (model.config.kind == .glm ? " (a GLM is stored with a 1×1 first layer; its filters are the readout weights)" : ""))
         }
         let cin = weight.shape[1]

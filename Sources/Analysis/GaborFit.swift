@@ -218,8 +218,8 @@ public enum GaborFitError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .invalidRestarts(let r): return "--restarts must be at least 1; got \(r)"
-        case .invalidThreshold(let t): return "--threshold (R² for 'Gabor-like') must be in [0, 1]; got \(t)"
+        case .invalidRestarts(let r): return "restarts must be at least 1; got \(r)"
+        case .invalidThreshold(let t): return "threshold (R² for 'Gabor-like') must be in [0, 1]; got \(t)"
         case .filterTooSmall(let h, let w):
             return "Gabor fitting needs filters of at least \(GaborFitter.minimumSize)×\(GaborFitter.minimumSize) pixels; got \(h)×\(w) (a 9-parameter Gabor fits smaller kernels almost exactly, so R² would mean nothing)"
         case .nonFiniteFilter: return "Gabor fitting: the filter contains NaN or infinite weights"

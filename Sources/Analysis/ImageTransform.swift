@@ -17,8 +17,8 @@ public protocol ImageTransform: Sendable {
     func apply(_ batch: Tensor, rng: inout SeededRandom) throws -> Tensor
 }
 
-/// Problems a user's option or stimulus file can cause in a transform. Messages name the option
-/// (`--alpha`, `--band`, …) the value came from.
+/// Problems a user's option or stimulus file can cause in a transform. Messages name the setting
+/// (alpha, band, …); the command line names the option it came from.
 public enum ImageTransformError: Error, CustomStringConvertible, Equatable {
     case invalidAlpha(Double)
     case invalidBand(low: Double, high: Double)
@@ -30,11 +30,11 @@ public enum ImageTransformError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidAlpha(let a):
-            return "--alpha must be in [0, 1] (0 leaves the image unchanged, 1 scrambles the phase fully); got \(a)"
+            return "alpha must be in [0, 1] (0 leaves the image unchanged, 1 scrambles the phase fully); got \(a)"
         case .invalidBand(let lo, let hi):
-            return "--band must satisfy 0 < low < high ≤ 0.5 in cycles/pixel (0.5 is the Nyquist frequency); got low = \(lo), high = \(hi)"
+            return "band must satisfy 0 < low < high ≤ 0.5 in cycles/pixel (0.5 is the Nyquist frequency); got low = \(lo), high = \(hi)"
         case .unparsableBand(let s):
-            return "--band must be two numbers 'low,high' in cycles/pixel with 0 < low < high ≤ 0.5; could not read '\(s)'"
+            return "band must be two numbers 'low,high' in cycles/pixel with 0 < low < high ≤ 0.5; could not read '\(s)'"
         case .invalidContrastFactor(let k):
             return "contrast factor must be finite and ≥ 0 (1 leaves the image unchanged); got \(k)"
         case .badShape(let t, let expected, let shape):

@@ -45,20 +45,20 @@ public struct InvarianceRequest {
         try settings.validate()
         if reference == .scrambled {
             guard function != nil else {
-                throw InvarianceError.invalidOption(option: "--reference", reason: "scrambled draws new stimuli from the phase-randomised distribution; recorded responses exist only for the stimuli shown")
+                throw InvarianceError.invalidOption(option: .reference, reason: "scrambled draws new stimuli from the phase-randomised distribution; recorded responses exist only for the stimuli shown")
             }
             guard transform is PhaseScrambleTransform else {
-                throw InvarianceError.invalidOption(option: "--reference", reason: "scrambled needs --transform phase-scramble (x and T(x) both phase-randomised)")
+                throw InvarianceError.needsTransform(option: .reference, value: "scrambled", transform: "phase-scramble", reason: "x and T(x) both phase-randomised")
             }
         }
         if function == nil, dataset == nil {
-            throw InvarianceError.invalidOption(option: "--recorded", reason: "a stimulus set has no recorded responses")
+            throw InvarianceError.invalidOption(option: .recorded, reason: "a stimulus set has no recorded responses")
         }
         if transform == nil, pairs == nil {
-            throw InvarianceError.invalidOption(option: "--transform", reason: "the stimuli have no stored pairs; choose a transform")
+            throw InvarianceError.invalidOption(option: .transform, reason: "the stimuli have no stored pairs; choose a transform")
         }
         if function == nil, transform != nil {
-            throw InvarianceError.invalidOption(option: "--transform", reason: "a transform cannot be applied to recorded responses; use the stored pairs")
+            throw InvarianceError.invalidOption(option: .transform, reason: "a transform cannot be applied to recorded responses; use the stored pairs")
         }
     }
 

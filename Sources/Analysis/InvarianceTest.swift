@@ -38,11 +38,11 @@ public struct InvarianceSettings: Codable, Equatable, Sendable {
 
     public func validate() throws {
         guard threshold > 0, threshold.isFinite else {
-            throw InvarianceError.invalidOption(option: "--threshold", reason: "τ must be in (0, ∞), got \(threshold)")
+            throw InvarianceError.invalidOption(option: .invarianceThreshold, reason: "τ must be in (0, ∞), got \(threshold)")
         }
-        guard bootstrap >= 10 else { throw InvarianceError.invalidOption(option: "--bootstrap", reason: "at least 10 resamples are needed, got \(bootstrap)") }
-        guard confidence > 0, confidence < 1 else { throw InvarianceError.invalidOption(option: "--confidence", reason: "must be in (0, 1), got \(confidence)") }
-        guard draws >= 1, draws <= 1000 else { throw InvarianceError.invalidOption(option: "--draws", reason: "must be in 1…1000, got \(draws)") }
+        guard bootstrap >= 10 else { throw InvarianceError.invalidOption(option: .bootstrap, reason: "at least 10 resamples are needed, got \(bootstrap)") }
+        guard confidence > 0, confidence < 1 else { throw InvarianceError.invalidOption(option: .confidence, reason: "must be in (0, 1), got \(confidence)") }
+        guard draws >= 1, draws <= 1000 else { throw InvarianceError.invalidOption(option: .draws, reason: "must be in 1…1000, got \(draws)") }
     }
 }
 
@@ -67,12 +67,15 @@ public struct UnitInvariance: Codable, Equatable, Sendable {
 }
 
 public enum InvarianceError: Error, CustomStringConvertible, Equatable {
-    case invalidOption(option: String, reason: String)
+    case invalidOption(option: AnalysisParameter, reason: String)
+    /// A setting whose value works only with one transform (e.g. the scrambled reference).
+    case needsTransform(option: AnalysisParameter, value: String, transform: String, reason: String)
     case tooFewStimuli(Int)
     case shapeMismatch(String)
     public var description: String {
         switch self {
         case .invalidOption(let o, let r): return "\(o): \(r)"
+        case .needsTransform(let o, let v, let t, let r): return "\(o): \(v) needs the transform \(t) (\(r))"
         case .tooFewStimuli(let n): return "the invariance test needs at least 3 stimuli, got \(n)"
         case .shapeMismatch(let s): return s
         }

@@ -52,11 +52,11 @@ public enum LayerSparsity {
                                batchSize: Int = 128) throws -> LayerSparsityReport {
         let encoder = model.encoder
         guard encoder.layerNames.contains(layer) else {
-            throw ModelAnalysisError.invalidOption(option: "--layer",
+            throw ModelAnalysisError.invalidOption(option: .layer,
                 reason: "no layer named '\(layer)' in this model (layers: \(encoder.layerNames.joined(separator: ", ")))")
         }
         guard indices.count >= 2 else {
-            throw ModelAnalysisError.invalidOption(option: "--data", reason: "sparsity needs at least 2 stimuli, got \(indices.count)")
+            throw ModelAnalysisError.invalidOption(option: .stimuli, reason: "sparsity needs at least 2 stimuli, got \(indices.count)")
         }
         // Size of the unit matrix, from the layers' shapes (no forward pass: a first forward of a
         // single image can leave some conv layouts wrong for the next, larger batch).

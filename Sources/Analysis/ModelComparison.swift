@@ -88,7 +88,7 @@ public struct ModelComparisonReport: Codable, Equatable, Sendable {
 
 public enum ModelComparisonError: Error, CustomStringConvertible, Equatable {
     case incompatible(String)
-    case invalidOption(option: String, reason: String)
+    case invalidOption(option: AnalysisParameter, reason: String)
     public var description: String {
         switch self {
         case .incompatible(let s): return "the models cannot be compared: \(s)"
@@ -121,7 +121,7 @@ public enum ModelComparison {
     ///   `.invalidOption` for a threshold outside [0, 1].
     public static func compare(_ a: NeuralEncoder, _ b: NeuralEncoder, threshold: Double = defaultThreshold) throws -> ModelComparisonReport {
         guard threshold >= 0, threshold <= 1 else {
-            throw ModelComparisonError.invalidOption(option: "--threshold", reason: "must be in [0, 1], got \(threshold)")
+            throw ModelComparisonError.invalidOption(option: .similarityThreshold, reason: "must be in [0, 1], got \(threshold)")
         }
         let convA = a.core.layers.compactMap { $0 as? Conv2D }, convB = b.core.layers.compactMap { $0 as? Conv2D }
         guard !convA.isEmpty else { throw ModelComparisonError.incompatible("model A has no convolution layer") }

@@ -97,7 +97,7 @@ extension RDM {
                 (g[i * k + i] + g[j * k + j] - 2 * g[i * k + j]) * inv
             }, measure: "squared euclidean")
         case .crossnobis:
-            throw RSAError.invalidOption(option: "measure", reason: "crossnobis needs repeated measurements [K, C, runs]")
+            throw RSAError.invalidOption(option: .measure, reason: "crossnobis needs repeated measurements [K, C, runs]")
         }
     }
 
@@ -135,12 +135,12 @@ extension RDM {
         let lo = trials.map { $0.count }.min()!, hi = trials.map { $0.count }.max()!
         let r: Int
         if let cap = repeats {
-            guard cap >= 2 else { throw RSAError.invalidOption(option: "--repeats", reason: "crossnobis needs at least 2 repeats; got \(cap)") }
+            guard cap >= 2 else { throw RSAError.invalidOption(option: .repeats, reason: "crossnobis needs at least 2 repeats; got \(cap)") }
             guard lo >= cap else { throw RSAError.invalidPatterns(source: source, reason: "crossnobis with \(cap) repeats: a condition has only \(lo) trial\(lo == 1 ? "" : "s")") }
             r = cap
         } else {
             guard lo == hi else {
-                throw RSAError.invalidPatterns(source: source, reason: "crossnobis needs the same number of repeats for every condition (found \(lo) to \(hi)); use the first \(lo) with --repeats \(lo)")
+                throw RSAError.unequalRepeats(source: source, lowest: lo, highest: hi)
             }
             r = lo
         }

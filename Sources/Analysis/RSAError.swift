@@ -19,7 +19,9 @@ public enum RSAError: Error, CustomStringConvertible, Equatable {
     case badNames(source: String, reason: String)
     case badGrouping(source: String, count: Int, groupSize: Int)
     case invalidPatterns(source: String, reason: String)
-    case invalidOption(option: String, reason: String)
+    /// Crossnobis over conditions with different numbers of repeats and no cap on the repeats used.
+    case unequalRepeats(source: String, lowest: Int, highest: Int)
+    case invalidOption(option: AnalysisParameter, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum RSAError: Error, CustomStringConvertible, Equatable {
         case .badGrouping(let s, let n, let g):
             return "\(s): \(n) RDMs cannot be averaged in consecutive groups of \(g)"
         case .invalidPatterns(let s, let why): return "\(s): \(why)"
+        case .unequalRepeats(let s, let lo, let hi):
+            return "\(s): crossnobis needs the same number of repeats for every condition (found \(lo) to \(hi)); use the first \(lo) repeats"
         case .invalidOption(let o, let why): return "\(o): \(why)"
         }
     }

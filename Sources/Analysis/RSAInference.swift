@@ -27,9 +27,9 @@ public struct RSAOptions: Sendable {
     }
 
     func validate() throws {
-        guard bootstrap >= 0 else { throw RSAError.invalidOption(option: "--bootstrap", reason: "must be ≥ 0; got \(bootstrap)") }
-        guard permutations >= 0 else { throw RSAError.invalidOption(option: "--permutations", reason: "must be ≥ 0; got \(permutations)") }
-        guard confidence > 0 && confidence < 1 else { throw RSAError.invalidOption(option: "--confidence", reason: "must lie strictly between 0 and 1; got \(confidence)") }
+        guard bootstrap >= 0 else { throw RSAError.invalidOption(option: .bootstrap, reason: "must be ≥ 0; got \(bootstrap)") }
+        guard permutations >= 0 else { throw RSAError.invalidOption(option: .permutations, reason: "must be ≥ 0; got \(permutations)") }
+        guard confidence > 0 && confidence < 1 else { throw RSAError.invalidOption(option: .confidence, reason: "must lie strictly between 0 and 1; got \(confidence)") }
     }
 }
 

@@ -21,7 +21,7 @@ extension RSA {
     public static func layerProfile(layers: [RSALayerActivations], subjects: RDMSet,
                                     measure: DissimilarityMeasure = .correlation,
                                     options: RSAOptions) throws -> (result: RSAResult, layerRDMs: RDMSet) {
-        guard !layers.isEmpty else { throw RSAError.invalidOption(option: "--layers", reason: "no layers selected") }
+        guard !layers.isEmpty else { throw RSAError.invalidOption(option: .layers, reason: "no layers selected") }
         let k = subjects.conditions
         var rdms: [RDM] = []
         for layer in layers {

@@ -26,7 +26,7 @@ public enum ModelAnalysisError: Error, CustomStringConvertible, Equatable {
     case incompatibleStimuli(file: String, problem: String)
     case groundTruthUnavailable(file: String, problem: String)
     case pairs(file: String, path: String, problem: String)
-    case invalidOption(option: String, reason: String)
+    case invalidOption(option: AnalysisParameter, reason: String)
     case tooLarge(what: String, bytes: Int, availableBytes: Int)
 
     public var description: String {

@@ -80,7 +80,7 @@ public enum TranslationEquivariance {
             } else if l is BatchNorm2D || l is ElementwiseActivation {
                 // Pointwise: positions unchanged.
             } else {
-                throw ModelAnalysisError.invalidOption(option: "--transform translate",
+                throw ModelAnalysisError.invalidOption(option: .translateTransform,
                     reason: "layer \(l.name) (\(type(of: l))) is not a convolution, pooling or pointwise layer; its equivariance is not defined here")
             }
             out.append(g)

@@ -100,25 +100,25 @@ public struct EncoderArchitecture: Codable, Equatable, Sendable {
     /// Checks that the architecture can run on its input; throws a message naming the option.
     public func validate() throws {
         guard inputHeight > 0, inputWidth > 0, inputChannels > 0 else {
-            throw EncodingError.invalidOption(option: "--size", reason: "the input must have positive size, got \(inputChannels)×\(inputHeight)×\(inputWidth)")
+            throw EncodingError.invalidOption(option: .inputSize, reason: "the input must have positive size, got \(inputChannels)×\(inputHeight)×\(inputWidth)")
         }
-        guard units > 0 else { throw EncodingError.invalidOption(option: "--units", reason: "the dataset has no units") }
+        guard units > 0 else { throw EncodingError.invalidOption(option: .units, reason: "the dataset has no units") }
         var h = inputHeight, w = inputWidth
         for (i, b) in blocks.enumerated() {
             guard b.channels > 0, b.kernel > 0, b.stride > 0, b.dilation > 0 else {
-                throw EncodingError.invalidOption(option: "--arch", reason: "block \(i + 1): channels, kernel, stride and dilation must be positive")
+                throw EncodingError.invalidOption(option: .architecture, reason: "block \(i + 1): channels, kernel, stride and dilation must be positive")
             }
             let k = b.dilation * (b.kernel - 1) + 1
             // A kernel wider than the map it slides over sees mostly padding: refused.
             if k > h || k > w {
-                throw EncodingError.invalidOption(option: "--kernels",
+                throw EncodingError.invalidOption(option: .kernels,
                     reason: "block \(i + 1): kernel extent \(k) (kernel \(b.kernel), dilation \(b.dilation)) is larger than its \(h)×\(w) input")
             }
             h = (h + 2 * b.effectivePadding - k) / b.stride + 1
             w = (w + 2 * b.effectivePadding - k) / b.stride + 1
             if b.pool != .none {
                 if h < b.poolSize || w < b.poolSize {
-                    throw EncodingError.invalidOption(option: "--pool", reason: "block \(i + 1): pooling \(b.poolSize)×\(b.poolSize) on a \(h)×\(w) map")
+                    throw EncodingError.invalidOption(option: .pooling, reason: "block \(i + 1): pooling \(b.poolSize)×\(b.poolSize) on a \(h)×\(w) map")
                 }
                 h /= b.poolSize; w /= b.poolSize
             }
@@ -127,8 +127,16 @@ public struct EncoderArchitecture: Codable, Equatable, Sendable {
 }
 
 public enum EncodingError: Error, CustomStringConvertible, Equatable {
-    case invalidOption(option: String, reason: String)
+    case invalidOption(option: EncodingParameter, reason: String)
     case modelFile(file: String, reason: String)
+    /// A checkpoint that cannot be resumed from.
+    case unusableCheckpoint(file: String, problem: CheckpointProblem)
+    /// A feature specification `gabor:…`: the Gabor pyramid takes its settings elsewhere.
+    case gaborFeatureArguments(specification: String)
+    /// A ridge fit whose arrays would not fit in memory.
+    case ridgeTooLarge(stimuli: Int, features: Int, targets: Int, neededBytes: Int, availableBytes: Int)
+    /// A ridge model used for what its kind (time series with delays, or per stimulus) cannot do.
+    case delaysMismatch(modelHasDelays: Bool)
     case incompatibleData(reason: String)
     case nonFiniteLoss(epoch: Int, checkpoint: String?)
     /// `operation` (predict, score, simulate, save, …) was asked of an estimator before `fit` or `load`.
@@ -142,9 +150,17 @@ public enum EncodingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidOption(let o, let r): return "\(o): \(r)"
         case .modelFile(let f, let r): return "\(f): \(r)"
+        case .unusableCheckpoint(let f, let p): return "\(f): \(p.description); delete it or fit from the start"
+        case .gaborFeatureArguments(let s): return "features '\(s)': gabor takes no arguments; its settings are the Gabor pyramid options"
+        case .ridgeTooLarge(let n, let p, let u, let need, let have):
+            return String(format: "ridge on %d stimuli × %d features × %d targets needs about %.1f GB, %.1f GB are available (fewer targets, a smaller target batch or fewer features)",
+                          n, p, u, Double(need) / 1e9, Double(have) / 1e9)
+        case .delaysMismatch(let delays):
+            return delays ? "a time-series model (fitted with delays) predicts trials, not stimuli: use score"
+                          : "not a time-series model (it was fitted without delays)"
         case .incompatibleData(let r): return r
         case .nonFiniteLoss(let e, let c):
-            return "training stopped at epoch \(e): the loss became NaN or infinite (try a smaller --lr)" +
+            return "training stopped at epoch \(e): the loss became NaN or infinite (try a smaller learning rate)" +
                 (c.map { "; the last good model is in \($0)" } ?? "")
         case .notFitted(let op): return "cannot \(op): the model has not been fitted (call fit or load it from a model file first)"
         case .noSuchLayer(let l, let a): return "no layer named '\(l)' in the model (layers: \(a.joined(separator: ", ")))"

@@ -253,16 +253,16 @@ enum CNNFitting {
         if fit.resume, let ck = checkpointPath {
             let saved = try FittedModel.load(ck)
             guard saved.config.format == "receptive-model", saved.config.kind == .cnn else {
-                throw EncodingError.modelFile(file: ck, reason: "not a checkpoint of a CNN fit; delete it or run without --resume")
+                throw EncodingError.unusableCheckpoint(file: ck, problem: .notCNNCheckpoint)
             }
             guard saved.config.architecture == architecture, saved.config.training == options else {
-                throw EncodingError.modelFile(file: ck, reason: "the checkpoint was made with different options; run without --resume (or with the original options)")
+                throw EncodingError.unusableCheckpoint(file: ck, problem: .otherOptions)
             }
             // A checkpoint of another dataset (or another split of it) has other normalisation
             // statistics and null rates; continuing from it would silently mix two fits.
             guard saved.config.preprocessing == preprocessing, saved.config.nullRates == nullRates,
                   saved.config.data.units == provenance.units, saved.config.data.paths == provenance.paths else {
-                throw EncodingError.modelFile(file: ck, reason: "the checkpoint was made from different data (another file, split or preprocessing); delete it or run without --resume")
+                throw EncodingError.unusableCheckpoint(file: ck, problem: .otherData)
             }
             for ((_, p), (_, q)) in zip(encoder.namedParameters, saved.encoder.namedParameters) { p.value = q.value }
             for (l, m) in zip(encoder.core.layers, saved.encoder.core.layers) { l.state = m.state }
@@ -306,7 +306,7 @@ enum GLMFitting {
         case .poisson: family = .poisson
         case .gaussian: family = .gaussian
         default:
-            throw EncodingError.invalidOption(option: "--observation", reason: "the GLM supports poisson and gaussian, not \(observation.rawValue)")
+            throw EncodingError.invalidOption(option: .observation, reason: "the GLM supports poisson and gaussian, not \(observation.rawValue)")
         }
         let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
                                                               validationFraction: validationFraction, seed: seed)

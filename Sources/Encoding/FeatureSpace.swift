@@ -21,7 +21,7 @@ public enum FeatureSource: Codable, Equatable, Sendable, CustomStringConvertible
     /// Parses `pixels`, `pixels:S`, `file:F.h5:/path`, `gabor`, `layer:MODEL.h5:NAME[:P]`.
     public init(specification s: String, gabor: GaborPyramidOptions = GaborPyramidOptions()) throws {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        func bad(_ why: String) -> EncodingError { .invalidOption(option: "--features", reason: "'\(s)': \(why)") }
+        func bad(_ why: String) -> EncodingError { .invalidOption(option: .features, reason: "'\(s)': \(why)") }
         switch parts[0] {
         case "pixels":
             guard parts.count <= 2 else { throw bad("expected pixels or pixels:S") }
@@ -33,7 +33,7 @@ public enum FeatureSource: Codable, Equatable, Sendable, CustomStringConvertible
             guard parts.count == 3, !parts[1].isEmpty, parts[2].hasPrefix("/") else { throw bad("expected file:FILE.h5:/path/in/file") }
             self = .file(path: parts[1], dataset: parts[2])
         case "gabor":
-            guard parts.count == 1 else { throw bad("gabor takes its options from --gabor-* flags") }
+            guard parts.count == 1 else { throw EncodingError.gaborFeatureArguments(specification: s) }
             self = .gabor(gabor)
         case "layer":
             guard parts.count == 3 || parts.count == 4, !parts[1].isEmpty, !parts[2].isEmpty else { throw bad("expected layer:MODEL.h5:LAYER or layer:MODEL.h5:LAYER:P") }
@@ -113,7 +113,7 @@ public enum FeatureSpace {
                 throw EncodingError.incompatibleData(reason: "\(modelPath) was fitted on stimuli of shape \(prep.inputShape), \(dataset.file) has \(dataset.stimulusShape)")
             }
             guard model.encoder.core.index(ofLayerNamed: layer) != nil else {
-                throw EncodingError.invalidOption(option: "--features", reason: "\(modelPath) has no layer '\(layer)' (layers: \(model.encoder.layerNames.joined(separator: ", ")))")
+                throw EncodingError.invalidOption(option: .features, reason: "\(modelPath) has no layer '\(layer)' (layers: \(model.encoder.layerNames.joined(separator: ", ")))")
             }
             // Shape of the layer's output, from one image.
             let probe = try model.encoder.activations(prep.apply(try dataset.stimuli([stimuli.first ?? 0])), upTo: layer)
@@ -163,7 +163,7 @@ public enum FeatureSpace {
     /// value be finite. Column descriptions from `/feature_names` when the matrix is `/features`
     /// of a `receptive features` file, else "column j".
     static func readFile(path: String, dataset name: String, expectedRows: Int, stimuli: [Int], dataFile: String) throws -> FeatureMatrix {
-        guard FileManager.default.fileExists(atPath: path) else { throw EncodingError.invalidOption(option: "--features", reason: "\(path) does not exist") }
+        guard FileManager.default.fileExists(atPath: path) else { throw EncodingError.invalidOption(option: .features, reason: "\(path) does not exist") }
         let f = try HDF5File.open(path)
         guard f.exists(name), !f.isGroup(name) else { throw EncodingError.modelFile(file: path, reason: "no dataset \(name)") }
         let info = try f.info(name)

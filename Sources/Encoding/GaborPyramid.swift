@@ -47,13 +47,13 @@ public struct GaborPyramid {
 
     public init(options: GaborPyramidOptions) throws {
         let s = options.size
-        guard s >= 4 else { throw EncodingError.invalidOption(option: "gabor size", reason: "must be at least 4 pixels, got \(s)") }
-        guard options.orientations >= 1 else { throw EncodingError.invalidOption(option: "gabor orientations", reason: "must be at least 1") }
+        guard s >= 4 else { throw EncodingError.invalidOption(option: .gaborSize, reason: "must be at least 4 pixels, got \(s)") }
+        guard options.orientations >= 1 else { throw EncodingError.invalidOption(option: .gaborOrientations, reason: "must be at least 1") }
         guard !options.frequencies.isEmpty, options.frequencies.allSatisfy({ $0 > 0 && $0 <= Double(s) / 2 }) else {
-            throw EncodingError.invalidOption(option: "gabor frequencies", reason: "each must be > 0 and at most the Nyquist frequency \(s / 2) cycles per image of a \(s)-pixel image, got \(options.frequencies)")
+            throw EncodingError.invalidOption(option: .gaborFrequencies, reason: "each must be > 0 and at most the Nyquist frequency \(s / 2) cycles per image of a \(s)-pixel image, got \(options.frequencies)")
         }
         guard options.envelopeRatio > 0, options.maxEnvelope > 0, options.spacing > 0 else {
-            throw EncodingError.invalidOption(option: "gabor envelope", reason: "envelope ratio, maximum envelope and spacing must be positive")
+            throw EncodingError.invalidOption(option: .gaborEnvelope, reason: "envelope ratio, maximum envelope and spacing must be positive")
         }
         self.options = options
         var ws: [GaborWavelet] = []

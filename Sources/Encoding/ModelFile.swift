@@ -13,7 +13,7 @@ import ConvEngine
 import NeuralData
 
 /// cnn and glm are `FittedModel`s; ridge is a `RidgeModel` (feature-space ridge, RidgeModel.swift).
-public enum ModelKind: String, Codable, Sendable { case cnn, glm, ridge }
+public enum ModelKind: String, Codable, CaseIterable, Sendable { case cnn, glm, ridge }
 
 public struct DataProvenance: Codable, Equatable, Sendable {
     public var file: String
@@ -211,7 +211,7 @@ public final class FittedModel {
         }
         if let stored = try f.stringAttribute("checksum", at: "/training"),
            stored != ModelChecksum.training(t, schedulerJSON: sched ?? "").hex {
-            throw EncodingError.modelFile(file: path, reason: "corrupt checkpoint: its training state does not match the checksum written with it; delete it and fit without --resume")
+            throw EncodingError.unusableCheckpoint(file: path, problem: .corrupt)
         }
         return t
     }

@@ -151,7 +151,7 @@ public final class NeuralEncoder {
             if l.name == layer { return h }
         }
         if let layer = layer, layer != "core" {
-            throw EncodingError.invalidOption(option: "--layer", reason: "no layer named '\(layer)' (layers: \(layerNames.joined(separator: ", ")))")
+            throw EncodingError.invalidOption(option: .layer, reason: "no layer named '\(layer)' (layers: \(layerNames.joined(separator: ", ")))")
         }
         return h
     }

@@ -57,7 +57,7 @@ public struct PretrainedCore {
     /// with the right shape.
     public func copy(into encoder: NeuralEncoder) throws {
         guard encoder.architecture.blocks == blocks, encoder.architecture.inputChannels == inputChannels else {
-            throw EncodingError.invalidOption(option: "--core", reason: "\(file): the core's blocks or input channels differ from the architecture's")
+            throw EncodingError.invalidOption(option: .core, reason: "\(file): the core's blocks or input channels differ from the architecture's")
         }
         for l in encoder.core.layers {
             for p in l.parameters {

@@ -87,8 +87,7 @@ public final class RidgeModel {
         let n = phi.rows, p = phi.columns, u = dataset.unitCount, r = min(n, p), b = min(targetBatch, u)
         let needed = 16 * n * p + 8 * n * u + 4 * p * u + 8 * alphas.count * u + 24 * r * r + 8 * (2 * n + 3 * r) * b + 8 * n * n
         if let available = availableMemoryBytes(), needed > available {
-            throw EncodingError.incompatibleData(reason: String(format: "ridge on %d stimuli × %d features × %d targets needs about %.1f GB, %.1f GB are available (fewer targets, a smaller --target-batch or fewer features)",
-                                                                n, p, u, Double(needed) / 1e9, Double(available) / 1e9))
+            throw EncodingError.ridgeTooLarge(stimuli: n, features: p, targets: u, neededBytes: needed, availableBytes: available)
         }
         let stats = RepeatStatistics(dataset: dataset, stimuli: train)
         let banded = bandedSamples > 0 && sources.count >= 2
@@ -242,7 +241,7 @@ public final class RidgeModel {
 
     /// Time-series models: predictions [trials.count, U] of `trials`.
     public func predictTrials(dataset: Dataset, runs: [Int], trials: [Int]) throws -> [Float] {
-        guard let delays = config.delays else { throw EncodingError.incompatibleData(reason: "not a time-series (--delays) model") }
+        guard let delays = config.delays else { throw EncodingError.delaysMismatch(modelHasDelays: false) }
         let (x, _) = try Self.delayedDesign(dataset: dataset, sources: config.features, runs: runs, trials: trials, delays: delays,
                                             perSpace: fit.spaceWeights != nil)
         guard x.columns == featureCount else {
@@ -261,7 +260,7 @@ public final class RidgeModel {
     /// the result equals one process's bit for bit.
     public func predict(dataset: Dataset, stimuli: [Int], cluster: Cluster = SingleProcess()) throws -> [Float] {
         if config.delays != nil {
-            throw EncodingError.incompatibleData(reason: "a time-series (--delays) model predicts trials, not stimuli: use score")
+            throw EncodingError.delaysMismatch(modelHasDelays: true)
         }
         let block = Self.predictionBlock
         let mine = cluster.share(of: stimuli.count, block: block)

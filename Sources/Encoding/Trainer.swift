@@ -121,7 +121,7 @@ public final class Trainer {
         let parallel = cluster.size > 1
         if parallel {
             guard options.activationL1 == 0 else {
-                throw EncodingError.invalidOption(option: "--activation-l1", reason: "is not supported across MPI ranks (its batch mean would be per rank)")
+                throw EncodingError.invalidOption(option: .activationL1, reason: "is not supported across MPI ranks (its batch mean would be per rank)")
             }
             let c = cluster
             for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = { c.allreduceSum(&$0) } }

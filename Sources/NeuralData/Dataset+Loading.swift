@@ -16,7 +16,7 @@ extension Dataset {
         let p = options.paths
 
         // Headers.
-        let stimulusInfo = try header(h5, p.stimuli, role: "stimuli", option: "--stimuli")
+        let stimulusInfo = try header(h5, p.stimuli, role: "stimuli", array: .stimuli)
         guard stimulusInfo.type.isNumeric else {
             throw DatasetError.unsupportedType(file: file, path: p.stimuli, type: stimulusInfo.type.description,
                                                expected: "uint8, an integer type, float32 or float64")
@@ -31,7 +31,7 @@ extension Dataset {
         let n = sShape[0]
         let h = sShape[sShape.count - 2], w = sShape[sShape.count - 1]
 
-        let responseInfo = try header(h5, p.responses, role: "responses", option: "--responses")
+        let responseInfo = try header(h5, p.responses, role: "responses", array: .responses)
         guard responseInfo.type.isNumeric else {
             throw DatasetError.unsupportedType(file: file, path: p.responses, type: responseInfo.type.description,
                                                expected: "an integer or float type")
@@ -47,7 +47,7 @@ extension Dataset {
 
         let hasIndex = try exists(h5, p, .stimulusIndex)
         if hasIndex {
-            let info = try header(h5, p.stimulusIndex, role: "stimulus index", option: "--stimulus-index")
+            let info = try header(h5, p.stimulusIndex, role: "stimulus index", array: .stimulusIndex)
             guard info.type.isInteger else {
                 throw DatasetError.unsupportedType(file: file, path: p.stimulusIndex, type: info.type.description, expected: "an integer type")
             }
@@ -59,13 +59,13 @@ extension Dataset {
                                                  problem: "has \(info.shape[0]) entries but \(p.responses) has \(t) trials")
             }
         } else if t != n {
-            throw DatasetError.shapeMismatch(file: file, path: p.responses,
-                problem: "has \(t) trials but \(p.stimuli) has \(n) stimuli, and there is no \(p.stimulusIndex) to say which stimulus each trial showed (name it with --stimulus-index)")
+            throw DatasetError.missingStimulusIndex(file: file, responses: p.responses, trials: t, stimuli: p.stimuli, stimulusCount: n,
+                                                    indexPath: p.stimulusIndex)
         }
 
         let hasSplit = try exists(h5, p, .split)
         if hasSplit {
-            let info = try header(h5, p.split, role: "split", option: "--split")
+            let info = try header(h5, p.split, role: "split", array: .split)
             guard info.type.isInteger else {
                 throw DatasetError.unsupportedType(file: file, path: p.split, type: info.type.description, expected: "an integer type (uint8)")
             }
@@ -78,7 +78,7 @@ extension Dataset {
 
         let hasMasks = try exists(h5, p, .masks)
         if hasMasks {
-            let info = try header(h5, p.masks, role: "masks", option: "--masks")
+            let info = try header(h5, p.masks, role: "masks", array: .masks)
             guard info.type.isNumeric else {
                 throw DatasetError.unsupportedType(file: file, path: p.masks, type: info.type.description, expected: "uint8")
             }
@@ -91,7 +91,7 @@ extension Dataset {
 
         let hasNames = try exists(h5, p, .unitNames)
         if hasNames {
-            let info = try header(h5, p.unitNames, role: "unit names", option: "--unit-names")
+            let info = try header(h5, p.unitNames, role: "unit names", array: .unitNames)
             guard info.type == .string else {
                 throw DatasetError.unsupportedType(file: file, path: p.unitNames, type: info.type.description, expected: "strings")
             }
@@ -284,9 +284,9 @@ extension Dataset {
         return false
     }
 
-    private static func header(_ h5: HDF5File, _ path: String, role: String, option: String) throws -> HDF5DatasetInfo {
+    private static func header(_ h5: HDF5File, _ path: String, role: String, array: DatasetArray) throws -> HDF5DatasetInfo {
         guard h5.exists(path) else {
-            throw DatasetError.missingDataset(file: h5.path, path: path, role: role, option: option)
+            throw DatasetError.missingDataset(file: h5.path, path: path, role: role, array: array)
         }
         if h5.isGroup(path) { throw DatasetError.notADataset(file: h5.path, path: path) }
         do { return try h5.info(path) } catch { throw DatasetError.from(error, file: h5.path, path: path) }

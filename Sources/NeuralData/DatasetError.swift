@@ -9,8 +9,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// The file is shorter than its HDF5 superblock declares (an interrupted copy or download).
     case truncated(file: String, bytes: Int, declaredBytes: Int)
     case corrupt(file: String, reason: String)
-    /// A required dataset is absent; `option` is the flag that overrides its path.
-    case missingDataset(file: String, path: String, role: String, option: String)
+    /// A required dataset is absent; `array` is the array whose path can be named instead (nil
+    /// when the caller read a path of its own).
+    case missingDataset(file: String, path: String, role: String, array: DatasetArray?)
     /// An optional array whose path the user named explicitly is not in the file (never silently
     /// treated as absent: a seeded split in place of a named one would score other stimuli).
     case namedPathMissing(file: String, path: String, array: DatasetArray)
@@ -28,7 +29,11 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case tooLarge(file: String, path: String, bytes: Int, availableBytes: Int)
     case invalidModality(file: String, value: String)
     case readFailed(file: String, path: String, reason: String)
-    case invalidOption(option: String, problem: String)
+    case invalidOption(option: DatasetParameter, problem: String)
+    /// Responses with a row per trial, more trials than stimuli and no trial → stimulus index.
+    case missingStimulusIndex(file: String, responses: String, trials: Int, stimuli: String, stimulusCount: Int, indexPath: String)
+    /// A simulation whose arrays would not fit in memory.
+    case simulationTooLarge(trials: Int, units: Int, stimuli: Int, imageSize: Int)
 
     public var description: String { Self.render(self).singleLine }
 
@@ -42,8 +47,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(f): truncated file: it has \(n) bytes but its HDF5 header declares \(d); copy or download it again"
         case .corrupt(let f, let r):
             return "\(f): corrupt HDF5 file (\(r))"
-        case .missingDataset(let f, let p, let role, let option):
-            return "\(f): \(p): no such dataset (the \(role) are required; name another path with \(option))"
+        case .missingDataset(let f, let p, let role, let array):
+            return "\(f): \(p): no such dataset (the \(role) are required; name another path for the \(array?.description ?? role) array)"
         case .namedPathMissing(let f, let p, let a):
             return "\(f): \(p): no such dataset (the path of the \(a) array was named explicitly; the file has nothing there)"
         case .notADataset(let f, let p):
@@ -59,9 +64,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .nonFinite(let f, let p, let pos, let v):
             return "\(f): \(p): non-finite value \(v) at \(Self.position(pos))"
         case .negativeResponse(let f, let p, let t, let u, let v):
-            return "\(f): \(p): negative response \(v) at trial \(t), unit \(u); spike counts must be non-negative (use --modality fmri for signed responses)"
+            return "\(f): \(p): negative response \(v) at trial \(t), unit \(u); spike counts must be non-negative (signed responses need the fmri modality)"
         case .nonIntegerCount(let f, let p, let t, let u, let v):
-            return "\(f): \(p): non-integer count \(v) at trial \(t), unit \(u); the Poisson model needs integer counts (pass --quasi-likelihood to fit non-integer responses)"
+            return "\(f): \(p): non-integer count \(v) at trial \(t), unit \(u); the Poisson model needs integer counts (non-integer responses need the quasi-likelihood)"
         case .invalidSplitValue(let f, let p, let i, let v):
             return "\(f): \(p): entry \(i) is \(v); split values must be 0 (train), 1 (validation) or 2 (test)"
         case .emptySplit(let f, let p, let s, let problem):
@@ -71,11 +76,15 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .tooLarge(let f, let p, let b, let a):
             return "\(f): \(p): reading it whole needs \(Self.bytes(b)), more than the \(Self.bytes(a)) of available memory"
         case .invalidModality(let f, let v):
-            return "\(f): / (attribute 'modality'): is '\(v)'; expected 'spikes' or 'fmri' (override with --modality)"
+            return "\(f): / (attribute 'modality'): is '\(v)'; expected 'spikes' or 'fmri' (the modality can be given instead)"
         case .readFailed(let f, let p, let r):
             return "\(f): \(p): could not be read (\(r)); the file may be truncated or corrupt"
         case .invalidOption(let o, let problem):
             return "\(o): \(problem)"
+        case .missingStimulusIndex(let f, let r, let t, let s, let n, let i):
+            return "\(f): \(r): has \(t) trials but \(s) has \(n) stimuli, and there is no \(i) to say which stimulus each trial showed"
+        case .simulationTooLarge(let t, let u, let n, let s):
+            return "the simulation (\(t) trials × \(u) units, \(n) stimuli of \(s)×\(s)) would not fit in memory; reduce the stimulus count, repeats or image size"
         }
     }
 
@@ -99,7 +108,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let f): return .fileNotFound(file: f)
         case .notHDF5(let f): return .notHDF5(file: f)
         case .cannotOpen(let f, let r): return .corrupt(file: f, reason: r)
-        case .missingPath(let f, let p): return .missingDataset(file: f, path: p, role: "data", option: "the matching path option")
+        case .missingPath(let f, let p): return .missingDataset(file: f, path: p, role: "data", array: nil)
         case .notADataset(let f, let p): return .notADataset(file: f, path: p)
         case .unsupportedType(let f, let p, let t): return .unsupportedType(file: f, path: p, type: t, expected: "a numeric type")
         case .readFailed(let f, let p, let r): return .readFailed(file: f, path: p, reason: r)

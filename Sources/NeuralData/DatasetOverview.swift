@@ -197,7 +197,9 @@ public struct DatasetOverview: Codable, Equatable {
     }
 
     /// A readable, aligned table.
-    public func table() -> String {
+    /// The overview as a table; `fullCheck` says how to check every value (the caller's command),
+    /// appended to the last line.
+    public func table(fullCheck: String? = nil) -> String {
         func f(_ x: Double?, _ d: Int = 3) -> String { x.map { String(format: "%.\(d)g", $0) } ?? "–" }
         func stats(_ s: Stats) -> String { "\(s.values) values, min \(f(s.min)), mean \(f(s.mean)), max \(f(s.max))" }
         func bytes(_ b: Double) -> String {
@@ -228,7 +230,7 @@ public struct DatasetOverview: Codable, Equatable {
             let shown = unitMeans.enumerated().map { j, m in "\(unitNames.map { j < $0.count ? $0[j] : String(j) } ?? String(j)) \(f(m))" }
             lines.append(("mean response", shown.joined(separator: ", ") + (unitCount > unitMeans.count ? ", … (first \(unitMeans.count) units, sampled trials)" : " (sampled trials)")))
         }
-        lines.append(("checked", "headers of every array, and the sampled values above; nothing else was read — run `receptive inspect --full` to check every value"))
+        lines.append(("checked", "headers of every array, and the sampled values above; nothing else was read" + (fullCheck.map { " — \($0) to check every value" } ?? "")))
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }

@@ -154,7 +154,7 @@ public enum NWBImport {
     static let templateTypes: Set<String> = ["Images", "ImageSeries", "OpticalSeries"]
 
     public static func run(file: String, options: NWBImportOptions) throws -> NWBImported {
-        guard !options.windows.isEmpty else { throw NWBImportError.invalidOption(option: "--window", problem: "give at least one window") }
+        guard !options.windows.isEmpty else { throw NWBImportError.invalidOption(option: .windows, problem: "give at least one window") }
         let nwb = try NWBFile(file)
         var sources: [String: String] = [:]
 
@@ -262,7 +262,7 @@ public enum NWBImport {
                 throw NWBImportError.noneFound(file: nwb.file, what: "presentation table with start_time and a template-index column (\((options.indexColumn.map { [$0] } ?? indexColumnNames).joined(separator: ", "))) or IndexSeries",
                                                looked: "/intervals and /stimulus/presentation")
             }
-            if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "presentation tables", candidates: c, option: "--presentations") }
+            if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "presentation tables", candidates: c, option: .presentations) }
             path = c[0]
         }
         if nwb.exists(path + "/data") && !nwb.exists(path + "/start_time") {
@@ -329,7 +329,7 @@ public enum NWBImport {
         if let l = linked, nwb.exists(l) { return l }
         let c = templateCandidates(nwb)
         if c.isEmpty { throw NWBImportError.noneFound(file: nwb.file, what: "stimulus templates (Images or ImageSeries)", looked: "/stimulus/templates") }
-        if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "template sets", candidates: c, option: "--templates") }
+        if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "template sets", candidates: c, option: .templates) }
         return c[0]
     }
 
@@ -442,7 +442,7 @@ public enum NWBImport {
     static func spikeResponses(_ nwb: NWBFile, onsets: [Double], options: NWBImportOptions)
         throws -> (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality) {
         let table = "/units"
-        guard nwb.exists(table) else { throw NWBImportError.missing(file: nwb.file, path: table, what: "units table (pass --series for a time series)") }
+        guard nwb.exists(table) else { throw NWBImportError.missing(file: nwb.file, path: table, what: "units table", alternative: .series) }
         let idValues = try nwb.finiteDoubles(table + "/id")
         if let i = idValues.firstIndex(where: { abs($0) > 9e15 || $0 != $0.rounded() }) {
             throw NWBImportError.badShape(file: nwb.file, path: table + "/id", shape: [idValues.count], expected: "whole-number ids (entry \(i) is \(idValues[i]))")
@@ -507,7 +507,7 @@ public enum NWBImport {
     static func onlySeries(_ nwb: NWBFile) throws -> String {
         let c = seriesCandidates(nwb)
         if c.isEmpty { throw NWBImportError.noneFound(file: nwb.file, what: "/units table and no time series", looked: "/units, /processing and /acquisition") }
-        if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "time series and no /units", candidates: c, option: "--series") }
+        if c.count > 1 { throw NWBImportError.ambiguous(file: nwb.file, what: "time series and no /units", candidates: c, option: .series) }
         return c[0]
     }
 

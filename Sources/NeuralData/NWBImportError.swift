@@ -6,12 +6,13 @@ import Tensors
 public enum NWBImportError: Error, CustomStringConvertible, Equatable {
     /// The file is HDF5 but not NWB (no `nwb_version` attribute at the root).
     case notNWB(file: String)
-    /// Something the import needs is absent at `path`.
-    case missing(file: String, path: String, what: String)
+    /// Something the import needs is absent at `path`; `alternative` is the setting that would
+    /// make the import look elsewhere (e.g. a time series instead of a units table).
+    case missing(file: String, path: String, what: String, alternative: DatasetParameter? = nil)
     /// None of a kind of object was found (e.g. no presentation table under /intervals).
     case noneFound(file: String, what: String, looked: String)
-    /// Several candidates and no choice made: `option` names the choice.
-    case ambiguous(file: String, what: String, candidates: [String], option: String)
+    /// Several candidates and no choice made: `option` is the setting that makes the choice.
+    case ambiguous(file: String, what: String, candidates: [String], option: DatasetParameter)
     case missingColumn(file: String, table: String, column: String, available: [String])
     /// A ragged column's index (`…_index`) disagrees with the table or with its data.
     case badRaggedIndex(file: String, path: String, problem: String)
@@ -29,18 +30,18 @@ public enum NWBImportError: Error, CustomStringConvertible, Equatable {
     case tooFewStimuli(file: String, path: String, count: Int)
     case noUnitsLeft(file: String, path: String, filters: String, unitCount: Int)
     case badFilter(file: String, path: String, filter: String, problem: String)
-    case invalidOption(option: String, problem: String)
+    case invalidOption(option: DatasetParameter, problem: String)
 
     public var description: String {
         switch self {
         case .notNWB(let f):
             return "\(f): not an NWB file (HDF5, but no 'nwb_version' attribute at /)"
-        case .missing(let f, let p, let what):
-            return "\(f): \(p): no \(what)"
+        case .missing(let f, let p, let what, let alternative):
+            return "\(f): \(p): no \(what)" + (alternative.map { " (set the \($0) for another source)" } ?? "")
         case .noneFound(let f, let what, let looked):
             return "\(f): no \(what) (looked in \(looked))"
         case .ambiguous(let f, let what, let c, let o):
-            return "\(f): several \(what): \(c.joined(separator: ", ")); name one with \(o)"
+            return "\(f): several \(what): \(c.joined(separator: ", ")); name one as the \(o)"
         case .missingColumn(let f, let t, let c, let a):
             return "\(f): \(t): no column '\(c)' (columns: \(a.joined(separator: ", ")))"
         case .badRaggedIndex(let f, let p, let problem):

@@ -72,7 +72,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         case .perPixel: expected = out.product
         }
         guard mean.count == expected, std.count == expected else {
-            throw DatasetError.invalidOption(option: "preprocessing", problem: "normalization \(options.normalization.rawValue) needs \(expected) means and stds, got \(mean.count) and \(std.count)")
+            throw DatasetError.invalidOption(option: .normalization, problem: "normalization \(options.normalization.rawValue) needs \(expected) means and stds, got \(mean.count) and \(std.count)")
         }
         self.inputShape = inputShape; self.options = options; self.mean = mean; self.std = std
     }
@@ -85,17 +85,17 @@ public struct Preprocessing: Codable, Equatable, Sendable {
 
     static func validate(_ o: PreprocessingOptions, inputShape: [Int]) throws {
         if let r = o.resize, r.height <= 0 || r.width <= 0 {
-            throw DatasetError.invalidOption(option: "--resize", problem: "size \(r) must be positive")
+            throw DatasetError.invalidOption(option: .resize, problem: "size \(r) must be positive")
         }
         let h1 = o.resize?.height ?? inputShape[1], w1 = o.resize?.width ?? inputShape[2]
         if let c = o.crop {
-            guard c.height > 0, c.width > 0 else { throw DatasetError.invalidOption(option: "--crop", problem: "size \(c) must be positive") }
+            guard c.height > 0, c.width > 0 else { throw DatasetError.invalidOption(option: .crop, problem: "size \(c) must be positive") }
             guard c.height <= h1, c.width <= w1 else {
-                throw DatasetError.invalidOption(option: "--crop", problem: "crop \(c) is larger than the \(h1)×\(w1) image it is cut from")
+                throw DatasetError.invalidOption(option: .crop, problem: "crop \(c) is larger than the \(h1)×\(w1) image it is cut from")
             }
         }
         if o.whitening && !(o.whiteningCutoff > 0) {
-            throw DatasetError.invalidOption(option: "--whitening-cutoff", problem: "cut-off \(o.whiteningCutoff) must be positive (cycles/pixel)")
+            throw DatasetError.invalidOption(option: .whiteningCutoff, problem: "cut-off \(o.whiteningCutoff) must be positive (cycles/pixel)")
         }
     }
 

@@ -23,18 +23,18 @@ public struct CellCount: Codable, Equatable, Sendable, CustomStringConvertible {
             // "voxels" is accepted for the voxel family (fMRI wording: simulate --cells voxels:V).
             let name = pieces[0].lowercased() == "voxels" ? "voxel" : pieces[0].lowercased()
             guard let family = CellFamily(rawValue: name) else {
-                throw DatasetError.invalidOption(option: "--cells", problem: "unknown cell family '\(pieces[0])'; choose from \(CellFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw DatasetError.invalidOption(option: .cells, problem: "unknown cell family '\(pieces[0])'; choose from \(CellFamily.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             var count = defaultCount
             if pieces.count == 2 {
                 guard let c = Int(pieces[1]), c > 0 else {
-                    throw DatasetError.invalidOption(option: "--cells", problem: "'\(part)': the count after ':' must be a positive integer")
+                    throw DatasetError.invalidOption(option: .cells, problem: "'\(part)': the count after ':' must be a positive integer")
                 }
                 count = c
             }
             out.append(CellCount(family, count))
         }
-        if out.isEmpty { throw DatasetError.invalidOption(option: "--cells", problem: "no cell family given") }
+        if out.isEmpty { throw DatasetError.invalidOption(option: .cells, problem: "no cell family given") }
         return out
     }
 }
@@ -77,21 +77,21 @@ public struct SimulationOptions: Codable, Equatable, Sendable {
 
     /// Throws `DatasetError.invalidOption` for impossible settings.
     public func validate() throws {
-        if stimulusCount < 2 { throw DatasetError.invalidOption(option: "--stimuli", problem: "need at least 2 stimuli, got \(stimulusCount)") }
-        if repeats < 1 { throw DatasetError.invalidOption(option: "--repeats", problem: "need at least 1 repeat, got \(repeats)") }
-        if let r = testRepeats, r < 1 { throw DatasetError.invalidOption(option: "--test-repeats", problem: "need at least 1 repeat, got \(r)") }
-        if size < 8 || size > 512 { throw DatasetError.invalidOption(option: "--size", problem: "image side must be in 8…512 pixels, got \(size)") }
-        if gratingFrames < 1 { throw DatasetError.invalidOption(option: "--frames", problem: "need at least 1 frame per grating") }
+        if stimulusCount < 2 { throw DatasetError.invalidOption(option: .stimulusCount, problem: "need at least 2 stimuli, got \(stimulusCount)") }
+        if repeats < 1 { throw DatasetError.invalidOption(option: .repeats, problem: "need at least 1 repeat, got \(repeats)") }
+        if let r = testRepeats, r < 1 { throw DatasetError.invalidOption(option: .testRepeats, problem: "need at least 1 repeat, got \(r)") }
+        if size < 8 || size > 512 { throw DatasetError.invalidOption(option: .imageSize, problem: "image side must be in 8…512 pixels, got \(size)") }
+        if gratingFrames < 1 { throw DatasetError.invalidOption(option: .gratingFrames, problem: "need at least 1 frame per grating") }
         if !(rateMin > 0 && rateMax >= rateMin && rateMax.isFinite) {
-            throw DatasetError.invalidOption(option: "--rate", problem: "rate range \(rateMin)…\(rateMax) must be positive and ordered")
+            throw DatasetError.invalidOption(option: .rateRange, problem: "rate range \(rateMin)…\(rateMax) must be positive and ordered")
         }
         let families = Set(cells.map(\.family))
         if families.contains(.voxel) && families.count > 1 {
-            throw DatasetError.invalidOption(option: "--cells", problem: "voxels (fMRI, Gaussian) cannot share a file with spiking cells: a file has one modality")
+            throw DatasetError.invalidOption(option: .cells, problem: "voxels (fMRI, Gaussian) cannot share a file with spiking cells: a file has one modality")
         }
         let trials = Double(stimulusCount) * (scrambledPartners ? 2 : 1) * Double(max(repeats, testRepeats ?? 0))
         if trials * Double(unitCount) > 2e9 || Double(stimulusCount) * Double(size * size) > 4e9 {
-            throw DatasetError.invalidOption(option: "--stimuli", problem: "the simulation would not fit in memory; reduce --stimuli, --repeats or --size")
+            throw DatasetError.simulationTooLarge(trials: Int(trials), units: unitCount, stimuli: stimulusCount, imageSize: size)
         }
     }
 }
@@ -255,21 +255,10 @@ public enum Simulator {
 }
 
 extension SimulatedData {
-    /// The command line that regenerates this file bit for bit.
-    public var command: String {
-        var c = "receptive simulate --out FILE --cells \(options.cells.map(\.description).joined(separator: ","))"
-        c += " --stimuli \(options.stimulusCount) --repeats \(options.repeats)"
-        if let r = options.testRepeats { c += " --test-repeats \(r)" }
-        c += " --family \(options.family.rawValue) --size \(options.size) --seed \(options.seed)"
-        if options.scrambledPartners { c += " --scrambled" }
-        if options.family == .gratings { c += " --frames \(options.gratingFrames)" }
-        c += " --dtype \(options.stimulusType.rawValue) --rate \(options.rateMin),\(options.rateMax)"
-        return c
-    }
-
     /// Writes the contract file atomically (temporary file, fsync, rename). Without `overwrite` an
-    /// existing file is an error.
-    public func write(to path: String, overwrite: Bool) throws {
+    /// existing file is an error. `command` (the command line that regenerates the file, given by
+    /// the caller) is recorded as the `command` attribute.
+    public func write(to path: String, overwrite: Bool, command: String? = nil) throws {
         let s = options.size, n = stimulusCount, u = unitCount
         try HDF5File.writeAtomically(to: path, overwrite: overwrite) { f in
             if let b = bytes {
@@ -291,7 +280,7 @@ extension SimulatedData {
             for p in parameters { try f.write("/ground_truth/" + p.name, floats: p.values, shape: p.shape) }
             try f.setAttribute("modality", string: options.modality.rawValue)
             try f.setAttribute("generator", string: "receptive simulate")
-            try f.setAttribute("command", string: command)
+            if let command { try f.setAttribute("command", string: command) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let json = (try? encoder.encode(options)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"

@@ -33,7 +33,7 @@ struct AnalysisStimuli {
         }
         let f = h5!, path = options.paths.stimuli
         guard f.exists(path) else {
-            throw DatasetError.missingDataset(file: file, path: path, role: "stimuli", option: "--stimuli")
+            throw DatasetError.missingDataset(file: file, path: path, role: "stimuli", array: .stimuli)
         }
         guard !f.isGroup(path) else { throw DatasetError.notADataset(file: file, path: path) }
         let info = try f.info(path)
@@ -79,33 +79,6 @@ enum StimulusSelection: String, ExpressibleByArgument, CaseIterable {
         case .validation: return .validation
         case .test: return .test
         }
-    }
-}
-
-/// Checks an output folder before any work: its parent exists, it is not a file, and none of
-/// `files` inside it exists unless `force`. The folder itself is created when the results are written.
-func checkOutputFolder(_ dir: String, files: [String], force: Bool) throws {
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-        guard isDir.boolValue else { throw OptionError(option: "--out", reason: "\(dir) is a file, not a folder") }
-        if !force {
-            for f in files where FileManager.default.fileExists(atPath: dir + "/" + f) {
-                throw OptionError(option: "--out", reason: "\(dir)/\(f) already exists; pass --force to overwrite it")
-            }
-        }
-    } else {
-        let parent = URL(fileURLWithPath: dir).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
-            throw OptionError(option: "--out", reason: "folder \(parent) does not exist")
-        }
-    }
-}
-
-func createOutputFolder(_ dir: String) throws {
-    do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) } catch {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue { return }
-        throw OptionError(option: "--out", reason: "cannot create folder \(dir): \(error.localizedDescription)")
     }
 }
 

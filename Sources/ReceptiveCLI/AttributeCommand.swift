@@ -26,7 +26,7 @@ struct AttributeCommand: ParsableCommand {
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Readout unit index.") var unit: Int
     @Option(help: "saliency, input-x-gradient, integrated-gradients, grad-cam, occlusion or nns.") var method: AttributionMethod
-    @Option(help: ArgumentHelp("Stimulus indices into the dataset, comma-separated.", valueName: "I,J,…")) var stimulus = "0"
+    @Option(help: ArgumentHelp("Stimulus indices into the dataset, comma-separated (default: 0).", valueName: "I,J,…"), transform: CommaList<Int>.parse) var stimulus = CommaList<Int>([0])
     @Option(help: "Grad-CAM layer (default: the last feature-map layer).") var layer: String?
     @Option(help: "Integrated-gradients steps.") var steps = 64
     @Option(help: "Occlusion window (pixels).") var window = 8
@@ -50,11 +50,11 @@ struct AttributeCommand: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(output.threads)
-        try ScanOutputDirectory.check(output.out, force: output.force)
+        try OutputPolicy.checkWholeFolder(output.out, force: output.force)
         let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)
         let net = ctx.network
-        let idx = try parseIntList(stimulus, option: "--stimulus")
+        let idx = stimulus.values
         try ctx.checkStimuli(idx)
         let t = try net.unitTarget(unit)
         var s = AttributionSettings()

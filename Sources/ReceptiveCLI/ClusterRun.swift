@@ -16,7 +16,7 @@ func onCluster(_ body: (Cluster) throws -> Void) throws {
     } catch {
         // An exit code (a stop every rank agreed on, or success): all ranks end alike.
         if let code = error as? ExitCode { cluster.finish(); if code == .success { return }; throw code }
-        cluster.abort(ReceptiveCommand.message(for: error), code: 1)
+        cluster.abort(Refusal.message(for: error), code: 1)
     }
     cluster.finish()
 }

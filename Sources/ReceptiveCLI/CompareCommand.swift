@@ -32,9 +32,12 @@ struct CompareCommand: ParsableCommand {
     var threshold = ModelComparison.defaultThreshold
     @Option(name: .customLong("prediction-threshold"), help: "Mean per-unit prediction correlation at or above which the verdict calls the predictions the same, in [0, 1].")
     var predictionThreshold = 0.95
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "Print JSON instead of tables.") var json = false
-    @Flag(help: "No progress lines.") var quiet = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
@@ -52,7 +55,7 @@ struct CompareCommand: ParsableCommand {
         }
         var report: ModelComparisonReport
         do { report = try ModelComparison.compare(a.encoder, b.encoder, threshold: threshold) } catch let e as ModelComparisonError {
-            throw OptionError(option: "MODEL_B", reason: "\(modelB) vs \(modelA): \(e)")
+            throw OptionError(option: "MODEL_B", reason: "\(modelB) vs \(modelA): \(Refusal.message(for: e))")
         }
         if let file = data {
             let stim = try AnalysisStimuli.load(file, options: dataset.loadOptions(for: a))

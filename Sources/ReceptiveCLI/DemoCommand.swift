@@ -23,12 +23,15 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "CNN: channels per conv block.") var channels = 16
     @Option(help: "CNN: maximum epochs.") var epochs = 25
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Also write the two model files into this folder.", valueName: "dir")) var out: String?
     @Option(help: ArgumentHelp("Finally write the CNN's report page (report.html, report.json) into this folder, replacing an earlier one, and print its path.", valueName: "dir"))
     var report: String?
-    @Flag(help: "No progress lines.") var quiet = false
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     func run() throws {
         Parallel.setThreads(threads)
@@ -39,7 +42,7 @@ struct DemoCommand: ParsableCommand {
             }
         }
         guard epochs >= 1 else { throw OptionError(option: "--epochs", reason: "must be at least 1") }
-        if let r = report { try checkOutputFolder(r, files: [], force: true) }
+        if let r = report { try OutputPolicy.checkFolder(r, files: [], force: true) }
         let ds = try Dataset.load(data)
         let log: (String) -> Void = { s in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
         log("demo: \(ds.stimulusCount) stimuli \(ds.stimulusShape.map(String.init).joined(separator: "×")), \(ds.trialCount) trials, \(ds.unitCount) units")

@@ -9,8 +9,8 @@ import NeuralData
 /// The Gabor pyramid's options (`features gabor`, `fit --features gabor`).
 struct GaborArguments: ParsableArguments {
     @Option(name: .customLong("gabor-size"), help: "gabor: side of the grayscale image the pyramid sees (pixels).") var size = GaborPyramidOptions().size
-    @Option(name: .customLong("gabor-frequencies"), help: ArgumentHelp("gabor: spatial frequencies, cycles per image.", valueName: "list"))
-    var frequencies = GaborPyramidOptions().frequencies.map { String(format: "%g", $0) }.joined(separator: ",")
+    @Option(name: .customLong("gabor-frequencies"), help: ArgumentHelp("gabor: spatial frequencies, cycles per image (default: \(CommaList<Double>(GaborPyramidOptions().frequencies))).", valueName: "list"), transform: CommaList<Double>.parse)
+    var frequencies = CommaList<Double>(GaborPyramidOptions().frequencies)
     @Option(name: .customLong("gabor-orientations"), help: "gabor: number of orientations in [0, π).") var orientations = GaborPyramidOptions().orientations
     @Option(name: .customLong("gabor-spacing"), help: "gabor: spacing of wavelet centres in envelope standard deviations (smaller: more positions).") var spacing = GaborPyramidOptions().spacing
     @Flag(name: .customLong("gabor-linear"), help: "gabor: also the two linear (quadrature) responses of every wavelet.") var linear = false
@@ -18,7 +18,7 @@ struct GaborArguments: ParsableArguments {
     func options() throws -> GaborPyramidOptions {
         var o = GaborPyramidOptions()
         o.size = size; o.orientations = orientations; o.linear = linear; o.spacing = spacing
-        o.frequencies = try parseDoubleList(frequencies, option: "--gabor-frequencies")
+        o.frequencies = frequencies.values
         _ = try GaborPyramid(options: o)   // every option checked before any work
         return o
     }
@@ -51,15 +51,18 @@ struct FeaturesCommand: ParsableCommand {
     @Argument(help: "pixels[:S], file:F.h5:/path, gabor, or layer:MODEL.h5:NAME[:P].") var source: String
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Output HDF5 file.") var out: String
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "No progress lines.") var quiet = false
-    @Flag(help: "Overwrite an existing output.") var force = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
     @OptionGroup var gabor: GaborArguments
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
         Parallel.setThreads(threads)
-        try checkOutputPath(out, force: force)
+        try OutputPolicy.checkFile(out, force: force)
         let src = try FeatureSource(specification: source, gabor: try gabor.options())
         let ds = try Dataset.load(data, options: dataset.loadOptions(countModel: false))
         let progress = ThrottledProgress(quiet: quiet)

@@ -19,8 +19,8 @@ struct RidgeArguments: ParsableArguments {
     @Flag(name: .customLong("no-standardize"), help: "ridge: use features and targets as given — no z-scoring, no intercept (himalaya's fit_intercept=False).") var noStandardize = false
     @Option(name: .customLong("banded-samples"), help: "ridge with two or more --features: points of the simplex (space weightings) searched by banded ridge, the first equal weights; 0: one penalty for the concatenated spaces.") var bandedSamples = 20
     @Option(name: .customLong("banded-seed"), help: "ridge: seed of the banded search's draws.") var bandedSeed: UInt64 = 0
-    @Option(help: ArgumentHelp("ridge on time series (the file has /runs, a run id per trial/TR): stack the features of the stimuli shown these many TRs earlier in the same run, e.g. 1,2,3,4.", valueName: "list"))
-    var delays: String?
+    @Option(help: ArgumentHelp("ridge on time series (the file has /runs, a run id per trial/TR): stack the features of the stimuli shown these many TRs earlier in the same run, e.g. 1,2,3,4.", valueName: "list"), transform: CommaList<Int>.parse)
+    var delays: CommaList<Int>?
     @OptionGroup var gabor: GaborArguments
 
     func grid() throws -> [Double] {
@@ -32,7 +32,7 @@ struct RidgeArguments: ParsableArguments {
             }
             g = k == 1 ? [lo] : (0..<k).map { pow(10, log10(lo) + (log10(hi) - log10(lo)) * Double($0) / Double(k - 1)) }
         } else {
-            g = try parseDoubleList(alphas, option: "--alphas")
+            do { g = try CommaList<Double>.parse(alphas).values } catch { throw OptionError(option: "--alphas", reason: "\(error)") }
         }
         guard g.allSatisfy({ $0 > 0 }) else { throw OptionError(option: "--alphas", reason: "every penalty must be > 0") }
         return g.sorted()
@@ -75,7 +75,7 @@ extension FitCommand {
         }
         let ds = try Dataset.load(data, options: loadOptions)
         if let d = ridge.delays {
-            let list = try parseIntList(d, option: "--delays")
+            let list = d.values
             guard list.allSatisfy({ $0 >= 0 }), Set(list).count == list.count else { throw OptionError(option: "--delays", reason: "'\(d)': delays must be distinct integers ≥ 0") }
             guard let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount) else {
                 throw OptionError(option: "--delays", reason: "\(data) has no /runs (a run id per trial, needed to delay features within runs)")

@@ -25,16 +25,20 @@ struct FitCommand: ParsableCommand {
     var model: ModelKind = .cnn
     @Option(help: "Observation model; default from the file's modality (spikes: poisson, fmri: gaussian).")
     var observation: ObservationKind?
-    @Option(name: .customLong("ridge-grid"), help: ArgumentHelp("glm: ridge penalties to choose from.", valueName: "list"))
-    var ridgeGrid = "0,0.01,0.1,1,10,100,1000"
+    @Option(name: .customLong("ridge-grid"), help: ArgumentHelp("glm: ridge penalties to choose from (default: 0,0.01,0.1,1,10,100,1000).", valueName: "list"), transform: CommaList<Double>.parse)
+    var ridgeGrid = CommaList<Double>([0, 0.01, 0.1, 1, 10, 100, 1000])
     @Option(help: ArgumentHelp("Start from the core of this model file (a fitted model or one written by scripts/export_torch_core.py).", valueName: "file"))
     var core: String?
     @Flag(name: .customLong("freeze-core"), help: "With --core: train only the readout.") var freezeCore = false
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "No progress lines.") var quiet = false
-    @Flag(help: "Overwrite an existing model file.") var force = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
     @Flag(help: "Continue from OUT.checkpoint.h5.") var resume = false
-    @Flag(help: "Print the summary as JSON.") var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var architecture: ArchitectureArguments
     @OptionGroup var preprocessing: PreprocessingArguments
@@ -62,13 +66,13 @@ struct FitCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw OptionError(option: "--resume", reason: "no checkpoint \(checkpoint) to resume from")
             }
-            try checkOutputPath(out, force: true)
+            try OutputPolicy.checkFile(out, force: true)
         } else {
-            try checkOutputPath(out, force: force)
+            try OutputPolicy.checkFile(out, force: force)
         }
         if model == .ridge { return try runRidge(on: cluster) }
         let options = try training.options()
-        let grid = try parseDoubleList(ridgeGrid, option: "--ridge-grid")
+        let grid = ridgeGrid.values
         if grid.contains(where: { $0 < 0 }) { throw OptionError(option: "--ridge-grid", reason: "penalties must be ≥ 0") }
         let pretrained = try core.map { try PretrainedCore.load($0) }
 

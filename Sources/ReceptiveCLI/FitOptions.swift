@@ -22,19 +22,6 @@ struct OptionError: Error, CustomStringConvertible {
     var description: String { "\(option): \(reason)" }
 }
 
-/// Parses a comma-separated list ("9,7,7", "0,0.1,1") for option `option`.
-func parseList<T: LosslessStringConvertible>(_ s: String, option: String, _ check: (T) -> Bool = { _ in true }) throws -> [T] {
-    var out: [T] = []
-    for p in s.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-        guard let v = T(p), check(v) else { throw OptionError(option: option, reason: "'\(p)' is not a valid \(T.self) (expected a comma-separated list such as 9,7,7)") }
-        out.append(v)
-    }
-    guard !out.isEmpty else { throw OptionError(option: option, reason: "empty list") }
-    return out
-}
-
-func parseIntList(_ s: String, option: String) throws -> [Int] { try parseList(s, option: option) }
-func parseDoubleList(_ s: String, option: String) throws -> [Double] { try parseList(s, option: option) { (v: Double) in v.isFinite } }
 
 struct PreprocessingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Area-resize stimuli to S×S pixels before fitting (the peer uses 56 on the V4 data).", valueName: "S"))
@@ -68,11 +55,11 @@ struct ArchitectureArguments: ParsableArguments {
     @Option(help: "Channels of every conv block.")
     var channels = 32
 
-    @Option(help: ArgumentHelp("custom: kernel size of each block, e.g. 9,7,7.", valueName: "list"))
-    var kernels: String?
+    @Option(help: ArgumentHelp("custom: kernel size of each block, e.g. 9,7,7.", valueName: "list"), transform: CommaList<Int>.parse)
+    var kernels: CommaList<Int>?
 
-    @Option(help: ArgumentHelp("custom: dilation of each block (default 1).", valueName: "list"))
-    var dilations: String?
+    @Option(help: ArgumentHelp("custom: dilation of each block (default 1).", valueName: "list"), transform: CommaList<Int>.parse)
+    var dilations: CommaList<Int>?
 
     @Option(help: "custom: pooling after each block (none, max, avg; 2×2).")
     var pool: PoolKind = .none
@@ -103,8 +90,8 @@ struct ArchitectureArguments: ParsableArguments {
             if let r = readout { a.readout = r }
         case .custom:
             guard let k = kernels else { throw OptionError(option: "--kernels", reason: "--arch custom needs --kernels, e.g. --kernels 9,7") }
-            let ks = try parseIntList(k, option: "--kernels")
-            let ds = try dilations.map { try parseIntList($0, option: "--dilations") } ?? Array(repeating: 1, count: ks.count)
+            let ks = k.values
+            let ds = dilations?.values ?? Array(repeating: 1, count: ks.count)
             guard ds.count == ks.count else { throw OptionError(option: "--dilations", reason: "\(ds.count) values for \(ks.count) kernels") }
             let blocks = zip(ks, ds).map { ConvBlockSpec(channels: channels, kernel: $0, dilation: $1, batchNorm: batchNorm, activation: activation, pool: pool) }
             a = EncoderArchitecture(name: "custom", inputChannels: c, inputHeight: h, inputWidth: w, blocks: blocks,
@@ -149,16 +136,3 @@ struct TrainingArguments: ParsableArguments {
     }
 }
 
-/// Checks an output path before any work: its folder exists, and it is new unless --force.
-func checkOutputPath(_ path: String, force: Bool, option: String = "--out") throws {
-    let url = URL(fileURLWithPath: path)
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-        if isDir.boolValue { throw OptionError(option: option, reason: "\(path) is a directory") }
-        if !force { throw OptionError(option: option, reason: "\(path) already exists; pass --force to overwrite it") }
-    }
-    let dir = url.deletingLastPathComponent().path
-    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-        throw OptionError(option: option, reason: "folder \(dir) does not exist")
-    }
-}

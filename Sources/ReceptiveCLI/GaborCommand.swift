@@ -35,12 +35,16 @@ struct GaborCommand: ParsableCommand {
     @Option(help: "Core layer whose activations are measured (with --data; see the model's layer names).") var layer = "act1"
     @Option(help: "positions (each channel at each position is a unit) or mean (channel means).") var pooling: ConvUnitPooling = .everyPosition
     @Option(name: .customLong("eval-split"), help: "Which stimuli of DATA: all, train, validation or test.") var split: StimulusSelection = .all
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Write gabor_filters (filters beside their fits), gabor_orientation, gabor_frequency (figures in --format) and gabor.h5 into this folder.", valueName: "dir"))
     var out: String?
-    @Flag(help: "Overwrite existing files in --out.") var force = false
-    @Flag(help: "Print JSON instead of tables.") var json = false
-    @Flag(help: "No progress lines.") var quiet = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var figures: FigureFormatOption
 
@@ -51,7 +55,7 @@ struct GaborCommand: ParsableCommand {
     func run() throws {
         let fitter = try GaborFitter(restarts: restarts, seed: seed, threshold: threshold)
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
-        if let o = out { try checkOutputFolder(o, files: outputFiles, force: force) }
+        if let o = out { try OutputPolicy.checkFolder(o, files: outputFiles, force: force) }
         Parallel.setThreads(threads)
         let m = try FittedModel.load(model)
         // Layer name checked before any work.
@@ -92,7 +96,7 @@ struct GaborCommand: ParsableCommand {
     }
 
     func writeOutputs(_ dir: String, report: FirstLayerGaborReport, fits: [ConvFilterGaborFits], weight: Tensor) throws {
-        try createOutputFolder(dir)
+        try OutputPolicy.createFolder(dir)
         let kh = weight.shape[2], kw = weight.shape[3]
         // Filter (channel mean) beside its fit; pairs share symmetric colour limits.
         let format = figures.format

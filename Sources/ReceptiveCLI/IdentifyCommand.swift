@@ -29,8 +29,10 @@ struct IdentifyCommand: ParsableCommand {
     @Option(help: "Random candidate sets per pattern when the set is smaller than the test set.") var draws = 20
     @Option(name: .customLong("eval-split"), help: "Which split's stimuli to identify: test, validation or train.") var split: Split = .test
     @Option(help: "Seed of the candidate draws.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
     @OptionGroup var dataset: DatasetOptions
 
     struct Result: Encodable {

@@ -52,31 +52,31 @@ struct ImportNWBCommand: ParsableCommand {
     @Option(help: "Seed of the 80/10/10 split by stimulus.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Overwrite an existing output file.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print a JSON summary of what was written.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> NWBImportOptions {
         var parsed: [ResponseWindow] = []
         for w in (windows.isEmpty ? ["0.05:0.25"] : windows).flatMap({ $0.split(separator: ",").map(String.init) }) {
             guard let r = ResponseWindow(parsing: w) else {
-                throw NWBImportError.invalidOption(option: "--window", problem: "'\(w)' is not START:END in seconds with END > START (e.g. 0.05:0.25)")
+                throw OptionError(option: "--window", reason: "'\(w)' is not START:END in seconds with END > START (e.g. 0.05:0.25)")
             }
             parsed.append(r)
         }
         let filters = try unitsWhere.map { text -> UnitFilter in
             guard let f = UnitFilter(parsing: text) else {
-                throw NWBImportError.invalidOption(option: "--units-where", problem: "'\(text)' is not COLUMN=VALUE (or !=, <, <=, >, >=), e.g. quality=good")
+                throw OptionError(option: "--units-where", reason: "'\(text)' is not COLUMN=VALUE (or !=, <, <=, >, >=), e.g. quality=good")
             }
             return f
         }
         if series != nil && !filters.isEmpty {
-            throw NWBImportError.invalidOption(option: "--units-where", problem: "filters units of /units; it does not apply with --series")
+            throw OptionError(option: "--units-where", reason: "filters units of /units; it does not apply with --series")
         }
         return NWBImportOptions(windows: parsed, series: series, unitFilters: filters, presentations: presentations,
                                 templates: templates, indexColumn: indexColumn, splitSeed: seed)
@@ -84,9 +84,7 @@ struct ImportNWBCommand: ParsableCommand {
 
     func run() throws {
         let o = try options()
-        if !force && FileManager.default.fileExists(atPath: out) {
-            throw NWBImportError.invalidOption(option: "--out", problem: "\(out) already exists; pass --force to overwrite")
-        }
+        try OutputPolicy.checkFile(out, force: force)
         let start = Date()
         if !quiet { FileHandle.standardError.write(Data("importing \(file)…\n".utf8)) }
         let imported = try NWBImport.run(file: file, options: o)

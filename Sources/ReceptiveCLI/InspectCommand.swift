@@ -20,14 +20,14 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var dataset: DatasetOptions
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @Flag(help: "Read and check every value, however large the file (progress on stderr).")
     var full = false
 
-    @Flag(help: "No progress lines.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     @Option(name: .customLong("receptive-field"), help: ArgumentHelp("Also check that images are at least this many pixels on each side (a model's receptive field).", valueName: "pixels"))
     var receptiveField = 0
@@ -38,7 +38,7 @@ struct InspectCommand: ParsableCommand {
             let header = try Dataset.readHeader(file, options: options)
             if !DatasetOverview.isSmall(header) {
                 let overview = try DatasetOverview.read(file, options: options)
-                print(json ? try overview.json() : overview.table(), terminator: json ? "\n" : "")
+                print(json ? try overview.json() : overview.table(fullCheck: "run `receptive inspect --full`"), terminator: json ? "\n" : "")
                 return
             }
         }

@@ -46,8 +46,8 @@ struct InvarianceCommand: ParsableCommand {
     @Option(help: "phase-scramble: strength α in [0, 1].") var alpha: Double?
     @Option(help: ArgumentHelp("phase-scramble: only radial frequencies LO ≤ ρ ≤ HI cycles/pixel (0 < LO < HI ≤ 0.5).", valueName: "lo,hi"))
     var band: String?
-    @Option(help: ArgumentHelp("translate: shift in pixels, DX,DY (positive: right, down). Default 1,0.", valueName: "dx,dy"))
-    var shift: String?
+    @Option(help: ArgumentHelp("translate: shift in pixels, DX,DY (positive: right, down). Default 1,0.", valueName: "dx,dy"), transform: CommaList<Int>.parse)
+    var shift: CommaList<Int>?
     @Option(help: "translate: how uncovered pixels are filled (wrap, zero, mean).") var fill: TranslationFill = .wrap
     @Option(help: "contrast: factor k ≥ 0 about each image's mean. Default 0.5.") var factor: Double?
     @Option(help: ArgumentHelp("τ: falsified when the CI's lower end exceeds it; in (0, ∞).", valueName: "τ"))
@@ -56,12 +56,16 @@ struct InvarianceCommand: ParsableCommand {
     @Option(help: "Confidence level of the bootstrap interval, in (0, 1).") var confidence = 0.95
     @Option(name: .customLong("eval-split"), help: "Which stimuli: all, train, validation or test (split of DATA).") var split: StimulusSelection = .all
     @Option(help: "Seed of the transform's noise, the stimulus pairing and the bootstrap.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Write the invariance figure (indices with CIs and τ, in --format), invariance.h5 (arrays) — and the equivariance figure for translate — into this folder.", valueName: "dir"))
     var out: String?
-    @Flag(help: "Overwrite existing files in --out.") var force = false
-    @Flag(help: "Print JSON instead of tables.") var json = false
-    @Flag(help: "No progress lines.") var quiet = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var figures: FigureFormatOption
 
@@ -92,9 +96,9 @@ struct InvarianceCommand: ParsableCommand {
         guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         let phase = try PhaseScrambleTransform(alpha: alpha ?? 1, band: try band.map { try FrequencyBand(parsing: $0) })
         var s = (1, 0)
-        if let text = shift {
-            let v = try parseIntList(text, option: "--shift")
-            guard v.count == 2 else { throw OptionError(option: "--shift", reason: "expected DX,DY (two integers), got '\(text)'") }
+        if let list = shift {
+            let v = list.values
+            guard v.count == 2 else { throw OptionError(option: "--shift", reason: "expected DX,DY (two integers), got '\(list)'") }
             s = (v[0], v[1])
         }
         let contrast: ContrastTransform
@@ -110,7 +114,7 @@ struct InvarianceCommand: ParsableCommand {
 
     func run() throws {
         let opts = try validatedOptions()
-        if let o = out { try checkOutputFolder(o, files: outputFiles, force: force) }
+        if let o = out { try OutputPolicy.checkFolder(o, files: outputFiles, force: force) }
         Parallel.setThreads(threads)
 
         let fitted = try model.map { try FittedModel.load($0) }
@@ -195,7 +199,7 @@ struct InvarianceCommand: ParsableCommand {
     }
 
     func writeOutputs(_ dir: String, report: InvarianceReport, result: InvarianceResult) throws {
-        try createOutputFolder(dir)
+        try OutputPolicy.createFolder(dir)
         let u = result.unitCount, s = result.stimulusCount
         let settingsJSON = try JSONOutput.string(report.settings)
         try HDF5File.writeAtomically(to: dir + "/invariance.h5", overwrite: true) { f in

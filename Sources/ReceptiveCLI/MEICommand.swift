@@ -30,9 +30,12 @@ struct MEICommand: ParsableCommand {
     @Option(name: .customLong("final-blur"), help: "Final blur σ (pixels).") var finalBlur = 0.5
     @Option(help: "Seed of the starting noise.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String
-    @Flag(help: "Replace an existing output folder.") var force = false
-    @Flag(help: "Print the JSON summary to stdout.") var json = false
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
     @OptionGroup var figures: FigureFormatOption
 
     func validate() throws {
@@ -49,7 +52,7 @@ struct MEICommand: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(threads)
-        try ScanOutputDirectory.check(out, force: force)
+        try OutputPolicy.checkWholeFolder(out, force: force)
         let m = try FittedModel.load(model)
         let net = try ScanNetwork(model: m)
         let objective: MEIObjective, target: String

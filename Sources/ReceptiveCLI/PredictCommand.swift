@@ -21,8 +21,10 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Output HDF5 file.") var out: String
     @Option(name: .customLong("eval-split"), help: "Only the stimuli of one split (train, validation, test); default all.") var split: Split?
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "Overwrite an existing output.") var force = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws { try onCluster(predict(on:)) }
@@ -30,7 +32,7 @@ struct PredictCommand: ParsableCommand {
     /// Under mpirun the stimuli are split over ranks (whole batches each); rank 0 writes.
     func predict(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
-        try checkOutputPath(out, force: force)
+        try OutputPolicy.checkFile(out, force: force)
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
             return try predictRidge(on: cluster)
         }

@@ -13,8 +13,8 @@ extension DissimilarityMeasure: ExpressibleByArgument {}
 
 extension RSACommand {
     func runOnData(progress: (String) -> Void) throws {
-        guard let dataPath = data else { throw RSAError.invalidOption(option: "--data", reason: "--model needs --data (the stimuli to present)") }
-        if model == nil && models == nil { throw RSAError.invalidOption(option: "--models", reason: "with --data, give --model (layer profile) or --models FILE:/path") }
+        guard let dataPath = data else { throw OptionError(option: "--data", reason: "--model needs --data (the stimuli to present)") }
+        if model == nil && models == nil { throw OptionError(option: "--models", reason: "with --data, give --model (layer profile) or --models FILE:/path") }
         let fitted = try model.map { try FittedModel.load($0) }
         let ds = try dataset.load(dataPath, options: fitted.map { dataset.loadOptions(for: $0) } ?? dataset.loadOptions(countModel: false))
         let shown = Set(ds.stimulusIndex)
@@ -24,13 +24,11 @@ extension RSACommand {
         case "train": pool = ds.stimuli(in: .train)
         case "validation": pool = ds.stimuli(in: .validation)
         case "test": pool = ds.stimuli(in: .test)
-        default: throw RSAError.invalidOption(option: "--subset", reason: "'\(subset)' is not one of all, train, validation, test")
+        default: throw OptionError(option: "--subset", reason: "'\(subset)' is not one of all, train, validation, test")
         }
         let stimuli = pool.filter { shown.contains($0) }
-        guard stimuli.count >= 3 else { throw RSAError.invalidOption(option: "--subset", reason: "\(stimuli.count) stimuli with responses; RSA needs at least 3") }
-        if let out = out, !force, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("rsa.json")) {
-            throw RSAError.invalidOption(option: "--out", reason: "\(out)/rsa.json already exists; pass --force to overwrite")
-        }
+        guard stimuli.count >= 3 else { throw OptionError(option: "--subset", reason: "\(stimuli.count) stimuli with responses; RSA needs at least 3") }
+        if let out = out { try OutputPolicy.checkFolder(out, files: ["rsa.json"], force: force) }
 
         // Subject RDM(s): given, or from the dataset's responses.
         var subjects: RDMSet
@@ -38,7 +36,7 @@ extension RSACommand {
             let src = try RSASource(parsing: r, option: "--rdms")
             subjects = try RSAInput.read(src).averagingConsecutive(groupsOf: averageGroups, source: src.description)
             guard subjects.conditions == stimuli.count else {
-                throw RSAError.invalidOption(option: "--rdms", reason: "\(subjects.conditions) conditions but --data/--subset select \(stimuli.count) stimuli")
+                throw OptionError(option: "--rdms", reason: "\(subjects.conditions) conditions but --data/--subset select \(stimuli.count) stimuli")
             }
         } else {
             subjects = RDMSet([try dataRDM(ds, stimuli: stimuli)], names: [(dataPath as NSString).lastPathComponent])
@@ -50,7 +48,7 @@ extension RSACommand {
         if let m = fitted {
             let acts = try layerActivations(m, ds, stimuli: stimuli)
             progress("rsa: \(acts.count) layers of \(model!) on \(stimuli.count) stimuli, \(method.rawValue)")
-            guard measure != .crossnobis else { throw RSAError.invalidOption(option: "--measure", reason: "crossnobis needs repeats; model layers have none") }
+            guard measure != .crossnobis else { throw OptionError(option: "--measure", reason: "crossnobis needs repeats; model layers have none") }
             result = try RSA.layerProfile(layers: acts, subjects: subjects, measure: measure, options: options).result
         } else {
             let src = try RSASource(parsing: models!, option: "--models")
@@ -59,7 +57,7 @@ extension RSACommand {
         if let out = out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let figure = fitted != nil ? RSAFigures.layerProfile(result, modelName: (model! as NSString).lastPathComponent) : RSAFigures.bars(result)
-            try AtomicFile.write(text: result.json() + "\n", to: (out as NSString).appendingPathComponent("rsa.json"), overwrite: force)
+            try AtomicOutput.write(text: result.json() + "\n", to: (out as NSString).appendingPathComponent("rsa.json"), overwrite: force)
             try figure.write(to: (out as NSString).appendingPathComponent(figures.format.fileName(fitted != nil ? "rsa_layer_profile" : "rsa_bars")), format: figures.format)
         }
         print(json ? result.json() : result.table(), terminator: json ? "\n" : "")
@@ -79,7 +77,7 @@ extension RSACommand {
             var counts = [Int](repeating: 0, count: stimuli.count)
             for k in index { counts[k] += 1 }
             guard let minRepeats = counts.min(), minRepeats >= 2 else {
-                throw RSAError.invalidOption(option: "--measure", reason: "crossnobis needs at least 2 repeats of every stimulus")
+                throw OptionError(option: "--measure", reason: "crossnobis needs at least 2 repeats of every stimulus")
             }
             return try RDM.fromTrials(responses: rows, stimulusIndex: index, conditions: stimuli.count, channels: u,
                                       measure: .crossnobis, repeats: minRepeats, source: ds.file)
@@ -104,7 +102,7 @@ extension RSACommand {
         } else {
             names = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             for n in names where !(enc.layerNames.contains(n) || n == "readout") {
-                throw RSAError.invalidOption(option: "--layers", reason: "no layer named '\(n)' (layers: \(available.joined(separator: ", ")))")
+                throw OptionError(option: "--layers", reason: "no layer named '\(n)' (layers: \(available.joined(separator: ", ")))")
             }
         }
         return try LayerActivations.collect(model: m, dataset: ds, stimuli: stimuli, names: names)

@@ -67,17 +67,17 @@ struct RSACommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Print the result as JSON on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @Option(help: ArgumentHelp("Folder for rsa.json, rsa_figures.h5 and the figures in --format (created if missing).", valueName: "dir"))
     var out: String?
 
-    @Flag(help: "Overwrite existing outputs in --out.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     @OptionGroup var figures: FigureFormatOption
 
@@ -96,21 +96,15 @@ struct RSACommand: ParsableCommand {
     func run() throws {
         let progress = { (s: String) in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
         if model != nil || data != nil { try runOnData(progress: progress); return }
-        guard let rdms = rdms else { throw RSAError.invalidOption(option: "--rdms", reason: "give --rdms FILE:/path (or --data with --models or --model)") }
-        guard let models = models else { throw RSAError.invalidOption(option: "--models", reason: "give --models FILE:/path (or --model with --data)") }
+        guard let rdms = rdms else { throw OptionError(option: "--rdms", reason: "give --rdms FILE:/path (or --data with --models or --model)") }
+        guard let models = models else { throw OptionError(option: "--models", reason: "give --models FILE:/path (or --model with --data)") }
         let subjectSource = try RSASource(parsing: rdms, option: "--rdms")
         let modelSource = try RSASource(parsing: models, option: "--models")
         // outputs are checked before any work, written only after everything succeeded
         var outputs: [String] = []
         if let out = out {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
-                throw RSAError.invalidOption(option: "--out", reason: "\(out) exists and is not a folder")
-            }
+            try OutputPolicy.checkFolder(out, files: outputNames, force: force)
             outputs = outputNames.map { (out as NSString).appendingPathComponent($0) }
-            if !force, let existing = outputs.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-                throw RSAError.invalidOption(option: "--out", reason: "\(existing) already exists; pass --force to overwrite")
-            }
         }
         var subjects = try RSAInput.read(subjectSource)
         subjects = try subjects.averagingConsecutive(groupsOf: averageGroups, source: subjectSource.description)
@@ -139,7 +133,7 @@ struct RSACommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var written: [String] = []
         do {
-            try AtomicFile.write(text: result.json() + "\n", to: paths[0], overwrite: force); written.append(paths[0])
+            try AtomicOutput.write(text: result.json() + "\n", to: paths[0], overwrite: force); written.append(paths[0])
             try RSAFigureData.write(result, subjects: subjects, models: models, to: paths[1], overwrite: force); written.append(paths[1])
             try mean.write(to: paths[2], format: figures.format, overwrite: force); written.append(paths[2])
             try grid.write(to: paths[3], format: figures.format, overwrite: force); written.append(paths[3])

@@ -36,9 +36,12 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("mei-steps"), help: "Gradient steps per MEI (≥ 1).") var meiSteps = 300
     @Option(name: .customLong("reliability-threshold"), help: "ridge models: the score summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3
     @Option(help: "Seed of every random choice (PIT, Gabor starts, scrambles, bootstrap, MEI noise).") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
-    @Flag(help: "Overwrite report.html and report.json in --out.") var force = false
-    @Flag(help: "No progress on stderr.") var quiet = false
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     static let outputFiles = ["report.html", "report.json"]
@@ -58,7 +61,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutputFolder(out, files: Self.outputFiles, force: force)
+        try OutputPolicy.checkFolder(out, files: Self.outputFiles, force: force)
         BLAS.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge { return try runRidge() }
         let m = try FittedModel.load(model)
@@ -89,11 +92,11 @@ struct ReportCommand: ParsableCommand {
     /// Writes report.html and report.json into `dir` (each atomically; the page last, and the JSON
     /// removed again if the page cannot be written). Returns the page's path.
     static func write<J: Encodable>(html page: String, json value: J, to dir: String) throws -> String {
-        try createOutputFolder(dir)
+        try OutputPolicy.createFolder(dir)
         let json = (dir as NSString).appendingPathComponent("report.json")
         let html = (dir as NSString).appendingPathComponent("report.html")
         try JSONOutput.write(value, to: json)
-        do { try AtomicFile.write(text: page, to: html) } catch { try? FileManager.default.removeItem(atPath: json); throw error }
+        do { try AtomicOutput.write(text: page, to: html, overwrite: true) } catch { try? FileManager.default.removeItem(atPath: json); throw error }
         return html
     }
 }

@@ -36,7 +36,7 @@ struct ScanCommand: ParsableCommand {
 
     @Argument(help: "The model file.") var model: String
     @Argument(help: "The HDF5 dataset file.") var data: String
-    @Option(help: ArgumentHelp("Stimulus indices into the dataset, comma-separated (learning images).", valueName: "I,J,…")) var stimulus: String?
+    @Option(help: ArgumentHelp("Stimulus indices into the dataset, comma-separated (learning images).", valueName: "I,J,…"), transform: CommaList<Int>.parse) var stimulus: CommaList<Int>?
     @Option(help: "Layer name (e.g. act2; 'readout' for the readout).") var layer: String?
     @Option(help: "Readout unit index.") var unit: Int?
     @Option(help: "Filter (channel) index of --layer.") var filter: Int?
@@ -88,7 +88,7 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(output.threads)
-        try ScanOutputDirectory.check(output.out, force: output.force)
+        try OutputPolicy.checkWholeFolder(output.out, force: output.force)
         let progress = ScanProgress(quiet: output.quiet || output.json)
         let ctx = try ScanContext(model: model, data: data, options: dataset)
         ctx.network.gate = gate
@@ -116,7 +116,7 @@ struct ScanCommand: ParsableCommand {
 
     func runLearningImages(_ ctx: ScanContext, _ progress: ScanProgress) throws {
         let net = ctx.network
-        let idx = try parseIntList(stimulus!, option: "--stimulus")
+        let idx = stimulus!.values
         try ctx.checkStimuli(idx)
         let x = try ctx.stimuli.stimuli(idx)
         let images: Tensor, target: String, l: Int

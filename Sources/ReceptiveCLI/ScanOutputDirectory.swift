@@ -1,6 +1,6 @@
 // Output folder of `receptive scan`, `attribute` and `mei` (--out DIR): arrays to HDF5, metrics to
-// JSON, heatmaps to PNG. Everything is written into a temporary sibling folder and renamed to DIR
-// at the end, so a failure leaves nothing behind; an existing DIR is replaced only with --force.
+// JSON, heatmaps to PNG. The folder is published as a whole (AtomicOutput.writeFolder, the output
+// policy of every command): a failure leaves nothing behind; an existing DIR is replaced only with --force.
 // Also the shared pieces of those commands: loading a model with its dataset, stimulus selection.
 import ArgumentParser
 import Foundation
@@ -13,54 +13,33 @@ import Scanner
 /// The output options `scan` and `attribute` share.
 struct OutputFolderArguments: ParsableArguments {
     @Option(help: "Output folder.") var out: String
-    @Flag(help: "Replace an existing output folder.") var force = false
-    @Flag(help: "Print the JSON summary to stdout.") var json = false
-    @Flag(help: "No progress on stderr.") var quiet = false
-    @Option(help: "Threads for BLAS and the conv kernels.") var threads = 2
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.threads }
     @OptionGroup var figures: FigureFormatOption
 }
 
 struct ScanOutputDirectory {
+    /// The folder the results go to.
     let path: String
-    let force: Bool
+    /// The staging folder being filled (renamed to `path` when everything is written).
     private let staging: String
-
-    /// Checks DIR before any work: its parent exists; DIR is new, or --force is given.
-    static func check(_ path: String, force: Bool) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            if !isDir.boolValue { throw OptionError(option: "--out", reason: "\(path) exists and is not a folder") }
-            if !force { throw OptionError(option: "--out", reason: "\(path) already exists; pass --force to replace it") }
-        }
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
-            throw OptionError(option: "--out", reason: "folder \(parent) does not exist")
-        }
-    }
-
-    init(_ path: String, force: Bool) throws {
-        try Self.check(path, force: force)
-        self.path = path
-        self.force = force
-        let url = URL(fileURLWithPath: path)
-        staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-    }
 
     func file(_ name: String) -> String { staging + "/" + name }
 
-    /// Moves the finished folder into place.
-    func commit() throws {
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: staging, toPath: path)
-    }
-
-    func discard() { try? FileManager.default.removeItem(atPath: staging) }
-
-    /// Runs `body` with the folder; commits on success, removes the staging folder on failure.
+    /// Runs `body` with the folder; publishes it on success (AtomicOutput.writeFolder), leaves
+    /// nothing on failure.
     static func write(_ path: String, force: Bool, _ body: (ScanOutputDirectory) throws -> Void) throws {
-        let d = try ScanOutputDirectory(path, force: force)
-        do { try body(d); try d.commit() } catch { d.discard(); throw error }
+        do {
+            try AtomicOutput.writeFolder(to: path, overwrite: force) { staging in try body(ScanOutputDirectory(path: path, staging: staging)) }
+        } catch let e as AtomicOutputError where e.file == path {
+            throw OutputPolicy.refusal(e, option: "--out")
+        }
     }
 
     /// A blue → white → red heatmap of a [h, w] map at input resolution (0 is white), written
@@ -94,7 +73,7 @@ struct ScanContext {
     /// Checks stimulus indices against the dataset.
     func checkStimuli(_ indices: [Int]) throws {
         for i in indices where i < 0 || i >= dataset.stimulusCount {
-            throw ScannerError.indexOutOfRange(option: "--stimulus", index: i, count: dataset.stimulusCount, what: "stimulus")
+            throw ScannerError.indexOutOfRange(option: .stimulus, index: i, count: dataset.stimulusCount, what: "stimulus")
         }
     }
 

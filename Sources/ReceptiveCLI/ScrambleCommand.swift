@@ -27,13 +27,15 @@ struct ScrambleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Scramble only radial frequencies LO ≤ ρ ≤ HI cycles/pixel (0 < LO < HI ≤ 0.5).", valueName: "lo,hi"))
     var band: String?
     @Option(help: "Seed of the noise phases.") var seed: UInt64 = 0
-    @Flag(help: "Overwrite an existing output file.") var force = false
-    @Flag(help: "No progress on stderr.") var quiet = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {
         let scrambler = try PhaseScrambler(alpha: alpha, band: try band.map { try FrequencyBand(parsing: $0) })
-        try checkOutputPath(out, force: force)
+        try OutputPolicy.checkFile(out, force: force)
         if URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw OptionError(option: "--out", reason: "\(out) is the input file")
         }

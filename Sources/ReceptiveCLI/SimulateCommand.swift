@@ -46,27 +46,40 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Stored stimulus type: uint8 or float32.")
     var dtype: SimulatedStimulusType = .uint8
 
-    @Option(help: ArgumentHelp("Range of the spiking units' mean rates, spikes per trial, as MIN,MAX.", valueName: "min,max"))
-    var rate = "1,4"
+    @Option(help: ArgumentHelp("Range of the spiking units' mean rates, spikes per trial, as MIN,MAX (default: 1,4).", valueName: "min,max"), transform: CommaList<Double>.parse)
+    var rate = CommaList<Double>([1, 4])
 
-    @Flag(help: "Overwrite an existing output file.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print a JSON summary of what was written.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var quietFlag: QuietFlag
+    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> SimulationOptions {
-        let parts = rate.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
-            throw DatasetError.invalidOption(option: "--rate", problem: "'\(rate)' is not MIN,MAX (e.g. 1,4)")
+        let parts = rate.values
+        guard parts.count == 2 else {
+            throw OptionError(option: "--rate", reason: "'\(rate)' is not MIN,MAX (e.g. 1,4)")
         }
+        let lo = parts[0], hi = parts[1]
         return SimulationOptions(cells: try CellCount.parse(cells, defaultCount: unitsPerFamily), stimulusCount: stimuli,
                                  repeats: repeats, testRepeats: testRepeats, family: family, size: size, seed: seed,
                                  scrambledPartners: scrambled, gratingFrames: frames, stimulusType: dtype,
                                  rateMin: lo, rateMax: hi)
+    }
+
+    /// The command line that regenerates a simulation bit for bit (stored in the file).
+    static func commandLine(_ o: SimulationOptions) -> String {
+        var c = "receptive simulate --out FILE --cells \(o.cells.map(\.description).joined(separator: ","))"
+        c += " --stimuli \(o.stimulusCount) --repeats \(o.repeats)"
+        if let r = o.testRepeats { c += " --test-repeats \(r)" }
+        c += " --family \(o.family.rawValue) --size \(o.size) --seed \(o.seed)"
+        if o.scrambledPartners { c += " --scrambled" }
+        if o.family == .gratings { c += " --frames \(o.gratingFrames)" }
+        c += " --dtype \(o.stimulusType.rawValue) --rate \(o.rateMin),\(o.rateMax)"
+        return c
     }
 
     func validate() throws {
@@ -76,18 +89,16 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let o = try options()
         try o.validate()
-        if !force && FileManager.default.fileExists(atPath: out) {
-            throw DatasetError.invalidOption(option: "--out", problem: "\(out) already exists; pass --force to overwrite")
-        }
+        try OutputPolicy.checkFile(out, force: force)
         let start = Date()
         if !quiet { FileHandle.standardError.write("simulating \(o.unitCount) units on \(o.stimulusCount) \(o.family.rawValue) stimuli of \(o.size)×\(o.size)…\n".data(using: .utf8)!) }
         let data = try Simulator.simulate(o)
-        try data.write(to: out, overwrite: force)
+        try data.write(to: out, overwrite: force, command: Self.commandLine(o))
         let seconds = Date().timeIntervalSince(start)
         if json {
             let summary: JSONValue = ["file": .string(out), "stimulus_count": .int(data.stimulusCount), "trial_count": .int(data.trialCount),
                                       "unit_count": .int(data.unitCount), "modality": .string(o.modality.rawValue),
-                                      "unit_types": .array(data.unitTypes.map { .string($0) }), "command": .string(data.command),
+                                      "unit_types": .array(data.unitTypes.map { .string($0) }), "command": .string(Self.commandLine(o)),
                                       "seconds": .double(seconds)]
             print(summary.text(indent: 2))
         } else if !quiet {

@@ -3,6 +3,7 @@
 // point) and the PDF (cairo PDF surface).
 import Foundation
 import CCairo
+import Tensors
 
 /// The file formats a figure can be written in.
 public enum FigureFormat: String, CaseIterable, Sendable {
@@ -72,7 +73,7 @@ public struct Figure {
     /// Writes the figure atomically (temporary file, fsync, rename).
     /// - Throws: `ReportError.cannotWrite` naming `path`, `.cannotRender` when cairo fails.
     public func write(to path: String, format: FigureFormat, overwrite: Bool = true) throws {
-        try AtomicFile.write(try encoded(format), to: path, overwrite: overwrite)
+        try AtomicOutput.write(bytes: try encoded(format), to: path, overwrite: overwrite)
     }
 
     private func imageSurface(scale: Double) throws -> OpaquePointer {

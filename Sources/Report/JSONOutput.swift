@@ -24,6 +24,6 @@ public enum JSONOutput {
     /// Writes the JSON text of `value` to `path` atomically.
     /// - Throws: `ReportError.cannotWrite` naming the file; errors the value's own `encode(to:)` throws.
     public static func write<T: Encodable>(_ value: T, to path: String, overwrite: Bool = true) throws {
-        try AtomicFile.write(text: try string(value), to: path, overwrite: overwrite)
+        try AtomicOutput.write(text: try string(value), to: path, overwrite: overwrite)
     }
 }

@@ -66,11 +66,11 @@ public struct AbnormalFilterSettings: Sendable, Equatable, Codable {
     }
 
     func validate() throws {
-        guard maxComponents >= 2 else { throw ScannerError.invalidOption(option: "--max-components", reason: "must be at least 2, got \(maxComponents)") }
-        guard lambda >= 0 else { throw ScannerError.invalidOption(option: "--lambda", reason: "must be ≥ 0, got \(lambda)") }
-        guard alpha.isFinite, alpha >= 0 else { throw ScannerError.invalidOption(option: "--alpha", reason: "must be a finite number ≥ 0, got \(alpha)") }
-        guard beta.isFinite, beta >= 0 else { throw ScannerError.invalidOption(option: "--beta", reason: "must be a finite number ≥ 0, got \(beta)") }
-        guard theta.isFinite, theta >= 0 else { throw ScannerError.invalidOption(option: "--theta", reason: "must be a finite number ≥ 0, got \(theta)") }
+        guard maxComponents >= 2 else { throw ScannerError.invalidOption(option: .maxComponents, reason: "must be at least 2, got \(maxComponents)") }
+        guard lambda >= 0 else { throw ScannerError.invalidOption(option: .lambda, reason: "must be ≥ 0, got \(lambda)") }
+        guard alpha.isFinite, alpha >= 0 else { throw ScannerError.invalidOption(option: .alpha, reason: "must be a finite number ≥ 0, got \(alpha)") }
+        guard beta.isFinite, beta >= 0 else { throw ScannerError.invalidOption(option: .beta, reason: "must be a finite number ≥ 0, got \(beta)") }
+        guard theta.isFinite, theta >= 0 else { throw ScannerError.invalidOption(option: .theta, reason: "must be a finite number ≥ 0, got \(theta)") }
     }
 }
 
@@ -159,7 +159,7 @@ extension ScanNetwork {
         try validate(stimuli: x)
         try requireLayer(l)
         let n = x.shape[0]
-        guard n >= 3 else { throw ScannerError.invalidOption(option: "--stimuli", reason: "abnormal-filter clustering needs at least 3 stimuli, got \(n)") }
+        guard n >= 3 else { throw ScannerError.invalidOption(option: .stimuli, reason: "abnormal-filter clustering needs at least 3 stimuli, got \(n)") }
         let c = inputShape[0], img = inputShape.product, hw = inputShape[1] * inputShape[2]
         let k = channelCount(layer: l)
         let fl = try filterLearningImages(x, layer: l, batchSize: settings.batchSize)

@@ -56,10 +56,10 @@ extension ScanNetwork {
     /// Readout unit u as a target (typed error when absent or out of range).
     public func unitTarget(_ u: Int) throws -> ScanTarget {
         guard let r = readoutIndex else {
-            throw ScannerError.notApplicable(method: "--unit", reason: "the model has no readout; name a layer and a neuron instead")
+            throw ScannerError.invalidOption(option: .unit, reason: "the model has no readout; name a layer and a neuron instead")
         }
         guard u >= 0 && u < neuronCount(layer: r) else {
-            throw ScannerError.indexOutOfRange(option: "--unit", index: u, count: neuronCount(layer: r), what: "unit")
+            throw ScannerError.indexOutOfRange(option: .unit, index: u, count: neuronCount(layer: r), what: "unit")
         }
         return ScanTarget(layer: r, neuron: u)
     }
@@ -68,7 +68,7 @@ extension ScanNetwork {
         try requireLayer(t.layer)
         let per = neuronCount(layer: t.layer)
         guard t.neuron >= 0 && t.neuron < per else {
-            throw ScannerError.indexOutOfRange(option: t.layer == readoutIndex ? "--unit" : "--neuron", index: t.neuron, count: per,
+            throw ScannerError.indexOutOfRange(option: t.layer == readoutIndex ? .unit : .neuron, index: t.neuron, count: per,
                                                what: t.layer == readoutIndex ? "unit" : "neuron")
         }
     }
@@ -111,7 +111,7 @@ extension ScanNetwork {
                                     batchSize: Int = 32) throws -> (map: Tensor, completenessGap: [Double]) {
         try validate(stimuli: x)
         try check(t)
-        guard m >= 1 else { throw ScannerError.invalidOption(option: "--steps", reason: "integrated gradients need at least 1 step, got \(m)") }
+        guard m >= 1 else { throw ScannerError.invalidOption(option: .steps, reason: "integrated gradients need at least 1 step, got \(m)") }
         let b = Tensor(shape: x.shape, repeating: baseline)
         let diff = x - b
         var acc = Tensor(shape: x.shape)
@@ -196,9 +196,9 @@ extension ScanNetwork {
         try check(t)
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         guard window >= 1, window <= min(h, w) else {
-            throw ScannerError.invalidOption(option: "--window", reason: "occlusion window \(window) must be in 1...\(min(h, w))")
+            throw ScannerError.invalidOption(option: .window, reason: "occlusion window \(window) must be in 1...\(min(h, w))")
         }
-        guard stride >= 1 else { throw ScannerError.invalidOption(option: "--stride", reason: "occlusion stride must be at least 1, got \(stride)") }
+        guard stride >= 1 else { throw ScannerError.invalidOption(option: .stride, reason: "occlusion stride must be at least 1, got \(stride)") }
         let ys = Self.occlusionOrigins(h, window: window, stride: stride), xs = Self.occlusionOrigins(w, window: window, stride: stride)
         let positions = ys.flatMap { y in xs.map { (y, $0) } }
         let n = x.shape[0], img = c * h * w

@@ -45,9 +45,9 @@ public enum Faithfulness {
         precondition(baseline.count == stimulus.count, "faithfulness: baseline \(baseline.shape) ≠ stimulus \(stimulus.shape)")
         let (c, hw) = (s[0], s[1] * s[2])
         guard attribution.count == hw else {
-            throw ScannerError.invalidOption(option: "attribution", reason: "has \(attribution.count) values, expected one per pixel position (\(hw))")
+            throw ScannerError.invalidOption(option: .attribution, reason: "has \(attribution.count) values, expected one per pixel position (\(hw))")
         }
-        guard steps >= 1 else { throw ScannerError.invalidOption(option: "--steps", reason: "must be at least 1, got \(steps)") }
+        guard steps >= 1 else { throw ScannerError.invalidOption(option: .steps, reason: "must be at least 1, got \(steps)") }
         let ord = order(attribution)
         let counts = (0...steps).map { k in Int((Double(k * hw) / Double(steps)).rounded(.up)) }
         func path(from start: Tensor, to end: Tensor) throws -> [Double] {

@@ -32,12 +32,12 @@ public struct HeldOutData {
                 logLikelihood: @escaping (Double, Double, Int) -> Double,
                 nllGradient: @escaping (Float, Float, Int) -> Float) throws {
         guard responses.count == stimulusIndex.count * units else {
-            throw ScannerError.invalidOption(option: "responses", reason: "\(responses.count) values for \(stimulusIndex.count) trials × \(units) units")
+            throw ScannerError.invalidOption(option: .responses, reason: "\(responses.count) values for \(stimulusIndex.count) trials × \(units) units")
         }
         guard stimulusIndex.allSatisfy({ $0 >= 0 && $0 < stimuli.shape[0] }) else {
-            throw ScannerError.invalidOption(option: "stimulus_index", reason: "indices must lie in 0..<\(stimuli.shape[0])")
+            throw ScannerError.invalidOption(option: .stimulusIndex, reason: "indices must lie in 0..<\(stimuli.shape[0])")
         }
-        guard !stimulusIndex.isEmpty else { throw ScannerError.invalidOption(option: "responses", reason: "no held-out trials") }
+        guard !stimulusIndex.isEmpty else { throw ScannerError.invalidOption(option: .responses, reason: "no held-out trials") }
         self.stimuli = stimuli; self.responses = responses; self.stimulusIndex = stimulusIndex; self.units = units
         self.link = link; self.linkDerivative = linkDerivative; self.logLikelihood = logLikelihood; self.nllGradient = nllGradient
     }
@@ -74,7 +74,7 @@ extension ScanNetwork {
     public func heldOutLogLikelihood(_ data: HeldOutData, masking: ChannelMask? = nil, batchSize: Int = 64) throws -> Double {
         let r = try requireReadout("held-out log-likelihood")
         guard data.units == neuronCount(layer: r) else {
-            throw ScannerError.invalidOption(option: "responses", reason: "\(data.units) units, the model has \(neuronCount(layer: r))")
+            throw ScannerError.invalidOption(option: .responses, reason: "\(data.units) units, the model has \(neuronCount(layer: r))")
         }
         let eta = outputs(data.stimuli, through: r, batchSize: batchSize, masking: masking)
         return data.meanLogLikelihood(eta: eta)

@@ -169,9 +169,9 @@ extension ScanNetwork {
         try requireLayer(l)
         let r = try requireReadout("SoU")
         guard data.units == neuronCount(layer: r) else {
-            throw ScannerError.invalidOption(option: "responses", reason: "\(data.units) units, the model has \(neuronCount(layer: r))")
+            throw ScannerError.invalidOption(option: .responses, reason: "\(data.units) units, the model has \(neuronCount(layer: r))")
         }
-        guard connections >= 1 else { throw ScannerError.invalidOption(option: "--sou-connections", reason: "must be at least 1, got \(connections)") }
+        guard connections >= 1 else { throw ScannerError.invalidOption(option: .souConnections, reason: "must be at least 1, got \(connections)") }
         guard let conv = feedingConvolution(of: l) else {
             throw ScannerError.notApplicable(method: "SoU", reason: "no convolution feeds layer '\(layer(l).name)'")
         }
@@ -203,7 +203,7 @@ extension ScanNetwork {
         try requireLayer(l)
         if let m = masks { try FeatureQuantity.checkMasks(m, shape: [x.shape[0], x.shape[2], x.shape[3]], stimuli: x) }
         guard settings.typeFraction > 0, settings.typeFraction <= 1 else {
-            throw ScannerError.invalidOption(option: "--type-fraction", reason: "must lie in (0, 1], got \(settings.typeFraction)")
+            throw ScannerError.invalidOption(option: .typeFraction, reason: "must lie in (0, 1], got \(settings.typeFraction)")
         }
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let (n, img, hw) = (x.shape[0], c * h * w, h * w)
@@ -293,9 +293,9 @@ extension ScanNetwork {
                      settings: PropertySettings = PropertySettings()) throws -> [AIPCCurve] {
         try requireLayer(l)
         let k = channelCount(layer: l)
-        guard settings.aipcSteps >= 1 else { throw ScannerError.invalidOption(option: "--aipc-steps", reason: "must be at least 1") }
+        guard settings.aipcSteps >= 1 else { throw ScannerError.invalidOption(option: .aipcSteps, reason: "must be at least 1") }
         guard settings.aipcTopFraction > 0, settings.aipcTopFraction <= 1 else {
-            throw ScannerError.invalidOption(option: "--aipc-top", reason: "must lie in (0, 1], got \(settings.aipcTopFraction)")
+            throw ScannerError.invalidOption(option: .aipcTop, reason: "must lie in (0, 1], got \(settings.aipcTopFraction)")
         }
         let full = try heldOutLogLikelihood(data, batchSize: settings.batchSize)
         var rng = SeededRandom(seed: settings.seed)

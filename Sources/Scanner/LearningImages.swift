@@ -36,7 +36,7 @@ import ConvEngine
 
 extension ScanNetwork {
     /// Checks a layer index.
-    func requireLayer(_ l: Int, option: String = "--layer") throws {
+    func requireLayer(_ l: Int, option: ScannerParameter = .layer) throws {
         guard l >= 0 && l < layerCount else { throw ScannerError.indexOutOfRange(option: option, index: l, count: layerCount, what: "layer") }
     }
 
@@ -48,7 +48,7 @@ extension ScanNetwork {
         try requireLayer(l)
         let per = neuronCount(layer: l)
         guard q >= 0 && q < per else {
-            throw ScannerError.indexOutOfRange(option: l == readoutIndex ? "--unit" : "--neuron", index: q, count: per,
+            throw ScannerError.indexOutOfRange(option: l == readoutIndex ? .unit : .neuron, index: q, count: per,
                                                what: l == readoutIndex ? "unit" : "neuron")
         }
         return chunked(x, batchSize: batchSize) { xb in
@@ -64,7 +64,7 @@ extension ScanNetwork {
     /// Learning images of readout unit `unit` [N, C, H, W].
     public func unitLearningImages(_ x: Tensor, unit u: Int, batchSize: Int = 32) throws -> Tensor {
         guard let r = readoutIndex else {
-            throw ScannerError.notApplicable(method: "--unit", reason: "the model has no readout; name a layer and a neuron instead")
+            throw ScannerError.invalidOption(option: .unit, reason: "the model has no readout; name a layer and a neuron instead")
         }
         return try neuronLearningImages(x, layer: r, neuron: u, batchSize: batchSize)
     }
@@ -80,7 +80,7 @@ extension ScanNetwork {
         let channels = channelCount(layer: l)
         let ks = filters ?? Array(0..<channels)
         for k in ks where k < 0 || k >= channels {
-            throw ScannerError.indexOutOfRange(option: "--filter", index: k, count: channels, what: "filter")
+            throw ScannerError.indexOutOfRange(option: .filter, index: k, count: channels, what: "filter")
         }
         let nk = ks.count
         let (n, img) = (x.shape[0], inputShape.product)
@@ -139,11 +139,11 @@ extension ScanNetwork {
     public func learningImages(of stimulus: Tensor, layer l: Int, neurons: [Int]) throws -> Tensor {
         let x1 = stimulus.rank == 3 ? stimulus.reshaped([1] + stimulus.shape) : stimulus
         try validate(stimuli: x1)
-        guard x1.shape[0] == 1 else { throw ScannerError.invalidOption(option: "--stimulus", reason: "expected one stimulus, got \(x1.shape[0])") }
+        guard x1.shape[0] == 1 else { throw ScannerError.invalidOption(option: .stimulus, reason: "expected one stimulus, got \(x1.shape[0])") }
         try requireLayer(l)
         let per = neuronCount(layer: l)
         for q in neurons where q < 0 || q >= per {
-            throw ScannerError.indexOutOfRange(option: "--neuron", index: q, count: per, what: "neuron")
+            throw ScannerError.indexOutOfRange(option: .neuron, index: q, count: per, what: "neuron")
         }
         let qn = neurons.count
         var xr = Tensor(shape: [qn] + inputShape)

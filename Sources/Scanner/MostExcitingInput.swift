@@ -27,11 +27,11 @@ public struct MEISettings: Sendable, Equatable, Codable {
     public init() {}
 
     func validate() throws {
-        guard steps >= 1 else { throw ScannerError.invalidOption(option: "--steps", reason: "must be at least 1, got \(steps)") }
-        guard learningRate > 0, learningRate.isFinite else { throw ScannerError.invalidOption(option: "--learning-rate", reason: "must be positive, got \(learningRate)") }
-        guard norm > 0, norm.isFinite else { throw ScannerError.invalidOption(option: "--norm", reason: "must be positive, got \(norm)") }
-        guard blurSigma >= 0, finalBlurSigma >= 0 else { throw ScannerError.invalidOption(option: "--blur", reason: "blur σ must be ≥ 0") }
-        if let a = minValue, let b = maxValue, !(a < b) { throw ScannerError.invalidOption(option: "--clamp", reason: "min \(a) must be below max \(b)") }
+        guard steps >= 1 else { throw ScannerError.invalidOption(option: .steps, reason: "must be at least 1, got \(steps)") }
+        guard learningRate > 0, learningRate.isFinite else { throw ScannerError.invalidOption(option: .learningRate, reason: "must be positive, got \(learningRate)") }
+        guard norm > 0, norm.isFinite else { throw ScannerError.invalidOption(option: .norm, reason: "must be positive, got \(norm)") }
+        guard blurSigma >= 0, finalBlurSigma >= 0 else { throw ScannerError.invalidOption(option: .blur, reason: "blur σ must be ≥ 0") }
+        if let a = minValue, let b = maxValue, !(a < b) { throw ScannerError.invalidOption(option: .clamp, reason: "min \(a) must be below max \(b)") }
     }
 }
 
@@ -65,10 +65,10 @@ extension ScanNetwork {
         case .channel(let layer, let k):
             try requireLayer(layer)
             guard layerShapes[layer].count == 3 else {
-                throw ScannerError.notApplicable(method: "mei --filter", reason: "layer '\(self.layer(layer).name)' has no channels (output \(layerShapes[layer]))")
+                throw ScannerError.invalidOption(option: .meiFilter, reason: "layer '\(self.layer(layer).name)' has no channels (output \(layerShapes[layer]))")
             }
             guard k >= 0 && k < channelCount(layer: layer) else {
-                throw ScannerError.indexOutOfRange(option: "--filter", index: k, count: channelCount(layer: layer), what: "filter")
+                throw ScannerError.indexOutOfRange(option: .filter, index: k, count: channelCount(layer: layer), what: "filter")
             }
             l = layer
         }

@@ -33,9 +33,9 @@ extension HeldOutData {
     /// The responses of `trials` of `data` with the distinct stimuli they showed, scored with the
     /// model's link and observation model (its fitted nuisance parameters).
     public init(model: FittedModel, data: TrainingData, trials: [Int]) throws {
-        guard !trials.isEmpty else { throw ScannerError.invalidOption(option: "--eval-split", reason: "the selected split has no trials") }
+        guard !trials.isEmpty else { throw ScannerError.invalidOption(option: .evaluationSplit, reason: "the selected split has no trials") }
         guard data.units == model.config.architecture.units else {
-            throw ScannerError.invalidOption(option: "DATA", reason: "the dataset has \(data.units) units, the model \(model.config.architecture.units)")
+            throw ScannerError.invalidOption(option: .data, reason: "the dataset has \(data.units) units, the model \(model.config.architecture.units)")
         }
         let distinct = Array(Set(trials.map { data.stimulusIndex[$0] })).sorted()
         var row = [Int: Int]()

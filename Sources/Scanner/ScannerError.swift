@@ -1,5 +1,5 @@
-// Typed errors of the Scanner target. Every message is one readable line naming the option or
-// the dataset path at fault; nothing is written when one is thrown (callers validate before
+// Typed errors of the Scanner target. Every message is one readable line naming the setting
+// (a ScannerParameter, which the command line maps to its option) or the dataset path at fault; nothing is written when one is thrown (callers validate before
 // computing and write outputs atomically).
 import Tensors
 
@@ -7,11 +7,11 @@ public enum ScannerError: Error, CustomStringConvertible, Equatable {
     /// A layer name that the model does not have.
     case unknownLayer(name: String, available: [String])
     /// A neuron, unit, filter or stimulus index outside its range.
-    case indexOutOfRange(option: String, index: Int, count: Int, what: String)
+    case indexOutOfRange(option: ScannerParameter, index: Int, count: Int, what: String)
     /// Masks whose shape does not match the stimuli.
     case maskShape(path: String, shape: [Int], expected: [Int])
     /// An option value that cannot be used (with the reason).
-    case invalidOption(option: String, reason: String)
+    case invalidOption(option: ScannerParameter, reason: String)
     /// A method that needs something the model or layer does not provide.
     case notApplicable(method: String, reason: String)
     /// Stimuli whose shape does not match the model input.
@@ -22,7 +22,7 @@ public enum ScannerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownLayer(let n, let a):
-            return "--layer: no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
+            return "layer: no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
         case .indexOutOfRange(let o, let i, let c, let w):
             let plural = w == "stimulus" ? "stimuli" : w + "s"
             let owner = w == "stimulus" ? "dataset" : "model"

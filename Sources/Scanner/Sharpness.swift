@@ -21,7 +21,7 @@ public struct SharpnessSettings: Sendable, Equatable, Codable {
 extension ScanNetwork {
     /// Top Hessian eigenvalue of the mean NLL on `data`.
     public func sharpness(_ data: HeldOutData, settings: SharpnessSettings = SharpnessSettings()) throws -> EigenEstimate {
-        guard settings.epsilon > 0 else { throw ScannerError.invalidOption(option: "--epsilon", reason: "must be positive") }
+        guard settings.epsilon > 0 else { throw ScannerError.invalidOption(option: .epsilon, reason: "must be positive") }
         let params = parameters
         let original = params.map { $0.value }
         let n = params.reduce(0) { $0 + $1.value.count }

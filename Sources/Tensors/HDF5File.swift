@@ -149,8 +149,8 @@ public final class HDF5File {
     /// Writes a file atomically (`AtomicOutput`): `body` fills a temporary file next to `path`,
     /// which is closed (every HDF5 flush checked), fsynced and moved over `path`. Without
     /// `overwrite`, an existing `path` is an error, and so is one that another process creates
-    /// meanwhile. On any error (a full disk included) the temporary file is removed and `path` is
-    /// untouched.
+    /// meanwhile (both an `AtomicOutputError`). On any error (a full disk included) the temporary
+    /// file is removed and `path` is untouched.
     public static func writeAtomically(to path: String, overwrite: Bool, _ body: (HDF5File) throws -> Void) throws {
         do {
             try AtomicOutput.write(to: path, overwrite: overwrite) { tmp in
@@ -158,8 +158,6 @@ public final class HDF5File {
                 do { try body(f) } catch { f.close(); throw error }
                 try f.closeChecked()
             }
-        } catch let e as AtomicOutputError {
-            throw HDF5Error.cannotCreate(file: path, reason: e.reason)
         } catch HDF5Error.cannotCreate(_, let reason) {
             throw HDF5Error.cannotCreate(file: path, reason: reason)
         } catch HDF5Error.writeFailed(_, let inner, let reason) {

@@ -7,11 +7,13 @@ import ReceptiveCLI
 // (see ConvEngine/AllocatorTuning.swift). Resident memory then stays at its peak, as with
 // PyTorch's caching allocator.
 AllocatorTuning.retainLargeAllocations()
-// ReceptiveCommand.main(), with the notes of a successful command printed at its end.
+// ReceptiveCommand.main(), with the notes of a successful command printed at its end and every
+// refusal one line on stderr (ArgumentParser would add usage lines after a parse or validation
+// error); --help, --version and help requests print as ArgumentParser prints them.
 do {
     var command = try ReceptiveCommand.parseAsRoot()
     try command.run()
     CommandNotes.flush()
 } catch {
-    ReceptiveCommand.exit(withError: error)
+    Refusal.exit(withError: error)
 }

@@ -78,7 +78,7 @@ final class InvarianceFittedModelTests: XCTestCase {
         XCTAssertEqual(report.populationHoyer.mean, SparsitySummary(try Sparsity.population(.hoyer, activations: m)).mean, accuracy: 1e-12)
         XCTAssertEqual(report.lifetimeKurtosis.median, SparsitySummary(try Sparsity.lifetime(.kurtosis, activations: m)).median, accuracy: 1e-12)
         XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "conv9")) { e in
-            XCTAssertTrue("\(e)".hasPrefix("--layer: no layer named 'conv9'") && "\(e)".contains("act1"), "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("layer: no layer named 'conv9'") && "\(e)".contains("act1"), "\(e)")
         }
         XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "act1",
                                                        availableMemory: 1000)) { e in

@@ -59,7 +59,7 @@ final class InvarianceReferenceTests: XCTestCase {
                                          settings: InvarianceSettings(bootstrap: 200, seed: 2, draws: 2))[0]
         XCTAssertEqual(inv.index, 0); XCTAssertEqual(inv.ciHigh, 0); XCTAssertFalse(inv.falsified)
         XCTAssertEqual(inv.pValue, 1, accuracy: 1e-12); XCTAssertFalse(inv.falsifiedBH)
-        XCTAssertThrowsError(try InvarianceSettings(draws: 0).validate()) { e in XCTAssertTrue("\(e)".hasPrefix("--draws:"), "\(e)") }
+        XCTAssertThrowsError(try InvarianceSettings(draws: 0).validate()) { e in XCTAssertTrue("\(e)".hasPrefix("transform draws:"), "\(e)") }
     }
 
     /// The scrambled reference really draws x from q: the amplitude unit (|X(k)| with k inside the
@@ -93,10 +93,10 @@ final class InvarianceReferenceTests: XCTestCase {
         let f = AmplitudeAndPixel(size: size)
         let translate = InvarianceRequest(function: f, source: source, dataset: nil, indices: Array(0..<10), split: nil, pairs: nil,
                                           transform: TranslateTransform(dx: 1, dy: 0), reference: .scrambled, settings: InvarianceSettings())
-        XCTAssertThrowsError(try translate.validate()) { e in XCTAssertTrue("\(e)".hasPrefix("--reference:"), "\(e)") }
+        XCTAssertThrowsError(try translate.validate()) { e in XCTAssertTrue("\(e)".hasPrefix("reference:"), "\(e)") }
         let noTransform = InvarianceRequest(function: f, source: source, dataset: nil, indices: Array(0..<10), split: nil, pairs: nil,
                                             transform: nil, settings: InvarianceSettings())
-        XCTAssertThrowsError(try noTransform.validate()) { e in XCTAssertTrue("\(e)".hasPrefix("--transform:"), "\(e)") }
+        XCTAssertThrowsError(try noTransform.validate()) { e in XCTAssertTrue("\(e)".hasPrefix("transform:"), "\(e)") }
         let ok = InvarianceRequest(function: f, source: source, dataset: nil, indices: Array(0..<10), split: nil, pairs: nil,
                                    transform: try PhaseScrambleTransform(alpha: 1), reference: .scrambled,
                                    settings: InvarianceSettings(bootstrap: 50, draws: 2))

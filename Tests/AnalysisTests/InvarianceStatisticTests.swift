@@ -63,7 +63,7 @@ final class InvarianceStatisticTests: XCTestCase {
     func testOptionErrors() {
         for t in [0.0, -1, .infinity, .nan] {
             XCTAssertThrowsError(try InvarianceSettings(threshold: t).validate()) { e in
-                XCTAssertTrue("\(e)".hasPrefix("--threshold:"), "\(e)")
+                XCTAssertTrue("\(e)".hasPrefix("invariance threshold τ:"), "\(e)")
             }
         }
         XCTAssertThrowsError(try InvarianceSettings(bootstrap: 5).validate())

@@ -115,7 +115,7 @@ final class RSAInputTests: XCTestCase {
         XCTAssertTrue(z.contains("is all zeros"), z)
         let opt = message { try RSA.analyse(subjects: s, models: RDMSet(names: ["m"], conditions: 5, vectors: (0..<10).map(Double.init)),
                                             options: RSAOptions(confidence: 1.5)) }
-        XCTAssertTrue(opt.contains("--confidence"), opt)
+        XCTAssertTrue(opt.hasPrefix("confidence level:"), opt)
         let grouping = message { try s.averagingConsecutive(groupsOf: 3, source: "a.h5:/s") }
         XCTAssertTrue(grouping.contains("2 RDMs cannot be averaged in consecutive groups of 3"), grouping)
     }

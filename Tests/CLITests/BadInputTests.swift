@@ -1,9 +1,11 @@
 // The bad-input suite: every problem the dataset contract names gets its own generated file. Each
 // is checked twice: in process (`Dataset.load` throws a `DatasetError` whose one-line message
-// names the file, the path inside it and the problem) and through the built binary (`receptive
-// inspect` exits non-zero, prints exactly that message on stderr, nothing on stdout, no trap).
+// names the file, the path inside it and the problem; the command line's message for it names the
+// option to use, where there is one) and through the built binary (`receptive inspect` exits
+// non-zero, prints exactly the command line's message on stderr, nothing on stdout, no trap).
 import Foundation
 import NeuralData
+import ReceptiveCLI
 import Tensors
 import TestSupport
 import XCTest
@@ -169,20 +171,25 @@ final class BadInputTests: XCTestCase {
         for c in BadInputCatalogue.all {
             let path = try c.make(dir)
             var message = ""
+            var error: Error = CancellationError()
             do {
                 _ = try Dataset.load(path, options: c.options)
                 XCTFail("\(c.name): loaded without error")
                 continue
             } catch let e as DatasetError {
-                message = e.description
+                message = e.description; error = e
             } catch {
                 XCTFail("\(c.name): untyped error \(error)")
                 continue
             }
             XCTAssertTrue(message.hasPrefix(path + ": "), "\(c.name): message does not start with the file: \(message)")
-            for s in c.expect { XCTAssertTrue(message.contains(s), "\(c.name): '\(message)' lacks '\(s)'") }
             XCTAssertFalse(message.contains("\n"), "\(c.name): message is not one line")
-            print("[\(c.name)] \(message)")
+            // The library's message names no option; the command line's adds the option to use.
+            XCTAssertNil(message.range(of: #"--[a-z]"#, options: .regularExpression), "\(c.name): the library names a flag: \(message)")
+            let cliMessage = Refusal.message(for: error)
+            XCTAssertTrue(cliMessage.hasPrefix(path + ": "), "\(c.name): CLI message does not start with the file: \(cliMessage)")
+            for s in c.expect { XCTAssertTrue(cliMessage.contains(s), "\(c.name): '\(cliMessage)' lacks '\(s)'") }
+            print("[\(c.name)] \(cliMessage)")
 
             guard CLIRunner.binary != nil else { continue }
             // --full reads every value, like Dataset.load; plain inspect summarises a file too large
@@ -194,7 +201,7 @@ final class BadInputTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(c.name): exit status 0")
             XCTAssertTrue(r.status == 1, "\(c.name): exit status \(r.status) (a trap or signal?)")
             XCTAssertEqual(r.stdout, "", "\(c.name): wrote to stdout")
-            XCTAssertEqual(r.stderr.trimmingCharacters(in: .newlines), "Error: " + message, "\(c.name): stderr differs")
+            XCTAssertEqual(r.stderr.trimmingCharacters(in: .newlines), "Error: " + cliMessage, "\(c.name): stderr differs")
             XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Stack dump"), "\(c.name): trapped")
         }
     }

@@ -140,9 +140,9 @@ final class NWBImportTests: XCTestCase {
     func testAmbiguousAndMissingChoicesListTheCandidates() {
         let w = [ResponseWindow(start: 0.05, end: 0.25)]
         assertImportFails(spikes, NWBImportOptions(windows: w), contains: [
-            "several presentation tables", "/intervals/natural_scenes_presentations", "/stimulus/presentation/natural_scenes_index", "--presentations"])
+            "several presentation tables", "/intervals/natural_scenes_presentations", "/stimulus/presentation/natural_scenes_index", "name one as the presentation table"])
         assertImportFails(calcium, NWBImportOptions(windows: w), contains: [
-            "several time series", "/processing/ophys/DfOverF/RoiResponseSeries", "/processing/ophys/Fluorescence/RoiResponseSeries", "--series"])
+            "several time series", "/processing/ophys/DfOverF/RoiResponseSeries", "/processing/ophys/Fluorescence/RoiResponseSeries", "name one as the time series"])
         assertImportFails(spikes, NWBImportOptions(windows: w, unitFilters: [UnitFilter(parsing: "depth>3")!], presentations: "natural_scenes_presentations"),
                           contains: ["/units: no column 'depth'", "quality", "spike_times"])
         assertImportFails(spikes, NWBImportOptions(windows: w, unitFilters: [UnitFilter(parsing: "quality>3")!], presentations: "natural_scenes_presentations"),

@@ -92,7 +92,7 @@ final class PreprocessingTests: XCTestCase {
 
     func testInvalidOptionsAreTypedErrors() {
         XCTAssertThrowsError(try Preprocessing(inputShape: [1, 8, 8], options: PreprocessingOptions(crop: ImageSize(9)))) { e in
-            XCTAssertEqual("\(e)", "--crop: crop 9×9 is larger than the 8×8 image it is cut from")
+            XCTAssertEqual("\(e)", "crop: crop 9×9 is larger than the 8×8 image it is cut from")
         }
         XCTAssertThrowsError(try Preprocessing(inputShape: [1, 8, 8], options: PreprocessingOptions(resize: ImageSize(height: 0, width: 3))))
         XCTAssertThrowsError(try Preprocessing(inputShape: [1, 8, 8], options: PreprocessingOptions(whitening: true, whiteningCutoff: 0)))

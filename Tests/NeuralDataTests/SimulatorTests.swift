@@ -118,7 +118,7 @@ final class SimulatorTests: XCTestCase {
             XCTAssertEqual(rm, 2, accuracy: 1.0 + 1e-6)   // mean μ ~ U[1, 3]
         }
         XCTAssertThrowsError(try Simulator.simulate(SimulationOptions(cells: [CellCount(.voxel, 2), CellCount(.simple, 2)]))) { e in
-            XCTAssertTrue("\(e)".hasPrefix("--cells: voxels"))
+            XCTAssertTrue("\(e)".hasPrefix("cells: voxels"), "\(e)")
         }
     }
 

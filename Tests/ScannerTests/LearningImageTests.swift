@@ -174,14 +174,14 @@ final class LearningImageTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("no layer named 'conv9'"), "\(e)")
         }
         XCTAssertThrowsError(try net.unitLearningImages(x, unit: 3)) { e in
-            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: "--unit", index: 3, count: 3, what: "unit"))
-            XCTAssertTrue("\(e)".contains("--unit"), "\(e)")
+            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: .unit, index: 3, count: 3, what: "unit"))
+            XCTAssertTrue("\(e)".hasPrefix("unit: unit index 3 is out of range"), "\(e)")
         }
         XCTAssertThrowsError(try net.filterLearningImages(x, layer: 2, filters: [4])) { e in
-            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: "--filter", index: 4, count: 4, what: "filter"))
+            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: .filter, index: 4, count: 4, what: "filter"))
         }
         XCTAssertThrowsError(try net.neuronLearningImages(x, layer: 99, neuron: 0)) { e in
-            XCTAssertTrue("\(e)".contains("--layer"), "\(e)")
+            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: .layer, index: 99, count: net.layerCount, what: "layer"))
         }
         XCTAssertThrowsError(try net.neuronLearningImages(x, layer: 2, neuron: 400))
         XCTAssertThrowsError(try net.neuronLearningImages(Tensor(shape: [1, 3, 10, 10]), layer: 2, neuron: 0)) { e in

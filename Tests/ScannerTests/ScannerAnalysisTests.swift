@@ -291,7 +291,7 @@ final class ScannerAnalysisTests: XCTestCase {
         let ch = try net.mostExcitingInput(.channel(layer: 5, channel: 2), settings: s)
         XCTAssertGreaterThan(ch.value, ch.trace.first!)
         XCTAssertThrowsError(try net.mostExcitingInput(.channel(layer: 5, channel: 6), settings: s)) { e in
-            XCTAssertTrue("\(e)".contains("--filter"), "\(e)")
+            XCTAssertEqual(e as? ScannerError, .indexOutOfRange(option: .filter, index: 6, count: net.channelCount(layer: 5), what: "filter"))
         }
         XCTAssertThrowsError(try net.mostExcitingInput(.channel(layer: 7, channel: 0), settings: s))
     }

@@ -20,12 +20,17 @@ final class ScannerMathTests: XCTestCase {
         XCTAssertTrue(ScanStatistics.pearson([1, 1, 1] as [Double], [1, 2, 3]).isNaN)
     }
 
+    /// The squared form against sklearn.metrics.calinski_harabasz_score and DBSCAN against
+    /// sklearn.cluster.DBSCAN, both run by scikit-learn itself (sklearn_clustering.h5).
     func testCalinskiHarabaszAndDBSCAN() throws {
-        let (shape, x) = try file.readDoubles("ch/x")
-        let labels = try file.readInts("ch/labels").values
-        // sklearn's squared form against sklearn.
-        XCTAssertEqual(ClusterValidity.calinskiHarabasz(data: x, rows: shape[0], columns: 3, labels: labels, form: .squared),
-                       try d("ch/score")[0], accuracy: 1e-9)
+        let sk = try HDF5File.open(TestPaths.fixture("sklearn_clustering.h5"))
+        defer { sk.close() }
+        let (shape, x) = try sk.readDoubles("ch/x")
+        let labels = try sk.readInts("ch/labels").values
+        let ch = ClusterValidity.calinskiHarabasz(data: x, rows: shape[0], columns: 3, labels: labels, form: .squared)
+        let reference = try sk.readDoubles("ch/score").values[0]
+        print("[Calinski–Harabasz] \(ch) vs sklearn \(reference): |diff| = \(abs(ch - reference)) (tolerance 1e-9 relative)")
+        XCTAssertEqual(ch, reference, accuracy: 1e-9 * abs(reference))
         // Hand case: two tight pairs far apart; centres (0, .5) and (10, .5), grand mean (5, .5).
         let pts: [Double] = [0, 0, 0, 1, 10, 0, 10, 1]
         // squared: B = 2·25 + 2·25 = 100, W = 4·0.25 = 1; CH = (100/1)/(1/2) = 200.
@@ -39,10 +44,14 @@ final class ScannerMathTests: XCTestCase {
         XCTAssertEqual(ClusterValidity.calinskiHarabasz(data: q, rows: 4, columns: 2, labels: [0, 0, 0, 1]), ssb / 5, accuracy: 1e-12)
         XCTAssertTrue(ClusterValidity.calinskiHarabasz(data: pts, rows: 4, columns: 2, labels: [0, 0, 0, 0]).isNaN)
 
-        let (ds, dx) = try file.readDoubles("dbscan/x")
-        let eps = try file.doubleAttribute("eps", at: "dbscan")!, minS = Int(try file.doubleAttribute("min_samples", at: "dbscan")!)
+        let (ds, dx) = try sk.readDoubles("dbscan/x")
+        let eps = try sk.doubleAttribute("eps", at: "dbscan")!, minS = Int(try sk.doubleAttribute("min_samples", at: "dbscan")!)
         let got = DBSCAN.cluster(data: dx, rows: ds[0], columns: 2, eps: eps, minSamples: minS)
-        XCTAssertEqual(got, try file.readInts("dbscan/labels").values)
+        let expected = try sk.readInts("dbscan/labels").values
+        print("[DBSCAN] \(got.filter { $0 >= 0 }.count) of \(got.count) points clustered, \(Set(got.filter { $0 >= 0 }).count) clusters; labels equal to sklearn's: \(got == expected)")
+        XCTAssertEqual(got, expected)
+        XCTAssertGreaterThan(Set(expected.filter { $0 >= 0 }).count, 1, "the fixture has several clusters")
+        XCTAssertTrue(expected.contains(-1), "the fixture has noise points")
         XCTAssertEqual(DBSCAN.cluster(data: [0, 0.1, 5], rows: 3, columns: 1, eps: 0.2, minSamples: 2), [0, 0, -1])
     }
 

@@ -81,10 +81,48 @@ final class HDF5FileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
         try HDF5File.writeAtomically(to: path, overwrite: false) { f in try f.write("/x", floats: [1, 2], shape: [2]) }
         XCTAssertThrowsError(try HDF5File.writeAtomically(to: path, overwrite: false) { _ in }) { e in
-            XCTAssertTrue("\(e)".contains("--force"))
+            XCTAssertEqual((e as? AtomicOutputError)?.kind, .exists, "\(e)")
         }
         try HDF5File.writeAtomically(to: path, overwrite: true) { f in try f.write("/x", floats: [3], shape: [1]) }
         XCTAssertEqual(try HDF5File.open(path).readFloats("/x").values, [3])
         XCTAssertThrowsError(try HDF5File.writeAtomically(to: dir + "/no/such/dir/x.h5", overwrite: false) { _ in })
+    }
+}
+
+/// The folder half of the output policy (AtomicOutput.prepareFolder / writeFolder).
+final class AtomicOutputFolderTests: XCTestCase {
+    func testFolderWrittenAsAWholeOrNotAtAll() throws {
+        let root = TestPaths.temporaryDirectory("atomic-folder")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/out"
+        struct Boom: Error {}
+        // A failing body leaves nothing (no folder, no staging folder).
+        XCTAssertThrowsError(try AtomicOutput.writeFolder(to: dir, overwrite: false) { staging in
+            try Data("half".utf8).write(to: URL(fileURLWithPath: staging + "/a.txt")); throw Boom()
+        }) { XCTAssertTrue($0 is Boom, "\($0)") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+        try AtomicOutput.writeFolder(to: dir, overwrite: false) { try Data("one".utf8).write(to: URL(fileURLWithPath: $0 + "/a.txt")) }
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.txt"), Data("one".utf8))
+        // Existing: refused without overwrite, the old folder intact; replaced with it.
+        XCTAssertThrowsError(try AtomicOutput.writeFolder(to: dir, overwrite: false) { _ in }) { e in
+            XCTAssertEqual((e as? AtomicOutputError)?.kind, .exists, "\(e)")
+        }
+        XCTAssertThrowsError(try AtomicOutput.writeFolder(to: dir, overwrite: true) { _ in throw Boom() })
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.txt"), Data("one".utf8), "a failed replacement keeps the old folder")
+        try AtomicOutput.writeFolder(to: dir, overwrite: true) { try Data("two".utf8).write(to: URL(fileURLWithPath: $0 + "/b.txt")) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["b.txt"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["out"], "no staging folder left")
+        // A folder of files: an existing file in it needs overwrite; a file where the folder should be is refused.
+        XCTAssertThrowsError(try AtomicOutput.prepareFolder(dir, files: ["b.txt"], overwrite: false)) { e in
+            XCTAssertEqual(e as? AtomicOutputError, AtomicOutputError(file: dir + "/b.txt", kind: .exists, reason: "it already exists"))
+        }
+        XCTAssertNoThrow(try AtomicOutput.prepareFolder(dir, files: ["b.txt"], overwrite: true))
+        XCTAssertNoThrow(try AtomicOutput.prepareFolder(dir, files: ["c.txt"], overwrite: false))
+        XCTAssertThrowsError(try AtomicOutput.prepareFolder(dir + "/b.txt", files: [], overwrite: true)) { e in
+            XCTAssertEqual((e as? AtomicOutputError)?.kind, .notAFolder, "\(e)")
+        }
+        XCTAssertThrowsError(try AtomicOutput.prepareFolder(root + "/no/such", files: [], overwrite: true)) { e in
+            XCTAssertEqual((e as? AtomicOutputError)?.kind, .folderMissing, "\(e)")
+        }
     }
 }

@@ -1,9 +1,9 @@
-// The byte front end of the atomic write path (JSON, PNG) when the disk is full: a clear error,
+// The byte writer of the output policy (AtomicOutput.write(bytes:), JSON, SVG, PNG, HTML) when the disk is full: a clear error,
 // the previous file intact, no temporary file. A small tmpfs when running as root; otherwise a
 // file-size limit on this process (SIGXFSZ ignored), which makes write(2) fail the same way.
 import XCTest
 import Foundation
-import Report
+import Tensors
 import TestSupport
 
 final class ReliabilityAtomicFileTests: XCTestCase {
@@ -20,12 +20,12 @@ final class ReliabilityAtomicFileTests: XCTestCase {
         defer { if mounted { _ = shell("umount '\(dir)'") } }
         let path = dir + "/result.json"
         let previous = Array("{\"previous\": true}\n".utf8)
-        try AtomicFile.write(previous, to: path)
+        try AtomicOutput.write(bytes: previous, to: path, overwrite: true)
         let big = [UInt8](repeating: 0x41, count: 8 << 20)   // 8 MiB: more than the 4 MiB tmpfs or the 64 KiB limit
 
         var message = ""
         if mounted {
-            do { try AtomicFile.write(big, to: path) } catch { message = "\(error)" }
+            do { try AtomicOutput.write(bytes: big, to: path, overwrite: true) } catch { message = "\(error)" }
         } else {
             let oldHandler = signal(SIGXFSZ, SIG_IGN)
             var old = rlimit()
@@ -33,7 +33,7 @@ final class ReliabilityAtomicFileTests: XCTestCase {
             var small = old
             small.rlim_cur = 64 << 10
             setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &small)
-            do { try AtomicFile.write(big, to: path) } catch { message = "\(error)" }
+            do { try AtomicOutput.write(bytes: big, to: path, overwrite: true) } catch { message = "\(error)" }
             setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &old)
             signal(SIGXFSZ, oldHandler)
         }

@@ -1,0 +1,27 @@
+// Options every command that has them declares the same way (one declaration, one help text),
+// included with @OptionGroup: --force, --json, --quiet, --threads.
+import ArgumentParser
+
+/// --force: an existing output may be replaced (OutputPolicy).
+struct ForceFlag: ParsableArguments {
+    @Flag(help: "Overwrite existing output (the output file, or the files this command writes into its --out folder).")
+    var force = false
+}
+
+/// --json: results as JSON on stdout instead of a table.
+struct JSONFlag: ParsableArguments {
+    @Flag(help: "Print the results as JSON on stdout instead of a table.")
+    var json = false
+}
+
+/// --quiet: no progress lines on stderr (results and refusals are still printed).
+struct QuietFlag: ParsableArguments {
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+}
+
+/// --threads: BLAS and the conv kernels (one setting for both).
+struct ThreadsOption: ParsableArguments {
+    @Option(help: "Threads for BLAS and the conv kernels.")
+    var threads = 2
+}
