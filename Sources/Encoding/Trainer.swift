@@ -3,7 +3,8 @@
 // after every epoch and exact resumption.
 //
 // Loss per batch of B trials (what the optimiser minimises):
-//   −(1/B) Σ_{trials, units} log p(y | μ)  +  λ_lap·Laplace(conv1)  +  λ_mask·‖mask‖₁  +  λ_act·mean‖a₁‖₁
+//   −(1/B) Σ_{trials, units} log p(y | μ)  +  λ_lap·Laplace(conv1)  +  λ_mask·‖mask‖₁  +  λ_feat·‖features‖₁
+//   +  λ_act·mean‖a₁‖₁
 // (constants such as log y! are kept; they do not change gradients). Weight decay is Adam's L2 term.
 import Foundation
 import Tensors
@@ -27,6 +28,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// L1 on the readout's spatial mask. The peer uses 1e-4; 1e-2 gave clearly better held-out
     /// scores on the V4 recording and on simulated cells (docs/encoding.md, "Readout sparsity").
     public var maskL1: Float = 1e-2
+    /// L1 on the factorized readout's feature weights (units × channels), the sparse readout of
+    /// Klindt et al. (2017): each unit is pushed to read few channels. nil = 0 (optional so older
+    /// model files still decode).
+    public var featureL1: Float?
     /// L1 on first-layer activations (sparsity experiments); 0 = off.
     public var activationL1: Float = 0
     public var weightDecay: Float = 0
@@ -213,7 +218,10 @@ public final class Trainer {
                     }
                 }
                 if let conv1 = encoder.firstConv { loss += Regularizer.laplace(conv1.weight, strength: options.laplace, padding: options.laplaceForm) }
-                if let fr = encoder.readout as? FactorizedReadout { loss += Regularizer.l1(fr.mask, strength: options.maskL1) }
+                if let fr = encoder.readout as? FactorizedReadout {
+                    loss += Regularizer.l1(fr.mask, strength: options.maskL1)
+                    loss += Regularizer.l1(fr.features, strength: options.featureL1 ?? 0)
+                }
                 guard loss.isFinite else {
                     throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)
                 }

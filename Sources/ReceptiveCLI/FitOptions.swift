@@ -115,6 +115,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("laplace-padding"), help: "same: the zero-padded Laplacian, every filter pixel penalised (neuralpredictors' default); valid: unpadded, border pixels weakly and corners never penalised (earlier versions).")
     var laplacePadding: LaplacePadding = .same
     @Option(name: .customLong("mask-l1"), help: "L1 penalty on the factorized readout's mask (the peer uses 1e-4).") var maskL1 = TrainingOptions().maskL1
+    @Option(name: .customLong("feature-l1"), help: "L1 penalty on the factorized readout's feature weights (each unit reads few channels; Klindt et al. 2017).") var featureL1: Float = 0
     @Option(name: .customLong("activation-l1"), help: "L1 penalty on first-layer activations (sparsity).") var activationL1 = TrainingOptions().activationL1
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (Adam).") var weightDecay = TrainingOptions().weightDecay
     @Flag(name: .customLong("restore-best-on-decay"), help: "When the learning rate is lowered, continue from the best weights so far.")
@@ -125,13 +126,13 @@ struct TrainingArguments: ParsableArguments {
         guard lr > 0, lr.isFinite else { throw OptionError(option: "--lr", reason: "must be a positive number, got \(lr)") }
         guard batch >= 2 else { throw OptionError(option: "--batch", reason: "must be at least 2 (batch-norm needs two images per step), got \(batch)") }
         guard patience >= 1 else { throw OptionError(option: "--patience", reason: "must be at least 1, got \(patience)") }
-        for (n, v) in [("--laplace", laplace), ("--mask-l1", maskL1), ("--activation-l1", activationL1), ("--weight-decay", weightDecay)] {
+        for (n, v) in [("--laplace", laplace), ("--mask-l1", maskL1), ("--feature-l1", featureL1), ("--activation-l1", activationL1), ("--weight-decay", weightDecay)] {
             guard v >= 0, v.isFinite else { throw OptionError(option: n, reason: "must be a non-negative number, got \(v)") }
         }
         var o = TrainingOptions()
         o.epochs = epochs; o.learningRate = lr; o.batchSize = batch; o.batchBy = batchBy; o.patience = patience; o.seed = seed
         o.restoreBestOnDecay = restoreBestOnDecay ? true : nil
-        o.laplace = laplace; o.laplacePadding = laplacePadding; o.maskL1 = maskL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
+        o.laplace = laplace; o.laplacePadding = laplacePadding; o.maskL1 = maskL1; o.featureL1 = featureL1 == 0 ? nil : featureL1; o.activationL1 = activationL1; o.weightDecay = weightDecay
         return o
     }
 }
