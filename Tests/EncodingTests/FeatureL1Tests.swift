@@ -23,7 +23,7 @@ final class FeatureL1Tests: XCTestCase {
         o.laplace = 0; o.maskL1 = 0; o.featureL1 = featureL1
         let initial = try NeuralEncoder(architecture: arch, seed: o.seed)
         let before = try XCTUnwrap(initial.parameters.first { $0.name == "features" }).value.data
-        let m = try ModelFitting.fitCNN(dataset: ds, preprocessing: prep, architecture: arch, options: o)
+        let m = try EncodingModel(cnn: arch, training: o).fit(ds, preprocessing: prep)
         let after = try XCTUnwrap(m.encoder.parameters.first { $0.name == "features" }).value.data
         return (before, after)
     }
