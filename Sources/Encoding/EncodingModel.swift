@@ -35,8 +35,8 @@ public struct EncodingFitOptions {
     public var validationFraction: Double
     /// Data parallel across MPI ranks (docs/scaling.md); one process by default.
     public var cluster: Cluster
-    /// CNN: progress after every epoch.
-    public weak var observer: TrainingObserver?
+    /// CNN: progress after every epoch (held for the fit; the trainer itself holds it weakly).
+    public var observer: TrainingObserver?
     /// CNN: a checkpoint written atomically after every epoch (model + optimiser state).
     public var checkpointPath: String?
     /// CNN: continue from `checkpointPath` (same data, architecture and options required).

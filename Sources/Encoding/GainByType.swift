@@ -18,7 +18,8 @@ public struct GainByType: Sendable {
         // model, so bits/spike_u · n_spikes,u is the log-likelihood gain (÷ ln 2) of unit u.
         let u = dataset.unitCount
         var spikes = [Double](repeating: 0, count: u)
-        for t in dataset.trials(in: split) { for j in 0..<u { spikes[j] += Double(dataset.responses[t * u + j]) } }
+        let responses = dataset.responseMatrix
+        for t in dataset.trials(in: split) { for (j, y) in responses.row(t).enumerated() { spikes[j] += Double(y) } }
         for type in Set(types).sorted() {
             let units = types.indices.filter { types[$0] == type }
             func sum(_ r: ScoreReport) -> Double { units.reduce(0) { $0 + (r.bitsPerSpike.perUnit[$1] ?? .nan) * spikes[$1] } }

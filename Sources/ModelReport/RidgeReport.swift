@@ -5,6 +5,7 @@
 // for banded models each feature space's share of R². The figure and table recipes are
 // ModelReport's.
 import Foundation
+import Tensors
 import NeuralData
 import Encoding
 import Report
@@ -172,9 +173,11 @@ public struct RidgeModelReport {
             page.note("No target has a defined R² (constant responses over the split).")
         } else {
             var figs: [(figure: Figure, caption: String)] = []
+            let predicted = ResponseMatrix(rows: n, columns: u, values: ev.predicted)
+            let measured = ResponseMatrix(rows: n, columns: u, values: ev.measured)
             for (rank, t) in [("best", defined.first!), ("median", defined[defined.count / 2]), ("worst", defined.last!)] {
-                let p = (0..<n).map { Double(ev.predicted[$0 * u + t.unit]) }
-                let y = (0..<n).map { Double(ev.measured[$0 * u + t.unit]) }
+                let p = predicted.column(t.unit).map(Double.init)
+                let y = measured.column(t.unit).map(Double.init)
                 examples.append(.init(rank: rank, unit: t.unit, name: t.name, predicted: p, measured: y))
                 figs.append(ModelReport.predictionScatter(rank: rank, name: t.name, measured: y, predicted: p, r: t.corr, yLabel: "predicted response",
                                                           caption: "\(rank.capitalized) target by R² (\(fmt(t.r2))): one point per \(split) \(rowWord); dashed: y = x."))
