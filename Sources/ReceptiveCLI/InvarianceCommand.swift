@@ -18,7 +18,7 @@ enum TransformKind: String, ExpressibleByArgument, CaseIterable {
 extension TranslationFill: ExpressibleByArgument {}
 extension InvarianceReference: ExpressibleByArgument {}
 
-struct InvarianceCommand: ParsableCommand {
+struct InvarianceCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "invariance",
         abstract: "Test each unit's invariance to a stimulus transform: D/B index, bootstrap CI, falsified or not.",
@@ -57,15 +57,11 @@ struct InvarianceCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which stimuli: all, train, validation or test (split of DATA).") var split: StimulusSelection = .all
     @Option(help: "Seed of the transform's noise, the stimulus pairing and the bootstrap.") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Write the invariance figure (indices with CIs and τ, in --format), invariance.h5 (arrays) — and the equivariance figure for translate — into this folder.", valueName: "dir"))
     var out: String?
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var figures: FigureFormatOption
 
