@@ -5,6 +5,36 @@
 import Foundation
 import Tensors
 import NeuralData
+import Encoding
+
+/// What is tested for invariance: a fitted model, the generating model of a simulated dataset, or
+/// the neurons' recorded responses to stored pairs.
+public enum InvarianceSubject {
+    case model(FittedModel)
+    case groundTruth
+    case recorded
+
+    /// The response function (nil for recorded responses) and the unit names to report, for the
+    /// stimuli of `file` (`dataset` when the file has responses; `itemShape` [C, H, W]).
+    public func responseFunction(file: String, dataset: Dataset?, itemShape: [Int]) throws -> (function: StimulusResponseFunction?, unitNames: [String]?) {
+        switch self {
+        case .model(let m):
+            let f = EncoderResponseFunction(model: m)
+            try f.checkStimulusShape(itemShape, file: file)
+            return (f, m.config.data.unitNames ?? (dataset?.unitCount == f.unitCount ? dataset?.unitNames : nil))
+        case .groundTruth:
+            guard let ds = dataset else {
+                throw ModelAnalysisError.groundTruthUnavailable(file: file, problem: "a stimulus set has no /ground_truth; give the simulated dataset")
+            }
+            return (try GroundTruthResponseFunction(dataset: ds), ds.unitNames)
+        case .recorded:
+            guard dataset != nil else {
+                throw ModelAnalysisError.invalidOption(option: .recorded, reason: "\(file) is a stimulus set without responses")
+            }
+            return (nil, nil)
+        }
+    }
+}
 
 public struct InvarianceRequest {
     /// What responds: a response function (fitted model, ground truth), or nil for the recorded
@@ -29,6 +59,8 @@ public struct InvarianceRequest {
                 settings: InvarianceSettings, unitNames: [String]? = nil) {
         self.function = function; self.source = source; self.dataset = dataset; self.indices = indices; self.split = split
         self.pairs = pairs; self.transform = transform; self.reference = reference; self.settings = settings; self.unitNames = unitNames
+        // Stored pairs, translation and contrast: T is not random, so one draw is all there is.
+        if !(transform is PhaseScrambleTransform) { self.settings.draws = 1 }
     }
 
     /// The stimuli T is applied to: with stored pairs in the file, an explicit transform acts on the

@@ -20,6 +20,8 @@
 import Foundation
 import Tensors
 import ConvEngine
+import Encoding
+import NeuralData
 
 /// Equivariance of one layer's output.
 public struct LayerEquivariance: Codable, Equatable, Sendable {
@@ -86,6 +88,14 @@ public enum TranslationEquivariance {
             out.append(g)
         }
         return out
+    }
+
+    /// Equivariance of the core of a fitted model under a shift of the raw stimuli: the first
+    /// `sampleSize` of `stimuli` from `source`, through the model's preprocessing.
+    public static func measure(model: FittedModel, source: StimulusSource, stimuli: [Int], dx: Int, dy: Int,
+                               sampleSize: Int = 64) throws -> [LayerEquivariance] {
+        let x = model.config.preprocessing.apply(try source.stimuli(Array(stimuli.prefix(sampleSize))))
+        return try measure(layers: model.encoder.core.layers, input: x, dx: dx, dy: dy)
     }
 
     /// Measures every layer of `layers` (run in evaluation mode) on `input` [N, C, H, W].

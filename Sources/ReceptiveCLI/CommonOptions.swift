@@ -25,3 +25,13 @@ struct ThreadsOption: ParsableArguments {
     @Option(help: "Threads for BLAS and the conv kernels.")
     var threads = 2
 }
+
+// The options as plain properties of the commands that include them (`force`, not `forceFlag.force`).
+protocol WithForceFlag { var forceFlag: ForceFlag { get } }
+extension WithForceFlag { var force: Bool { forceFlag.force } }
+protocol WithJSONFlag { var jsonFlag: JSONFlag { get } }
+extension WithJSONFlag { var json: Bool { jsonFlag.json } }
+protocol WithQuietFlag { var quietFlag: QuietFlag { get } }
+extension WithQuietFlag { var quiet: Bool { quietFlag.quiet } }
+protocol WithThreadsOption { var threadsOption: ThreadsOption { get } }
+extension WithThreadsOption { var threads: Int { threadsOption.threads } }

@@ -10,7 +10,7 @@ import NeuralData
 import Analysis
 import Report
 
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: ParsableCommand, WithThreadsOption, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two fits modulo channel permutation and rescaling: matched filters, readout, prediction agreement.",
@@ -33,11 +33,8 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("prediction-threshold"), help: "Mean per-unit prediction correlation at or above which the verdict calls the predictions the same, in [0, 1].")
     var predictionThreshold = 0.95
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {

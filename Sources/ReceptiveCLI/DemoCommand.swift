@@ -9,7 +9,7 @@ import NeuralData
 import Report
 import ModelReport
 
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithJSONFlag {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Fit a CNN (stacked3) and a GLM to the bundled demo data and compare them on the test split.",
@@ -24,14 +24,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "CNN: maximum epochs.") var epochs = 25
     @Option(help: "Seed.") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Also write the two model files into this folder.", valueName: "dir")) var out: String?
     @Option(help: ArgumentHelp("Finally write the CNN's report page (report.html, report.json) into this folder, replacing an earlier one, and print its path.", valueName: "dir"))
     var report: String?
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     func run() throws {
         Parallel.setThreads(threads)

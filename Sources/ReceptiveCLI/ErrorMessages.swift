@@ -200,20 +200,7 @@ enum ErrorMessages {
         }
     }
 
-    static func message(_ e: ScannerError) -> String? {
-        switch e {
-        case .unknownLayer(let n, let a):
-            return "\(flag(ScannerParameter.layer)): no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
-        case .indexOutOfRange(let o, let i, let c, let w):
-            let plural = w == "stimulus" ? "stimuli" : w + "s"
-            let owner = w == "stimulus" ? "dataset" : "model"
-            return "\(flag(o)): \(w) index \(i) is out of range (the \(owner) has \(c) \(c == 1 ? w : plural), indices 0..<\(c))"
-        case .invalidOption(let o, let r):
-            return "\(flag(o)): \(r)"
-        default:
-            return nil
-        }
-    }
+    static func message(_ e: ScannerError) -> String? { e.message(naming: flag) }
 
     // MARK: Analysis
 

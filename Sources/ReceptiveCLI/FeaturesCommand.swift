@@ -36,7 +36,7 @@ final class ThrottledProgress {
     }
 }
 
-struct FeaturesCommand: ParsableCommand {
+struct FeaturesCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceFlag {
     static let configuration = CommandConfiguration(
         commandName: "features",
         abstract: "Compute a feature space of a dataset's stimuli ([N, F] float32, one description per column).",
@@ -52,11 +52,8 @@ struct FeaturesCommand: ParsableCommand {
     @Argument(help: "The HDF5 dataset file.") var data: String
     @Option(help: "Output HDF5 file.") var out: String
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var gabor: GaborArguments
     @OptionGroup var dataset: DatasetOptions
 

@@ -8,7 +8,7 @@ import NeuralData
 import Report
 import Cluster
 
-struct FitCommand: ParsableCommand {
+struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceFlag, WithJSONFlag {
     static let configuration = CommandConfiguration(
         commandName: "fit",
         abstract: "Fit a CNN encoder or a GLM baseline by maximum likelihood.",
@@ -31,14 +31,10 @@ struct FitCommand: ParsableCommand {
     var core: String?
     @Flag(name: .customLong("freeze-core"), help: "With --core: train only the readout.") var freezeCore = false
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @Flag(help: "Continue from OUT.checkpoint.h5.") var resume = false
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     @OptionGroup var architecture: ArchitectureArguments
     @OptionGroup var preprocessing: PreprocessingArguments

@@ -12,7 +12,7 @@ import ModelReport
 
 extension ConvUnitPooling: ExpressibleByArgument {}
 
-struct GaborCommand: ParsableCommand {
+struct GaborCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "gabor",
         abstract: "Fit Gabor functions to a model's first-layer filters; optionally the sparsity of a layer's activations.",
@@ -36,15 +36,11 @@ struct GaborCommand: ParsableCommand {
     @Option(help: "positions (each channel at each position is a unit) or mean (channel means).") var pooling: ConvUnitPooling = .everyPosition
     @Option(name: .customLong("eval-split"), help: "Which stimuli of DATA: all, train, validation or test.") var split: StimulusSelection = .all
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Write gabor_filters (filters beside their fits), gabor_orientation, gabor_frequency (figures in --format) and gabor.h5 into this folder.", valueName: "dir"))
     var out: String?
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var figures: FigureFormatOption
 

@@ -9,7 +9,7 @@ import NeuralData
 import Analysis
 import Report
 
-struct IdentifyCommand: ParsableCommand {
+struct IdentifyCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
     static let configuration = CommandConfiguration(
         commandName: "identify",
         abstract: "Image identification: which candidate image each held-out response pattern came from.",
@@ -30,9 +30,7 @@ struct IdentifyCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which split's stimuli to identify: test, validation or train.") var split: Split = .test
     @Option(help: "Seed of the candidate draws.") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var dataset: DatasetOptions
 
     struct Result: Encodable {

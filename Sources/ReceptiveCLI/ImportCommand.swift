@@ -12,7 +12,7 @@ struct ImportCommand: ParsableCommand {
         subcommands: [ImportNWBCommand.self])
 }
 
-struct ImportNWBCommand: ParsableCommand {
+struct ImportNWBCommand: ParsableCommand, WithForceFlag, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "nwb",
         abstract: "Import an NWB file: spike counts (/units) or time-series means in windows after each stimulus onset, with the shown templates as stimuli.",
@@ -53,13 +53,10 @@ struct ImportNWBCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
 
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> NWBImportOptions {
         var parsed: [ResponseWindow] = []

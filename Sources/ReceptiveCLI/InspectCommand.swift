@@ -5,7 +5,7 @@ import ArgumentParser
 import Foundation
 import NeuralData
 
-struct InspectCommand: ParsableCommand {
+struct InspectCommand: ParsableCommand, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Validate a dataset file and summarise it: sizes, types, split, repeats, rates, noise ceiling.",
@@ -21,13 +21,11 @@ struct InspectCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
 
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     @Flag(help: "Read and check every value, however large the file (progress on stderr).")
     var full = false
 
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
 
     @Option(name: .customLong("receptive-field"), help: ArgumentHelp("Also check that images are at least this many pixels on each side (a model's receptive field).", valueName: "pixels"))
     var receptiveField = 0

@@ -18,7 +18,7 @@ enum TransformKind: String, ExpressibleByArgument, CaseIterable {
 extension TranslationFill: ExpressibleByArgument {}
 extension InvarianceReference: ExpressibleByArgument {}
 
-struct InvarianceCommand: ParsableCommand {
+struct InvarianceCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "invariance",
         abstract: "Test each unit's invariance to a stimulus transform: D/B index, bootstrap CI, falsified or not.",
@@ -57,15 +57,11 @@ struct InvarianceCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which stimuli: all, train, validation or test (split of DATA).") var split: StimulusSelection = .all
     @Option(help: "Seed of the transform's noise, the stimulus pairing and the bootstrap.") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @Option(help: ArgumentHelp("Write the invariance figure (indices with CIs and τ, in --format), invariance.h5 (arrays) — and the equivariance figure for translate — into this folder.", valueName: "dir"))
     var out: String?
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var figures: FigureFormatOption
 
@@ -133,28 +129,8 @@ struct InvarianceCommand: ParsableCommand {
         let indices = try stim.indices(split: selection)
         let d = stim.dataset
 
-        // The response function.
-        let function: StimulusResponseFunction?
-        var unitNames: [String]? = nil
-        switch opts.mode {
-        case .model:
-            let m = fitted!
-            let f = EncoderResponseFunction(model: m)
-            try f.checkStimulusShape(stim.itemShape, file: data)
-            function = f
-            unitNames = m.config.data.unitNames ?? (d?.unitCount == f.unitCount ? d?.unitNames : nil)
-        case .groundTruth:
-            guard let ds = d else {
-                throw ModelAnalysisError.groundTruthUnavailable(file: data, problem: "a stimulus set has no /ground_truth; give the simulated dataset")
-            }
-            function = try GroundTruthResponseFunction(dataset: ds)
-            unitNames = ds.unitNames
-        case .recorded:
-            guard d != nil else {
-                throw OptionError(option: "--recorded", reason: "\(data) is a stimulus set without responses")
-            }
-            function = nil
-        }
+        let subject: InvarianceSubject = opts.mode == .model ? .model(fitted!) : (opts.mode == .groundTruth ? .groundTruth : .recorded)
+        let (function, unitNames) = try subject.responseFunction(file: data, dataset: d, itemShape: stim.itemShape)
         // Unit types (simulated files), when the units are the dataset's.
         var unitTypes: [String]? = nil
         if let t = d?.unitTypes, t.count == (function?.unitCount ?? d!.unitCount) { unitTypes = t }
@@ -166,12 +142,11 @@ struct InvarianceCommand: ParsableCommand {
         case .contrast: imageTransform = opts.contrast
         case .pairs: imageTransform = nil
         }
-        var settings = opts.settings
-        if !(imageTransform is PhaseScrambleTransform) { settings.draws = 1 }  // stored pairs, translation, contrast: T is not random
         let transformName = imageTransform.map { reference == .scrambled ? "\($0.name) on phase-scrambled x" : $0.name } ?? "pairs (\(stim.pairs!.source))"
         let request = InvarianceRequest(function: function, source: stim.source, dataset: d, indices: indices, split: selection,
-                                        pairs: stim.pairs, transform: imageTransform, reference: reference, settings: settings,
+                                        pairs: stim.pairs, transform: imageTransform, reference: reference, settings: opts.settings,
                                         unitNames: unitNames)
+        let settings = request.settings
         try request.validate()
         progress(request.summary + "…", quiet: quiet)
         let result = try request.run()
@@ -179,9 +154,7 @@ struct InvarianceCommand: ParsableCommand {
         // Equivariance of the layers of a model under translation.
         var equivariance: [LayerEquivariance]? = nil
         if kind == .translate, let m = fitted {
-            let sample = Array(result.stimuli.prefix(64))
-            let x = m.config.preprocessing.apply(try stim.source.stimuli(sample))
-            equivariance = try TranslationEquivariance.measure(layers: m.encoder.core.layers, input: x,
+            equivariance = try TranslationEquivariance.measure(model: m, source: stim.source, stimuli: result.stimuli,
                                                                dx: opts.shift.0, dy: opts.shift.1)
         }
 

@@ -8,7 +8,7 @@ import Encoding
 import Report
 import Scanner
 
-struct MEICommand: ParsableCommand {
+struct MEICommand: ParsableCommand, WithForceFlag, WithJSONFlag, WithThreadsOption {
     static let configuration = CommandConfiguration(
         commandName: "mei",
         abstract: "Most exciting input of a readout unit or a conv channel.",
@@ -31,11 +31,8 @@ struct MEICommand: ParsableCommand {
     @Option(help: "Seed of the starting noise.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var figures: FigureFormatOption
 
     func validate() throws {

@@ -7,7 +7,7 @@ import Encoding
 import NeuralData
 import Cluster
 
-struct PredictCommand: ParsableCommand {
+struct PredictCommand: ParsableCommand, WithThreadsOption, WithForceFlag {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Write a model's predicted mean response of every unit to every stimulus (HDF5).",
@@ -22,9 +22,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Output HDF5 file.") var out: String
     @Option(name: .customLong("eval-split"), help: "Only the stimuli of one split (train, validation, test); default all.") var split: Split?
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws { try onCluster(predict(on:)) }

@@ -13,7 +13,7 @@ import Tensors
 
 extension RDMComparisonMethod: ExpressibleByArgument {}
 
-struct RSACommand: ParsableCommand {
+struct RSACommand: ParsableCommand, WithJSONFlag, WithForceFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "rsa",
         abstract: "Compare model RDMs with subject RDMs: values, noise ceiling, bootstrap CIs, permutation p-values.",
@@ -68,16 +68,13 @@ struct RSACommand: ParsableCommand {
     var threads: Int?
 
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     @Option(help: ArgumentHelp("Folder for rsa.json, rsa_figures.h5 and the figures in --format (created if missing).", valueName: "dir"))
     var out: String?
 
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
 
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
 
     @OptionGroup var figures: FigureFormatOption
 

@@ -8,7 +8,7 @@ import NeuralData
 import ModelReport
 import Report
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write one HTML page (figures inline, no network) and a JSON file describing a fitted model on a dataset.",
@@ -37,11 +37,8 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("reliability-threshold"), help: "ridge models: the score summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3
     @Option(help: "Seed of every random choice (PIT, Gabor starts, scrambles, bootstrap, MEI noise).") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     static let outputFiles = ["report.html", "report.json"]

@@ -11,16 +11,12 @@ import Report
 import Scanner
 
 /// The output options `scan` and `attribute` share.
-struct OutputFolderArguments: ParsableArguments {
+struct OutputFolderArguments: ParsableArguments, WithForceFlag, WithJSONFlag, WithQuietFlag, WithThreadsOption {
     @Option(help: "Output folder.") var out: String
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var figures: FigureFormatOption
 }
 

@@ -9,7 +9,7 @@ import NeuralData
 import Report
 
 
-struct ScoreCommand: ParsableCommand {
+struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score a fitted model on held-out data: LL/trial, bits/spike, pseudo-R², correlation, FEVE, calibration.",
@@ -25,9 +25,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .customLong("eval-split"), help: "Which split to score: test, validation or train (--split-path names the split array inside the file).") var split: Split = .test
     @Option(help: "Seed of the randomised PIT.") var seed: UInt64 = 0
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.threads }
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
     @Flag(name: .customLong("per-unit"), help: "Also print one row per unit.") var perUnit = false
     @Flag(name: .customLong("ground-truth"), help: "Simulated data (/ground_truth/rates): also score the generating model and print the fraction of the achievable gain per cell type.") var groundTruth = false
     @Option(name: .customLong("reliability-threshold"), help: "ridge models: the summary over targets whose split-half reliability is at least this.") var reliabilityThreshold = 0.3

@@ -6,7 +6,7 @@ import Tensors
 import NeuralData
 import Analysis
 
-struct ScrambleCommand: ParsableCommand {
+struct ScrambleCommand: ParsableCommand, WithForceFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "scramble",
         abstract: "Write a file with every stimulus and its phase-scrambled version (2N stimuli, /pairs).",
@@ -28,9 +28,7 @@ struct ScrambleCommand: ParsableCommand {
     var band: String?
     @Option(help: "Seed of the noise phases.") var seed: UInt64 = 0
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
     @OptionGroup var dataset: DatasetOptions
 
     func run() throws {

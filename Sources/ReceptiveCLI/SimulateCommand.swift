@@ -4,7 +4,7 @@ import Foundation
 import NeuralData
 import Tensors
 
-struct SimulateCommand: ParsableCommand {
+struct SimulateCommand: ParsableCommand, WithForceFlag, WithJSONFlag, WithQuietFlag {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Simulate a recording from model cells with known parameters; write a dataset file with /ground_truth.",
@@ -50,13 +50,10 @@ struct SimulateCommand: ParsableCommand {
     var rate = CommaList<Double>([1, 4])
 
     @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
 
     @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
 
     @OptionGroup var quietFlag: QuietFlag
-    var quiet: Bool { quietFlag.quiet }
 
     func options() throws -> SimulationOptions {
         let parts = rate.values

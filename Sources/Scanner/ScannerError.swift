@@ -19,18 +19,21 @@ public enum ScannerError: Error, CustomStringConvertible, Equatable {
     /// A numerical procedure that could not produce a result (with the reason).
     case numerical(what: String, reason: String)
 
-    public var description: String {
+    public var description: String { message(naming: \.description) }
+
+    /// The message with each setting called by `name` (the command line passes the option that sets it).
+    public func message(naming name: (ScannerParameter) -> String) -> String {
         switch self {
         case .unknownLayer(let n, let a):
-            return "layer: no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
+            return "\(name(.layer)): no layer named '\(n)' in the model (layers: \(a.joined(separator: ", ")))"
         case .indexOutOfRange(let o, let i, let c, let w):
             let plural = w == "stimulus" ? "stimuli" : w + "s"
             let owner = w == "stimulus" ? "dataset" : "model"
-            return "\(o): \(w) index \(i) is out of range (the \(owner) has \(c) \(c == 1 ? w : plural), indices 0..<\(c))"
+            return "\(name(o)): \(w) index \(i) is out of range (the \(owner) has \(c) \(c == 1 ? w : plural), indices 0..<\(c))"
         case .maskShape(let p, let s, let e):
             return "\(p): masks have shape \(s), expected \(e) (one [H, W] mask per stimulus)"
         case .invalidOption(let o, let r):
-            return "\(o): \(r)"
+            return "\(name(o)): \(r)"
         case .notApplicable(let m, let r):
             return "\(m): \(r)"
         case .stimulusShape(let s, let e):

@@ -330,34 +330,46 @@ public final class HDF5File {
 
     // MARK: numeric reads
 
-    private func readNumeric<T>(_ path: String, rows: Range<Int>?, memType: hid_t, zero: T) throws -> (shape: [Int], values: [T]) {
+    /// Opens a numeric dataset and reads, converted to `memType`, the box `select` picks from its
+    /// shape (start and count per axis; nil: all of it). The one open / type check / hyperslab / read
+    /// path of the row-range and box reads.
+    private func readSelection<T>(_ path: String, memType: hid_t, zero: T,
+                                  select: ([Int]) throws -> (start: [Int], count: [Int])?) throws -> (shape: [Int], values: [T]) {
         let d = try openDataset(path)
         defer { H5Dclose(d) }
         let t = H5Dget_type(d); defer { H5Tclose(t) }
         let et = HDF5File.elementType(t)
         guard et.isNumeric else { throw HDF5Error.unsupportedType(file: self.path, path: path, type: et.description) }
         let fs = H5Dget_space(d); defer { H5Sclose(fs) }
-        var shape = HDF5File.shape(ofSpace: fs)
-        var memSpace = rcp_h5s_all()
-        if let rows = rows {
+        let shape = HDF5File.shape(ofSpace: fs)
+        guard let box = try select(shape) else {
+            var values = [T](repeating: zero, count: shape.product)
+            if values.isEmpty { return (shape, values) }
+            let st = values.withUnsafeMutableBytes { H5Dread(d, memType, rcp_h5s_all(), rcp_h5s_all(), rcp_h5p_default(), $0.baseAddress) }
+            if st < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
+            return (shape, values)
+        }
+        let n = box.count.reduce(1, *)
+        if n == 0 { return (box.count, []) }
+        let st = box.start.map { hsize_t($0) }, cn = box.count.map { hsize_t($0) }
+        guard H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, nil, cn, nil) >= 0 else {
+            throw HDF5Error.readFailed(file: self.path, path: path, reason: "cannot select box \(box.start) + \(box.count)")
+        }
+        let ms = H5Screate_simple(Int32(box.count.count), cn, nil); defer { H5Sclose(ms) }
+        var values = [T](repeating: zero, count: n)
+        let r = values.withUnsafeMutableBytes { H5Dread(d, memType, ms, fs, rcp_h5p_default(), $0.baseAddress) }
+        if r < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
+        return (box.count, values)
+    }
+
+    private func readNumeric<T>(_ path: String, rows: Range<Int>?, memType: hid_t, zero: T) throws -> (shape: [Int], values: [T]) {
+        try readSelection(path, memType: memType, zero: zero) { shape in
+            guard let rows else { return nil }
             guard !shape.isEmpty, rows.lowerBound >= 0, rows.upperBound <= shape[0] else {
                 throw HDF5Error.rowRange(file: self.path, path: path, range: rows, rows: shape.first ?? 0)
             }
-            var start = [hsize_t](repeating: 0, count: shape.count)
-            var cnt = shape.map { hsize_t($0) }
-            start[0] = hsize_t(rows.lowerBound); cnt[0] = hsize_t(rows.count)
-            H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nil, cnt, nil)
-            memSpace = H5Screate_simple(Int32(shape.count), cnt, nil)
-            shape[0] = rows.count
+            return ([rows.lowerBound] + Array(repeating: 0, count: shape.count - 1), [rows.count] + shape.dropFirst())
         }
-        defer { if rows != nil { H5Sclose(memSpace) } }
-        var values = [T](repeating: zero, count: shape.product)
-        if values.isEmpty { return (shape, values) }
-        let st = values.withUnsafeMutableBytes { buf in
-            H5Dread(d, memType, memSpace, rows == nil ? rcp_h5s_all() : fs, rcp_h5p_default(), buf.baseAddress)
-        }
-        if st < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
-        return (shape, values)
     }
 
     /// Reads a numeric dataset (any integer or float type), converted to Float32. `rows` selects a
@@ -394,28 +406,13 @@ public final class HDF5File {
     }
 
     private func readBox<T>(_ path: String, start: [Int], count: [Int], memType: hid_t, zero: T) throws -> [T] {
-        let d = try openDataset(path)
-        defer { H5Dclose(d) }
-        let t = H5Dget_type(d); defer { H5Tclose(t) }
-        let et = HDF5File.elementType(t)
-        guard et.isNumeric else { throw HDF5Error.unsupportedType(file: self.path, path: path, type: et.description) }
-        let fs = H5Dget_space(d); defer { H5Sclose(fs) }
-        let shape = HDF5File.shape(ofSpace: fs)
-        guard start.count == shape.count, count.count == shape.count,
-              zip(zip(start, count), shape).allSatisfy({ $0.0 >= 0 && $0.1 >= 0 && $0.0 + $0.1 <= $1 }) else {
-            throw HDF5Error.readFailed(file: self.path, path: path, reason: "box \(start) + \(count) is outside shape \(shape)")
-        }
-        let n = count.reduce(1, *)
-        if n == 0 { return [] }
-        let st = start.map { hsize_t($0) }, cn = count.map { hsize_t($0) }
-        guard H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, nil, cn, nil) >= 0 else {
-            throw HDF5Error.readFailed(file: self.path, path: path, reason: "cannot select box \(start) + \(count)")
-        }
-        let ms = H5Screate_simple(Int32(count.count), cn, nil); defer { H5Sclose(ms) }
-        var values = [T](repeating: zero, count: n)
-        let r = values.withUnsafeMutableBytes { H5Dread(d, memType, ms, fs, rcp_h5p_default(), $0.baseAddress) }
-        if r < 0 { throw HDF5Error.readFailed(file: self.path, path: path, reason: "data could not be read") }
-        return values
+        try readSelection(path, memType: memType, zero: zero) { shape in
+            guard start.count == shape.count, count.count == shape.count,
+                  zip(zip(start, count), shape).allSatisfy({ $0.0 >= 0 && $0.1 >= 0 && $0.0 + $0.1 <= $1 }) else {
+                throw HDF5Error.readFailed(file: self.path, path: path, reason: "box \(start) + \(count) is outside shape \(shape)")
+            }
+            return (start, count)
+        }.values
     }
 
     /// Chunk shape of a chunked dataset; nil for contiguous or compact storage.

@@ -76,6 +76,24 @@ final class ThinCLITests: XCTestCase {
         for flag in expected.keys { XCTAssertGreaterThan(seen[flag] ?? 0, 5, flag) }
     }
 
+    /// --quiet silences progress on stderr only; the results (the fit summary) still go to stdout,
+    /// alike for ridge and for the GLM (and the CNN, which shares the GLM's path).
+    func testQuietFitsPrintTheirSummaryAndNothingElse() throws {
+        try requireBinary()
+        let dir = TestPaths.temporaryDirectory("quiet-fit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLIRunner.run(["simulate", "--out", dir + "/s.h5", "--stimuli", "60", "--size", "16", "--quiet"]).status, 0)
+        for (name, extra, title) in [("ridge", ["--model", "ridge", "--features", "pixels"], "fitted ridge"), ("glm", ["--model", "glm"], "fitted")] {
+            let r = try CLIRunner.run(["fit", dir + "/s.h5", "--out", dir + "/\(name).h5", "--quiet"] + extra)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stderr, "", "\(name): --quiet printed on stderr")
+            XCTAssertTrue(r.stdout.contains(title), "\(name): no summary on stdout: \(r.stdout)")
+            let loud = try CLIRunner.run(["fit", dir + "/s.h5", "--out", dir + "/\(name)2.h5"] + extra)
+            XCTAssertEqual(loud.stdout.split(separator: "\n").count, r.stdout.split(separator: "\n").count, "\(name): the same summary")
+            XCTAssertFalse(loud.stderr.isEmpty, "\(name): no progress without --quiet")
+        }
+    }
+
     /// --help and a bare command group still print ArgumentParser's help, status 0.
     func testHelpIsUnchanged() throws {
         try requireBinary()
