@@ -6,7 +6,7 @@ public enum EncodingParameter: String, Sendable, CaseIterable, CustomStringConve
     case inputSize = "input size", units, architecture, kernels, pooling, layer, features, observation
     case activationL1 = "activation L1 penalty", core = "pretrained core"
     case gaborSize = "gabor size", gaborOrientations = "gabor orientations", gaborFrequencies = "gabor frequencies"
-    case gaborEnvelope = "gabor envelope"
+    case gaborEnvelope = "gabor envelope", gaborEnergyExponent = "gabor energy exponent"
 
     public var description: String { rawValue }
 }

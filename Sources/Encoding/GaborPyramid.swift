@@ -9,7 +9,10 @@
 // (k·π/orientations) a quadrature pair
 //     g_φ(x, y) = exp(−((x−x0)² + (y−y0)²) / (2σ_f²)) · cos(2πf((x−x0)cos θ + (y−y0) sin θ) + φ),  φ ∈ {0, π/2}
 // is made zero-mean over the pixels and scaled to unit L2 norm. Features, per wavelet:
-//     energy  √(⟨g_0, x⟩² + ⟨g_{π/2}, x⟩²)   (phase-invariant, complex-cell-like), always;
+//     energy  (⟨g_0, x⟩² + ⟨g_{π/2}, x⟩²)^q   (phase-invariant, complex-cell-like), always; q =
+//             `energyExponent`, ½ by default (the amplitude √(a² + b²)); 1 gives the squared
+//             energy of the classic energy model, ¼ a compressive √ of the amplitude (Kay et al.
+//             2008 fit such a compressive exponent on the energies);
 //     linear  ⟨g_0, x⟩ and ⟨g_{π/2}, x⟩       (simple-cell-like), with `linear`.
 // Defaults follow pymoten's static pyramid (envelope ratio 0.6, maximum envelope 0.3, spacing 3.5).
 import Foundation
@@ -27,6 +30,8 @@ public struct GaborPyramidOptions: Codable, Equatable, Sendable {
     public var spacing = 3.5
     /// Also the two linear (quadrature) responses of every wavelet.
     public var linear = false
+    /// Exponent q of the energy feature (a² + b²)^q; nil means ½ (the amplitude √(a² + b²)).
+    public var energyExponent: Double?
     public init() {}
 }
 
@@ -51,6 +56,9 @@ public struct GaborPyramid {
         guard options.orientations >= 1 else { throw EncodingError.invalidOption(option: .gaborOrientations, reason: "must be at least 1") }
         guard !options.frequencies.isEmpty, options.frequencies.allSatisfy({ $0 > 0 && $0 <= Double(s) / 2 }) else {
             throw EncodingError.invalidOption(option: .gaborFrequencies, reason: "each must be > 0 and at most the Nyquist frequency \(s / 2) cycles per image of a \(s)-pixel image, got \(options.frequencies)")
+        }
+        if let q = options.energyExponent, !(q > 0 && q <= 4) {
+            throw EncodingError.invalidOption(option: .gaborEnergyExponent, reason: "must be in (0, 4], got \(q)")
         }
         guard options.envelopeRatio > 0, options.maxEnvelope > 0, options.spacing > 0 else {
             throw EncodingError.invalidOption(option: .gaborEnvelope, reason: "envelope ratio, maximum envelope and spacing must be positive")
@@ -111,11 +119,13 @@ public struct GaborPyramid {
                        b: pf.baseAddress!, ldb: s2, beta: 0, c: pr.baseAddress!, ldc: nf)
         } } }
         let per = options.linear ? 3 : 1, fc = featureCount
+        let q = options.energyExponent ?? 0.5
         var out = [Float](repeating: 0, count: n * fc)
         for i in 0..<n {
             for w in 0..<wavelets.count {
                 let a = responses[i * nf + 2 * w], b = responses[i * nf + 2 * w + 1]
-                out[i * fc + w * per] = (a * a + b * b).squareRoot()
+                let e2 = a * a + b * b
+                out[i * fc + w * per] = q == 0.5 ? e2.squareRoot() : (q == 1 ? e2 : Float(pow(Double(e2), q)))
                 if options.linear { out[i * fc + w * per + 1] = a; out[i * fc + w * per + 2] = b }
             }
         }

@@ -140,7 +140,7 @@ public final class RidgeModel {
                                             gammas: banded ? BandedRidge.simplexSamples(count: bandedSamples, spaces: sources.count, seed: seed) : [],
                                             progress: progress)
         let fit = try gathered(local, cluster: cluster, spaces: banded ? sources.count : 0)
-        var config = RidgeModelConfig(features: sources, featureCounts: banded ? spaceColumns : [x.columns / delays.count], alphaGrid: alphas, folds: folds,
+        var config = RidgeModelConfig(features: sources, featureCounts: banded ? spaceColumns.map { $0 / delays.count } : [x.columns / delays.count], alphaGrid: alphas, folds: folds,
                                       foldGrouping: "contiguous blocks of runs (/runs)", form: fit.cv.form, rows: "trial",
                                       trainingStimuli: trials.count,
                                       data: provenance(dataset, units: fit.intercept.count, cluster: cluster, allUnitNames: allUnitNames))
@@ -287,7 +287,7 @@ public final class RidgeModel {
     /// Banded models: [S, U] each feature space's share of the explained variance of `measured`
     /// ([n, U], rows follow `stimuli`; centred by their mean over the stimuli) — BandedRidge.varianceSplit.
     public func spaceVarianceSplit(dataset: Dataset, stimuli: [Int], measured: [Float]) throws -> [Double]? {
-        guard fit.spaceWeights != nil else { return nil }
+        guard fit.spaceWeights != nil, config.delays == nil else { return nil }
         let ms = try config.features.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: stimuli) }
         let phi = FeatureMatrix.concatenated(ms)
         let p = featureCount, u = unitCount, q = stimuli.count

@@ -140,6 +140,7 @@ enum ErrorMessages {
         case .gaborOrientations: return "--gabor-orientations"
         case .gaborFrequencies: return "--gabor-frequencies"
         case .gaborEnvelope: return "--gabor-spacing"
+        case .gaborEnergyExponent: return "--gabor-energy-exponent"
         }
     }
 

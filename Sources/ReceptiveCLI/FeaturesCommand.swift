@@ -14,10 +14,12 @@ struct GaborArguments: ParsableArguments {
     @Option(name: .customLong("gabor-orientations"), help: "gabor: number of orientations in [0, π).") var orientations = GaborPyramidOptions().orientations
     @Option(name: .customLong("gabor-spacing"), help: "gabor: spacing of wavelet centres in envelope standard deviations (smaller: more positions).") var spacing = GaborPyramidOptions().spacing
     @Flag(name: .customLong("gabor-linear"), help: "gabor: also the two linear (quadrature) responses of every wavelet.") var linear = false
+    @Option(name: .customLong("gabor-energy-exponent"), help: "gabor: energy feature (a² + b²)^q of each quadrature pair: 0.5 the amplitude, 1 the squared energy (energy model), 0.25 compressive.") var energyExponent = 0.5
 
     func options() throws -> GaborPyramidOptions {
         var o = GaborPyramidOptions()
         o.size = size; o.orientations = orientations; o.linear = linear; o.spacing = spacing
+        if energyExponent != 0.5 { o.energyExponent = energyExponent }
         o.frequencies = frequencies.values
         _ = try GaborPyramid(options: o)   // every option checked before any work
         return o

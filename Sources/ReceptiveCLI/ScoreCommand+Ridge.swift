@@ -49,7 +49,20 @@ extension ScoreCommand {
         let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold,
                                              cluster: cluster).scores
         guard cluster.isRoot else { return }
-        if json { try JSONOutput.print(r); return }
+        // Simulated voxels (--ground-truth): the generating model's scores are the achievable ones.
+        var truth: VoxelScoreReport?
+        if groundTruth {
+            guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
+            guard let rates = ds.groundTruth?.rates else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
+            let st = ds.repeatStatistics(in: split), u = ds.unitCount
+            let pred = st.stimuli.flatMap { rates[($0 * u)..<(($0 + 1) * u)] }
+            truth = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
+        }
+        let achievable = truth.flatMap { t in r.r2.mean.flatMap { a in t.r2.mean.map { a / $0 } } }
+        if json {
+            if let t = truth { try JSONOutput.print(RidgeScoreWithTruth(report: r, truth: t, fraction: achievable)) } else { try JSONOutput.print(r) }
+            return
+        }
         var t = Table(title: "\(split) split of \(data): \(r.stimuli) stimuli (\(r.trials) trials), \(r.units) targets; ridge \(m.config.features.map { $0.description }.joined(separator: " + "))",
                       columns: [.init("voxels", alignment: .left), .init("count"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
                                 .init("noise ceiling", format: .fixed(3)), .init("fraction of ceiling", format: .fixed(3)), .init("LL/stimulus", format: .fixed(4))])
@@ -58,7 +71,12 @@ extension ScoreCommand {
         t.addRow([.text("split-half r ≥ \(reliabilityThreshold)"), .integer(r.reliableUnits), ScoreTables.cell(r.reliable["r2"] ?? nil),
                   ScoreTables.cell(r.reliable["corr"] ?? nil), ScoreTables.cell(r.reliable["noise_ceiling"] ?? nil),
                   ScoreTables.cell(r.reliable["fraction_of_ceiling"] ?? nil), ScoreTables.cell(r.reliable["ll_per_stimulus"] ?? nil)])
+        if let tr = truth {
+            t.addRow([.text("true model (ground truth)"), .integer(tr.units), ScoreTables.cell(tr.r2.mean), ScoreTables.cell(tr.corr.mean), ScoreTables.cell(tr.noiseCeiling.mean),
+                      ScoreTables.cell(tr.fractionOfCeiling.mean), ScoreTables.cell(tr.llPerStimulus.mean)])
+        }
         print(t.description)
+        if let a = achievable { print(String(format: "fraction of the achievable R² (mean R² / the true model's): %.3f", a)) }
         if let d = r.spaceR2 {
             var b = Table(title: "banded ridge: share of R² by feature space (mean over targets)", columns: [.init("space", alignment: .left), .init("R² share", format: .fixed(4))])
             for src in m.config.features { b.addRow([.text(src.description), ScoreTables.cell(d[src.description]?.mean ?? nil)]) }
@@ -91,5 +109,20 @@ extension PredictCommand {
             try f.setAttribute("data", string: data)
         }
         print("wrote \(out): predictions of \(m.unitCount) targets for \(indices.count) stimuli")
+    }
+}
+
+/// `score --json --ground-truth` on a ridge model: its keys as without the flag, plus the generating
+/// model's scores (`true_model`) and `fraction_of_achievable_r2` (mean R² over the true model's).
+struct RidgeScoreWithTruth: Encodable {
+    let report: VoxelScoreReport
+    let truth: VoxelScoreReport
+    let fraction: Double?
+    enum CodingKeys: String, CodingKey { case trueModel = "true_model", fraction = "fraction_of_achievable_r2" }
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(truth, forKey: .trueModel)
+        try c.encode(fraction, forKey: .fraction)
     }
 }

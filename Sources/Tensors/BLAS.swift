@@ -122,8 +122,17 @@ public enum LAPACK {
     public static func symmetricEigenFloat(_ a: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
         var a = a
         var w = [Float](repeating: 0, count: n)
+        // The workspace sizes of ssyevd with eigenvectors (LAPACK's documented minimum), given
+        // explicitly: LAPACKE_ssyevd's own query returns LWORK = 1 + 6n + 2n² as a float, which
+        // rounds below the minimum beyond n ≈ 2 900 (2n² > 2²⁴), and then fails with info −9.
+        var work = [Float](repeating: 0, count: 1 + 6 * n + 2 * n * n)
+        var iwork = [Int32](repeating: 0, count: 3 + 5 * n)
+        let lwork = Int32(work.count), liwork = Int32(iwork.count)
         let info = a.withUnsafeMutableBufferPointer { pa in w.withUnsafeMutableBufferPointer { pw in
-            LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+            work.withUnsafeMutableBufferPointer { pk in iwork.withUnsafeMutableBufferPointer { pi in
+                LAPACKE_ssyevd_work(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(n), pa.baseAddress, Int32(n), pw.baseAddress,
+                                    pk.baseAddress, lwork, pi.baseAddress, liwork)
+            } }
         } }
         if info != 0 { throw LinearAlgebraError.failed(routine: "ssyevd", info: Int(info)) }
         return (w, a)

@@ -296,6 +296,41 @@ final class MPICLITests: XCTestCase {
         print("ridge predict 2 ranks vs 1: \(a.values.count) predictions, max |Δ| = \(zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0)")
     }
 
+    /// Time series (/runs, --delays 0,1,2) with banded ridge over two spaces under 2 ranks: the
+    /// model equals one process (max |Δ| = 0, tolerance 1e-10) and `score` prints the same JSON
+    /// (a time-series model is scored whole on every rank).
+    func testBandedTimeSeriesRidgeUnderTwoRanksEqualsOneProcess() throws {
+        var rng = SeededRandom(seed: 6)
+        let n = 300, u = 6, perRun = 60
+        let stim = (0..<(n * 16)).map { _ in Float(rng.normal()) }
+        var resp = (0..<(n * u)).map { _ in Float(rng.normal()) }
+        for t in 1..<n where t % perRun != 0 { for j in 0..<u { resp[t * u + j] += stim[(t - 1) * 16 + j % 2] } }
+        let ts = Self.dir + "/ts.h5"
+        try? FileManager.default.removeItem(atPath: ts)
+        let f = try HDF5File.create(ts)
+        try f.write("/stimuli", floats: stim, shape: [n, 4, 4])
+        try f.write("/responses", floats: resp, shape: [n, u])
+        try f.write("/split", uint8s: (0..<n).map { $0 < 4 * perRun ? 0 : 2 }, shape: [n])
+        try f.write("/runs", int64s: (0..<n).map { $0 / perRun }, shape: [n])
+        try f.setAttribute("modality", string: "fmri")
+        f.close()
+        let one = Self.dir + "/ts1.h5", two = Self.dir + "/ts2.h5"
+        let common = ["--model", "ridge", "--features", "pixels", "--features", "pixels:2", "--delays", "0,1,2", "--folds", "4",
+                      "--banded-samples", "4", "--target-batch", "2", "--threads", "1", "--quiet", "--force"]
+        let r2 = try mpi(2, ["fit", ts, "--out", two] + common)
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        let r1 = try CLIRunner.run(["fit", ts, "--out", one] + common)
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+        let d = try maxRidgeDifference(one, two)
+        print("banded time-series ridge, 2 ranks vs 1 process: max |Δ| \(d.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        XCTAssertEqual(d.count, 7, "\(d)")
+        for (k, v) in d { XCTAssertLessThanOrEqual(v, 1e-10, k) }
+        let sc1 = try CLIRunner.run(["score", one, ts, "--json", "--threads", "1"])
+        let sc2 = try mpi(2, ["score", one, ts, "--json", "--threads", "1"])
+        XCTAssertEqual(sc1.status, 0, sc1.stderr); XCTAssertEqual(sc2.status, 0, sc2.stderr)
+        XCTAssertEqual(sc1.stdout, sc2.stdout)
+    }
+
     /// A rank whose response columns hold a NaN (rank 1's share only: rank 0 never reads it) stops
     /// the whole ridge job with one message naming the rank, the file and the position; no model file.
     func testRidgeRankWithBadColumnsStopsTheJob() throws {

@@ -50,6 +50,16 @@ final class RidgeCLITests: XCTestCase {
         }
         let r2 = try XCTUnwrap((obj["r2"] as? [String: Any])?["mean"] as? Double)
         XCTAssertGreaterThan(r2, 0.05, "ridge on gabor should predict simulated voxels")
+        // --ground-truth: the same keys plus the generating model's scores and the fraction of its R².
+        let g = try CLIRunner.run(["score", model, Self.data, "--json", "--ground-truth"])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let go = try json(g.stdout)
+        XCTAssertEqual((go["r2"] as? [String: Any])?["mean"] as? Double, r2)
+        let trueR2 = try XCTUnwrap(((go["true_model"] as? [String: Any])?["r2"] as? [String: Any])?["mean"] as? Double)
+        let fraction = try XCTUnwrap(go["fraction_of_achievable_r2"] as? Double)
+        print("ridge on simulated voxels: R² \(r2), true model \(trueR2), fraction \(fraction)")
+        XCTAssertGreaterThan(trueR2, r2)
+        XCTAssertEqual(fraction, r2 / trueR2, accuracy: 1e-12)
 
         let rates = Self.dir + "/pred.h5"
         let p = try CLIRunner.run(["predict", model, Self.data, "--out", rates, "--eval-split", "test"])

@@ -39,4 +39,26 @@ final class GaborPyramidTests: XCTestCase {
         XCTAssertLessThan(maxDiff, 1e-3)
         XCTAssertThrowsError(try GaborPyramid(options: { var o = GaborPyramidOptions(); o.frequencies = [40]; return o }()))
     }
+
+    /// The energy exponent q: (a² + b²)^q against the amplitude of the default pyramid, for
+    /// q = 1 (squared energy: the amplitude squared) and q = 0.25 (its square root); relative
+    /// tolerance 1e-5 (float32). Out-of-range exponents are refused.
+    func testEnergyExponent() throws {
+        var o = GaborPyramidOptions(); o.size = 16; o.frequencies = [2, 4]
+        let base = try GaborPyramid(options: o)
+        var rng = SeededRandom(seed: 3)
+        let img = (0..<(3 * 256)).map { _ in Float(rng.uniform(-0.5, 0.5)) }
+        let amp = base.features(images: img, count: 3)
+        for (q, f) in [(1.0, { (x: Double) in x * x }), (0.25, { (x: Double) in x.squareRoot() })] {
+            var oq = o; oq.energyExponent = q
+            let e = try GaborPyramid(options: oq).features(images: img, count: 3)
+            let worst = zip(e, amp).map { abs(Double($0) - f(Double($1))) / max(1e-6, f(Double($1))) }.max()!
+            print("gabor energy exponent \(q): max relative difference from the amplitude transformed \(worst)")
+            XCTAssertLessThan(worst, 1e-5)
+        }
+        for bad in [0.0, -1, 5, .nan] {
+            var ob = o; ob.energyExponent = bad
+            XCTAssertThrowsError(try GaborPyramid(options: ob), "\(bad)")
+        }
+    }
 }

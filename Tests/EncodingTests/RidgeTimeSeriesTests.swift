@@ -70,7 +70,14 @@ final class RidgeTimeSeriesTests: XCTestCase {
         let scale = naive.weights.map { abs(Double($0)) }.max() ?? 1
         print("banded ridge on delayed features vs the naive stacked design: max |Δ weight| = \(dw) (largest weight \(scale)), α \(naive.bestAlphas), γ \(naive.spaceWeights)")
         XCTAssertLessThanOrEqual(dw, 1e-5 * max(1, scale))
-        XCTAssertEqual(model.config.featureCounts, [48, 12])
+        XCTAssertEqual(model.config.featureCounts, [16, 4])   // per space, before the delays (as the file stores them)
+        // Written and read back: the same weights, and the same test predictions.
+        let path = TestPaths.temporaryDirectory("ridge-ts") + "/banded-delays.h5"
+        try model.write(to: path, overwrite: true)
+        let back = try RidgeModel.load(path)
+        XCTAssertEqual(back.fit.cv.weights, model.fit.cv.weights)
+        XCTAssertEqual(try back.predictTrials(dataset: ds, runs: runOf, trials: ds.trials(in: .test)),
+                       try model.predictTrials(dataset: ds, runs: runOf, trials: ds.trials(in: .test)))
         XCTAssertEqual(model.config.bandedSamples, 6)
         // Predictions of the test trials use the same per-space layout.
         let pred = try model.predictTrials(dataset: ds, runs: runOf, trials: ds.trials(in: .test))
