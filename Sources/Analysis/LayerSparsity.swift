@@ -43,17 +43,17 @@ public enum LayerSparsity {
     /// - Parameters:
     ///   - model: the fitted model (its preprocessing and encoder).
     ///   - source: raw stimuli of the model's input shape; `indices` the stimuli to use.
-    ///   - layer: a core layer name (`model.encoder.layerNames`).
+    ///   - layer: a core layer of the model (`model.encoder.architecture.layerHandles`).
     ///   - availableMemory: bytes the activation matrix may use (nil: no check).
     /// - Throws: `ModelAnalysisError.invalidOption` for an unknown layer or < 2 stimuli,
     ///   `.tooLarge` when the matrix would not fit, `SparsityError` for non-finite activations.
-    public static func measure(model: FittedModel, source: StimulusSource, indices: [Int], layer: String,
+    public static func measure(model: FittedModel, source: StimulusSource, indices: [Int], layer: LayerHandle,
                                pooling: ConvUnitPooling = .everyPosition, availableMemory: Int? = nil,
                                batchSize: Int = 128) throws -> LayerSparsityReport {
         let encoder = model.encoder
-        guard encoder.layerNames.contains(layer) else {
+        guard let last = encoder.architecture.coreIndex(of: layer) else {
             throw ModelAnalysisError.invalidOption(option: .layer,
-                reason: "no layer named '\(layer)' in this model (layers: \(encoder.layerNames.joined(separator: ", ")))")
+                reason: "no layer named '\(layer.name)' in this model (layers: \(encoder.layerNames.joined(separator: ", ")))")
         }
         guard indices.count >= 2 else {
             throw ModelAnalysisError.invalidOption(option: .stimuli, reason: "sparsity needs at least 2 stimuli, got \(indices.count)")
@@ -62,14 +62,11 @@ public enum LayerSparsity {
         // single image can leave some conv layouts wrong for the next, larger batch).
         let prep = model.config.preprocessing
         var shape = [1] + prep.outputShape
-        for l in encoder.core.layers {
-            shape = l.outputShape(for: shape)
-            if l.name == layer { break }
-        }
+        for l in encoder.core.layers[...last] { shape = l.outputShape(for: shape) }
         let perStimulus = pooling == .everyPosition ? shape.product : shape[1]
         let bytes = indices.count.multipliedReportingOverflow(by: perStimulus * 4)
         if let avail = availableMemory, bytes.overflow || bytes.partialValue > avail / 2 {
-            throw ModelAnalysisError.tooLarge(what: "the activations of \(layer) for \(indices.count) stimuli",
+            throw ModelAnalysisError.tooLarge(what: "the activations of \(layer.name) for \(indices.count) stimuli",
                                               bytes: bytes.overflow ? Int.max : bytes.partialValue, availableBytes: avail)
         }
         var values = [Float]()
@@ -77,7 +74,7 @@ public enum LayerSparsity {
         var start = 0
         while start < indices.count {
             let end = min(indices.count, start + batchSize)
-            let a = try encoder.activations(prep.apply(try source.stimuli(Array(indices[start..<end]))), upTo: layer)
+            let a = try encoder.activations(prep.apply(try source.stimuli(Array(indices[start..<end]))), at: layer)
             values += try Sparsity.unitMatrix(convActivations: a, pooling: pooling).data
             start = end
         }
@@ -87,7 +84,7 @@ public enum LayerSparsity {
              SparsityValue(SparsitySummary(try Sparsity.population(m, activations: matrix))))
         }
         let tr = try pair(.trevesRolls), ho = try pair(.hoyer), ku = try pair(.kurtosis)
-        return LayerSparsityReport(layer: layer, pooling: pooling.rawValue, stimuli: indices.count, units: perStimulus,
+        return LayerSparsityReport(layer: layer.name, pooling: pooling.rawValue, stimuli: indices.count, units: perStimulus,
                                    lifetimeTrevesRolls: tr.0, populationTrevesRolls: tr.1, lifetimeHoyer: ho.0,
                                    populationHoyer: ho.1, lifetimeKurtosis: ku.0, populationKurtosis: ku.1)
     }

@@ -112,16 +112,16 @@ public enum FeatureSpace {
             guard prep.inputShape == dataset.stimulusShape else {
                 throw EncodingError.incompatibleData(reason: "\(modelPath) was fitted on stimuli of shape \(prep.inputShape), \(dataset.file) has \(dataset.stimulusShape)")
             }
-            guard model.encoder.core.index(ofLayerNamed: layer) != nil else {
+            guard let handle = LayerHandle(name: layer), model.encoder.architecture.coreIndex(of: handle) != nil else {
                 throw EncodingError.invalidOption(option: .features, reason: "\(modelPath) has no layer '\(layer)' (layers: \(model.encoder.layerNames.joined(separator: ", ")))")
             }
             // Shape of the layer's output, from one image.
-            let probe = try model.encoder.activations(prep.apply(try dataset.stimuli([stimuli.first ?? 0])), upTo: layer)
+            let probe = try model.encoder.activations(prep.apply(try dataset.stimuli([stimuli.first ?? 0])), at: handle)
             let c = probe.shape[1], h = probe.shape[2], w = probe.shape[3]
             let ph = pool.map { min($0, h) } ?? h, pw = pool.map { min($0, w) } ?? w
             let f = c * ph * pw
             let values = try batched(dataset: dataset, stimuli: stimuli, columns: f, batchSize: batchSize, progress: progress) { raw in
-                let a = try model.encoder.activations(prep.apply(raw), upTo: layer)
+                let a = try model.encoder.activations(prep.apply(raw), at: handle)
                 return pool == nil ? a.data : averagePool(a, toHeight: ph, width: pw)
             }
             var desc: [String] = []

@@ -143,19 +143,6 @@ public final class NeuralEncoder {
         full.bias.value.data = bias.map(Float.init)
     }
 
-    /// Output of the core layer named `layer` (or the core's last layer when nil), evaluation mode.
-    public func activations(_ x: Tensor, upTo layer: String?) throws -> Tensor {
-        var h = x
-        for l in core.layers {
-            h = l.forward(h, training: false)
-            if l.name == layer { return h }
-        }
-        if let layer = layer, layer != "core" {
-            throw EncodingError.invalidOption(option: .layer, reason: "no layer named '\(layer)' (layers: \(layerNames.joined(separator: ", ")))")
-        }
-        return h
-    }
-
     /// Backward from ∂L/∂μ (N, U): accumulates every parameter's gradient and returns ∂L/∂x
     /// (∂L/∂ of the core's output when `coreFrozen`).
     /// `extraGradient(i, output)` may return an additional gradient for core layer i's output

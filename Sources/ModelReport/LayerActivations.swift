@@ -21,6 +21,14 @@ public enum LayerActivations {
     /// dataset's `stimuli`, in batches of 64.
     /// - Throws: `EncodingError.incompatibleData` when model and data do not match; errors of the
     ///   stimulus source.
+    /// The handle of a core layer's name, or `EncodingError.noSuchLayer`.
+    private static func handle(_ name: String, in model: FittedModel) throws -> LayerHandle {
+        guard let h = LayerHandle(name: name), model.encoder.architecture.coreIndex(of: h) != nil else {
+            throw EncodingError.noSuchLayer(layer: name, available: model.encoder.architecture.layerHandles.map(\.name))
+        }
+        return h
+    }
+
     public static func collect(model: FittedModel, dataset: Dataset, stimuli: [Int], names: [String]) throws -> [RSALayerActivations] {
         try EncodingModel.checkCompatible(model: model, dataset: dataset)
         let enc = model.encoder
@@ -33,7 +41,7 @@ public enum LayerActivations {
             while start < stimuli.count {
                 let end = min(stimuli.count, start + 64)
                 let x = try provider.stimuli(Array(stimuli[start..<end]))
-                let a = name == "readout" ? enc.forward(x, training: false) : try enc.activations(x, upTo: name)
+                let a = name == "readout" ? enc.forward(x, training: false) : try enc.activations(x, at: try handle(name, in: model))
                 channels = a.count / a.shape[0]
                 values.append(contentsOf: a.data)
                 start = end

@@ -55,7 +55,8 @@ struct GaborCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSON
         Parallel.setThreads(threads)
         let m = try FittedModel.load(model)
         // Layer name checked before any work.
-        if data != nil, !m.encoder.layerNames.contains(layer) {
+        let handle = LayerHandle(name: layer).flatMap { m.encoder.architecture.coreIndex(of: $0) == nil ? nil : $0 }
+        if data != nil, handle == nil {
             throw OptionError(option: "--layer", reason: "no layer named '\(layer)' in \(model) (layers: \(m.encoder.layerNames.joined(separator: ", ")))")
         }
         let stim = try data.map { try AnalysisStimuli.load($0, options: dataset.loadOptions(for: m)) }
@@ -66,10 +67,10 @@ struct GaborCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSON
         let (report, fits, weight) = try FirstLayerGabor.analyse(model: m, fitter: fitter)
         let recovery = cells.map { FilterRecovery.evaluate(gabor: report, cells: $0, readoutWeights: FilterRecovery.readoutWeights(m.encoder)) }
         var sparsity: LayerSparsityReport? = nil
-        if let s = stim {
+        if let s = stim, let handle {
             let idx = try s.indices(split: split.split)
             progress("sparsity of \(layer) over \(idx.count) stimuli…", quiet: quiet)
-            sparsity = try LayerSparsity.measure(model: m, source: s.source, indices: idx, layer: layer, pooling: pooling,
+            sparsity = try LayerSparsity.measure(model: m, source: s.source, indices: idx, layer: handle, pooling: pooling,
                                                  availableMemory: availableMemoryBytes())
         }
         let output = GaborOutput(model: model, report: report, sparsity: sparsity.map(GaborOutput.Sparsity.init), recovery: recovery)

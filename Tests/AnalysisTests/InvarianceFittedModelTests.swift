@@ -66,21 +66,21 @@ final class InvarianceFittedModelTests: XCTestCase {
         try model.write(to: dir + "/m.h5", overwrite: true)
         let fresh = try FittedModel.load(dir + "/m.h5")
         let idx = Array(0..<300)
-        let freshReport = try LayerSparsity.measure(model: fresh, source: d.stimulusSource, indices: idx, layer: "act2", batchSize: 64)
-        let act2 = try model.encoder.activations(prep.apply(try d.stimuli(idx)), upTo: "act2")
+        let freshReport = try LayerSparsity.measure(model: fresh, source: d.stimulusSource, indices: idx, layer: .activation(block: 2), batchSize: 64)
+        let act2 = try model.encoder.activations(prep.apply(try d.stimuli(idx)), at: .activation(block: 2))
         let m2 = try Sparsity.unitMatrix(convActivations: act2, pooling: .everyPosition)
         XCTAssertEqual(freshReport.lifetimeKurtosis.median, SparsitySummary(try Sparsity.lifetime(.kurtosis, activations: m2)).median, accuracy: 1e-9)
-        let report = try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "act1", batchSize: 64)
-        let act = try model.encoder.activations(prep.apply(try d.stimuli(idx)), upTo: "act1")
+        let report = try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: .activation(block: 1), batchSize: 64)
+        let act = try model.encoder.activations(prep.apply(try d.stimuli(idx)), at: .activation(block: 1))
         let m = try Sparsity.unitMatrix(convActivations: act, pooling: .everyPosition)
         XCTAssertEqual(report.units, 4 * 16 * 16)
         XCTAssertEqual(report.lifetimeTrevesRolls.mean, SparsitySummary(try Sparsity.lifetime(.trevesRolls, activations: m)).mean, accuracy: 1e-12)
         XCTAssertEqual(report.populationHoyer.mean, SparsitySummary(try Sparsity.population(.hoyer, activations: m)).mean, accuracy: 1e-12)
         XCTAssertEqual(report.lifetimeKurtosis.median, SparsitySummary(try Sparsity.lifetime(.kurtosis, activations: m)).median, accuracy: 1e-12)
-        XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "conv9")) { e in
+        XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: .conv(block: 9))) { e in
             XCTAssertTrue("\(e)".hasPrefix("layer: no layer named 'conv9'") && "\(e)".contains("act1"), "\(e)")
         }
-        XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: "act1",
+        XCTAssertThrowsError(try LayerSparsity.measure(model: model, source: d.stimulusSource, indices: idx, layer: .activation(block: 1),
                                                        availableMemory: 1000)) { e in
             XCTAssertTrue("\(e)".contains("more than the"), "\(e)")
         }

@@ -17,7 +17,7 @@ final class PretrainedCoreTests: XCTestCase {
                                        readout: .full, link: .softplus, observation: .poisson, units: 2)
         let enc = try NeuralEncoder(architecture: arch, seed: 0)
         try core.copy(into: enc)
-        let out = try enc.activations(x, upTo: nil)
+        let out = try enc.activations(x, at: .coreOutput)
         XCTAssertEqual(out.shape, y.shape)
         let scale = y.data.map { abs($0) }.max()!
         XCTAssertTrue(compareArrays("exported VGG-layout core", out.data, y.data, atol: 1e-5 * scale).ok)
