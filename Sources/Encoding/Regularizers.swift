@@ -79,8 +79,10 @@ public enum Regularizer {
     }
 
     /// L1 penalty on activations, λ/N · Σ|a| over a batch (N, …); returns (value, gradient).
-    public static func activationL1(_ a: Tensor, strength lambda: Float) -> (Double, Tensor) {
-        let n = Float(max(a.shape[0], 1))
+    /// `batchRows`: the whole minibatch's row count N when `a` is one MPI rank's share of it (the
+    /// ranks' values and gradients then add up to the whole batch's); nil: `a.shape[0]`.
+    public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil) -> (Double, Tensor) {
+        let n = Float(max(batchRows ?? a.shape[0], 1))
         var g = Tensor(shape: a.shape)
         var total = 0.0
         for i in 0..<a.count {

@@ -125,9 +125,6 @@ public final class Trainer {
         }
         let parallel = cluster.size > 1
         if parallel {
-            guard options.activationL1 == 0 else {
-                throw EncodingError.invalidOption(option: .activationL1, reason: "is not supported across MPI ranks (its batch mean would be per rank)")
-            }
             let c = cluster
             for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = { c.allreduceSum(&$0) } }
         }
@@ -194,7 +191,9 @@ public final class Trainer {
                 var actPenalty = 0.0
                 encoder.backward(rows == b ? dMean : dRows) { i, out in
                     guard self.options.activationL1 != 0, i == firstAct else { return nil }
-                    let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1)
+                    // Mean over the whole batch's images: a rank's share divides by the whole count,
+                    // and the allreduce below adds the shares' values and gradients.
+                    let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1, batchRows: whole.count)
                     actPenalty = v
                     return g
                 }

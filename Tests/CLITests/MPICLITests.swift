@@ -149,6 +149,24 @@ final class MPICLITests: XCTestCase {
         }
     }
 
+    /// `--activation-l1` across ranks: each rank's share is divided by the whole batch's image count
+    /// and the shares are summed, so 2 ranks match 1 process to the same float tolerance as above.
+    func testActivationL1UnderTwoRanksMatchesOneProcess() throws {
+        let one = Self.dir + "/act1.h5", two = Self.dir + "/act2.h5", off = Self.dir + "/act0.h5"
+        let common = ["--arch", "custom", "--kernels", "5,3", "--channels", "4", "--epochs", "2", "--batch", "32",
+                      "--seed", "7", "--threads", "1", "--quiet", "--json", "--force"]
+        let r2 = try mpi(2, ["fit", Self.data, "--out", two, "--activation-l1", "0.05"] + common)
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        let r1 = try CLIRunner.run(["fit", Self.data, "--out", one, "--activation-l1", "0.05"] + common)
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+        let r0 = try CLIRunner.run(["fit", Self.data, "--out", off] + common)
+        XCTAssertEqual(r0.status, 0, r0.stderr)
+        let d = try maxParameterDifference(one, two), dOff = try maxParameterDifference(one, off)
+        print("--activation-l1 0.05, 2 ranks vs 1 process: max |Δ parameter| = \(d); with vs without the penalty in one process: \(dOff)")
+        XCTAssertLessThanOrEqual(d, 0.05)
+        XCTAssertGreaterThan(dOff, 5 * max(d, 1e-6), "the penalty must change the fit more than the ranks do")
+    }
+
     /// kill -9 of one rank after the first checkpoint: mpirun ends the job naming the rank, no model
     /// file, the checkpoint intact; `--resume` under 2 ranks gives exactly the uninterrupted 2-rank
     /// model, and in one process the same model to the float tolerance above.
