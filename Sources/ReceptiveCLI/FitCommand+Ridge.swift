@@ -88,7 +88,7 @@ extension FitCommand {
                                                      bandedSamples: ridge.bandedSamples, seed: ridge.bandedSeed)
             model.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
             guard cluster.isRoot else { return }
-            try model.write(to: out, overwrite: true)
+            try model.write(to: out, overwrite: force)
             var summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
                                           form: model.config.form.rawValue, medianAlpha: median(model.fit.cv.bestAlphas),
                                           targetsAtGridEdge: model.fit.cv.bestAlphaIndex.filter { $0 == 0 || $0 == grid.count - 1 }.count,
@@ -112,7 +112,7 @@ extension FitCommand {
                                        runs: try DelayedFeatures.runs(file: data, trials: ds.trialCount))
         model.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
         guard cluster.isRoot else { return }
-        try model.write(to: out, overwrite: true)
+        try model.write(to: out, overwrite: force)
         let atEdge = model.fit.cv.bestAlphaIndex.filter { $0 == 0 || $0 == grid.count - 1 }.count
         var summary = RidgeFitSummary(file: out, units: model.unitCount, features: model.featureCount, trainingStimuli: model.config.trainingStimuli,
                                       form: model.config.form.rawValue, medianAlpha: median(model.fit.cv.bestAlphas), targetsAtGridEdge: atEdge,
