@@ -7,7 +7,8 @@
 import Foundation
 import Tensors
 
-public struct DatasetOverview: Codable, Equatable {
+@dynamicMemberLookup
+public struct DatasetOverview: Codable, Equatable, DescribesDataset {
     public struct Stats: Codable, Equatable {
         public var values: Int
         public var min: Double?
@@ -20,23 +21,13 @@ public struct DatasetOverview: Codable, Equatable {
         public var stats: Stats
     }
 
-    public var file: String
-    public var stimulusCount: Int
-    public var trialCount: Int
-    public var unitCount: Int
-    public var stimulusShape: [Int]
-    public var storedStimulusShape: [Int]
-    public var stimulusType: String
-    public var responseType: String
-    public var modality: String
-    public var splitSource: String
+    /// Counts, shapes, types, modality, split source, optional groups (encoded at the top level).
+    public var dataset: DatasetDescription
     public var stimulusChunks: [Int]?
     /// Bytes the arrays declare as stored (not what the file occupies: unwritten chunks cost nothing).
     public var declaredStimulusBytes: Double
     public var declaredResponseBytes: Double
     public var hasStimulusIndex: Bool
-    public var hasMasks: Bool
-    public var hasGroundTruth: Bool
     public var stimuliSample: Sample
     public var responsesSample: Sample
     public var stimulusIndexSample: Sample?
@@ -48,6 +39,55 @@ public struct DatasetOverview: Codable, Equatable {
     public var unitNames: [String]?
     /// Always false here: values outside the samples were not read.
     public var fullScan: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case stimulusChunks, declaredStimulusBytes, declaredResponseBytes, hasStimulusIndex, stimuliSample, responsesSample
+        case stimulusIndexSample, splitSample, splitCounts, unitMeans, unitNames, fullScan
+    }
+
+    public init(from decoder: Decoder) throws {
+        dataset = try DatasetDescription(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stimulusChunks = try c.decodeIfPresent([Int].self, forKey: .stimulusChunks)
+        declaredStimulusBytes = try c.decode(Double.self, forKey: .declaredStimulusBytes)
+        declaredResponseBytes = try c.decode(Double.self, forKey: .declaredResponseBytes)
+        hasStimulusIndex = try c.decode(Bool.self, forKey: .hasStimulusIndex)
+        stimuliSample = try c.decode(Sample.self, forKey: .stimuliSample)
+        responsesSample = try c.decode(Sample.self, forKey: .responsesSample)
+        stimulusIndexSample = try c.decodeIfPresent(Sample.self, forKey: .stimulusIndexSample)
+        splitSample = try c.decodeIfPresent(Sample.self, forKey: .splitSample)
+        splitCounts = try c.decodeIfPresent([String: Int].self, forKey: .splitCounts)
+        unitMeans = try c.decode([Double].self, forKey: .unitMeans)
+        unitNames = try c.decodeIfPresent([String].self, forKey: .unitNames)
+        fullScan = try c.decode(Bool.self, forKey: .fullScan)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try dataset.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(stimulusChunks, forKey: .stimulusChunks)
+        try c.encode(declaredStimulusBytes, forKey: .declaredStimulusBytes)
+        try c.encode(declaredResponseBytes, forKey: .declaredResponseBytes)
+        try c.encode(hasStimulusIndex, forKey: .hasStimulusIndex)
+        try c.encode(stimuliSample, forKey: .stimuliSample)
+        try c.encode(responsesSample, forKey: .responsesSample)
+        try c.encodeIfPresent(stimulusIndexSample, forKey: .stimulusIndexSample)
+        try c.encodeIfPresent(splitSample, forKey: .splitSample)
+        try c.encodeIfPresent(splitCounts, forKey: .splitCounts)
+        try c.encode(unitMeans, forKey: .unitMeans)
+        try c.encodeIfPresent(unitNames, forKey: .unitNames)
+        try c.encode(fullScan, forKey: .fullScan)
+    }
+
+    init(dataset: DatasetDescription, stimulusChunks: [Int]?, declaredStimulusBytes: Double, declaredResponseBytes: Double,
+         hasStimulusIndex: Bool, stimuliSample: Sample, responsesSample: Sample, stimulusIndexSample: Sample?,
+         splitSample: Sample?, splitCounts: [String: Int]?, unitMeans: [Double], unitNames: [String]?, fullScan: Bool) {
+        self.dataset = dataset; self.stimulusChunks = stimulusChunks; self.declaredStimulusBytes = declaredStimulusBytes
+        self.declaredResponseBytes = declaredResponseBytes; self.hasStimulusIndex = hasStimulusIndex
+        self.stimuliSample = stimuliSample; self.responsesSample = responsesSample
+        self.stimulusIndexSample = stimulusIndexSample; self.splitSample = splitSample; self.splitCounts = splitCounts
+        self.unitMeans = unitMeans; self.unitNames = unitNames; self.fullScan = fullScan
+    }
 
     /// Values read per array, at most.
     public static let valueBudget = 1 << 20
@@ -166,12 +206,15 @@ public struct DatasetOverview: Codable, Equatable {
         let chunks = try? h5.chunkShape(p.stimuli)
         let sBytes = sShape.reduce(1.0) { $0 * Double($1) } * Double(h.stimulusInfo.type.byteSize)
         let rBytes = Double(t) * Double(u) * Double(h.responseInfo.type.byteSize)
-        return DatasetOverview(
+        let description = DatasetDescription(
             file: file, stimulusCount: n, trialCount: t, unitCount: u, stimulusShape: h.stimulusShape, storedStimulusShape: sShape,
             stimulusType: h.stimulusInfo.type.description, responseType: h.responseInfo.type.description,
-            modality: h.modality.rawValue, splitSource: h.hasSplit ? "file" : "seeded", stimulusChunks: chunks ?? nil,
-            declaredStimulusBytes: sBytes, declaredResponseBytes: rBytes, hasStimulusIndex: h.hasIndex, hasMasks: h.hasMasks,
-            hasGroundTruth: h5.isGroup(p.groundTruth), stimuliSample: stimuliSample, responsesSample: responsesSample,
+            modality: h.modality.rawValue, splitSource: h.hasSplit ? "file" : "seeded",
+            hasMasks: h.hasMasks, hasGroundTruth: h5.isGroup(p.groundTruth))
+        return DatasetOverview(
+            dataset: description, stimulusChunks: chunks ?? nil,
+            declaredStimulusBytes: sBytes, declaredResponseBytes: rBytes, hasStimulusIndex: h.hasIndex,
+            stimuliSample: stimuliSample, responsesSample: responsesSample,
             stimulusIndexSample: indexSample, splitSample: splitSample, splitCounts: splitCounts,
             unitMeans: sums.map { $0 / Double(max(1, trialsRead)) }, unitNames: names, fullScan: false)
     }
@@ -206,17 +249,17 @@ public struct DatasetOverview: Codable, Equatable {
             let tib = 1_099_511_627_776.0, gib = 1_073_741_824.0, mib = 1_048_576.0
             return b >= tib ? String(format: "%.1f TiB", b / tib) : b >= gib ? String(format: "%.1f GiB", b / gib) : String(format: "%.1f MiB", b / mib)
         }
-        let shape = stimulusShape.map(String.init).joined(separator: "×")
+        let shape = dataset.stimulusShape.map(String.init).joined(separator: "×")
         var lines: [(String, String)] = [
-            ("file", file),
-            ("modality", modality + (modality == "spikes" ? " (Poisson)" : " (Gaussian)")),
-            ("stimuli", "N = \(stimulusCount), \(shape) \(stimulusType) (stored as [\(storedStimulusShape.map(String.init).joined(separator: ", "))], \(bytes(declaredStimulusBytes))"
+            ("file", dataset.file),
+            ("modality", dataset.modality + (dataset.modality == "spikes" ? " (Poisson)" : " (Gaussian)")),
+            ("stimuli", "N = \(dataset.stimulusCount), \(shape) \(dataset.stimulusType) (stored as [\(dataset.storedStimulusShape.map(String.init).joined(separator: ", "))], \(bytes(declaredStimulusBytes))"
                 + (stimulusChunks.map { ", chunks [\($0.map(String.init).joined(separator: ", "))]" } ?? ", contiguous") + ")"),
-            ("responses", "T = \(trialCount) trials × U = \(unitCount) units, \(responseType) (\(bytes(declaredResponseBytes)))"),
+            ("responses", "T = \(dataset.trialCount) trials × U = \(dataset.unitCount) units, \(dataset.responseType) (\(bytes(declaredResponseBytes)))"),
             ("stimulus index", hasStimulusIndex ? "yes" : "no (trial t shows stimulus t)"),
-            ("split", splitSource == "file" ? "from the file" : "seeded 80/10/10 (no /split in the file)"),
-            ("masks", hasMasks ? "yes" : "no"),
-            ("ground truth", hasGroundTruth ? "yes" : "no"),
+            ("split", dataset.splitSource == "file" ? "from the file" : "seeded 80/10/10 (no /split in the file)"),
+            ("masks", dataset.hasMasks ? "yes" : "no"),
+            ("ground truth", dataset.hasGroundTruth ? "yes" : "no"),
             ("sampled stimuli", stimuliSample.description),
             ("  values", stats(stimuliSample.stats)),
             ("sampled responses", responsesSample.description),
@@ -228,7 +271,7 @@ public struct DatasetOverview: Codable, Equatable {
         }
         if !unitMeans.isEmpty {
             let shown = unitMeans.enumerated().map { j, m in "\(unitNames.map { j < $0.count ? $0[j] : String(j) } ?? String(j)) \(f(m))" }
-            lines.append(("mean response", shown.joined(separator: ", ") + (unitCount > unitMeans.count ? ", … (first \(unitMeans.count) units, sampled trials)" : " (sampled trials)")))
+            lines.append(("mean response", shown.joined(separator: ", ") + (dataset.unitCount > unitMeans.count ? ", … (first \(unitMeans.count) units, sampled trials)" : " (sampled trials)")))
         }
         lines.append(("checked", "headers of every array, and the sampled values above; nothing else was read" + (fullCheck.map { " — \($0) to check every value" } ?? "")))
         let width = lines.map(\.0.count).max() ?? 0

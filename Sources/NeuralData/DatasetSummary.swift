@@ -4,7 +4,8 @@
 import Foundation
 import Tensors
 
-public struct DatasetSummary: Codable, Equatable {
+@dynamicMemberLookup
+public struct DatasetSummary: Codable, Equatable, DescribesDataset {
     public struct SplitSize: Codable, Equatable {
         public var stimuli: Int
         public var trials: Int
@@ -44,24 +45,12 @@ public struct DatasetSummary: Codable, Equatable {
         public var explainableVariance: Range
     }
 
-    public var file: String
-    public var stimulusCount: Int
-    public var trialCount: Int
-    public var unitCount: Int
-    /// [C, H, W].
-    public var stimulusShape: [Int]
-    /// Shape as stored in the file.
-    public var storedStimulusShape: [Int]
-    public var stimulusType: String
-    public var responseType: String
-    public var modality: String
-    public var splitSource: String
+    /// Counts, shapes, types, modality, split source, optional groups (encoded at the top level).
+    public var dataset: DatasetDescription
     public var split: [String: SplitSize]
     public var repeats: Repeats
     public var units: [Unit]
     public var noiseCeiling: NoiseCeiling
-    public var hasMasks: Bool
-    public var hasGroundTruth: Bool
     /// Mean log-likelihood per test observation of the true model (simulated files only).
     public var groundTruthTestLogLikelihood: Double?
     /// Where the file came from: the root string attributes in `provenanceAttributes` that it has
@@ -71,13 +60,34 @@ public struct DatasetSummary: Codable, Equatable {
     /// Root attributes shown as provenance, in display order.
     public static let provenanceAttributes = ["generator", "command", "source_file", "import_options", "nwb_source"]
 
+    private enum CodingKeys: String, CodingKey {
+        case split, repeats, units, noiseCeiling, groundTruthTestLogLikelihood, provenance
+    }
+
+    public init(from decoder: Decoder) throws {
+        dataset = try DatasetDescription(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        split = try c.decode([String: SplitSize].self, forKey: .split)
+        repeats = try c.decode(Repeats.self, forKey: .repeats)
+        units = try c.decode([Unit].self, forKey: .units)
+        noiseCeiling = try c.decode(NoiseCeiling.self, forKey: .noiseCeiling)
+        groundTruthTestLogLikelihood = try c.decodeIfPresent(Double.self, forKey: .groundTruthTestLogLikelihood)
+        provenance = try c.decodeIfPresent([String: String].self, forKey: .provenance)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try dataset.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(split, forKey: .split)
+        try c.encode(repeats, forKey: .repeats)
+        try c.encode(units, forKey: .units)
+        try c.encode(noiseCeiling, forKey: .noiseCeiling)
+        try c.encodeIfPresent(groundTruthTestLogLikelihood, forKey: .groundTruthTestLogLikelihood)
+        try c.encodeIfPresent(provenance, forKey: .provenance)
+    }
+
     public init(_ d: Dataset) {
-        file = d.file
-        stimulusCount = d.stimulusCount; trialCount = d.trialCount; unitCount = d.unitCount
-        stimulusShape = d.stimulusShape; storedStimulusShape = d.storedStimulusShape
-        stimulusType = d.stimulusType.description; responseType = d.responseType.description
-        modality = d.modality.rawValue
-        splitSource = d.splitFromFile ? "file" : "seeded"
+        dataset = DatasetDescription(d)
         var sizes: [String: SplitSize] = [:]
         var trialsPer = [Int](repeating: 0, count: 3)
         for s in d.stimulusIndex { trialsPer[Int(d.split[s].rawValue)] += 1 }
@@ -106,8 +116,6 @@ public struct DatasetSummary: Codable, Equatable {
         noiseCeiling = NoiseCeiling(stimuli: stats.repeatedStimulusCount, trials: stats.repeatedTrialCount,
                                     oracleCorrelation: Range(stats.oracleCorrelation),
                                     explainableVariance: Range(stats.explainableVarianceFraction))
-        hasMasks = d.masks != nil
-        hasGroundTruth = d.groundTruth != nil
         groundTruthTestLogLikelihood = d.groundTruth?.logLikelihood(on: d, split: .test)
         if FileManager.default.fileExists(atPath: d.file), let f = try? HDF5File.open(d.file) {
             var p: [String: String] = [:]
@@ -131,20 +139,20 @@ public struct DatasetSummary: Codable, Equatable {
             guard let m = r.median else { return "– (no repeated stimuli)" }
             return "median \(f(m)) (min \(f(r.min)), max \(f(r.max)))"
         }
-        let shape = stimulusShape.map(String.init).joined(separator: "×")
+        let shape = dataset.stimulusShape.map(String.init).joined(separator: "×")
         let sp = ["train", "validation", "test"].map { k in "\(k) \(split[k]!.stimuli) stimuli / \(split[k]!.trials) trials" }
         var lines: [(String, String)] = [
-            ("file", file),
-            ("modality", modality + (modality == "spikes" ? " (Poisson)" : " (Gaussian)")),
-            ("stimuli", "N = \(stimulusCount), \(shape) \(stimulusType) (stored as [\(storedStimulusShape.map(String.init).joined(separator: ", "))])"),
-            ("responses", "T = \(trialCount) trials × U = \(unitCount) units, \(responseType)"),
-            ("split", sp.joined(separator: ", ") + " (\(splitSource == "file" ? "from the file" : "seeded 80/10/10, no /split in the file"))"),
+            ("file", dataset.file),
+            ("modality", dataset.modality + (dataset.modality == "spikes" ? " (Poisson)" : " (Gaussian)")),
+            ("stimuli", "N = \(dataset.stimulusCount), \(shape) \(dataset.stimulusType) (stored as [\(dataset.storedStimulusShape.map(String.init).joined(separator: ", "))])"),
+            ("responses", "T = \(dataset.trialCount) trials × U = \(dataset.unitCount) units, \(dataset.responseType)"),
+            ("split", sp.joined(separator: ", ") + " (\(dataset.splitSource == "file" ? "from the file" : "seeded 80/10/10, no /split in the file"))"),
             ("repeats", "\(repeats.min)–\(repeats.max) per stimulus (mean \(f(repeats.mean, 2))); \(repeats.stimuliWithRepeats) stimuli repeated"),
             ("noise ceiling", "\(noiseCeiling.stimuli) repeated stimuli, \(noiseCeiling.trials) trials"),
             ("  oracle r", range(noiseCeiling.oracleCorrelation)),
             ("  explainable var", range(noiseCeiling.explainableVariance)),
-            ("masks", hasMasks ? "yes" : "no"),
-            ("ground truth", hasGroundTruth ? "yes" : "no"),
+            ("masks", dataset.hasMasks ? "yes" : "no"),
+            ("ground truth", dataset.hasGroundTruth ? "yes" : "no"),
         ]
         if let ll = groundTruthTestLogLikelihood { lines.append(("  true-model LL", "\(f(ll, 4)) nats per test observation")) }
         for k in Self.provenanceAttributes { if let v = provenance?[k] { lines.append((k, v)) } }
