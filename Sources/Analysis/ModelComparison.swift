@@ -102,19 +102,7 @@ public enum ModelComparison {
     public static let defaultThreshold = 0.9
 
     /// Pearson r of two equal-length vectors; NaN when either is constant.
-    public static func correlation(_ a: [Double], _ b: [Double]) -> Double {
-        precondition(a.count == b.count)
-        let n = Double(a.count)
-        guard n > 1 else { return .nan }
-        let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
-        var sab = 0.0, saa = 0.0, sbb = 0.0
-        for i in 0..<a.count {
-            let da = a[i] - ma, db = b[i] - mb
-            sab += da * db; saa += da * da; sbb += db * db
-        }
-        guard saa > 0, sbb > 0 else { return .nan }
-        return sab / (saa * sbb).squareRoot()
-    }
+    public static func correlation(_ a: [Double], _ b: [Double]) -> Double { Scores.pearson(a, b) ?? .nan }
 
     /// Matches the conv layers and the readout of two encoders of the same architecture.
     /// - Throws: `ModelComparisonError.incompatible` when the conv layers' shapes or the readouts differ,

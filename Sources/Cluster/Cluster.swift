@@ -160,22 +160,17 @@ public final class MPICluster: Cluster {
         if rc != MPI_SUCCESS { abort("\(what) failed (MPI error \(rc))", code: 70) }
     }
 
-    public func allreduceSum(_ buffer: inout [Float]) {
-        guard size > 1, !buffer.isEmpty else { return }
-        let n = buffer.count
-        communicatedBytes += 4 * n; collectiveCalls += 1
-        let rc = buffer.withUnsafeMutableBytes { b in
-            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, Int32(n), rcp_mpi_float(), rcp_mpi_sum(), world)
-        }
-        check(rc, "MPI_Allreduce")
-    }
+    public func allreduceSum(_ buffer: inout [Float]) { allreduceSum(&buffer, type: rcp_mpi_float()) }
 
-    public func allreduceSum(_ buffer: inout [Double]) {
+    public func allreduceSum(_ buffer: inout [Double]) { allreduceSum(&buffer, type: rcp_mpi_double()) }
+
+    /// In-place MPI_Allreduce (sum) of `buffer`, whose elements are MPI's `type`.
+    private func allreduceSum<T>(_ buffer: inout [T], type: MPI_Datatype) {
         guard size > 1, !buffer.isEmpty else { return }
         let n = buffer.count
-        communicatedBytes += 8 * n; collectiveCalls += 1
+        communicatedBytes += MemoryLayout<T>.stride * n; collectiveCalls += 1
         let rc = buffer.withUnsafeMutableBytes { b in
-            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, Int32(n), rcp_mpi_double(), rcp_mpi_sum(), world)
+            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, Int32(n), type, rcp_mpi_sum(), world)
         }
         check(rc, "MPI_Allreduce")
     }

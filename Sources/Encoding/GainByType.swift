@@ -1,5 +1,5 @@
 // The fraction of the achievable log-likelihood gain, (LL_fit − LL_null)/(LL_true − LL_null), per
-// simulated cell type: `score --ground-truth` and `demo` (the CLI prints it as a table).
+// simulated cell type, for scoring against the ground truth and for the demo (the CLI prints it as a table).
 import Foundation
 import NeuralData
 

@@ -82,9 +82,6 @@ extension NeuralEncoder {
 
     /// Output of the core layer `handle` (evaluation mode).
     public func activations(_ x: Tensor, at handle: LayerHandle) throws -> Tensor {
-        let last = try architecture.resolve(handle)
-        var h = x
-        for l in core.layers[...last] { h = l.forward(h, training: false) }
-        return h
+        core.forward(x, upTo: try architecture.resolve(handle))
     }
 }

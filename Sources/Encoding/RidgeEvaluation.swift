@@ -1,7 +1,7 @@
 // Scores of a ridge (feature-space) model on one split of a dataset, with the predictions and the
 // repeat-averaged responses they were scored against: what `score` prints and `report` shows.
 // Stimulus models: one row per shown stimulus of the split (repeats averaged, noise ceilings from
-// the repeats). Time-series (--delays) models: one row per trial (TR) of the split, no repeats.
+// the repeats). Time-series models (fitted with delayed features): one row per trial (TR) of the split, no repeats.
 import Foundation
 import Tensors
 import NeuralData

@@ -144,7 +144,8 @@ public struct ModelReport {
         try EncodingModel.checkCompatible(model: m, dataset: ds)
         let u = ds.unitCount
         let names = m.config.data.unitNames.flatMap { $0.count == u ? $0 : nil } ?? ds.unitNames
-        let stimuli = ds.stimuli(in: o.split)
+        // Only stimuli some trial shows: an unshown one has no measured response to compare with.
+        let stimuli = ds.shownStimuli(in: o.split)
         guard stimuli.count >= 3 else {
             throw EncodingError.incompatibleData(reason: "\(dataPath): the \(o.split) split has \(stimuli.count) stimuli; the report needs at least 3")
         }

@@ -127,11 +127,16 @@ public final class Dataset {
         (0..<stimulusCount).filter { self.split[$0] == split }
     }
 
-    /// Repeat-averaged responses and per-unit repeat statistics of the stimuli of `split` that at
-    /// least one trial shows (the evaluation set: rows of `meanResponses` follow `stimuli`).
-    public func repeatStatistics(in split: Split) -> RepeatStatistics {
+    /// Stimuli marked `split` that at least one trial shows, ascending (the evaluation set).
+    public func shownStimuli(in split: Split) -> [Int] {
         let shown = repeatsPerStimulus
-        return RepeatStatistics(dataset: self, stimuli: stimuli(in: split).filter { shown[$0] > 0 })
+        return stimuli(in: split).filter { shown[$0] > 0 }
+    }
+
+    /// Repeat-averaged responses and per-unit repeat statistics of `shownStimuli(in: split)`
+    /// (rows of `meanResponses` follow `stimuli`).
+    public func repeatStatistics(in split: Split) -> RepeatStatistics {
+        RepeatStatistics(dataset: self, stimuli: shownStimuli(in: split))
     }
 
     /// Raw stimuli [n, C, H, W] for stimulus indices `indices`.

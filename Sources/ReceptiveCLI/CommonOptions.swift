@@ -24,6 +24,11 @@ struct QuietFlag: ParsableArguments {
 struct ThreadsOption: ParsableArguments {
     @Option(help: "Threads for BLAS and the conv kernels.")
     var threads = 2
+
+    /// Checked by ArgumentParser for every command that includes the group.
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
 }
 
 // The options as plain properties of the commands that include them (`force`, not `forceFlag.force`).

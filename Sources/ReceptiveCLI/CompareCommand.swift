@@ -4,6 +4,7 @@
 // predictions compared on held-out stimuli (ModelComparison.swift).
 import ArgumentParser
 import Foundation
+import ConvEngine
 import Tensors
 import Encoding
 import NeuralData
@@ -44,8 +45,7 @@ struct CompareCommand: ParsableCommand, WithThreadsOption, WithJSONFlag, WithQui
         guard predictionThreshold >= 0, predictionThreshold <= 1, predictionThreshold.isFinite else {
             throw OptionError(option: "--prediction-threshold", reason: "must be in [0, 1], got \(predictionThreshold)")
         }
-        guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         let a = try FittedModel.load(modelA), b = try FittedModel.load(modelB)
         guard a.config.preprocessing.inputShape == b.config.preprocessing.inputShape else {
             throw OptionError(option: "MODEL_B", reason: "\(modelB) takes stimuli \(b.config.preprocessing.inputShape) but \(modelA) takes \(a.config.preprocessing.inputShape)")

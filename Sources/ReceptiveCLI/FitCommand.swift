@@ -45,7 +45,6 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
     var validationFraction = 0.1
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         if freezeCore && core == nil { throw ValidationError("--freeze-core needs --core FILE") }
         if resume && model != .cnn { throw ValidationError("--resume applies to CNN training only") }
         if !ridge.features.isEmpty && model != .ridge { throw ValidationError("--features applies to --model ridge") }

@@ -50,7 +50,6 @@ struct GaborCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithJSON
 
     func run() throws {
         let fitter = try GaborFitter(restarts: restarts, seed: seed, threshold: threshold)
-        guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         if let o = out { try OutputPolicy.checkFolder(o, files: outputFiles, force: force) }
         Parallel.setThreads(threads)
         let m = try FittedModel.load(model)

@@ -89,7 +89,6 @@ struct InvarianceCommand: ParsableCommand, WithThreadsOption, WithForceFlag, Wit
         }
         let settings = InvarianceSettings(threshold: threshold, bootstrap: bootstrap, confidence: confidence, seed: seed, draws: draws)
         try settings.validate()
-        guard threads >= 1 else { throw OptionError(option: "--threads", reason: "must be at least 1, got \(threads)") }
         let phase = try PhaseScrambleTransform(alpha: alpha ?? 1, band: try band.map { try FrequencyBand(parsing: $0) })
         var s = (1, 0)
         if let list = shift {

@@ -2,6 +2,7 @@
 // same numbers as JSON (the page is built by ModelReport; this file only reads options and writes).
 import ArgumentParser
 import Foundation
+import ConvEngine
 import Tensors
 import Encoding
 import NeuralData
@@ -44,7 +45,6 @@ struct ReportCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithQui
     static let outputFiles = ["report.html", "report.json"]
 
     func validate() throws {
-        if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if bootstrap < 10 { throw ValidationError("--bootstrap must be at least 10 (got \(bootstrap))") }
         if rsaStimuli < 3 { throw ValidationError("--rsa-stimuli must be at least 3 (got \(rsaStimuli))") }
         if meiSteps < 1 { throw ValidationError("--mei-steps must be at least 1 (got \(meiSteps))") }
@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand, WithThreadsOption, WithForceFlag, WithQui
 
     func run() throws {
         try OutputPolicy.checkFolder(out, files: Self.outputFiles, force: force)
-        BLAS.setThreads(threads)
+        Parallel.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge { return try runRidge() }
         let m = try FittedModel.load(model)
         let ds = try dataset.load(data, options: dataset.loadOptions(for: m))

@@ -70,9 +70,9 @@ final class SVGPainter: Painter {
         // image-rendering then still show sharp cells), within about 4 megapixels.
         let want = Int((max(width / Double(cols), height / Double(rows))).rounded(.up))
         let k = max(1, min(want, Int((4_000_000.0 / Double(rows * cols)).squareRoot())))
-        guard let s = CairoPainter.imageSurface(pixels, rows: rows, cols: cols, repeat: k),
-              let png = try? CairoPainter.pngBytes(s) else { return }
-        cairo_surface_destroy(s)
+        guard let s = CairoPainter.imageSurface(pixels, rows: rows, cols: cols, repeat: k) else { return }
+        defer { cairo_surface_destroy(s) }
+        guard let png = try? CairoPainter.pngBytes(s) else { return }
         let n = SVGPainter.num
         body += "<image x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(height))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>\n"
     }

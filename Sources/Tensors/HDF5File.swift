@@ -658,8 +658,9 @@ public final class HDF5File {
         return H5Aexists(o, name) > 0
     }
 
-    /// A string attribute (fixed or variable length, scalar or 1-element), or nil when absent.
-    public func stringAttribute(_ name: String, at path: String = "/") throws -> String? {
+    /// Opens attribute `name` of the object at `path` and passes it, its type and its element count
+    /// (at least 1) to `body`; nil when the attribute is absent.
+    private func withAttribute<T>(_ name: String, at path: String, _ body: (hid_t, hid_t, Int) throws -> T) throws -> T? {
         let o = try openObject(path)
         defer { H5Oclose(o) }
         guard H5Aexists(o, name) > 0 else { return nil }
@@ -667,29 +668,30 @@ public final class HDF5File {
         if a < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot open attribute") }
         defer { H5Aclose(a) }
         let t = H5Aget_type(a); defer { H5Tclose(t) }
-        guard H5Tget_class(t) == H5T_STRING else {
-            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a string is required)")
-        }
         let s = H5Aget_space(a); defer { H5Sclose(s) }
-        let n = max(1, HDF5File.shape(ofSpace: s).product)
-        return try readStringData(t, count: n, path: "\(path)@\(name)") { mt, buf in H5Aread(a, mt, buf) }.first
+        return try body(a, t, max(1, HDF5File.shape(ofSpace: s).product))
+    }
+
+    /// A string attribute (fixed or variable length, scalar or 1-element), or nil when absent.
+    public func stringAttribute(_ name: String, at path: String = "/") throws -> String? {
+        try withAttribute(name, at: path) { a, t, n in
+            guard H5Tget_class(t) == H5T_STRING else {
+                throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a string is required)")
+            }
+            return try readStringData(t, count: n, path: "\(path)@\(name)") { mt, buf in H5Aread(a, mt, buf) }.first
+        } ?? nil
     }
 
     /// A numeric attribute's first element as Double, or nil when absent.
     public func doubleAttribute(_ name: String, at path: String = "/") throws -> Double? {
-        let o = try openObject(path)
-        defer { H5Oclose(o) }
-        guard H5Aexists(o, name) > 0 else { return nil }
-        let a = H5Aopen(o, name, rcp_h5p_default())
-        defer { H5Aclose(a) }
-        let t = H5Aget_type(a); defer { H5Tclose(t) }
-        guard HDF5File.elementType(t).isNumeric else {
-            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a number is required)")
+        try withAttribute(name, at: path) { a, t, n in
+            guard HDF5File.elementType(t).isNumeric else {
+                throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (a number is required)")
+            }
+            var v = [Double](repeating: 0, count: n)
+            if H5Aread(a, rcp_h5t_native_double(), &v) < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute") }
+            return v[0]
         }
-        let s = H5Aget_space(a); defer { H5Sclose(s) }
-        var v = [Double](repeating: 0, count: max(1, HDF5File.shape(ofSpace: s).product))
-        if H5Aread(a, rcp_h5t_native_double(), &v) < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute") }
-        return v[0]
     }
 
     public func setAttribute(_ name: String, string value: String, at path: String = "/") throws {
@@ -748,21 +750,17 @@ public final class HDF5File {
 
     /// The path an object-reference attribute points to, or nil when the attribute is absent.
     public func referenceAttribute(_ name: String, at path: String) throws -> String? {
-        let o = try openObject(path)
-        defer { H5Oclose(o) }
-        guard H5Aexists(o, name) > 0 else { return nil }
-        let a = H5Aopen(o, name, rcp_h5p_default())
-        if a < 0 { throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot open attribute") }
-        defer { H5Aclose(a) }
-        let t = H5Aget_type(a); defer { H5Tclose(t) }
-        guard H5Tget_class(t) == H5T_REFERENCE, H5Tequal(t, rcp_h5t_std_ref_obj()) > 0 else {
-            throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (an object reference is required)")
-        }
-        var ref = hobj_ref_t(0)
-        if H5Aread(a, rcp_h5t_std_ref_obj(), &ref) < 0 {
-            throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute")
-        }
-        return try dereference([ref], path: "\(path)@\(name)").first
+        try withAttribute(name, at: path) { a, t, n in
+            guard H5Tget_class(t) == H5T_REFERENCE, H5Tequal(t, rcp_h5t_std_ref_obj()) > 0 else {
+                throw HDF5Error.unsupportedType(file: self.path, path: "\(path)@\(name)", type: "\(HDF5File.elementType(t)) (an object reference is required)")
+            }
+            // Room for every element: an attribute holding several references is read whole.
+            var refs = [hobj_ref_t](repeating: 0, count: n)
+            if H5Aread(a, rcp_h5t_std_ref_obj(), &refs) < 0 {
+                throw HDF5Error.readFailed(file: self.path, path: "\(path)@\(name)", reason: "cannot read attribute")
+            }
+            return try dereference([refs[0]], path: "\(path)@\(name)").first
+        } ?? nil
     }
 
     /// The target path of a soft link at `path`, or nil when `path` is a hard link (or absent).

@@ -59,8 +59,6 @@ final class BatchNormSharesTests: XCTestCase {
             box.lock(); outputs[k] = ys; grads[k] = dxs; box.unlock()
         }
         let y2 = outputs[0]!.data + outputs[1]!.data, dx2 = grads[0]!.data + grads[1]!.data
-        let dY = zip(y.data, y2).map { abs($0 - $1) }.max()!, dX = zip(dx.data, dx2).map { abs($0 - $1) }.max()!
-        print("batch-norm on 2 shares vs whole batch: max |Δy| = \(dY), max |Δdx| = \(dX)")
         XCTAssertTrue(compareArrays("y", y2, y.data, atol: 1e-5).ok)
         XCTAssertTrue(compareArrays("dx", dx2, dx.data, atol: 1e-5).ok)
         for (bn, _, _) in shares {
