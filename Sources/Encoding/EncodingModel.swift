@@ -43,11 +43,28 @@ public struct EncodingFitOptions {
     public var resume: Bool
     /// CNN: polled after every step; true checkpoints and throws `EncodingError.interrupted`.
     public var stopRequested: (() -> Bool)?
+    /// GLM across ranks: the dataset holds only this rank's response columns (loaded with
+    /// `DatasetLoadOptions.responseColumns`); nil: it holds every unit.
+    public var responseShare: ResponseColumnShare?
 
     public init(validationFraction: Double = 0, cluster: Cluster = SingleProcess(), observer: TrainingObserver? = nil,
                 checkpointPath: String? = nil, resume: Bool = false, stopRequested: (() -> Bool)? = nil) {
         self.validationFraction = validationFraction; self.cluster = cluster; self.observer = observer
         self.checkpointPath = checkpointPath; self.resume = resume; self.stopRequested = stopRequested
+    }
+}
+
+/// The response columns (units) one rank's dataset holds, of a file with `totalUnits` units.
+/// `columns` must be the rank's `Cluster.share(of: totalUnits)`: the GLM fits these units and
+/// gathers the rest (coefficients, λ, null rates, nuisance parameters) from the other ranks.
+public struct ResponseColumnShare: Sendable {
+    public var columns: Range<Int>
+    public var totalUnits: Int
+    /// The file's unit names, all of them, where the model is written (rank 0); nil elsewhere or
+    /// when the file has none.
+    public var allUnitNames: [String]?
+    public init(columns: Range<Int>, totalUnits: Int, allUnitNames: [String]?) {
+        self.columns = columns; self.totalUnits = totalUnits; self.allUnitNames = allUnitNames
     }
 }
 
@@ -129,7 +146,7 @@ public final class EncodingModel: EncodingEstimator {
         case .glm(let observation, let grid, let seed):
             m = try GLMFitting.fit(dataset: dataset, preprocessing: preprocessing, observation: observation,
                                    ridgeGrid: grid, validationFraction: options.validationFraction, seed: seed,
-                                   cluster: options.cluster)
+                                   cluster: options.cluster, share: options.responseShare)
         }
         fittedModel = m
         return m
@@ -138,10 +155,13 @@ public final class EncodingModel: EncodingEstimator {
     // MARK: using a fitted model
 
     /// Predicted mean response of every unit to the given stimuli of `dataset`, (N_sel, U).
-    /// Across ranks the stimuli are split and the rows gathered (every rank gets all).
-    public func predict(_ dataset: Dataset, stimuli indices: [Int], cluster: Cluster = SingleProcess()) throws -> ResponseMatrix<Float> {
+    /// Across ranks the stimuli are split and the rows gathered (every rank gets all). Predictions
+    /// need no responses: with `fileUnits` the dataset may hold only some response columns (a
+    /// rank's share, read to check them) of a file with that many units, which the model must predict.
+    public func predict(_ dataset: Dataset, stimuli indices: [Int], cluster: Cluster = SingleProcess(),
+                        fileUnits: Int? = nil) throws -> ResponseMatrix<Float> {
         let m = try fitted(for: "predict")
-        try Self.checkCompatible(model: m, dataset: dataset)
+        try Self.checkCompatible(model: m, dataset: dataset, fileUnits: fileUnits)
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: m.config.preprocessing)
         let mu = try m.encoder.predictStimuli(stimuli, indices: indices, cluster: cluster)
         return ResponseMatrix(rows: indices.count, columns: m.encoder.architecture.units, values: mu.data)
@@ -174,6 +194,20 @@ public final class EncodingModel: EncodingEstimator {
                                    trainingMean: m.config.nullRates.map(Double.init), seed: seed)
     }
 
+    /// Across ranks, what a rank other than 0 does for `score` (which rank 0 calls at the same
+    /// time): its share of the predictions, sent to every rank. It needs no responses, so its
+    /// dataset may hold none of the response columns (`fileUnits`: the file's units).
+    public func contributeToScore(_ dataset: Dataset, split: Split, cluster: Cluster, fileUnits: Int? = nil) throws {
+        let m = try fitted(for: "score")
+        try Self.checkCompatible(model: m, dataset: dataset, fileUnits: fileUnits)
+        let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: m.config.preprocessing)
+        let trials = dataset.trials(in: split)
+        guard !trials.isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
+        }
+        _ = try m.encoder.predictTrials(stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials, cluster: cluster)
+    }
+
     /// Responses drawn from the fitted model: for each listed stimulus of `dataset` (repeats
     /// allowed: one row per entry), every unit's response sampled from the observation model at
     /// the predicted mean, with its fitted nuisance parameters. Same seed → same draws.
@@ -195,11 +229,13 @@ public final class EncodingModel: EncodingEstimator {
         return out
     }
 
-    /// The dataset must have the model's units and stimulus shape.
-    public static func checkCompatible(model: FittedModel, dataset: Dataset) throws {
+    /// The dataset must have the model's units and stimulus shape (`fileUnits`: the units of the
+    /// dataset's file when the dataset holds only some of its response columns).
+    public static func checkCompatible(model: FittedModel, dataset: Dataset, fileUnits: Int? = nil) throws {
         let c = model.config
-        guard dataset.unitCount == c.architecture.units else {
-            throw EncodingError.incompatibleData(reason: "\(dataset.file) has \(dataset.unitCount) units but the model was fitted to \(c.architecture.units)")
+        let units = fileUnits ?? dataset.unitCount
+        guard units == c.architecture.units else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file) has \(units) units but the model was fitted to \(c.architecture.units)")
         }
         guard dataset.stimulusShape == c.preprocessing.inputShape else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file) has stimuli of shape \(dataset.stimulusShape) but the model expects \(c.preprocessing.inputShape)")
@@ -300,7 +336,8 @@ enum GLMFitting {
     /// with identity link for fMRI), ridge penalty chosen per unit by validation log-likelihood
     /// over `ridgeGrid`. The result is stored as the `linear` architecture.
     static func fit(dataset: Dataset, preprocessing: Preprocessing, observation: ObservationKind,
-                    ridgeGrid: [Double], validationFraction: Double, seed: UInt64, cluster: Cluster) throws -> FittedModel {
+                    ridgeGrid: [Double], validationFraction: Double, seed: UInt64, cluster: Cluster,
+                    share: ResponseColumnShare? = nil) throws -> FittedModel {
         let family: GLMFamily
         switch observation {
         case .poisson: family = .poisson
@@ -312,10 +349,17 @@ enum GLMFitting {
                                                               validationFraction: validationFraction, seed: seed)
         let shape = preprocessing.outputShape
         let p = shape.product
-        let u = dataset.unitCount
         // Units are independent fits: each rank fits its contiguous share of them (all of them in
         // one process) and the shares are gathered in unit order, so every rank holds the whole model.
+        // With a `share` the dataset holds only those columns (the rank read nothing else).
+        let u = share?.totalUnits ?? dataset.unitCount
         let mine = cluster.share(of: u)
+        if let s = share {
+            guard s.columns == mine, dataset.unitCount == mine.count else {
+                throw EncodingError.incompatibleData(reason: "\(dataset.file): rank \(cluster.rank) of \(cluster.size) holds \(dataset.unitCount) response columns \(s.columns) but its share of \(u) units is \(mine)")
+            }
+        }
+        let holdsAll = share == nil && mine.count == u
         func design(_ trials: [Int]) throws -> (x: [Double], y: ResponseMatrix<Double>) {
             var x = [Double](); x.reserveCapacity(trials.count * p)
             var start = 0
@@ -326,7 +370,7 @@ enum GLMFitting {
                 start = end
             }
             let y = data.responses.rows(trials).converted(to: Double.self)
-            return (x, mine.count == u ? y : y.columns(mine))
+            return (x, share != nil || holdsAll ? y : y.columns(mine))
         }
         guard !data.trainTrials.isEmpty, !data.validationTrials.isEmpty else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the GLM needs training and validation trials")
@@ -335,9 +379,13 @@ enum GLMFitting {
         let glm = GLM(family: family)
         var local: [RidgePath] = []
         if !mine.isEmpty {
-            local = try glm.fitRidgePath(trainX: train.x, trainRows: data.trainTrials.count, columns: p, trainY: train.y.values,
-                                         validationX: val.x, validationRows: data.validationTrials.count,
-                                         validationY: val.y.values, units: mine.count, grid: ridgeGrid)
+            do {
+                local = try glm.fitRidgePath(trainX: train.x, trainRows: data.trainTrials.count, columns: p, trainY: train.y.values,
+                                             validationX: val.x, validationRows: data.validationTrials.count,
+                                             validationY: val.y.values, units: mine.count, grid: ridgeGrid)
+            } catch let e as GLMError {
+                throw e.numberingUnits(from: mine.lowerBound)   // the file's unit numbers, not the share's
+            }
         }
         // A λ at which any unit's fit failed is ruled out for every unit (as in one process, where
         // the units are fitted together): agree on the failed λs, then choose among the rest.
@@ -379,14 +427,38 @@ enum GLMFitting {
                                         bias: coefficients.column(p))
         var obs = observation.makeModel(units: u)
         if observation == .gaussian {
-            try data.refitNuisance(&obs, encoder: encoder)
+            if share == nil {
+                try data.refitNuisance(&obs, encoder: encoder)
+            } else {
+                // Every unit's variance comes from its own residuals: each rank refits its units
+                // (on the whole model's predictions, as one process) and the variances are gathered.
+                var perUnit: [Double] = []
+                if !mine.isEmpty {
+                    let mu = try encoder.predictTrials(data.stimuli, stimulusIndex: data.stimulusIndex, trials: data.trainTrials)
+                    let y = data.responses.rows(data.trainTrials).converted(to: Double.self)
+                    var part = observation.makeModel(units: mine.count)
+                    try part.fitNuisance(y: y.values, mean: mu.columns(mine).values, units: mine.count)
+                    perUnit = part.parameters.perUnit
+                }
+                let all = cluster.allgather(perUnit)
+                guard all.count == u else {
+                    throw EncodingError.incompatibleData(reason: "gathered \(all.count) variances from \(cluster.size) ranks, expected \(u)")
+                }
+                obs = try ObservationParameters(kind: observation, perUnit: all).makeModel()
+            }
         }
         var options = TrainingOptions()
         options.laplace = 0; options.maskL1 = 0
         let provenance = DataProvenance(file: dataset.file, paths: dataset.paths, units: u,
-                                        unitNames: dataset.hasUnitNames ? dataset.unitNames : nil)
+                                        unitNames: share.map { $0.allUnitNames } ?? (dataset.hasUnitNames ? dataset.unitNames : nil))
+        // The null model's rates: per unit, so a rank holding a share computes its units' and gathers.
+        let nullRates = share == nil ? data.meanResponse(of: data.trainTrials)
+                                     : cluster.allgather(data.meanResponse(of: data.trainTrials).map(Double.init)).map(Float.init)
+        guard nullRates.count == u else {
+            throw EncodingError.incompatibleData(reason: "gathered \(nullRates.count) null rates from \(cluster.size) ranks, expected \(u)")
+        }
         var config = ModelConfig(kind: .glm, architecture: arch, preprocessing: preprocessing, training: options,
-                                 observation: obs.parameters, nullRates: data.meanResponse(of: data.trainTrials), data: provenance)
+                                 observation: obs.parameters, nullRates: nullRates, data: provenance)
         config.ridgePerUnit = coefficients.column(p + 1)
         config.heldOutValidation = holdout
         return FittedModel(config: config, encoder: encoder)

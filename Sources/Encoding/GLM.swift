@@ -55,6 +55,19 @@ public enum GLMError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension GLMError {
+    /// The same error with its unit number shifted by `first`: a fit of units first..<first+k of a
+    /// larger set (one MPI rank's share) numbers its units from 0, a message must name the file's.
+    public func numberingUnits(from first: Int) -> GLMError {
+        switch self {
+        case .noCounts(let u): return .noCounts(unit: u + first)
+        case .singular(let u, let q): return .singular(unit: u + first, order: q)
+        case .diverged(let u, let it): return .diverged(unit: u + first, iteration: it)
+        default: return self
+        }
+    }
+}
+
 /// A GLM estimator: configure, then `fit`. Returns a `GLMFit` (there is no unfitted state).
 public struct GLM: Sendable {
     public var family: GLMFamily

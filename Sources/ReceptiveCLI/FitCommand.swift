@@ -74,6 +74,17 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
         // Observation model: explicit, or from the file's modality.
         var loadOptions = dataset.loadOptions(countModel: observation.map { $0 != .gaussian })
         loadOptions.checkStreamedValuesOnRead = true   // streamed stimuli are checked as the first pass reads them
+        // GLM under mpirun: each rank reads only its units' response columns (one hyperslab; a bad
+        // value in another rank's columns is that rank's to report) and the fit gathers the rest.
+        var share: ResponseColumnShare?
+        if model == .glm && cluster.size > 1 {
+            let header = try Dataset.readHeader(data, options: loadOptions)
+            let units = header.unitCount
+            var names: [String]?
+            if cluster.isRoot && header.hasNames { names = try HDF5File.open(data).readStrings(header.paths.unitNames) }
+            share = ResponseColumnShare(columns: cluster.share(of: units), totalUnits: units, allUnitNames: names)
+            loadOptions.responseColumns = share!.columns
+        }
         let ds = try dataset.load(data, options: loadOptions)
         let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
         let prepOptions = try preprocessing.options(defaultSize: model == .glm ? min(ds.height, 16) : nil)
@@ -90,9 +101,13 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
         let t0 = Date()
         switch model {
         case .glm:
-            if !quiet { FileHandle.standardError.write(Data("fitting \(ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
+            if !quiet { FileHandle.standardError.write(Data("fitting \(share?.totalUnits ?? ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
             fitted = try EncodingModel(glm: obs, ridgeGrid: grid, seed: options.seed)
-                .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster))
+                .fit(ds, preprocessing: prep, options: {
+                    var o = EncodingFitOptions(validationFraction: validationFraction, cluster: cluster)
+                    o.responseShare = share
+                    return o
+                }())
         case .ridge:
             return try runRidge(on: cluster)
         case .cnn:

@@ -35,9 +35,18 @@ struct PredictCommand: ParsableCommand, WithThreadsOption, WithForceFlag {
             return try predictRidge(on: cluster)
         }
         let estimator = try EncodingModel.load(from: model)
-        let ds = try dataset.load(data, options: dataset.loadOptions(for: try estimator.fitted()))
+        var options = dataset.loadOptions(for: try estimator.fitted())
+        // Under mpirun the predictions need no responses: each rank reads (and checks) only its
+        // share of the response columns, so the file is checked as in one process, read once in all.
+        var fileUnits: Int?
+        if cluster.size > 1 {
+            let units = try Dataset.readHeader(data, options: options).unitCount
+            options.responseColumns = cluster.share(of: units)
+            fileUnits = units
+        }
+        let ds = try dataset.load(data, options: options)
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
-        let rates = try estimator.predict(ds, stimuli: indices, cluster: cluster)
+        let rates = try estimator.predict(ds, stimuli: indices, cluster: cluster, fileUnits: fileUnits)
         guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in
             try f.write("/rates", floats: rates.values, shape: [rates.rows, rates.columns])

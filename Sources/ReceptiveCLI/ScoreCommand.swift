@@ -41,9 +41,17 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
         }
         let estimator = try EncodingModel.load(from: model)
         let m = try estimator.fitted()
-        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
+        var options = dataset.loadOptions(for: m)
+        if !cluster.isRoot {
+            // Rank 0 scores every unit (and reads every response); the other ranks only predict
+            // their share of the stimuli, for which they read no response column.
+            let units = try Dataset.readHeader(data, options: options).unitCount
+            options.responseColumns = 0..<0
+            let ds = try dataset.load(data, options: options)
+            return try estimator.contributeToScore(ds, split: split, cluster: cluster, fileUnits: units)
+        }
+        let ds = try dataset.load(data, options: options)
         let report = try estimator.score(ds, split: split, seed: seed, cluster: cluster)
-        guard cluster.isRoot else { return }
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
         let truth = groundTruth ? try EncodingModel.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
         if json {

@@ -94,6 +94,11 @@ final class MPICLITests: XCTestCase {
         XCTAssertLessThanOrEqual(d, 1e-10)
         XCTAssertEqual(c1["ridgePerUnit"] as? [Double], c2["ridgePerUnit"] as? [Double])
         XCTAssertEqual(c1["nullRates"] as? [Double], c2["nullRates"] as? [Double])
+        // Each rank read only its units' columns; the whole-file bookkeeping is gathered: the
+        // configuration (units, names, null rates, λ per unit, observation) equals one process's.
+        XCTAssertEqual(((c2["data"] as? [String: Any])?["unitNames"] as? [String])?.count, 7)
+        XCTAssertEqual(s2["units"] as? Int, 7)
+        assertSameConfiguration(c1, c2)
 
         // score: predictions split by stimulus, the same report.
         let sc1 = try CLIRunner.run(["score", one, Self.data, "--json", "--threads", "1"])
@@ -110,6 +115,65 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(a.shape, b.shape)
         XCTAssertEqual(a.values, b.values)
         print("predict 2 ranks vs 1: \(a.values.count) rates, max |Δ| = \(zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0)")
+    }
+
+    /// Two model configurations equal in every key but the execution record.
+    func assertSameConfiguration(_ a: [String: Any], _ b: [String: Any], file: StaticString = #filePath, line: UInt = #line) {
+        var a = a, b = b
+        a["execution"] = nil; b["execution"] = nil
+        XCTAssertEqual(Set(a.keys), Set(b.keys), file: file, line: line)
+        for k in a.keys { XCTAssertTrue(NSDictionary(dictionary: [k: a[k]!]).isEqual(to: [k: b[k] as Any]), "config key \(k) differs", file: file, line: line) }
+    }
+
+    /// The Gaussian GLM (fMRI-like data) under 2 and 3 ranks: each rank refits the variance of its
+    /// units and the variances are gathered; coefficients, λ, null rates and variances equal one process.
+    func testGaussianGLMUnderRanksEqualsOneProcess() throws {
+        let vox = Self.dir + "/glm-vox.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:9", "--stimuli", "300", "--size", "12",
+                                     "--test-repeats", "2", "--seed", "3", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let common = ["--model", "glm", "--ridge-grid", "0.1,10,1000", "--threads", "1", "--quiet", "--force"]
+        let one = Self.dir + "/gglm1.h5"
+        XCTAssertEqual(try CLIRunner.run(["fit", vox, "--out", one] + common).status, 0)
+        let c1 = try config(one)
+        XCTAssertEqual((c1["observation"] as? [String: Any])?["kind"] as? String, "gaussian")
+        for ranks in [2, 3] {
+            let many = Self.dir + "/gglm\(ranks).h5"
+            let r = try mpi(ranks, ["fit", vox, "--out", many] + common)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let d = try maxParameterDifference(one, many)
+            let v1 = (c1["observation"] as? [String: Any])?["per_unit"] as? [Double] ?? []
+            let v2 = (try config(many)["observation"] as? [String: Any])?["per_unit"] as? [Double] ?? []
+            XCTAssertEqual(v1.count, 9)
+            let dv = zip(v1, v2).map { abs($0 - $1) }.max() ?? .infinity
+            print("Gaussian GLM \(ranks) ranks vs 1 process: max |Δ parameter| = \(d), max |Δ variance| = \(dv)")
+            XCTAssertLessThanOrEqual(d, 1e-10)
+            XCTAssertLessThanOrEqual(dv, 1e-10)
+            assertSameConfiguration(c1, try config(many))
+        }
+    }
+
+    /// Each GLM rank reads only its units' response columns: a NaN in column 7 of 8 (rank 1's
+    /// share, units 4..<8) stops the job with ONE message, from rank 1. Were the whole matrix read
+    /// on every rank, rank 0 would fail on the same value and print its own line (the binary
+    /// before this rule did, 3 runs of 3).
+    func testGLMRankReadsOnlyItsColumns() throws {
+        let vox = Self.dir + "/glm-nan.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
+                                     "--seed", "4", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let f = try HDF5File.open(vox, writable: true)
+        var row = try f.readFloats("/responses", rows: 0..<1).values
+        row[7] = .nan
+        try f.writeRows("/responses", rows: 0..<1, floats: row)
+        f.close()
+        let out = Self.dir + "/never-glm.h5"
+        let r = try mpi(2, ["fit", vox, "--out", out, "--model", "glm", "--ridge-grid", "1,100", "--threads", "1", "--quiet"])
+        XCTAssertNotEqual(r.status, 0)
+        let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        XCTAssertEqual(ours.count, 1, r.stderr)
+        XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("glm-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
     /// CNN data parallel: 2 ranks vs 1 process, same seed, for both batch groupings. Not bit-equal:
