@@ -16,6 +16,8 @@ public protocol Cluster: AnyObject {
     func allreduceSum(_ buffer: inout [Double])
     /// Concatenation, in rank order, of every rank's `local` (lengths may differ); every rank gets it.
     func allgather(_ local: [Double]) -> [Double]
+    /// The same for float32 values (half the bytes of gathering them as Double).
+    func allgather(_ local: [Float]) -> [Float]
     /// Concatenation, in rank order, of every rank's `local` on rank 0 (an empty array on the
     /// others). `local` holds whole items of `itemSize` values; MPI counts items, so the total may
     /// exceed 2³¹ values as long as the items do not.
@@ -70,6 +72,7 @@ public final class SingleProcess: Cluster {
     public func allreduceSum(_ buffer: inout [Float]) {}
     public func allreduceSum(_ buffer: inout [Double]) {}
     public func allgather(_ local: [Double]) -> [Double] { local }
+    public func allgather(_ local: [Float]) -> [Float] { local }
     public func gatherToRoot(_ local: [Float], itemSize: Int) -> [Float] { local }
     public func barrier() {}
     public func abort(_ message: String, code: Int32) -> Never {
@@ -175,9 +178,14 @@ public final class MPICluster: Cluster {
         check(rc, "MPI_Allreduce")
     }
 
-    public func allgather(_ local: [Double]) -> [Double] {
+    public func allgather(_ local: [Double]) -> [Double] { allgather(local, type: rcp_mpi_double()) }
+
+    public func allgather(_ local: [Float]) -> [Float] { allgather(local, type: rcp_mpi_float()) }
+
+    /// MPI_Allgatherv of `local`, whose elements are MPI's `type`, after an MPI_Allgather of the counts.
+    private func allgather<T: Numeric>(_ local: [T], type: MPI_Datatype) -> [T] {
         guard size > 1 else { return local }
-        communicatedBytes += 8 * local.count + 8; collectiveCalls += 2
+        communicatedBytes += MemoryLayout<T>.stride * local.count + 8; collectiveCalls += 2
         var mine = Int64(local.count)
         var counts = [Int64](repeating: 0, count: size)
         check(MPI_Allgather(&mine, 1, rcp_mpi_int64(), &counts, 1, rcp_mpi_int64(), world), "MPI_Allgather")
@@ -186,10 +194,10 @@ public final class MPICluster: Cluster {
         let c32 = counts.map { Int32($0) }
         var displ = [Int32](repeating: 0, count: size)
         for i in 1..<size { displ[i] = displ[i - 1] + c32[i - 1] }
-        var out = [Double](repeating: 0, count: Int(total))
+        var out = [T](repeating: 0, count: Int(total))
         let rc = local.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                MPI_Allgatherv(src.baseAddress, Int32(local.count), rcp_mpi_double(), dst.baseAddress, c32, displ, rcp_mpi_double(), world)
+                MPI_Allgatherv(src.baseAddress, Int32(local.count), type, dst.baseAddress, c32, displ, type, world)
             }
         }
         check(rc, "MPI_Allgatherv")

@@ -152,49 +152,36 @@ public final class BatchNorm2D: Layer {
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         var dx = [Float](repeating: 0, count: dOut.count)
         let gamma = weight.value.data, invStd = savedInverseStd, training = savedTraining
-        if training, let sum = crossReplicaSum {
-            // Whole-batch mean(dy) and mean(dy·x̂): local sums first, summed over shares, then dx.
-            // dγ, dβ get the local sums (the trainer sums parameter gradients over shares).
-            if dOut.count > 0 {
-                dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in
-                    sumDy.withUnsafeMutableBufferPointer { ps in sumDyXhat.withUnsafeMutableBufferPointer { pt in
-                        let pd = pd.baseAddress!, ph = ph.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!
-                        Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
-                            for ch in r { rcp_batchnorm_grad_sums(pd, ph, n, c, hw, ch, ps + ch, pt + ch) }
-                        }
-                    } }
-                } }
-            }
-            var buf = sumDy + sumDyXhat
-            sum(&buf)
-            let total = savedCount
-            if dOut.count > 0 {
-                dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
-                    let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!
-                    Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
-                        for ch in r {
-                            let scale = Float(Double(gamma[ch]) * invStd[ch])
-                            rcp_batchnorm_backward_apply(pd, ph, px, n, c, hw, ch, scale, Float(buf[ch] / total), Float(buf[c + ch] / total))
-                        }
-                    }
-                } } }
-            }
-        } else if dOut.count > 0 {
-            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
+        let chunk = max(1, (1 << 15) / max(1, n * hw))
+        // Per channel Σdy and Σdy·x̂ (dβ, dγ: the local sums; the trainer sums parameter gradients over shares).
+        if dOut.count > 0 {
+            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in
                 sumDy.withUnsafeMutableBufferPointer { ps in sumDyXhat.withUnsafeMutableBufferPointer { pt in
-                    let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!
-                    Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, n * hw))) { r in
-                        for ch in r {
-                            rcp_batchnorm_grad_sums(pd, ph, n, c, hw, ch, ps + ch, pt + ch)
-                            let scale = Float(Double(gamma[ch]) * invStd[ch])
-                            if training {
-                                rcp_batchnorm_backward_apply(pd, ph, px, n, c, hw, ch, scale, Float(ps[ch] / m), Float(pt[ch] / m))
-                            } else {
-                                rcp_batchnorm_backward_apply(pd, nil, px, n, c, hw, ch, scale, 0, 0)
-                            }
-                        }
+                    let pd = pd.baseAddress!, ph = ph.baseAddress!, ps = ps.baseAddress!, pt = pt.baseAddress!
+                    Parallel.forEachRange(c, minimumPerChunk: chunk) { r in
+                        for ch in r { rcp_batchnorm_grad_sums(pd, ph, n, c, hw, ch, ps + ch, pt + ch) }
                     }
                 } }
+            } }
+        }
+        // dx needs the whole batch's mean(dy) and mean(dy·x̂): across shares (data-parallel ranks)
+        // the local sums are summed first — the one difference from a single share.
+        var sums = sumDy + sumDyXhat
+        var total = m
+        if training, let sum = crossReplicaSum { sum(&sums); total = savedCount }
+        if dOut.count > 0 {
+            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
+                let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!
+                Parallel.forEachRange(c, minimumPerChunk: chunk) { r in
+                    for ch in r {
+                        let scale = Float(Double(gamma[ch]) * invStd[ch])
+                        if training {
+                            rcp_batchnorm_backward_apply(pd, ph, px, n, c, hw, ch, scale, Float(sums[ch] / total), Float(sums[c + ch] / total))
+                        } else {
+                            rcp_batchnorm_backward_apply(pd, nil, px, n, c, hw, ch, scale, 0, 0)
+                        }
+                    }
+                }
             } } }
         }
         for ch in 0..<c {

@@ -16,11 +16,11 @@ extension NeuralEncoder {
         if cluster.size > 1 {
             let mine = cluster.share(of: indices.count, block: batchSize)
             let part = try predictStimuli(stimuli, indices: Array(indices[mine]), batchSize: batchSize)
-            let all = cluster.allgather(part.data.map(Double.init))
+            let all = cluster.allgather(part.data)   // float32, as predicted: 4·U bytes per stimulus
             guard all.count == indices.count * u else {
                 throw EncodingError.incompatibleData(reason: "gathered \(all.count) predictions from \(cluster.size) ranks, expected \(indices.count * u)")
             }
-            return Tensor(shape: [indices.count, u], data: all.map(Float.init))
+            return Tensor(shape: [indices.count, u], data: all)
         }
         var out = Tensor(shape: [indices.count, u])
         var start = 0

@@ -453,7 +453,7 @@ enum GLMFitting {
                                         unitNames: share.map { $0.allUnitNames } ?? (dataset.hasUnitNames ? dataset.unitNames : nil))
         // The null model's rates: per unit, so a rank holding a share computes its units' and gathers.
         let nullRates = share == nil ? data.meanResponse(of: data.trainTrials)
-                                     : cluster.allgather(data.meanResponse(of: data.trainTrials).map(Double.init)).map(Float.init)
+                                     : cluster.allgather(data.meanResponse(of: data.trainTrials))
         guard nullRates.count == u else {
             throw EncodingError.incompatibleData(reason: "gathered \(nullRates.count) null rates from \(cluster.size) ranks, expected \(u)")
         }

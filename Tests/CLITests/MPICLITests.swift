@@ -98,6 +98,10 @@ final class MPICLITests: XCTestCase {
         // configuration (units, names, null rates, λ per unit, observation) equals one process's.
         XCTAssertEqual(((c2["data"] as? [String: Any])?["unitNames"] as? [String])?.count, 7)
         XCTAssertEqual(s2["units"] as? Int, 7)
+        // Bytes rank 0 put into collectives, worked out by hand for its 4 units of 12×12 = 144 pixels:
+        // 8·(144 + 2) per unit (weights, intercept, λ) + 8 (count), 8 per penalty (failed λs, 3),
+        // the null rates as float32: 4 per unit + 8 (count).
+        XCTAssertEqual(s2["communicated_bytes"] as? Int, 8 * 146 * 4 + 8 + 8 * 3 + 4 * 4 + 8)
         assertSameConfiguration(c1, c2)
 
         // score: predictions split by stimulus, the same report.
@@ -182,7 +186,7 @@ final class MPICLITests: XCTestCase {
     /// float32 parameters differ by rounding, and Adam (which divides by √v) turns rounding-sized
     /// differences of near-zero gradients into steps of order the learning rate (5e-3). The same
     /// happens in one process between 1 and 2 threads (measured: 0.004 stimulus, 0.015 trial after
-    /// 2 epochs), which this test prints beside the 2-rank difference (0.008, 0.019).
+    /// 2 epochs), which this test asserts beside the 2-rank difference (0.008, 0.019).
     func testCNNUnderTwoRanksMatchesOneProcess() throws {
         for grouping in ["stimulus", "trial"] {
             let one = Self.dir + "/cnn1-\(grouping).h5", two = Self.dir + "/cnn2-\(grouping).h5"
@@ -206,9 +210,19 @@ final class MPICLITests: XCTestCase {
             }
             let dll = abs(try ll(sc1) - ll(sc2))
             print("CNN --batch-by \(grouping), 2 ranks vs 1 process after 2 epochs: max |Δ parameter| = \(d), |Δ test LL/trial| = \(dll); 1 vs 2 threads in one process: max |Δ parameter| = \(dThreads)")
-            // Tolerance: 10 learning rates on any parameter, 1e-3 nats on the test LL per trial.
-            XCTAssertLessThanOrEqual(d, 0.05)
-            XCTAssertLessThanOrEqual(dll, 1e-3)
+            // Tolerance on any parameter: twice the largest difference measured on the development
+            // machine (stimulus: 0.0077 for 2 ranks, 0.0040 for 2 threads; trial: 0.0194 and 0.0149;
+            // the same in two sessions, 18:19 UTC 2026-12-03). The numbers are reproducible on one
+            // machine but depend on the OpenBLAS kernels and thread split it picks, hence the factor 2.
+            // Not zero: 2 ranks or 2 threads sum the same float32 products in another order
+            // (relative differences ~1e-7), and Adam divides each step by √v, so for near-zero
+            // gradients a rounding-sized difference becomes a step of order the learning rate
+            // (5e-3) — over the 2 epochs' steps some parameters drift apart by a few of those.
+            // The 2-rank and 2-thread differences are of the same size, so MPI adds no error of its own.
+            let tolerance = grouping == "stimulus" ? 0.016 : 0.04
+            XCTAssertLessThanOrEqual(d, tolerance)
+            XCTAssertLessThanOrEqual(dThreads, tolerance)
+            XCTAssertLessThanOrEqual(dll, 1e-3)   // 1e-3 nats on the test LL per trial (measured 4e-5, 1.3e-4)
             XCTAssertEqual((try config(two)["execution"] as? [String: Any])?["ranks"] as? Int, 2)
         }
     }

@@ -30,7 +30,8 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(c.rank, 0); XCTAssertEqual(c.size, 1); XCTAssertTrue(c.isRoot)
         var f: [Float] = [1, 2.5, -3]; c.allreduceSum(&f); XCTAssertEqual(f, [1, 2.5, -3])
         var d: [Double] = [0.1, 1e300]; c.allreduceSum(&d); XCTAssertEqual(d, [0.1, 1e300])
-        XCTAssertEqual(c.allgather([4, 5]), [4, 5])
+        XCTAssertEqual(c.allgather([4, 5] as [Double]), [4, 5])
+        XCTAssertEqual(c.allgather([Float(0.1), -7] as [Float]), [0.1, -7])
         XCTAssertEqual(c.share(of: 17), 0..<17)
         c.barrier(); c.finish()
     }
