@@ -166,6 +166,9 @@ final class MPICLITests: XCTestCase {
         let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
+        let clean = Self.dir + "/glm-clean.h5"
+        try? FileManager.default.removeItem(atPath: clean)
+        try FileManager.default.copyItem(atPath: vox, toPath: clean)
         let f = try HDF5File.open(vox, writable: true)
         var row = try f.readFloats("/responses", rows: 0..<1).values
         row[7] = .nan
@@ -178,6 +181,21 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(ours.count, 1, r.stderr)
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("glm-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
+        // predict: each rank reads (and checks) its share of the columns, so only rank 1 meets the
+        // NaN; score: rank 0 reads every column (it scores every unit), rank 1 none, so only rank 0.
+        let model = Self.dir + "/glm-clean-model.h5"
+        let fit = try CLIRunner.run(["fit", clean, "--out", model, "--model", "glm", "--ridge-grid", "1,100", "--threads", "1", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let rates = Self.dir + "/never-rates.h5"
+        for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 0)] {
+            let r = try mpi(2, command)
+            XCTAssertNotEqual(r.status, 0)
+            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+            XCTAssertEqual(lines.count, 1, "\(command[0]): \(r.stderr)")
+            XCTAssertTrue(lines.first?.contains("rank \(rank) of 2") == true && lines.first?.contains("non-finite") == true, "\(command[0]): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
 
     /// CNN data parallel: 2 ranks vs 1 process, same seed, for both batch groupings. Not bit-equal:
