@@ -7,6 +7,7 @@ public enum EncodingParameter: String, Sendable, CaseIterable, CustomStringConve
     case activationL1 = "activation L1 penalty", core = "pretrained core"
     case gaborSize = "gabor size", gaborOrientations = "gabor orientations", gaborFrequencies = "gabor frequencies"
     case gaborEnvelope = "gabor envelope", gaborEnergyExponent = "gabor energy exponent"
+    case restarts
 
     public var description: String { rawValue }
 }

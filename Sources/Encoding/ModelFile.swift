@@ -47,6 +47,8 @@ public struct ModelConfig: Codable, Equatable {
     public var heldOutValidation: HeldOutValidation?
     /// How the fit ran: processes (MPI ranks) and threads per rank (nil in files written before it was recorded).
     public var execution: ExecutionRecord?
+    /// Fits from several initialisations, the best validation likelihood kept (nil: a single fit).
+    public var restarts: RestartRecord?
 
     public init(kind: ModelKind, architecture: EncoderArchitecture, preprocessing: Preprocessing, training: TrainingOptions,
                 observation: ObservationParameters, nullRates: [Float], data: DataProvenance) {

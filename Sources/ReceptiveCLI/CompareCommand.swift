@@ -38,13 +38,16 @@ struct CompareCommand: ParsableCommand, WithThreadsOption, WithJSONFlag, WithQui
     @OptionGroup var quietFlag: QuietFlag
     @OptionGroup var dataset: DatasetOptions
 
-    func run() throws {
+    func validate() throws {
         guard threshold >= 0, threshold <= 1, threshold.isFinite else {
             throw OptionError(option: "--threshold", reason: "must be in [0, 1], got \(threshold)")
         }
         guard predictionThreshold >= 0, predictionThreshold <= 1, predictionThreshold.isFinite else {
             throw OptionError(option: "--prediction-threshold", reason: "must be in [0, 1], got \(predictionThreshold)")
         }
+    }
+
+    func run() throws {
         Parallel.setThreads(threads)
         let a = try FittedModel.load(modelA), b = try FittedModel.load(modelB)
         guard a.config.preprocessing.inputShape == b.config.preprocessing.inputShape else {

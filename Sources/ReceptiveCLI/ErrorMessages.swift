@@ -141,6 +141,7 @@ enum ErrorMessages {
         case .gaborFrequencies: return "--gabor-frequencies"
         case .gaborEnvelope: return "--gabor-spacing"
         case .gaborEnergyExponent: return "--gabor-energy-exponent"
+        case .restarts: return "--restarts"
         }
     }
 

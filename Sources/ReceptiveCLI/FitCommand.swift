@@ -43,11 +43,16 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
     @OptionGroup var ridge: RidgeArguments
     @Option(name: .customLong("validation-fraction"), help: "cnn/glm on a file whose validation split is empty: hold out this seeded fraction of the training stimuli for early stopping and the GLM's ridge choice.")
     var validationFraction = 0.1
+    @Option(help: ArgumentHelp("cnn: fit N times, from training seeds SEED, SEED+1, …, and keep the fit with the best validation log-likelihood (recorded in the model file).", valueName: "N"))
+    var restarts = 1
 
     func validate() throws {
         if freezeCore && core == nil { throw ValidationError("--freeze-core needs --core FILE") }
         if resume && model != .cnn { throw ValidationError("--resume applies to CNN training only") }
         if !ridge.features.isEmpty && model != .ridge { throw ValidationError("--features applies to --model ridge") }
+        if restarts < 1 { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
+        if restarts > 1 && model != .cnn { throw ValidationError("--restarts applies to --model cnn (the GLM and ridge fits are convex)") }
+        if restarts > 1 && resume { throw ValidationError("--restarts cannot be combined with --resume (a checkpoint holds one fit; rerun the whole command)") }
     }
 
     func run() throws { try onCluster(fit(on:)) }
@@ -124,14 +129,23 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
             opts.trainCore = !freezeCore
             let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
             if !quiet { FileHandle.standardError.write(Data("training on \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))\n".utf8)) }
+            if restarts > 1 && cluster.size > 1 { throw OptionError(option: "--restarts", reason: "not supported under mpirun (run the restarts as separate fits with --seed)") }
             StopSignals.install()
             do {
-                fitted = try EncodingModel(cnn: arch, training: opts, pretrainedCore: pretrained)
-                    .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster,
-                                                                              observer: reporter, checkpointPath: checkpoint, resume: resume,
-                                                                              stopRequested: { StopSignals.requested }))
+                if restarts > 1 {
+                    fitted = try fitRestarts(arch: arch, training: opts, pretrained: pretrained, dataset: ds, preprocessing: prep, quiet: quiet)
+                } else {
+                    fitted = try EncodingModel(cnn: arch, training: opts, pretrainedCore: pretrained)
+                        .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster,
+                                                                                  observer: reporter, checkpointPath: checkpoint, resume: resume,
+                                                                                  stopRequested: { StopSignals.requested }))
+                }
             } catch let e as EncodingError {
                 guard case .interrupted = e else { throw e }
+                if restarts > 1 {
+                    FileHandle.standardError.write(Data("receptive: stopped by \(StopSignals.name): \(e.description); --restarts keeps no checkpoint, rerun the command\n".utf8))
+                    throw ExitCode(StopSignals.exitCode)
+                }
                 var again = CommandLine.arguments.dropFirst().filter { $0 != "--force" && $0 != "--resume" }
                 again.append("--resume")
                 let command = (["receptive"] + again).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
@@ -146,6 +160,26 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
         var summary = FitSummary(model: fitted, file: out, seconds: Date().timeIntervalSince(t0))
         if cluster.size > 1 { summary.communicatedBytes = cluster.communicatedBytes; summary.collectiveCalls = cluster.collectiveCalls }
         if json { try JSONOutput.print(summary) } else { print(summary.table()) }
+    }
+}
+
+extension FitCommand {
+    /// `--restarts N`: N whole fits from seeds SEED, SEED+1, …, the best validation LL kept;
+    /// a line on stderr before and after each restart (silent with --quiet).
+    func fitRestarts(arch: EncoderArchitecture, training: TrainingOptions, pretrained: PretrainedCore?,
+                     dataset ds: Dataset, preprocessing prep: Preprocessing, quiet: Bool) throws -> FittedModel {
+        let say = { (s: String) in if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
+        let model = try EncodingModel.fitWithRestarts(
+            cnn: arch, training: training, pretrainedCore: pretrained, count: restarts, dataset: ds, preprocessing: prep,
+            options: EncodingFitOptions(validationFraction: validationFraction, stopRequested: { StopSignals.requested }),
+            willStart: { i, seed in
+                say("restart \(i + 1) of \(restarts) (seed \(seed))")
+                return EpochProgress(total: training.epochs, quiet: quiet)
+            },
+            finished: { i, seed, ll in say(String(format: "restart %d of %d (seed %llu): validation LL/obs %.6f", i + 1, restarts, seed, ll)) })
+        let m = try model.fitted()
+        if let r = m.config.restarts { say("kept restart \(r.kept + 1) (seed \(r.seeds[r.kept])), the best validation log-likelihood") }
+        return m
     }
 }
 
@@ -177,9 +211,11 @@ struct FitSummary: Encodable {
     /// Under MPI: bytes rank 0 contributed to collectives, and how many it made.
     var communicatedBytes: Int?
     var collectiveCalls: Int?
+    /// `--restarts N`: every restart's seed and validation LL/obs, and which was kept.
+    let restarts: RestartSummary?
 
     enum CodingKeys: String, CodingKey {
-        case file, kind, architecture, observation, units, epochs, seconds, ranks, backend
+        case file, kind, architecture, observation, units, epochs, seconds, ranks, backend, restarts
         case threadsPerRank = "threads_per_rank", communicatedBytes = "communicated_bytes", collectiveCalls = "collective_calls"
         case bestEpoch = "best_epoch", validationLLPerTrial = "validation_ll_per_observation", validationBitsPerSpike = "validation_bits_per_spike"
     }
@@ -199,6 +235,7 @@ struct FitSummary: Encodable {
         ranks = model.config.execution?.ranks
         threadsPerRank = model.config.execution?.threadsPerRank
         backend = model.config.execution?.backend
+        restarts = model.config.restarts.map(RestartSummary.init)
     }
 
     func table() -> String {
@@ -214,7 +251,23 @@ struct FitSummary: Encodable {
         }
         if let r = ranks, let t1 = threadsPerRank { t.addRow(["ranks × threads", .text("\(r) × \(t1) (\(backend ?? "?"))")]) }
         if let b = communicatedBytes, let n = collectiveCalls { t.addRow(["communicated (rank 0)", .text("\(b) bytes in \(n) collectives")]) }
+        if let r = restarts {
+            t.addRow(["restarts", .integer(r.count)])
+            for (i, (s, ll)) in zip(r.seeds, r.validationLL).enumerated() {
+                t.addRow([.text("  restart \(i + 1) seed \(s)\(i == r.kept ? " (kept)" : "")"), .number(ll)])
+            }
+        }
         t.addRow(["seconds", .number(seconds)])
         return t.description
     }
+}
+
+/// The restarts in `fit --json`: N, every restart's seed and validation LL/obs, the kept index (0-based).
+struct RestartSummary: Encodable {
+    let count: Int
+    let seeds: [UInt64]
+    let validationLL: [Double]
+    let kept: Int
+    init(_ r: RestartRecord) { count = r.seeds.count; seeds = r.seeds; validationLL = r.validationLL; kept = r.kept }
+    enum CodingKeys: String, CodingKey { case count, seeds, kept, validationLL = "validation_ll_per_observation" }
 }

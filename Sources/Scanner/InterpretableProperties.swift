@@ -277,7 +277,7 @@ extension ScanNetwork {
             var rankings = props
             rankings.append(("avou", avou))
             if let s = sou { rankings.append(("sou", s)) }
-            curves = try aipc(layer: l, rankings: rankings, heldOut: data, settings: settings)
+            curves = try aipc(layer: l, rankings: rankings, heldOut: data, settings: settings, fullLogLikelihood: full)
         }
         return LayerProperties(layer: layer(l).name, mean: mean, variance: variance, covariance: cov, correlation: corr,
                                avou: avou, sou: sou, souConnections: souUsed, souConnectionCount: souTotal, spearman: spearman,
@@ -288,16 +288,17 @@ extension ScanNetwork {
     }
 
     /// AIPC curves of layer `l` for each ranking (values per filter [K]) and a seeded random ranking,
-    /// over the top `aipcTopFraction` of the filters (Table 5-1: 10 %).
+    /// over the top `aipcTopFraction` of the filters (Table 5-1: 10 %). `fullLogLikelihood`: the
+    /// intact model's held-out LL/obs on `data` when the caller has it (computed here otherwise).
     public func aipc(layer l: Int, rankings: [(String, [Double])], heldOut data: HeldOutData,
-                     settings: PropertySettings = PropertySettings()) throws -> [AIPCCurve] {
+                     settings: PropertySettings = PropertySettings(), fullLogLikelihood: Double? = nil) throws -> [AIPCCurve] {
         try requireLayer(l)
         let k = channelCount(layer: l)
         guard settings.aipcSteps >= 1 else { throw ScannerError.invalidOption(option: .aipcSteps, reason: "must be at least 1") }
         guard settings.aipcTopFraction > 0, settings.aipcTopFraction <= 1 else {
             throw ScannerError.invalidOption(option: .aipcTop, reason: "must lie in (0, 1], got \(settings.aipcTopFraction)")
         }
-        let full = try heldOutLogLikelihood(data, batchSize: settings.batchSize)
+        let full = try fullLogLikelihood ?? heldOutLogLikelihood(data, batchSize: settings.batchSize)
         var rng = SeededRandom(seed: settings.seed)
         var all = rankings
         all.append(("random", rng.permutation(k).map(Double.init)))

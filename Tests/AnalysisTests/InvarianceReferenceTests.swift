@@ -42,19 +42,25 @@ final class InvarianceReferenceTests: XCTestCase {
         XCTAssertEqual(InvarianceTest.benjaminiHochberg([], level: 0.05), [])
     }
 
-    /// With R draws of T, D is the mean over stimuli and draws (by hand); p-values and both verdicts
-    /// are consistent; a unit whose draws all equal f(x) stays at index 0 whatever the resampling.
+    /// With R draws of T, D is the mean over stimuli and draws (by hand); the bootstrap's bounds
+    /// worked out by hand fix the verdict and the p-value; a unit whose draws all equal f(x) stays at
+    /// index 0 whatever the resampling.
     func testDrawsEnterDAndTheBootstrap() throws {
         let s = 6
         let original: [Double] = [0, 1, 2, 3, 4, 5]
-        // Unit 0 only; draw 0 adds 1, draw 1 adds 3 → D = (1 + 3)/2 = 2.
-        let draws = [original.map { $0 + 1 }, original.map { $0 + 3 }]
+        // Unit 0 only; draw 0 adds 10, draw 1 adds 30 → D = (10 + 30)/2 = 20.
+        let draws = [original.map { $0 + 10 }, original.map { $0 + 30 }]
         let r = try InvarianceTest.run(original: original, transformedDraws: draws, stimuli: s, units: 1,
                                        settings: InvarianceSettings(bootstrap: 400, seed: 2, draws: 2))[0]
-        XCTAssertEqual(r.d, 2, accuracy: 1e-15)
+        XCTAssertEqual(r.d, 20, accuracy: 1e-13)
         XCTAssertGreaterThan(r.ciHigh, r.ciLow)
-        XCTAssertEqual(r.falsified, r.ciLow > 0.5)
-        XCTAssertGreaterThanOrEqual(r.pValue, 1.0 / 401)
+        // Whatever a resample draws, Σ|f − f∘T| ≥ 6·10 and Σ|f_i − f_partner| ≤ 6·5 (responses 0…5),
+        // so every resampled index is ≥ 2 > the 0.5 threshold: the CI's low end is ≥ 2, the unit is
+        // falsified, and no resample lies at or below 0.5, so p = (1 + 0)/(400 + 1) exactly.
+        print("[draws] D \(r.d) CI [\(r.ciLow), \(r.ciHigh)] p \(r.pValue)")
+        XCTAssertGreaterThanOrEqual(r.ciLow, 2)
+        XCTAssertTrue(r.falsified)
+        XCTAssertEqual(r.pValue, 1.0 / 401)
         let inv = try InvarianceTest.run(original: original, transformedDraws: [original, original], stimuli: s, units: 1,
                                          settings: InvarianceSettings(bootstrap: 200, seed: 2, draws: 2))[0]
         XCTAssertEqual(inv.index, 0); XCTAssertEqual(inv.ciHigh, 0); XCTAssertFalse(inv.falsified)

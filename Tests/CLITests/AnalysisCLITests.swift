@@ -317,7 +317,11 @@ final class AnalysisCLITests: XCTestCase {
         XCTAssertEqual(table.status, 0, table.stderr)
         XCTAssertTrue(table.stdout.contains("conv1: mean |r| 1.000"), table.stdout)
         for (args, needle) in [([Self.model, Self.glm], "conv layers"), ([Self.model, Self.model, "--threshold", "1.5"], "--threshold"),
-                               ([Self.model, Self.dir + "/missing.h5"], "missing.h5")] {
+                               ([Self.model, Self.dir + "/missing.h5"], "missing.h5"),
+                               // Range checks run before any file is opened (validate), so a bad
+                               // option is named even when a model file is missing too.
+                               ([Self.dir + "/missing.h5", Self.model, "--prediction-threshold", "2"], "--prediction-threshold"),
+                               ([Self.dir + "/missing.h5", Self.model, "--threshold", "nan"], "--threshold")] {
             let r = try CLIRunner.run(["compare"] + args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(needle), r.stderr)

@@ -220,6 +220,16 @@ final class ScannerAnalysisTests: XCTestCase {
         let top = try net.aipc(layer: 2, rankings: [("mean", props.mean)], heldOut: data, settings: s)
         XCTAssertEqual(top[0].fractions.last, 0.25)
         XCTAssertEqual(top[0].area, 0.125 * top[0].drops.last!, accuracy: 1e-12)
+        // The intact model's LL is taken from the caller when given (interpretableProperties passes
+        // its own): the same value gives the same curve; a value 1 nat higher shifts every drop
+        // with a filter removed by exactly 1, so the given value, not a recomputed one, is used.
+        let full = try XCTUnwrap(props.heldOutLogLikelihood)
+        let given = try net.aipc(layer: 2, rankings: [("mean", props.mean)], heldOut: data, settings: s, fullLogLikelihood: full)
+        XCTAssertEqual(given, top)
+        let shifted = try net.aipc(layer: 2, rankings: [("mean", props.mean)], heldOut: data, settings: s, fullLogLikelihood: full + 1)
+        for j in top[0].fractions.indices {   // steps with no filter removed keep drop 0
+            XCTAssertEqual(shifted[0].drops[j] - top[0].drops[j], top[0].fractions[j] > 0 ? 1 : 0, accuracy: 1e-12)
+        }
     }
 
     /// GLM-like network (flatten + linear, exp link, Poisson): the Hessian of the mean NLL is
