@@ -452,6 +452,11 @@ final class MPICLITests: XCTestCase {
         let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
+        let clean = Self.dir + "/vox-clean.h5", cleanModel = Self.dir + "/vox-clean-ridge.h5"
+        try? FileManager.default.removeItem(atPath: clean)
+        try FileManager.default.copyItem(atPath: vox, toPath: clean)
+        let fit = try CLIRunner.run(["fit", clean, "--out", cleanModel, "--model", "ridge", "--features", "pixels", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
         let f = try HDF5File.open(vox, writable: true)
         var row = try f.readFloats("/responses", rows: 0..<1).values
         row[7] = .nan
@@ -464,6 +469,14 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(ours.count, 1, r.stderr)
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("vox-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        // predict reads one share of the columns per rank (4 and 4 here): only rank 1 meets the NaN.
+        let rates = Self.dir + "/never-ridge-rates.h5"
+        let p = try mpi(2, ["predict", cleanModel, vox, "--out", rates, "--threads", "1"])
+        XCTAssertNotEqual(p.status, 0)
+        let lines = p.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        XCTAssertEqual(lines.count, 1, p.stderr)
+        XCTAssertTrue(lines.first?.contains("rank 1 of 2") == true && lines.first?.contains("non-finite") == true, p.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
 }
 
