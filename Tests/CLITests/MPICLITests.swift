@@ -198,6 +198,26 @@ final class MPICLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
 
+    /// A rank fits units numbered from 0 in its share; its errors name the file's unit: unit 5 with
+    /// no spikes (rank 1's share is units 4..<7) is "unit 5" under 2 ranks as in one process.
+    func testGLMErrorUnderRanksNamesTheFilesUnit() throws {
+        let zero = Self.dir + "/glm-zero.h5"
+        try? FileManager.default.removeItem(atPath: zero)
+        try FileManager.default.copyItem(atPath: Self.data, toPath: zero)
+        let f = try HDF5File.open(zero, writable: true)
+        let r = try f.readFloats("/responses")
+        var v = r.values
+        for t in 0..<r.shape[0] { v[t * r.shape[1] + 5] = 0 }
+        try f.writeRows("/responses", rows: 0..<r.shape[0], floats: v)
+        f.close()
+        let args = ["fit", zero, "--out", Self.dir + "/never-zero.h5", "--model", "glm", "--ridge-grid", "1", "--threads", "1", "--quiet"]
+        let one = try CLIRunner.run(args), two = try mpi(2, args)
+        XCTAssertNotEqual(one.status, 0); XCTAssertNotEqual(two.status, 0)
+        XCTAssertTrue(one.stderr.contains("unit 5 has no counts"), one.stderr)
+        XCTAssertTrue(two.stderr.contains("rank 1 of 2") && two.stderr.contains("unit 5 has no counts"), two.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.dir + "/never-zero.h5"))
+    }
+
     /// CNN data parallel: 2 ranks vs 1 process, same seed, for both batch groupings. Not bit-equal:
     /// the batch's gradient is summed in another order (each rank's share, then the two shares)
     /// and batch-norm moments come from Σx, Σx² of the shares instead of one shifted pass, so the
