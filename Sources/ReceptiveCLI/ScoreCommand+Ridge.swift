@@ -98,7 +98,19 @@ extension PredictCommand {
     /// Under mpirun the stimuli are split over the ranks (whole blocks of 256); rank 0 writes.
     func predictRidge(on cluster: Cluster) throws {
         let m = try RidgeModel.load(model)
-        let ds = try dataset.load(data, options: dataset.loadOptions(for: m))
+        var options = dataset.loadOptions(for: m)
+        // Under mpirun the predictions need no responses: each rank reads (and checks) only its
+        // share of the response columns, so the file is checked as in one process, read once in all.
+        var units: Int?
+        if cluster.size > 1 {
+            units = try Dataset.readHeader(data, options: options).unitCount
+            options.responseColumns = cluster.share(of: units!)
+        }
+        let ds = try dataset.load(data, options: options)
+        let fileUnits = units ?? ds.unitCount
+        guard fileUnits == m.unitCount else {
+            throw OptionError(option: "DATA", reason: "\(data) has \(fileUnits) units but \(model) predicts \(m.unitCount)")
+        }
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
         let rates = try m.predict(dataset: ds, stimuli: indices, cluster: cluster)
         guard cluster.isRoot else { return }

@@ -198,6 +198,26 @@ final class MPICLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
 
+    /// A rank fits units numbered from 0 in its share; its errors name the file's unit: unit 5 with
+    /// no spikes (rank 1's share is units 4..<7) is "unit 5" under 2 ranks as in one process.
+    func testGLMErrorUnderRanksNamesTheFilesUnit() throws {
+        let zero = Self.dir + "/glm-zero.h5"
+        try? FileManager.default.removeItem(atPath: zero)
+        try FileManager.default.copyItem(atPath: Self.data, toPath: zero)
+        let f = try HDF5File.open(zero, writable: true)
+        let r = try f.readFloats("/responses")
+        var v = r.values
+        for t in 0..<r.shape[0] { v[t * r.shape[1] + 5] = 0 }
+        try f.writeRows("/responses", rows: 0..<r.shape[0], floats: v)
+        f.close()
+        let args = ["fit", zero, "--out", Self.dir + "/never-zero.h5", "--model", "glm", "--ridge-grid", "1", "--threads", "1", "--quiet"]
+        let one = try CLIRunner.run(args), two = try mpi(2, args)
+        XCTAssertNotEqual(one.status, 0); XCTAssertNotEqual(two.status, 0)
+        XCTAssertTrue(one.stderr.contains("unit 5 has no counts"), one.stderr)
+        XCTAssertTrue(two.stderr.contains("rank 1 of 2") && two.stderr.contains("unit 5 has no counts"), two.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.dir + "/never-zero.h5"))
+    }
+
     /// CNN data parallel: 2 ranks vs 1 process, same seed, for both batch groupings. Not bit-equal:
     /// the batch's gradient is summed in another order (each rank's share, then the two shares)
     /// and batch-norm moments come from Σx, Σx² of the shares instead of one shifted pass, so the
@@ -452,6 +472,11 @@ final class MPICLITests: XCTestCase {
         let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
+        let clean = Self.dir + "/vox-clean.h5", cleanModel = Self.dir + "/vox-clean-ridge.h5"
+        try? FileManager.default.removeItem(atPath: clean)
+        try FileManager.default.copyItem(atPath: vox, toPath: clean)
+        let fit = try CLIRunner.run(["fit", clean, "--out", cleanModel, "--model", "ridge", "--features", "pixels", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
         let f = try HDF5File.open(vox, writable: true)
         var row = try f.readFloats("/responses", rows: 0..<1).values
         row[7] = .nan
@@ -464,6 +489,14 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(ours.count, 1, r.stderr)
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("vox-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        // predict reads one share of the columns per rank (4 and 4 here): only rank 1 meets the NaN.
+        let rates = Self.dir + "/never-ridge-rates.h5"
+        let p = try mpi(2, ["predict", cleanModel, vox, "--out", rates, "--threads", "1"])
+        XCTAssertNotEqual(p.status, 0)
+        let lines = p.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        XCTAssertEqual(lines.count, 1, p.stderr)
+        XCTAssertTrue(lines.first?.contains("rank 1 of 2") == true && lines.first?.contains("non-finite") == true, p.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
 }
 
