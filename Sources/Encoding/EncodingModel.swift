@@ -46,6 +46,9 @@ public struct EncodingFitOptions {
     /// GLM across ranks: the dataset holds only this rank's response columns (loaded with
     /// `DatasetLoadOptions.responseColumns`); nil: it holds every unit.
     public var responseShare: ResponseColumnShare?
+    /// CNN: the seed of the held-out validation draw (`validationFraction`) when not the training
+    /// seed — restarts share one draw so that their validation likelihoods are comparable.
+    public var validationSeed: UInt64?
 
     public init(validationFraction: Double = 0, cluster: Cluster = SingleProcess(), observer: TrainingObserver? = nil,
                 checkpointPath: String? = nil, resume: Bool = false, stopRequested: (() -> Bool)? = nil) {
@@ -269,7 +272,7 @@ enum CNNFitting {
                     options fit: EncodingFitOptions) throws -> FittedModel {
         let cluster = fit.cluster, checkpointPath = fit.checkpointPath
         let (data, holdout) = try TrainingData.withValidation(dataset: dataset, preprocessing: preprocessing,
-                                                              validationFraction: fit.validationFraction, seed: options.seed)
+                                                              validationFraction: fit.validationFraction, seed: fit.validationSeed ?? options.seed)
         guard !data.trainTrials.isEmpty else { throw EncodingError.incompatibleData(reason: "\(dataset.file): the training split has no trials") }
         guard !data.validationTrials.isEmpty else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): the validation split has no trials (early stopping needs them)")

@@ -2,7 +2,10 @@
 // is to fit from several seeds and keep the fit with the best *validation* log-likelihood — never
 // the test split, never a score computed from the ground truth. Each restart is a whole, ordinary
 // fit: restart i uses the training seed `base + i`, so restart 0 is the plain fit with `base`, and
-// a kept model is bit for bit the plain fit with its seed (RestartTests).
+// a kept model is bit for bit the plain fit with its seed (RestartTests). On a file without a
+// validation split, every restart holds out the same stimuli (drawn with `base`; otherwise the
+// validation likelihoods would be measured on different stimuli and not comparable); the kept model
+// then equals the plain fit with its seed and `validationSeed` = base.
 import Foundation
 import NeuralData
 import Cluster
@@ -60,6 +63,7 @@ extension EncodingModel {
             var t = training
             t.seed = seed
             var o = options
+            if count > 1 && o.validationSeed == nil { o.validationSeed = training.seed }   // one held-out draw for all restarts
             if let w = willStart { o.observer = w(i, seed) }
             let m = try EncodingModel(cnn: architecture, training: t, pretrainedCore: pretrainedCore)
                 .fit(dataset, preprocessing: preprocessing, options: o)

@@ -29,8 +29,9 @@ final class RestartTests: XCTestCase {
     func testKeptModelIsThePlainFitWithTheWinningSeed() throws {
         let p = try prep()
         let base: UInt64 = 6
+        let shared = fitOptions
         let plain = try (0..<3).map { i in
-            try EncodingModel(cnn: arch, training: training(seed: base + UInt64(i))).fit(ds, preprocessing: p, options: fitOptions)
+            try EncodingModel(cnn: arch, training: training(seed: base + UInt64(i))).fit(ds, preprocessing: p, options: shared)
         }
         let plainLL = plain.map(bestLL)
         let winner = plainLL.indices.max { plainLL[$0] < plainLL[$1] }!
@@ -59,6 +60,39 @@ final class RestartTests: XCTestCase {
         for (k, v) in a { XCTAssertEqual(v, b[k]!, "parameter \(k) differs from the plain fit with the winning seed") }
         XCTAssertEqual(kept.history.map(\.trainLoss), plain[winner].history.map(\.trainLoss))
         XCTAssertEqual(kept.history.map(\.validationLL), plain[winner].history.map(\.validationLL))
+    }
+
+    /// A file without a validation split: every restart validates on the stimuli drawn with the base
+    /// seed, so their likelihoods are comparable; the kept model is the plain fit with its seed and
+    /// that shared draw (and differs from one that drew its own held-out stimuli).
+    func testRestartsShareOneHeldOutDraw() throws {
+        var rng = SeededRandom(seed: 31)
+        let n = 60, side = 8
+        let x = rng.normalTensor([n, 1, side, side])
+        var y = Tensor(shape: [n, 3])
+        for s in 0..<n { for j in 0..<3 { y.data[s * 3 + j] = Float(rng.poisson(2 * Foundation.exp(0.5 * Double(x.data[s * 64 + 35 + j])))) } }
+        let split: [Split] = (0..<n).map { $0 < 48 ? .train : .test }   // no validation split
+        let data = Dataset(stimuli: x, responses: y, split: split)
+        let p = try Preprocessing.fit(on: data, options: PreprocessingOptions(grayscale: true))
+        let base: UInt64 = 6
+        let kept = try EncodingModel.fitWithRestarts(cnn: arch, training: training(seed: base), count: 3, dataset: data,
+                                                     preprocessing: p, options: fitOptions).fitted()
+        let record = try XCTUnwrap(kept.config.restarts)
+        let held = try XCTUnwrap(kept.config.heldOutValidation)
+        XCTAssertEqual(held.seed, base, "one held-out draw, the base seed's, for every restart")
+        var shared = fitOptions
+        shared.validationSeed = base
+        let plainLL = try (0..<3).map { i -> Double in
+            let m = try EncodingModel(cnn: arch, training: training(seed: base + UInt64(i))).fit(data, preprocessing: p, options: shared)
+            XCTAssertEqual(m.config.heldOutValidation, held)
+            return bestLL(m)
+        }
+        print("restarts without a validation split: LL \(record.validationLL), kept \(record.kept), held-out stimuli \(held.stimuli)")
+        XCTAssertEqual(record.validationLL, plainLL)
+        if record.kept > 0 {
+            let own = try EncodingModel(cnn: arch, training: training(seed: base + UInt64(record.kept))).fit(data, preprocessing: p, options: fitOptions)
+            XCTAssertNotEqual(own.config.heldOutValidation?.stimuli, held.stimuli, "a plain fit draws its own held-out stimuli")
+        }
     }
 
     func testOneRestartIsTheOrdinaryFit() throws {
