@@ -147,14 +147,22 @@ public final class NeuralEncoder {
     /// (∂L/∂ of the core's output when `coreFrozen`).
     /// `extraGradient(i, output)` may return an additional gradient for core layer i's output
     /// (activity penalties); it is added before that layer's backward.
+    /// With `inputGradient: false` (training: nothing consumes ∂L/∂x) a first layer that is a
+    /// convolution accumulates its parameter gradients only, skipping its backward-data pass, and
+    /// the result is an empty tensor (shape [0]); parameter gradients are the same either way.
     @discardableResult
-    public func backward(_ dMean: Tensor, extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
+    public func backward(_ dMean: Tensor, inputGradient: Bool = true,
+                         extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
         var dEta = dMean
         architecture.link.multiplyByDerivative(&dEta, at: eta)
         var d = readout.backward(dEta)
         if coreFrozen { return d }  // ∂L/∂(core output); the core is not trained
         for i in stride(from: core.layers.count - 1, through: 0, by: -1) {
             if let extra = extraGradient?(i, coreOutputs[i]) { d.add(extra) }
+            if i == 0, !inputGradient, let conv = core.layers[0] as? Conv2D {
+                conv.accumulateParameterGradients(d)
+                return Tensor(shape: [0])
+            }
             d = core.layers[i].backward(d)
         }
         return d

@@ -116,7 +116,7 @@ func benchTrain(size s: Int = 64, units u: Int = 1000, batch b: Int = 64) throws
             obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u, scale: 1 / Float(b))
         } } }
         enc.zeroGradients()
-        enc.backward(dMean)
+        enc.backward(dMean, inputGradient: false)   // as the trainer: no gradient of the image
         adam.step(enc.parameters)
     }
     step(); step()
@@ -179,7 +179,7 @@ func benchStream() throws {
             obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: mu.shape[0], units: mu.shape[1], scale: 1 / Float(mu.shape[0]))
         } } }
         enc.zeroGradients()
-        enc.backward(d)
+        enc.backward(d, inputGradient: false)
         adam.step(enc.parameters)
     }
     emit([("benchmark", "one training epoch streamed from a file larger than the memory budget"),
