@@ -113,19 +113,6 @@ public final class NeuralEncoder {
         return architecture.link.apply(e)
     }
 
-    /// Predicted means in evaluation mode, in batches of `batchSize` (N, U).
-    public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
-        let u = architecture.units, n = x.shape[0]
-        var out = Tensor(shape: [n, u])
-        var start = 0
-        while start < n {
-            let end = min(n, start + batchSize)
-            out.data.replaceSubrange((start * u)..<(end * u), with: forward(x.slice(start..<end), training: false).data)
-            start = end
-        }
-        return out
-    }
-
     /// An encoder of a `linear` architecture (identity 1×1 convolution, full linear readout) with
     /// the readout weights `weights` (U, P) (P = C·H·W in the stimulus' layout) and biases `bias` (U):
     /// how a fitted GLM is stored.
