@@ -113,8 +113,21 @@ public final class Conv2D: Layer {
         return Tensor(shape: shape, data: out)
     }
 
+    /// How many input gradients (backward-data passes) this layer has computed: lets tests check
+    /// that training skips the first layer's, which nothing consumes.
+    public private(set) var inputGradientPasses = 0
+
     /// Accumulates weight.grad (and bias.grad) and returns dX [N, Ci, H, W].
     public func backward(_ dOut: Tensor) -> Tensor {
+        let inputShape = accumulateParameterGradients(dOut)
+        return inputGradient(dOut, inputShape: inputShape)
+    }
+
+    /// The parameter half of `backward`: accumulates weight.grad (and bias.grad) from dOut and
+    /// skips dX (for a first layer, whose input gradient nothing consumes). Returns the saved
+    /// input's shape.
+    @discardableResult
+    public func accumulateParameterGradients(_ dOut: Tensor) -> [Int] {
         guard let x = savedInput else {
             preconditionFailure("\(name): backward without a saved forward (run forward with training or retainsForBackward)")
         }
@@ -132,7 +145,7 @@ public final class Conv2D: Layer {
                 }
             }
         } }
-        return inputGradient(dOut, inputShape: x.shape)
+        return x.shape
     }
 
     /// dX [N, Ci, H, W] for an upstream gradient dOut without touching parameter gradients
@@ -140,6 +153,7 @@ public final class Conv2D: Layer {
     public func inputGradient(_ dOut: Tensor, inputShape: [Int]) -> Tensor {
         precondition(dOut.shape == outputShape(for: inputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: inputShape))")
         let g = geometry(height: inputShape[2], width: inputShape[3])
+        inputGradientPasses += 1
         let dx = [Float](unsafeUninitializedCapacity: inputShape.product) { buf, count in
             dOut.data.withUnsafeBufferPointer { pdy in weight.value.data.withUnsafeBufferPointer { pw in
                 engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)

@@ -7,7 +7,7 @@ import Cluster
 
 extension NeuralEncoder {
     /// Predicted means of `indices` (evaluation mode), (n, U), in batches of `batchSize` so a
-    /// streamed dataset stays in bounded memory. The one batching loop every prediction uses.
+    /// streamed dataset stays in bounded memory (`predictInBatches`, the one loop every prediction uses).
     /// Across ranks, each rank predicts its share of whole batches (the same batches as one
     /// process, so the same numbers) and the rows are gathered: every rank gets all of them.
     public func predictStimuli(_ stimuli: StimulusProvider, indices: [Int], batchSize: Int = 128,
@@ -22,11 +22,24 @@ extension NeuralEncoder {
             }
             return Tensor(shape: [indices.count, u], data: all)
         }
-        var out = Tensor(shape: [indices.count, u])
+        return try predictInBatches(count: indices.count, batchSize: batchSize) { try stimuli.stimuli(Array(indices[$0])) }
+    }
+
+    /// Predicted means of stimuli already in memory, x (N, C, H, W) → (N, U), evaluation mode.
+    public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
+        predictInBatches(count: x.shape[0], batchSize: batchSize) { x.slice($0) }
+    }
+
+    /// The batching loop: forward of `batch(range)` for consecutive ranges of at most `batchSize`
+    /// rows of `count`, the means stacked (count, U).
+    private func predictInBatches(count n: Int, batchSize: Int, _ batch: (Range<Int>) throws -> Tensor) rethrows -> Tensor {
+        precondition(batchSize > 0, "batch size must be positive")
+        let u = architecture.units
+        var out = Tensor(shape: [n, u])
         var start = 0
-        while start < indices.count {
-            let end = min(indices.count, start + batchSize)
-            let mu = forward(try stimuli.stimuli(Array(indices[start..<end])), training: false)
+        while start < n {
+            let end = min(n, start + batchSize)
+            let mu = forward(try batch(start..<end), training: false)
             out.data.replaceSubrange((start * u)..<(end * u), with: mu.data)
             start = end
         }

@@ -113,19 +113,6 @@ public final class NeuralEncoder {
         return architecture.link.apply(e)
     }
 
-    /// Predicted means in evaluation mode, in batches of `batchSize` (N, U).
-    public func predict(_ x: Tensor, batchSize: Int = 128) -> Tensor {
-        let u = architecture.units, n = x.shape[0]
-        var out = Tensor(shape: [n, u])
-        var start = 0
-        while start < n {
-            let end = min(n, start + batchSize)
-            out.data.replaceSubrange((start * u)..<(end * u), with: forward(x.slice(start..<end), training: false).data)
-            start = end
-        }
-        return out
-    }
-
     /// An encoder of a `linear` architecture (identity 1×1 convolution, full linear readout) with
     /// the readout weights `weights` (U, P) (P = C·H·W in the stimulus' layout) and biases `bias` (U):
     /// how a fitted GLM is stored.
@@ -147,14 +134,22 @@ public final class NeuralEncoder {
     /// (∂L/∂ of the core's output when `coreFrozen`).
     /// `extraGradient(i, output)` may return an additional gradient for core layer i's output
     /// (activity penalties); it is added before that layer's backward.
+    /// With `inputGradient: false` (training: nothing consumes ∂L/∂x) a first layer that is a
+    /// convolution accumulates its parameter gradients only, skipping its backward-data pass, and
+    /// the result is an empty tensor (shape [0]); parameter gradients are the same either way.
     @discardableResult
-    public func backward(_ dMean: Tensor, extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
+    public func backward(_ dMean: Tensor, inputGradient: Bool = true,
+                         extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
         var dEta = dMean
         architecture.link.multiplyByDerivative(&dEta, at: eta)
         var d = readout.backward(dEta)
         if coreFrozen { return d }  // ∂L/∂(core output); the core is not trained
         for i in stride(from: core.layers.count - 1, through: 0, by: -1) {
             if let extra = extraGradient?(i, coreOutputs[i]) { d.add(extra) }
+            if i == 0, !inputGradient, let conv = core.layers[0] as? Conv2D {
+                conv.accumulateParameterGradients(d)
+                return Tensor(shape: [0])
+            }
             d = core.layers[i].backward(d)
         }
         return d

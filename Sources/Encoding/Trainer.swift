@@ -189,7 +189,7 @@ public final class Trainer {
                 var loss = nll / Double(bStep)
                 encoder.zeroGradients()
                 var actPenalty = 0.0
-                encoder.backward(rows == b ? dMean : dRows) { i, out in
+                encoder.backward(rows == b ? dMean : dRows, inputGradient: false) { i, out in
                     guard self.options.activationL1 != 0, i == firstAct else { return nil }
                     // Mean over the whole batch's images: a rank's share divides by the whole count,
                     // and the allreduce below adds the shares' values and gradients.

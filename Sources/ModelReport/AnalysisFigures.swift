@@ -17,7 +17,7 @@ public enum AnalysisFigures {
             var mean = [Float](repeating: 0, count: plane)
             for c in 0..<cin { for k in 0..<plane { mean[k] += weight.data[(f.outputChannel * cin + c) * plane + k] / Float(cin) } }
             images.append(mean); labels.append("filter \(f.outputChannel)")
-            images.append(f.channelMean.fitted); labels.append(String(format: "R² %.2f", f.channelMean.r2))
+            images.append(f.channelMean.fitted); labels.append("R² \(fmt(f.channelMean.r2, 2))")
         }
         let scale = Double(max(4, 40 / max(kh, kw)))
         return ImageGrid.render(images: images, height: kh, width: kw, columns: columns, normalisation: .symmetricInGroups(2),

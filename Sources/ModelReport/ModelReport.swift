@@ -374,7 +374,7 @@ public struct ModelReport {
             ["trials", "\(summary.trialCount)"],
             ["units", "\(summary.unitCount) (\(summary.responseType), \(summary.modality))"],
             ["split (\(summary.splitSource))", ["train", "validation", "test"].compactMap { k in summary.split[k].map { "\(k) \($0.stimuli) stimuli / \($0.trials) trials" } }.joined(separator: "; ")],
-            ["repeats per stimulus", String(format: "%d–%d (mean %.2f; %d stimuli with ≥ 2)", summary.repeats.min, summary.repeats.max, summary.repeats.mean, summary.repeats.stimuliWithRepeats)],
+            ["repeats per stimulus", "\(summary.repeats.min)–\(summary.repeats.max) (mean \(fmt(summary.repeats.mean, 2)); \(summary.repeats.stimuliWithRepeats) stimuli with ≥ 2)"],
         ]
         if let r = summary.noiseCeiling.oracleCorrelation.median {
             rows.append(["oracle correlation (median over units)", fmt(r)])
@@ -456,8 +456,3 @@ public struct ModelReport {
     }
 }
 
-/// A number for a table: 3 significant decimals by default, "–" for nil or NaN.
-func fmt(_ v: Double?, _ decimals: Int = 3) -> String {
-    guard let v, v.isFinite else { return "–" }
-    return String(format: "%.\(decimals)f", v)
-}

@@ -196,11 +196,3 @@ public struct RidgeModelReport {
     }
 }
 
-/// "stimulus" → "stimuli", "trial" → "trials".
-func plural(_ word: String) -> String { word == "stimulus" ? "stimuli" : word + "s" }
-
-/// A penalty: 3 significant digits, "–" for nil.
-func fmtG(_ v: Double?) -> String {
-    guard let v, v.isFinite else { return "–" }
-    return String(format: "%.3g", v)
-}

@@ -232,12 +232,7 @@ public struct DatasetOverview: Codable, Equatable, DescribesDataset {
     }
 
     /// JSON with snake_case keys, sorted, pretty-printed.
-    public func json() throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        e.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try e.encode(self), as: UTF8.self)
-    }
+    public func json() throws -> String { try SnakeCaseJSON.encode(self, pretty: true) }
 
     /// A readable, aligned table.
     /// The overview as a table; `fullCheck` says how to check every value (the caller's command),

@@ -124,10 +124,10 @@ public struct NWBImported {
     public var stimulusShape: [Int]
     public var stimuliUInt8: [UInt8]?
     public var stimuliFloat: [Float]?
-    /// [T, U] row-major: spike counts (whole numbers) or window means.
-    public var responses: [Double]
-    public var trialCount: Int
-    public var unitCount: Int
+    /// Trials × units: spike counts (whole numbers) or window means.
+    public var responses: ResponseMatrix<Double>
+    public var trialCount: Int { responses.rows }
+    public var unitCount: Int { responses.columns }
     /// [T] stimulus of each trial, [N] template index of each stimulus, [N] split.
     public var stimulusIndex: [Int]
     public var templateIndex: [Int]
@@ -197,7 +197,7 @@ public enum NWBImport {
         let onsets = trialRows.map { pres.onsets[$0] }
 
         // Responses.
-        let resp: (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality)
+        let resp: (values: ResponseMatrix<Double>, names: [String], ids: [Int], modality: Modality)
         let chosenSeries = try options.series ?? (nwb.exists("/units") ? nil : onlySeries(nwb))
         if let series = chosenSeries {
             let path = NWBImport.absolute(series)
@@ -215,7 +215,7 @@ public enum NWBImport {
         for k in ["identifier", "session_description", "session_start_time"] { session[k] = nwb.rootString(k) }
         session["nwb_version"] = nwb.nwbVersion
         return NWBImported(modality: resp.modality, stimulusShape: shape, stimuliUInt8: u8, stimuliFloat: fl,
-                           responses: resp.values, trialCount: trialRows.count, unitCount: resp.columns,
+                           responses: resp.values,
                            stimulusIndex: shownTemplate.map { stimulusOf[$0]! }, templateIndex: distinct,
                            split: Split.seeded(stimulusCount: distinct.count, seed: options.splitSeed),
                            unitNames: resp.names, unitIDs: resp.ids, presentationRows: trialRows, onsets: onsets,
@@ -440,7 +440,7 @@ public enum NWBImport {
     // MARK: spikes
 
     static func spikeResponses(_ nwb: NWBFile, onsets: [Double], options: NWBImportOptions)
-        throws -> (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality) {
+        throws -> (values: ResponseMatrix<Double>, names: [String], ids: [Int], modality: Modality) {
         let table = "/units"
         guard nwb.exists(table) else { throw NWBImportError.missing(file: nwb.file, path: table, what: "units table", alternative: .series) }
         let idValues = try nwb.finiteDoubles(table + "/id")
@@ -471,8 +471,8 @@ public enum NWBImport {
             throw NWBImportError.noUnitsLeft(file: nwb.file, path: table, filters: options.unitFilters.map(\.description).joined(separator: " and "),
                                              unitCount: idColumn.count)
         }
-        let w = options.windows.count, cols = units.count * w
-        var values = [Double](repeating: 0, count: onsets.count * cols)
+        let w = options.windows.count
+        var values = ResponseMatrix<Double>(rows: onsets.count, columns: units.count * w)
         var names: [String] = []
         for (j, u) in units.enumerated() {
             let train = spikes.values[(u == 0 ? 0 : spikes.ends[u - 1])..<spikes.ends[u]].sorted()
@@ -480,11 +480,11 @@ public enum NWBImport {
                 names.append(w == 1 ? String(idColumn[u]) : "\(idColumn[u])@\(win)")
                 for (t, t0) in onsets.enumerated() {
                     let lo = lowerBound(train, t0 + win.start), hi = lowerBound(train, t0 + win.end)
-                    values[t * cols + j * w + k] = Double(hi - lo)
+                    values[t, j * w + k] = Double(hi - lo)
                 }
             }
         }
-        return (values, cols, names, units.map { idColumn[$0] }, .spikes)
+        return (values, names, units.map { idColumn[$0] }, .spikes)
     }
 
     /// First index i with a[i] ≥ x (a ascending).
@@ -512,7 +512,7 @@ public enum NWBImport {
     }
 
     static func seriesResponses(_ nwb: NWBFile, path: String, onsets: [Double], windows: [ResponseWindow])
-        throws -> (values: [Double], columns: Int, names: [String], ids: [Int], modality: Modality) {
+        throws -> (values: ResponseMatrix<Double>, names: [String], ids: [Int], modality: Modality) {
         guard nwb.exists(path), nwb.isGroup(path) else {
             throw NWBImportError.missing(file: nwb.file, path: path, what: "time series (candidates: \(seriesCandidates(nwb).joined(separator: ", ")))")
         }
@@ -560,8 +560,8 @@ public enum NWBImport {
             ids = rows.map { Int(tableIDs[Int($0)]) }
             names = ids.map { "roi\($0)" }
         }
-        let w = windows.count, cols = channels * w
-        var values = [Double](repeating: 0, count: onsets.count * cols)
+        let w = windows.count
+        var values = ResponseMatrix<Double>(rows: onsets.count, columns: channels * w)
         var columnNames: [String] = []
         for j in 0..<channels { for win in windows { columnNames.append(w == 1 ? names[j] : "\(names[j])@\(win)") } }
         for k in 0..<w {
@@ -570,11 +570,11 @@ public enum NWBImport {
                 for j in 0..<channels {
                     var s = 0.0
                     for i in lo..<hi { s += raw[(i - first) * channels + j] * scale + shift }
-                    values[t * cols + j * w + k] = s / Double(hi - lo)
+                    values[t, j * w + k] = s / Double(hi - lo)
                 }
             }
         }
-        return (values, cols, columnNames, ids, .fmri)
+        return (values, columnNames, ids, .fmri)
     }
 }
 
@@ -586,9 +586,9 @@ extension NWBImported {
             if let u = stimuliUInt8 { try f.write("/stimuli", uint8s: u, shape: stimulusShape, compress: true) }
             if let s = stimuliFloat { try f.write("/stimuli", floats: s, shape: stimulusShape, compress: true) }
             if modality == .spikes {
-                try f.write("/responses", int32s: responses.map { Int32($0) }, shape: [trialCount, unitCount])
+                try f.write("/responses", int32s: responses.values.map { Int32($0) }, shape: [trialCount, unitCount])
             } else {
-                try f.write("/responses", doubles: responses, shape: [trialCount, unitCount])
+                try f.write("/responses", doubles: responses.values, shape: [trialCount, unitCount])
             }
             try f.write("/stimulus_index", int64s: stimulusIndex, shape: [trialCount])
             try f.write("/split", uint8s: split.map(\.rawValue), shape: [stimulusCount])
@@ -602,16 +602,9 @@ extension NWBImported {
             try f.setAttribute("generator", string: "receptive import nwb")
             try f.setAttribute("command", string: command)
             try f.setAttribute("source_file", string: sourceFile)
-            try f.setAttribute("import_options", string: Self.json(options))
+            try f.setAttribute("import_options", string: SnakeCaseJSON.encode(options, pretty: false, escapeSlashes: false))
             let source: [String: [String: String]] = ["paths": sources, "object_ids": objectIDs, "session": session]
-            try f.setAttribute("nwb_source", string: Self.json(source))
+            try f.setAttribute("nwb_source", string: SnakeCaseJSON.encode(source, pretty: false, escapeSlashes: false))
         }
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try e.encode(value), as: UTF8.self)
     }
 }

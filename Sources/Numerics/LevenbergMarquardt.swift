@@ -63,6 +63,7 @@ public struct LevenbergMarquardt: Sendable {
     public func minimize<P: LeastSquaresProblem>(_ problem: P, from start: [Double]) -> Result {
         let n = problem.parameterCount, m = problem.residualCount
         precondition(start.count == n, "start has \(start.count) parameters, problem has \(n)")
+        precondition(n > 0 && m > 0, "a least-squares problem needs parameters and residuals (got \(n), \(m))")
         var p = start
         var r = [Double](repeating: 0, count: m)            // (m)
         var jac = [Double](repeating: 0, count: m * n)      // (m, n)
@@ -82,16 +83,16 @@ public struct LevenbergMarquardt: Sendable {
         while iteration < maxIterations {
             iteration += 1
             if needNormal {
-                // JᵀJ and Jᵀr from the current Jacobian.
-                for a in 0..<n {
-                    var s = 0.0
-                    for i in 0..<m { s += jac[i * n + a] * r[i] }
-                    g[a] = s
-                    for b in a..<n {
-                        var t = 0.0
-                        for i in 0..<m { t += jac[i * n + a] * jac[i * n + b] }
-                        jtj[a * n + b] = t; jtj[b * n + a] = t
+                // JᵀJ (dsyrk, both triangles filled) and Jᵀr from the current Jacobian.
+                jac.withUnsafeBufferPointer { pj in
+                    jtj.withUnsafeMutableBufferPointer { pa in
+                        BLAS.dsyrk(transpose: true, n: n, k: m, alpha: 1, a: pj.baseAddress!, lda: n, beta: 0, c: pa.baseAddress!, ldc: n)
+                        BLAS.fillSymmetric(n: n, c: pa.baseAddress!, ldc: n)
                     }
+                    r.withUnsafeBufferPointer { pr in g.withUnsafeMutableBufferPointer { pg in
+                        BLAS.dgemm(transposeA: true, transposeB: false, m: n, n: 1, k: m, alpha: 1, a: pj.baseAddress!, lda: n,
+                                   b: pr.baseAddress!, ldb: 1, beta: 0, c: pg.baseAddress!, ldc: 1)
+                    } }
                 }
                 var dmax = 0.0
                 for j in 0..<n { d[j] = max(d[j], jtj[j * n + j]); dmax = max(dmax, d[j]) }

@@ -44,18 +44,20 @@ public struct PrincipalComponents: Sendable {
                            b: px.baseAddress!, ldb: d, beta: 0, c: pg.baseAddress!, ldc: n)
             } }
             let (values, vectors) = try LAPACK.symmetricEigen(g, n: n)
+            var uScaled = [Double](repeating: 0, count: k * n)   // row c: u_c / σ_c
             for c in 0..<k {
                 let col = n - 1 - c                         // eigenvalues ascend
                 let s2 = max(values[col], 0)
                 variances[c] = s2 / Double(n - 1)
                 let s = s2.squareRoot()
                 guard s > 0 else { continue }                // a zero-variance axis stays 0
-                for i in 0..<n {
-                    let u = vectors[i * n + col] / s
-                    if u == 0 { continue }
-                    for j in 0..<d { axes[c * d + j] += u * xc[i * d + j] }
-                }
+                for i in 0..<n { uScaled[c * n + i] = vectors[i * n + col] / s }
             }
+            // axes [k, d] = (U/σ)ᵀ X_c.
+            uScaled.withUnsafeBufferPointer { pu in xc.withUnsafeBufferPointer { px in axes.withUnsafeMutableBufferPointer { pa in
+                BLAS.dgemm(transposeA: false, transposeB: false, m: k, n: d, k: n, alpha: 1, a: pu.baseAddress!, lda: n,
+                           b: px.baseAddress!, ldb: d, beta: 0, c: pa.baseAddress!, ldc: d)
+            } } }
         } else {
             var cov = [Double](repeating: 0, count: d * d)
             xc.withUnsafeBufferPointer { px in cov.withUnsafeMutableBufferPointer { pc in
@@ -75,12 +77,7 @@ public struct PrincipalComponents: Sendable {
             for j in 0..<d where abs(axes[c * d + j]) > abs(best) { best = axes[c * d + j] }
             if best < 0 { for j in 0..<d { axes[c * d + j] = -axes[c * d + j] } }
         }
-        var sc = [Double](repeating: 0, count: n * k)
-        for i in 0..<n { for c in 0..<k {
-            var s = 0.0
-            for j in 0..<d { s += xc[i * d + j] * axes[c * d + j] }
-            sc[i * k + c] = s
-        } }
+        let sc = Self.project(xc, rows: n, onto: axes, dimension: d, components: k)
         mean = mu; components = axes; explainedVariance = variances; scores = sc
         sampleCount = n; dimension = d; componentCount = k
     }
@@ -89,12 +86,19 @@ public struct PrincipalComponents: Sendable {
     public func transform(_ x: [Double], rows m: Int) -> [Double] {
         let d = dimension, k = componentCount
         precondition(x.count == m * d, "PCA transform: \(x.count) values for \(m)×\(d)")
+        var centred = x
+        for i in 0..<m { for j in 0..<d { centred[i * d + j] -= mean[j] } }
+        return Self.project(centred, rows: m, onto: components, dimension: d, components: k)
+    }
+
+    /// Centred samples [m, d] times the axesᵀ [d, k] (dgemm): [m, k].
+    private static func project(_ centred: [Double], rows m: Int, onto axes: [Double], dimension d: Int, components k: Int) -> [Double] {
         var out = [Double](repeating: 0, count: m * k)
-        for i in 0..<m { for c in 0..<k {
-            var s = 0.0
-            for j in 0..<d { s += (x[i * d + j] - mean[j]) * components[c * d + j] }
-            out[i * k + c] = s
-        } }
+        guard m > 0 else { return out }
+        centred.withUnsafeBufferPointer { px in axes.withUnsafeBufferPointer { pa in out.withUnsafeMutableBufferPointer { po in
+            BLAS.dgemm(transposeA: false, transposeB: true, m: m, n: k, k: d, alpha: 1, a: px.baseAddress!, lda: d,
+                       b: pa.baseAddress!, ldb: d, beta: 0, c: po.baseAddress!, ldc: k)
+        } } }
         return out
     }
 }

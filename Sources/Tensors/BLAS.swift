@@ -34,6 +34,26 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Double-precision symmetric rank-k update, row-major: C(n×n) = alpha · AᵀA + beta · C when
+    /// `transpose` (A is k×n), alpha · AAᵀ + beta · C otherwise (A is n×k). Half the flops of the
+    /// equivalent dgemm: only the `lower` (else upper) triangle of C, diagonal included, is
+    /// written; the other triangle is left as it was (see `fillSymmetric`).
+    public static func dsyrk(lower: Bool = true, transpose: Bool, n: Int, k: Int,
+                             alpha: Double, a: UnsafePointer<Double>, lda: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dsyrk(CblasRowMajor, lower ? CblasLower : CblasUpper, transpose ? CblasTrans : CblasNoTrans,
+                    Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
+    /// Copies the `lower` (else upper) triangle of the row-major n×n matrix `c` onto the other one.
+    public static func fillSymmetric(lower: Bool = true, n: Int, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        for i in 0..<n {
+            for j in (i + 1)..<max(i + 1, n) {
+                if lower { c[i * ldc + j] = c[j * ldc + i] } else { c[j * ldc + i] = c[i * ldc + j] }
+            }
+        }
+    }
+
     /// Element-wise helpers used by optimisers and layers.
     @inline(__always)
     public static func saxpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {

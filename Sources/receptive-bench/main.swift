@@ -116,7 +116,7 @@ func benchTrain(size s: Int = 64, units u: Int = 1000, batch b: Int = 64) throws
             obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u, scale: 1 / Float(b))
         } } }
         enc.zeroGradients()
-        enc.backward(dMean)
+        enc.backward(dMean, inputGradient: false)   // as the trainer: no gradient of the image
         adam.step(enc.parameters)
     }
     step(); step()
@@ -179,7 +179,7 @@ func benchStream() throws {
             obs.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: mu.shape[0], units: mu.shape[1], scale: 1 / Float(mu.shape[0]))
         } } }
         enc.zeroGradients()
-        enc.backward(d)
+        enc.backward(d, inputGradient: false)
         adam.step(enc.parameters)
     }
     emit([("benchmark", "one training epoch streamed from a file larger than the memory budget"),
@@ -248,24 +248,28 @@ struct ReceptiveBench: ParsableCommand {
         @Flag(name: .customLong("cpu-time"), help: "One thread, timed by the thread's CPU time (for a shared machine).")
         var cpuTime = false
         @Option(help: "Kernels to measure: avx2, avx512, both, or current (the run-time choice; RECEPTIVE_KERNELS=avx2 forces AVX2).")
-        var isa = "current"
+        var isa: KernelChoice = .current
         func validate() throws {
-            guard ["avx2", "avx512", "both", "current"].contains(isa) else {
-                throw ValidationError("--isa must be avx2, avx512, both or current, got '\(isa)'")
-            }
-            if isa == "avx512" || isa == "both", !KernelInstructionSet.avx512.isSupported {
-                throw ValidationError("--isa \(isa): this CPU does not report AVX-512 (avx512f, avx512vl, avx512dq)")
+            if isa == .avx512 || isa == .both, !KernelInstructionSet.avx512.isSupported {
+                throw ValidationError("--isa \(isa.rawValue): this CPU does not report AVX-512 (avx512f, avx512vl, avx512dq)")
             }
         }
         func run() throws {
             options.apply()
-            let isas: [KernelInstructionSet] = switch isa {
-            case "avx2": [.avx2]
-            case "avx512": [.avx512]
-            case "both": [.avx512, .avx2]
-            default: [KernelInstructionSet.current]
+            benchConv(cpuTime: cpuTime, isas: isa.instructionSets)
+        }
+    }
+
+    /// The kernels `conv --isa` measures.
+    enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
+        case avx2, avx512, both, current
+        var instructionSets: [KernelInstructionSet] {
+            switch self {
+            case .avx2: [.avx2]
+            case .avx512: [.avx512]
+            case .both: [.avx512, .avx2]
+            case .current: [KernelInstructionSet.current]
             }
-            benchConv(cpuTime: cpuTime, isas: isas)
         }
     }
 

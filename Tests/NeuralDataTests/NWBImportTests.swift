@@ -19,7 +19,7 @@ final class NWBImportTests: XCTestCase {
         let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
         let counts = try e.readDoubles("/spikes_good/responses")
         XCTAssertEqual([r.trialCount, r.unitCount], counts.shape)
-        let d = compareArrays("spike counts, window 0.05:0.25, quality=good", r.responses, counts.values, atol: 0)
+        let d = compareArrays("spike counts, window 0.05:0.25, quality=good", r.responses.values, counts.values, atol: 0)
         XCTAssertTrue(d.ok)
         XCTAssertEqual(r.stimulusIndex, try e.readInts("/spikes_good/stimulus_index").values)
         XCTAssertEqual(r.templateIndex, try e.readInts("/spikes_good/template_index").values)
@@ -47,7 +47,7 @@ final class NWBImportTests: XCTestCase {
         for pres in ["natural_scenes_presentations", "/stimulus/presentation/natural_scenes_index"] {
             let r = try NWBImport.run(file: spikes, options: NWBImportOptions(windows: windows, presentations: pres))
             XCTAssertEqual([r.trialCount, r.unitCount], want.shape)
-            XCTAssertTrue(compareArrays("two windows via \(pres)", r.responses, want.values, atol: 0).ok)
+            XCTAssertTrue(compareArrays("two windows via \(pres)", r.responses.values, want.values, atol: 0).ok)
             XCTAssertEqual(r.unitNames, try e.readStrings("/spikes_two_windows/unit_names"))
             XCTAssertEqual(r.sources["templates"], "/stimulus/templates/natural_scenes")
         }
@@ -60,7 +60,7 @@ final class NWBImportTests: XCTestCase {
                                                             unitFilters: [UnitFilter(parsing: "quality=good")!]))
         let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
         XCTAssertEqual(r.stimuliUInt8, try e.readUInt8("/spikes_good/stimuli").values)
-        XCTAssertTrue(compareArrays("counts, unordered Images", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+        XCTAssertTrue(compareArrays("counts, unordered Images", r.responses.values, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
         XCTAssertEqual(NWBImport.TemplateSetNames.ordered(["img10", "img2", "img0", "img1", "img3", "img4", "img5", "img6", "img7", "img8", "img9"])?.first, "img0")
         XCTAssertNil(NWBImport.TemplateSetNames.ordered(["a", "b"]))
         XCTAssertNil(NWBImport.TemplateSetNames.ordered(["x1", "x2"]), "numbers must be 0..<n")
@@ -74,7 +74,7 @@ final class NWBImportTests: XCTestCase {
                                                                           presentations: "natural_scenes_presentations", templates: other))
         XCTAssertEqual(r.sources["templates"], other)
         XCTAssertEqual(r.stimuliUInt8, try e.readUInt8("/spikes_good/stimuli").values)
-        XCTAssertTrue(compareArrays("counts, external templates", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+        XCTAssertTrue(compareArrays("counts, external templates", r.responses.values, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
     }
 
     func testCalciumMeansWithRateAndWithTimestamps() throws {
@@ -85,7 +85,7 @@ final class NWBImportTests: XCTestCase {
             let r = try NWBImport.run(file: calcium, options: NWBImportOptions(windows: [ResponseWindow(start: 0.1, end: 0.4)], series: series))
             let want = try e.readDoubles("/\(group)/responses")
             XCTAssertEqual([r.trialCount, r.unitCount], want.shape)
-            XCTAssertTrue(compareArrays("window means, \(group)", r.responses, want.values, atol: 1e-12, rtol: 1e-12).ok)
+            XCTAssertTrue(compareArrays("window means, \(group)", r.responses.values, want.values, atol: 1e-12, rtol: 1e-12).ok)
             XCTAssertEqual(r.modality, .fmri)
             XCTAssertEqual(r.unitNames, try e.readStrings("/calcium_rate/unit_names"))
             XCTAssertEqual(r.stimulusIndex, try e.readInts("/calcium_rate/stimulus_index").values)
@@ -108,7 +108,7 @@ final class NWBImportTests: XCTestCase {
         XCTAssertEqual(d.stimulusCount, 9); XCTAssertEqual(d.unitCount, 3); XCTAssertEqual(d.trialCount, r.trialCount)
         XCTAssertEqual(d.modality, .spikes)
         XCTAssertEqual(d.unitNames, ["101", "105", "110"])
-        XCTAssertEqual(d.responses.map(Double.init), r.responses)
+        XCTAssertEqual(d.responses.map(Double.init), r.responses.values)
         let s = DatasetSummary(d)
         XCTAssertEqual(s.provenance?["generator"], "receptive import nwb")
         XCTAssertEqual(s.provenance?["source_file"], spikes)
@@ -198,7 +198,7 @@ final class NWBImportTests: XCTestCase {
                                  presentations: "natural_scenes_presentations", indexColumn: "frame")
         let r = try NWBImport.run(file: copy, options: o)
         let e = try HDF5File.open(TestPaths.fixture("nwb_expected.h5"))
-        XCTAssertTrue(compareArrays("counts, float frame column", r.responses, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
+        XCTAssertTrue(compareArrays("counts, float frame column", r.responses.values, try e.readDoubles("/spikes_good/responses").values, atol: 0).ok)
         frames[5] = 2.5
         do {
             let f = try HDF5File.open(copy, writable: true)
