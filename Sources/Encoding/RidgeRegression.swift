@@ -470,26 +470,33 @@ public enum RidgeRegression {
         let c = product32Pointer(a32, y32, bOffset: s * b, m: r, n: b, k: m, transposeA: true)
         let hz32 = product32(plan.h, z, m: r, n: b, k: r, transposeA: false, transposeB: false)
         var hz = hz32.map { Double($0) }
-        for (i, j, hij) in plan.near {
-            for t in 0..<b {
-                hz[i * b + t] += hij * Double(z[j * b + t])
-                hz[j * b + t] -= hij * Double(z[i * b + t])
-            }
-        }
+        let zd = z.map { Double($0) }
         let width = 2 * r + plan.pairs.count
-        var v = [Double](repeating: 0, count: width * b)
-        for i in 0..<r {
-            let gi = plan.gDiagonal[i]
-            for t in 0..<b {
-                let zi = Double(z[i * b + t])
-                v[i * b + t] = 2 * zi * (hz[i * b + t] - Double(c[i * b + t]))
-                v[(r + i) * b + t] = gi * zi * zi
+        // Every entry is written below.
+        var v = [Double](unsafeUninitializedCapacity: width * b) { _, count in count = width * b }
+        zd.withUnsafeBufferPointer { pz in hz.withUnsafeMutableBufferPointer { ph in c.withUnsafeBufferPointer { pc in
+            v.withUnsafeMutableBufferPointer { pv in
+                for (i, j, hij) in plan.near {
+                    let hi = ph.baseAddress! + i * b, hj = ph.baseAddress! + j * b
+                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
+                    for t in 0..<b { hi[t] += hij * zj[t]; hj[t] -= hij * zi[t] }
+                }
+                for i in 0..<r {
+                    let gi = plan.gDiagonal[i]
+                    let zi = pz.baseAddress! + i * b, hi = ph.baseAddress! + i * b, ci = pc.baseAddress! + i * b
+                    let v1 = pv.baseAddress! + i * b, v2 = pv.baseAddress! + (r + i) * b
+                    for t in 0..<b {
+                        v1[t] = 2 * zi[t] * (hi[t] - Double(ci[t]))
+                        v2[t] = gi * zi[t] * zi[t]
+                    }
+                }
+                for (q, (i, j)) in plan.pairs.enumerated() {
+                    let w = plan.pairWeight[q], row = pv.baseAddress! + (2 * r + q) * b
+                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
+                    for t in 0..<b { row[t] = w * zi[t] * zj[t] }
+                }
             }
-        }
-        for (q, (i, j)) in plan.pairs.enumerated() {
-            let w = plan.pairWeight[q], row = (2 * r + q) * b
-            for t in 0..<b { v[row + t] = w * Double(z[i * b + t]) * Double(z[j * b + t]) }
-        }
+        } } }
         let na = plan.coefficients.count / width
         let quadratic = product(plan.coefficients, v, m: na, n: b, k: width, transposeA: false, transposeB: false)
         var yy = [Double](repeating: 0, count: b)
