@@ -28,8 +28,9 @@
 // 1e-10·log α so that equal scores choose the larger α; the best α per target is the argmax
 // (the first on exact ties). The weights are then refitted on all n rows from one more
 // decomposition. Eigenvalues below zero (rounding) are set to zero. The fold decompositions are
-// float32 (ssyevd), the refit's double; the fold projections and the scores are double precision; the Gram matrix, the α loop's products and the
-// refit's products float32 (sgemm, twice the speed). Targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
+// float32 (ssyevd), the refit's double; the Gram matrix, the α loop's products, the resolvent
+// path's three products (Z, c, H·Z) and the refit's products float32 (sgemm, twice the speed); the
+// direct loop's fold projections, the resolvent's near pairs and small products, and the scores double. Targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
 //
 // The caller standardises X and centres Y (no intercept here): `RidgeRegression.fit` does both.
 import Foundation
