@@ -20,10 +20,9 @@
 //     zᵀ R G R z = Σ_i G_ii z_i² R_i² + 2 Σ_i R_i z_i (H z)_i        (exact).
 // So per fold and batch three products (Z, c, H·Z) and then two small (n_α × r)·(r × B) ones for
 // all α. Rounding in H·Z is amplified by (λ+α_min)/|λ_i − λ_j|: pairs with a relative gap below
-// 1e-2 are taken out of the float32 H and added in double (sparse), below 1e-7 (or both below
-// 1e-6·λ_max, numerically zero) they leave H and their 2 G_ij z_i z_j R_i R_j terms are added
-// exactly per α; a fold with more than r such pairs
-// (repeated eigenvalues, a rank-deficient design) or where the direct loop needs fewer flops
+// 1e-2 are taken out of the float32 H and added in double (sparse), below 1e-7 they leave H and
+// their 2 G_ij z_i z_j R_i R_j terms are added exactly per α; a fold with more than r such pairs
+// (many repeated eigenvalues), more than 32·r near pairs or where the direct loop needs fewer flops
 // (n_α·m ≤ r + m + 3 n_α) takes the direct loop. The CV score of (t, α) is himalaya's: the mean over folds of −(1/m) Σ (y − P)², plus
 // 1e-10·log α so that equal scores choose the larger α; the best α per target is the argmax
 // (the first on exact ties). The weights are then refitted on all n rows from one more
@@ -372,9 +371,6 @@ public enum RidgeRegression {
     /// amplified by 1/g: ≤ 6e-8/1e-2 of the pair's term) and below which it leaves H altogether
     /// (in double, ≤ 2.2e-16/1e-7).
     static let nearGap = 1e-2, closeGap = 1e-7
-    /// Eigenvalues below this fraction of the largest are rounding noise of the float32
-    /// decomposition (numerically zero): every pair of them is a close pair.
-    static let zeroEigenvalue = 1e-6
 
     /// The resolvent plan of a fold, or nil when (not `forced`) the direct loop is cheaper or there
     /// are more than r close pairs.
@@ -383,7 +379,6 @@ public enum RidgeRegression {
         // Flops per target: direct n_α·m·r; resolvent r·r (H·Z) + r·m (Aᵀ Y_v) + 2·n_α·r (+ pairs).
         if !forced && r + m + 3 * na >= na * m { return nil }
         let alphaMin = alphas.min()!
-        let zeroLevel = zeroEigenvalue * (lambda.max() ?? 0)
         let sorted = (0..<r).sorted { lambda[$0] < lambda[$1] }
         var pairs = [(Int, Int)](), nearPairs = [(Int, Int)]()
         for x in 0..<r {
@@ -392,8 +387,8 @@ public enum RidgeRegression {
             while y < r {
                 let j = sorted[y]
                 let g = (lambda[j] - lambda[i]) / (lambda[j] + alphaMin)
-                guard g < nearGap || lambda[j] < zeroLevel else { break }
-                if g < closeGap || lambda[j] < zeroLevel { pairs.append((min(i, j), max(i, j))) } else { nearPairs.append((min(i, j), max(i, j))) }
+                guard g < nearGap else { break }
+                if g < closeGap { pairs.append((min(i, j), max(i, j))) } else { nearPairs.append((min(i, j), max(i, j))) }
                 if !forced && (pairs.count > r || nearPairs.count > 32 * r) { return nil }
                 y += 1
             }
