@@ -83,9 +83,12 @@ public final class RidgeModel {
         let matrices = try sources.map { try FeatureSpace.compute($0, dataset: dataset, stimuli: train, progress: featureProgress) }
         let phi = matrices.count == 1 ? matrices[0] : FeatureMatrix.concatenated(matrices)
         // Memory the solve needs besides the dataset (RidgeRegression.swift): X in double twice, the
-        // centred targets, the weights, the CV scores, one fold's decomposition and one batch.
+        // centred targets, the weights, the CV scores, one fold's decomposition and one batch; the
+        // resolvent path's G and H (12 r²) and batch buffers (4n + 52r per target, close pairs ≤ r
+        // included), and the dual refit's Xᵀ U (4 n p).
         let n = phi.rows, p = phi.columns, u = dataset.unitCount, r = min(n, p), b = min(targetBatch, u)
         let needed = 16 * n * p + 8 * n * u + 4 * p * u + 8 * alphas.count * u + 24 * r * r + 8 * (2 * n + 3 * r) * b + 8 * n * n
+            + 12 * r * r + (4 * n + 52 * r) * b + 4 * n * p
         if let available = availableMemoryBytes(), needed > available {
             throw EncodingError.ridgeTooLarge(stimuli: n, features: p, targets: u, neededBytes: needed, availableBytes: available)
         }

@@ -11,19 +11,38 @@
 // XXᵀ = U Λ Uᵀ (dual, when n_f < p) — the validation predictions for every α and every target are
 //     primal: P_α = (X_v V) · diag(1/(λ+α)) · (Vᵀ X_fᵀ Y_f)
 //     dual:   P_α = (X_v X_fᵀ U) · diag(1/(λ+α)) · (Uᵀ Y_f)
-// so a fold costs one decomposition, two products per target batch and one product (m × r × B)
-// per α. The CV score of (t, α) is himalaya's: the mean over folds of −(1/m) Σ (y − P)², plus
+// so the direct loop costs a fold one decomposition, two products per target batch and one
+// product (m × r × B) per α. The resolvent path (`RidgeCVPath`) drops the per-α products: with
+// A the validation map (m × r), z_t = column t of Z = basisᵀ·(training targets), c = Aᵀ Y_v,
+// G = AᵀA and R_α = diag(1/(λ_i+α)),
+//     m·MSE_α(t) = ‖y_t‖² − 2 Σ_i R_α,i c_it z_it + z_tᵀ R_α G R_α z_t,
+// and since R_i R_j = (R_i − R_j)/(λ_j − λ_i), with H_ij = G_ij/(λ_j − λ_i) (antisymmetric),
+//     zᵀ R G R z = Σ_i G_ii z_i² R_i² + 2 Σ_i R_i z_i (H z)_i        (exact).
+// So per fold and batch three products (Z, c, H·Z) and then two small (n_α × r)·(r × B) ones for
+// all α. Rounding in H·Z is amplified by (λ+α_min)/|λ_i − λ_j|: pairs with a relative gap below
+// 1e-2 are taken out of the float32 H and added in double (sparse), below 1e-7 they leave H and
+// their 2 G_ij z_i z_j R_i R_j terms are added exactly per α; a fold with more than r such pairs
+// (many repeated eigenvalues), more than 32·r near pairs or where the direct loop needs fewer flops
+// (n_α·m ≤ r + m + 3 n_α) takes the direct loop. The CV score of (t, α) is himalaya's: the mean over folds of −(1/m) Σ (y − P)², plus
 // 1e-10·log α so that equal scores choose the larger α; the best α per target is the argmax
 // (the first on exact ties). The weights are then refitted on all n rows from one more
 // decomposition. Eigenvalues below zero (rounding) are set to zero. The fold decompositions are
-// float32 (ssyevd), the refit's double; the fold projections and the scores are double precision; the Gram matrix, the α loop's products and the
-// refit's products float32 (sgemm, twice the speed). Targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
+// float32 (ssyevd), the refit's double; the Gram matrix, the α loop's products, the resolvent
+// path's three products (Z, c, H·Z) and the refit's products float32 (sgemm, twice the speed); the
+// direct loop's fold projections, the resolvent's near pairs and small products, and the scores double. Targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
 //
 // The caller standardises X and centres Y (no intercept here): `RidgeRegression.fit` does both.
 import Foundation
 import Tensors
 
 public enum RidgeForm: String, Codable, Sendable { case primal, dual }
+
+/// How a fold's validation errors are computed for the whole α grid (Notes): `direct` forms the
+/// predictions of every α (one m × r × B product per α); `resolvent` uses the resolvent identity
+/// (three products per fold and batch, then two small ones for all α); `automatic` takes the
+/// resolvent unless the direct loop costs fewer flops or the fold has more than r pairs of close
+/// eigenvalues (a rank-deficient design), where it falls back to the direct loop.
+public enum RidgeCVPath: String, Sendable { case automatic, direct, resolvent }
 
 public enum RidgeError: Error, CustomStringConvertible, Equatable {
     case invalidAlphas(String)
@@ -52,6 +71,8 @@ public struct RidgeCVResult {
     /// [p, u] row-major weights on the standardised features.
     public var weights: [Float]
     public var form: RidgeForm
+    /// The path each fold took (`direct` or `resolvent`), in fold order.
+    public var foldPaths: [RidgeCVPath] = []
 }
 
 /// A fitted multi-target ridge with its standardisation.
@@ -145,7 +166,7 @@ public enum RidgeRegression {
     ///   - alphas: the grid, every value > 0.
     ///   - progress: called with a stage name and (done, total) steps.
     public static func crossValidate(x: [Double], rows n: Int, featureCount p: Int, y: [Float], targetCount u: Int,
-                                     foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096,
+                                     foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096, path: RidgeCVPath = .automatic,
                                      progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeCVResult {
         guard x.count == n * p, y.count == n * u, foldOfRow.count == n else {
             throw RidgeError.shape("ridge: X is \(x.count) values for \(n) × \(p), Y \(y.count) for \(n) × \(u), folds \(foldOfRow.count) for \(n) rows")
@@ -188,6 +209,7 @@ public enum RidgeRegression {
         }
         let steps = k * ((u + batch - 1) / batch)
         var step = 0
+        var foldPaths = [RidgeCVPath]()
         for f in 0..<k {
             let s = starts[f], e = starts[f + 1], m = e - s, nf = n - m
             // Decomposition of the fold's training part and the validation map A = X_v V or K_vf U: (m, r).
@@ -212,11 +234,23 @@ public enum RidgeRegression {
             // The α loop runs in float32 (sgemm, twice the speed of dgemm): A, the scaled Z and the
             // predictions; squared errors are summed in double. The decomposition and refit stay double.
             let a32 = a.map { Float($0) }
-            var z = [Double](repeating: 0, count: r * batch), scaled = [Float](repeating: 0, count: r * batch), pred = [Float](repeating: 0, count: m * batch)
+            let plan = path == .direct ? nil : try resolventPlan(lambda: lambda, a: a, m: m, r: r, alphas: alphas, forced: path == .resolvent)
+            foldPaths.append(plan == nil ? .direct : .resolvent)
+            let basis32 = plan == nil ? [] : basis.map { Float($0) }
+            var z = [Double](repeating: 0, count: r * batch), scaled = [Float](repeating: 0, count: plan == nil ? r * batch : 0)
+            var pred = [Float](repeating: 0, count: plan == nil ? m * batch : 0)
             var c0 = 0
             while c0 < u {
                 let b = min(batch, u - c0)
                 loadBatch(c0, b)
+                if let plan {
+                    resolventScores(plan: plan, form: form, xs32: xs32, basis32: basis32, a32: a32, yb: yb, n: n, p: p, s: s, e: e,
+                                    b: b, weight: 1 / Double(m * k), scores: &scores, column: c0, targetCount: u)
+                    c0 += b
+                    step += 1
+                    progress?("cross-validation", step, steps)
+                    continue
+                }
                 // Z = Vᵀ X_fᵀ Y_f (primal) or Uᵀ Y_f (dual): (r, B), the training part as two row blocks.
                 if form == .primal {
                     var g = [Double](repeating: 0, count: p * b)
@@ -294,6 +328,8 @@ public enum RidgeRegression {
         var (lambda, basisAll) = try LAPACK.symmetricEigen(gram, n: rAll)
         for i in 0..<rAll where lambda[i] < 0 { lambda[i] = 0 }
         let basis = basisAll.map { Float($0) }
+        // Dual: w = (Xᵀ U) · diag(1/(λ+α_t)) · Uᵀ y_t with Xᵀ U (p × n) formed once.
+        let xtu = form == .dual ? product32(xs32, basis, m: p, n: n, k: n, transposeA: true, transposeB: false) : []
         var c0 = 0
         while c0 < u {
             let b = min(batch, u - c0)
@@ -302,8 +338,8 @@ public enum RidgeRegression {
             let rhs = form == .primal ? product32(xs32, y32, m: p, n: b, k: n, transposeA: true, transposeB: false) : y32
             var z = product32(basis, rhs, m: rAll, n: b, k: rAll, transposeA: true, transposeB: false)
             for i in 0..<rAll { for t in 0..<b { z[i * b + t] = Float(Double(z[i * b + t]) / (lambda[i] + bestAlpha[c0 + t])) } }
-            var w = product32(basis, z, m: rAll, n: b, k: rAll, transposeA: false, transposeB: false)
-            if form == .dual { w = product32(xs32, w, m: p, n: b, k: n, transposeA: true, transposeB: false) }
+            let w = form == .dual ? product32(xtu, z, m: p, n: b, k: n, transposeA: false, transposeB: false)
+                                  : product32(basis, z, m: rAll, n: b, k: rAll, transposeA: false, transposeB: false)
             if b == u {
                 weights = w
             } else {
@@ -312,8 +348,172 @@ public enum RidgeRegression {
             c0 += b
             progress?("refit", min(c0, u), u)
         }
-        return RidgeCVResult(bestAlphas: bestAlpha, bestAlphaIndex: bestIndex, cvMeanSquaredError: mse, weights: weights, form: form)
+        return RidgeCVResult(bestAlphas: bestAlpha, bestAlphaIndex: bestIndex, cvMeanSquaredError: mse, weights: weights, form: form,
+                             foldPaths: foldPaths)
     }
+
+    /// A fold's data for the resolvent path (Notes): H_ij = G_ij/(λ_j − λ_i) split by the relative
+    /// gap g = |λ_i − λ_j| / (max(λ_i, λ_j) + α_min) into a dense float32 part (g ≥ nearGap), a sparse
+    /// double part (closeGap ≤ g < nearGap: the pairs i < j with H_ij; H_ji = −H_ij) and the close
+    /// pairs (g < closeGap, not in H) whose terms are added exactly with their 2·G_ij; G = AᵀA's
+    /// diagonal; the coefficients [R_α,i | R_α,i² | R_α,i·R_α,j per close pair] (n_α × (2r + pairs)).
+    struct ResolventPlan {
+        var r: Int, m: Int
+        var h: [Float]
+        var near: [(Int, Int, Double)]
+        var gDiagonal: [Double]
+        var pairs: [(Int, Int)]
+        var pairWeight: [Double]
+        var coefficients: [Double]
+    }
+
+    /// Relative gaps (ResolventPlan) below which a pair leaves the dense float32 H (rounding there is
+    /// amplified by 1/g: ≤ 6e-8/1e-2 of the pair's term) and below which it leaves H altogether
+    /// (in double, ≤ 2.2e-16/1e-7).
+    static let nearGap = 1e-2, closeGap = 1e-7
+
+    /// The resolvent plan of a fold, or nil when (not `forced`) the direct loop is cheaper or there
+    /// are more than r close pairs.
+    static func resolventPlan(lambda: [Double], a: [Double], m: Int, r: Int, alphas: [Double], forced: Bool) throws -> ResolventPlan? {
+        let na = alphas.count
+        // Flops per target: direct n_α·m·r; resolvent r·r (H·Z) + r·m (Aᵀ Y_v) + 2·n_α·r (+ pairs).
+        if !forced && r + m + 3 * na >= na * m { return nil }
+        let alphaMin = alphas.min()!
+        let sorted = (0..<r).sorted { lambda[$0] < lambda[$1] }
+        var pairs = [(Int, Int)](), nearPairs = [(Int, Int)]()
+        for x in 0..<r {
+            let i = sorted[x]
+            var y = x + 1
+            while y < r {
+                let j = sorted[y]
+                let g = (lambda[j] - lambda[i]) / (lambda[j] + alphaMin)
+                guard g < nearGap else { break }
+                if g < closeGap { pairs.append((min(i, j), max(i, j))) } else { nearPairs.append((min(i, j), max(i, j))) }
+                if !forced && (pairs.count > r || nearPairs.count > 32 * r) { return nil }
+                y += 1
+            }
+        }
+        var g = [Double](repeating: 0, count: r * r)
+        a.withUnsafeBufferPointer { pa in g.withUnsafeMutableBufferPointer { pg in
+            BLAS.dgemm(transposeA: true, transposeB: false, m: r, n: r, k: m, alpha: 1, a: pa.baseAddress!, lda: r,
+                       b: pa.baseAddress!, ldb: r, beta: 0, c: pg.baseAddress!, ldc: r)
+        } }
+        var h = [Float](repeating: 0, count: r * r)
+        for i in 0..<r {
+            for j in 0..<r where i != j {
+                let gap = lambda[j] - lambda[i]
+                if gap != 0 { h[i * r + j] = Float(g[i * r + j] / gap) }
+            }
+        }
+        for (i, j) in pairs + nearPairs { h[i * r + j] = 0; h[j * r + i] = 0 }
+        let near = nearPairs.map { ($0.0, $0.1, g[$0.0 * r + $0.1] / (lambda[$0.1] - lambda[$0.0])) }
+        let width = 2 * r + pairs.count
+        var coefficients = [Double](repeating: 0, count: na * width)
+        for (ai, alpha) in alphas.enumerated() {
+            for i in 0..<r {
+                let w = 1 / (lambda[i] + alpha)
+                coefficients[ai * width + i] = w
+                coefficients[ai * width + r + i] = w * w
+            }
+            for (q, (i, j)) in pairs.enumerated() {
+                coefficients[ai * width + 2 * r + q] = 1 / ((lambda[i] + alpha) * (lambda[j] + alpha))
+            }
+        }
+        return ResolventPlan(r: r, m: m, h: h, near: near, gDiagonal: (0..<r).map { g[$0 * r + $0] }, pairs: pairs,
+                             pairWeight: pairs.map { 2 * g[$0.0 * r + $0.1] }, coefficients: coefficients)
+    }
+
+    /// Adds one batch's −MSE·weight of every α to `scores` by the resolvent path: Z = basisᵀ·(training
+    /// targets), c = Aᵀ Y_v and H·Z (float32 products), then
+    ///     m·MSE_α(t) = ‖y_t‖² + Σ_i R_α,i (2 z_i (Hz)_i − 2 c_i z_i) + Σ_i R_α,i² G_ii z_i² + Σ_pairs R_α,i R_α,j 2 G_ij z_i z_j
+    /// as one double product coefficients · V.
+    static func resolventScores(plan: ResolventPlan, form: RidgeForm, xs32: [Float], basis32: [Float], a32: [Float], yb: [Double],
+                                n: Int, p: Int, s: Int, e: Int, b: Int, weight: Double, scores: inout [Double], column c0: Int, targetCount u: Int) {
+        let r = plan.r, m = plan.m, nf = n - m
+        let y32 = yb[0..<(n * b)].map { Float($0) }
+        var z = [Float](repeating: 0, count: r * b)
+        y32.withUnsafeBufferPointer { py in xs32.withUnsafeBufferPointer { px in basis32.withUnsafeBufferPointer { pu in
+            z.withUnsafeMutableBufferPointer { pz in
+                // The training part is the two row blocks [0, s) and [e, n).
+                if form == .primal {
+                    var g = [Float](repeating: 0, count: p * b)
+                    g.withUnsafeMutableBufferPointer { pg in
+                        var beta: Float = 0
+                        if s > 0 {
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: s, alpha: 1, a: px.baseAddress!, lda: p,
+                                       b: py.baseAddress!, ldb: b, beta: 0, c: pg.baseAddress!, ldc: b); beta = 1
+                        }
+                        if e < n {
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: n - e, alpha: 1, a: px.baseAddress! + e * p, lda: p,
+                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pg.baseAddress!, ldc: b)
+                        }
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pu.baseAddress!, lda: p,
+                                   b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
+                    }
+                } else {
+                    var beta: Float = 0
+                    if s > 0 {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: nf, n: b, k: s, alpha: 1, a: pu.baseAddress!, lda: nf,
+                                   b: py.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b); beta = 1
+                    }
+                    if e < n {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: nf, n: b, k: n - e, alpha: 1, a: pu.baseAddress! + s * nf, lda: nf,
+                                   b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pz.baseAddress!, ldc: b)
+                    }
+                }
+            }
+        } } }
+        let c = product32Pointer(a32, y32, bOffset: s * b, m: r, n: b, k: m, transposeA: true)
+        let hz32 = product32(plan.h, z, m: r, n: b, k: r, transposeA: false, transposeB: false)
+        var hz = hz32.map { Double($0) }
+        let zd = z.map { Double($0) }
+        let width = 2 * r + plan.pairs.count
+        // Every entry is written below.
+        var v = [Double](unsafeUninitializedCapacity: width * b) { _, count in count = width * b }
+        zd.withUnsafeBufferPointer { pz in hz.withUnsafeMutableBufferPointer { ph in c.withUnsafeBufferPointer { pc in
+            v.withUnsafeMutableBufferPointer { pv in
+                for (i, j, hij) in plan.near {
+                    let hi = ph.baseAddress! + i * b, hj = ph.baseAddress! + j * b
+                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
+                    for t in 0..<b { hi[t] += hij * zj[t]; hj[t] -= hij * zi[t] }
+                }
+                for i in 0..<r {
+                    let gi = plan.gDiagonal[i]
+                    let zi = pz.baseAddress! + i * b, hi = ph.baseAddress! + i * b, ci = pc.baseAddress! + i * b
+                    let v1 = pv.baseAddress! + i * b, v2 = pv.baseAddress! + (r + i) * b
+                    for t in 0..<b {
+                        v1[t] = 2 * zi[t] * (hi[t] - Double(ci[t]))
+                        v2[t] = gi * zi[t] * zi[t]
+                    }
+                }
+                for (q, (i, j)) in plan.pairs.enumerated() {
+                    let w = plan.pairWeight[q], row = pv.baseAddress! + (2 * r + q) * b
+                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
+                    for t in 0..<b { row[t] = w * zi[t] * zj[t] }
+                }
+            }
+        } } }
+        let na = plan.coefficients.count / width
+        let quadratic = product(plan.coefficients, v, m: na, n: b, k: width, transposeA: false, transposeB: false)
+        var yy = [Double](repeating: 0, count: b)
+        for i in s..<e { for t in 0..<b { yy[t] += yb[i * b + t] * yb[i * b + t] } }
+        for ai in 0..<na {
+            let base = ai * u + c0
+            for t in 0..<b { scores[base + t] -= (yy[t] + quadratic[ai * b + t]) * weight }
+        }
+    }
+
+    /// C (m, n) = op(A) · B[bOffset...] for row-major floats (B's rows from an offset, ldb = n).
+    static func product32Pointer(_ a: [Float], _ b: [Float], bOffset: Int, m: Int, n: Int, k: Int, transposeA: Bool) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.sgemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: 1,
+                       a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress! + bOffset, ldb: n,
+                       beta: 0, c: pc.baseAddress!, ldc: n)
+        } } }
+        return c
+    }
+
 
     /// Eigendecomposition of fold [s, e)'s training part: XᵀX − X_vᵀX_v (primal, p × p) or the kernel
     /// of the training rows cut from XXᵀ (dual, n_f × n_f).
