@@ -498,6 +498,102 @@ final class MPICLITests: XCTestCase {
         XCTAssertTrue(lines.first?.contains("rank 1 of 2") == true && lines.first?.contains("non-finite") == true, p.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
     }
+
+    /// The largest absolute difference between the numbers of two JSON documents of the same
+    /// structure (nil when the structure, a string or a null differs).
+    func maxJSONDifference(_ a: String, _ b: String) throws -> Double? {
+        func walk(_ x: Any, _ y: Any) -> Double? {
+            if let x = x as? [String: Any], let y = y as? [String: Any] {
+                guard Set(x.keys) == Set(y.keys) else { return nil }
+                var worst = 0.0
+                for (k, v) in x { guard let d = walk(v, y[k]!) else { return nil }; worst = max(worst, d) }
+                return worst
+            }
+            if let x = x as? [Any], let y = y as? [Any] {
+                guard x.count == y.count else { return nil }
+                var worst = 0.0
+                for (u, v) in zip(x, y) { guard let d = walk(u, v) else { return nil }; worst = max(worst, d) }
+                return worst
+            }
+            if x is NSNull || y is NSNull { return (x is NSNull && y is NSNull) ? 0 : nil }
+            if let x = x as? String, let y = y as? String { return x == y ? 0 : nil }
+            if let x = x as? NSNumber, let y = y as? NSNumber { return abs(x.doubleValue - y.doubleValue) }
+            return nil
+        }
+        return walk(try JSONSerialization.jsonObject(with: Data(a.utf8)), try JSONSerialization.jsonObject(with: Data(b.utf8)))
+    }
+
+    /// `score` of a ridge model under 2 and 3 ranks splits the targets (blocks of 64: 150 voxels are
+    /// 128 + 22 on 2 ranks, 64 + 64 + 22 on 3), each rank scoring its columns, and prints the
+    /// one-process report: banded (R² split by space) and primal, test and train split, JSON and
+    /// the per-target table. Tolerance 0: each rank takes the same matrix products as one process
+    /// (blocks of 64 targets from target 0) and the summaries are computed on rank 0 from the
+    /// gathered per-target values.
+    func testRidgeScoreSplitsTargetsUnderTwoAndThreeRanks() throws {
+        let vox = Self.dir + "/vox150.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:150", "--stimuli", "400", "--size", "12",
+                                     "--test-repeats", "2", "--seed", "3", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let models: [(String, [String])] = [
+            ("banded", ["--features", "pixels", "--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6",
+                        "--gabor-spacing", "1.5", "--banded-samples", "5"]),
+            ("primal", ["--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,4"]),
+        ]
+        for (name, extra) in models {
+            let model = Self.dir + "/score150-\(name).h5"
+            let fit = try CLIRunner.run(["fit", vox, "--out", model, "--model", "ridge", "--threads", "1", "--quiet", "--force"] + extra)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            for options in [["--json", "--eval-split", "test"], ["--json", "--eval-split", "train"], ["--per-unit"]] {
+                let one = try CLIRunner.run(["score", model, vox, "--threads", "1"] + options)
+                XCTAssertEqual(one.status, 0, one.stderr)
+                if options[0] == "--json" {
+                    let report = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any]
+                    XCTAssertEqual(report?["units"] as? Int, 150, String(one.stdout.prefix(300)))
+                    if name == "banded" { XCTAssertTrue(one.stdout.contains("space_r2")) }
+                }
+                for ranks in [2, 3] {
+                    let r = try mpi(ranks, ["score", model, vox, "--threads", "1"] + options)
+                    XCTAssertEqual(r.status, 0, r.stderr)
+                    if options[0] == "--json" {
+                        let d = try maxJSONDifference(one.stdout, r.stdout)
+                        print("ridge score \(name) \(options.joined(separator: " ")), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                        XCTAssertEqual(d, 0, "\(name) \(options) under \(ranks) ranks")
+                    }
+                    XCTAssertEqual(one.stdout, r.stdout, "ridge score \(name) \(options) under \(ranks) ranks differs")
+                }
+            }
+        }
+    }
+
+    /// `score` of a ridge model reads one share of the response columns per rank: a NaN in column
+    /// 99 of 100 (rank 1's share, 64..<100) stops the job from rank 1 only, one in column 0 from
+    /// rank 0 only. Fails with the binary that read every column on every rank (both ranks reported).
+    func testRidgeScoreRankReadsOnlyItsColumns() throws {
+        let vox = Self.dir + "/vox100.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:100", "--stimuli", "200", "--size", "12",
+                                     "--test-repeats", "2", "--seed", "4", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let model = Self.dir + "/vox100-ridge.h5"
+        let fit = try CLIRunner.run(["fit", vox, "--out", model, "--model", "ridge", "--features", "pixels", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        for (column, rank) in [(99, 1), (0, 0)] {
+            let bad = Self.dir + "/vox100-nan\(column).h5"
+            try? FileManager.default.removeItem(atPath: bad)
+            try FileManager.default.copyItem(atPath: vox, toPath: bad)
+            let f = try HDF5File.open(bad, writable: true)
+            var row = try f.readFloats("/responses", rows: 0..<1).values
+            row[column] = .nan
+            try f.writeRows("/responses", rows: 0..<1, floats: row)
+            f.close()
+            let r = try mpi(2, ["score", model, bad, "--json", "--threads", "1"])
+            XCTAssertNotEqual(r.status, 0)
+            let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+            XCTAssertEqual(ours.count, 1, r.stderr)
+            XCTAssertTrue(ours.first?.contains("rank \(rank) of 2") == true && ours.first?.contains("non-finite") == true
+                          && ours.first?.contains("vox100-nan\(column).h5") == true, r.stderr)
+            XCTAssertEqual(r.stdout, "", "no report from a failed job")
+        }
+    }
 }
 
 private final class Box: @unchecked Sendable { var data = Data() }
