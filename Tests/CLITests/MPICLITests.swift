@@ -104,11 +104,25 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(s2["communicated_bytes"] as? Int, 8 * 146 * 4 + 8 + 8 * 3 + 4 * 4 + 8)
         assertSameConfiguration(c1, c2)
 
-        // score: predictions split by stimulus, the same report.
-        let sc1 = try CLIRunner.run(["score", one, Self.data, "--json", "--threads", "1"])
-        let sc2 = try mpi(2, ["score", one, Self.data, "--json", "--threads", "1"])
-        XCTAssertEqual(sc1.status, 0, sc1.stderr); XCTAssertEqual(sc2.status, 0, sc2.stderr)
-        XCTAssertEqual(sc1.stdout, sc2.stdout, "score under 2 ranks differs")
+        // score: predictions split by stimulus and gathered, units split (7 units: 4 + 3 on 2 ranks,
+        // 3 + 2 + 2 on 3, one each and an idle rank on 8), per-unit values gathered, summaries and
+        // pooled figures from them on rank 0: the same report (tolerance 0), test and train split,
+        // JSON and the per-unit table.
+        for options in [["--json"], ["--json", "--eval-split", "train"], ["--per-unit"]] {
+            let sc1 = try CLIRunner.run(["score", one, Self.data, "--threads", "1"] + options)
+            XCTAssertEqual(sc1.status, 0, sc1.stderr)
+            if options[0] == "--json" { XCTAssertTrue(sc1.stdout.contains("bits_per_spike_pooled"), sc1.stdout) }
+            for ranks in [2, 3, 8] {
+                let sc2 = try mpi(ranks, ["score", one, Self.data, "--threads", "1"] + options)
+                XCTAssertEqual(sc2.status, 0, sc2.stderr)
+                if options[0] == "--json" {
+                    let d = try maxJSONDifference(sc1.stdout, sc2.stdout)
+                    print("GLM score \(options.joined(separator: " ")), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                    XCTAssertEqual(d, 0)
+                }
+                XCTAssertEqual(sc1.stdout, sc2.stdout, "score \(options) under \(ranks) ranks differs")
+            }
+        }
 
         // predict: the same rates, bit for bit (each rank forwards whole batches of 128 stimuli).
         let p1 = Self.dir + "/rates1.h5", p2 = Self.dir + "/rates2.h5"
@@ -182,13 +196,13 @@ final class MPICLITests: XCTestCase {
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("glm-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
 
-        // predict: each rank reads (and checks) its share of the columns, so only rank 1 meets the
-        // NaN; score: rank 0 reads every column (it scores every unit), rank 1 none, so only rank 0.
+        // predict and score: each rank reads (and checks) its share of the columns, so only rank 1
+        // meets the NaN (score read every column on rank 0 before units were split, and failed there).
         let model = Self.dir + "/glm-clean-model.h5"
         let fit = try CLIRunner.run(["fit", clean, "--out", model, "--model", "glm", "--ridge-grid", "1,100", "--threads", "1", "--quiet", "--force"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
         let rates = Self.dir + "/never-rates.h5"
-        for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 0)] {
+        for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 1)] {
             let r = try mpi(2, command)
             XCTAssertNotEqual(r.status, 0)
             let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
