@@ -33,7 +33,8 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
 
     func run() throws { try onCluster(score(on:)) }
 
-    /// Under mpirun the predictions are split over ranks by stimulus; rank 0 prints.
+    /// Under mpirun the predictions are split over ranks by stimulus and the scoring by unit
+    /// (ridge models: by target, ScoreCommand+Ridge.swift); rank 0 prints.
     func score(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
