@@ -608,6 +608,43 @@ final class MPICLITests: XCTestCase {
             XCTAssertEqual(r.stdout, "", "no report from a failed job")
         }
     }
+
+    /// `score` of a time-series ridge model (/runs, --delays 0,1,2; banded over two spaces and one
+    /// penalty) with 100 targets under 2 ranks (64 + 36) and 3 ranks (64 + 36 + none): each rank
+    /// builds the delayed design of every trial and predicts its targets; the JSON equals one
+    /// process's byte for byte (max |Δ| = 0).
+    func testTimeSeriesRidgeScoreSplitsTargets() throws {
+        var rng = SeededRandom(seed: 6)
+        let n = 300, u = 100, perRun = 60
+        let stim = (0..<(n * 16)).map { _ in Float(rng.normal()) }
+        var resp = (0..<(n * u)).map { _ in Float(rng.normal()) }
+        for t in 1..<n where t % perRun != 0 { for j in 0..<u { resp[t * u + j] += stim[(t - 1) * 16 + j % 2] } }
+        let ts = Self.dir + "/ts100.h5"
+        try? FileManager.default.removeItem(atPath: ts)
+        let f = try HDF5File.create(ts)
+        try f.write("/stimuli", floats: stim, shape: [n, 4, 4])
+        try f.write("/responses", floats: resp, shape: [n, u])
+        try f.write("/split", uint8s: (0..<n).map { $0 < 4 * perRun ? 0 : 2 }, shape: [n])
+        try f.write("/runs", int64s: (0..<n).map { $0 / perRun }, shape: [n])
+        try f.setAttribute("modality", string: "fmri")
+        f.close()
+        for (name, extra) in [("banded", ["--features", "pixels", "--features", "pixels:2", "--banded-samples", "4"]), ("one", ["--features", "pixels"])] {
+            let model = Self.dir + "/ts100-\(name).h5"
+            let fit = try CLIRunner.run(["fit", ts, "--out", model, "--model", "ridge", "--delays", "0,1,2", "--folds", "4",
+                                         "--threads", "1", "--quiet", "--force"] + extra)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            let one = try CLIRunner.run(["score", model, ts, "--json", "--threads", "1"])
+            XCTAssertEqual(one.status, 0, one.stderr)
+            for ranks in [2, 3] {
+                let r = try mpi(ranks, ["score", model, ts, "--json", "--threads", "1"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let d = try maxJSONDifference(one.stdout, r.stdout)
+                print("time-series ridge score \(name), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                XCTAssertEqual(d, 0)
+                XCTAssertEqual(one.stdout, r.stdout)
+            }
+        }
+    }
 }
 
 private final class Box: @unchecked Sendable { var data = Data() }
