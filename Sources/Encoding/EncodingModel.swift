@@ -197,6 +197,48 @@ public final class EncodingModel: EncodingEstimator {
                                    trainingMean: m.config.nullRates.map(Double.init), seed: seed)
     }
 
+    /// `score` under MPI with the units split: `dataset` holds only this rank's response columns
+    /// `columns` of the file's `fileUnits`. The predictions are split by stimulus and gathered on
+    /// every rank as for `score`; each rank then scores its units (their columns of the
+    /// predictions, its responses, their nuisance parameters and null rates; PIT stream = the
+    /// file's unit index) and the per-unit values are gathered on every rank (`allgather`,
+    /// 8·19 bytes per unit of its share). Every rank returns the report of all units, equal to
+    /// the one-process report bit for bit.
+    public func scoreUnitShare(_ dataset: Dataset, split: Split, seed: UInt64 = 0, cluster: Cluster, columns: Range<Int>,
+                               fileUnits: Int) throws -> ScoreReport {
+        let m = try fitted(for: "score")
+        try Self.checkCompatible(model: m, dataset: dataset, fileUnits: fileUnits)
+        guard dataset.unitCount == columns.count else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): \(dataset.unitCount) response columns read for the \(columns.count) units \(columns)")
+        }
+        let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: m.config.preprocessing)
+        let trials = dataset.trials(in: split)
+        guard !trials.isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
+        }
+        let mu = try m.encoder.predictTrials(stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials, cluster: cluster)
+        let k = columns.count, T = trials.count
+        var mine = [Double](); mine.reserveCapacity(T * k)
+        for t in 0..<T { mine += mu.values[(t * fileUnits + columns.lowerBound)..<(t * fileUnits + columns.upperBound)] }
+        let y = dataset.responseMatrix.rows(trials).converted(to: Double.self)
+        var parameters = m.config.observation
+        if !parameters.perUnit.isEmpty { parameters.perUnit = Array(parameters.perUnit[columns]) }
+        let stimulusIndex = trials.map { dataset.stimulusIndex[$0] }
+        let local: UnitScores? = k == 0 ? nil : try Scores.evaluateUnits(
+            predicted: mine, observed: y.values, stimulusIndex: stimulusIndex, units: k, model: try parameters.makeModel(),
+            trainingMean: m.config.nullRates[columns].map(Double.init), seed: seed, firstUnit: columns.lowerBound)
+        let all = cluster.allgather(local?.packed() ?? [])
+        guard all.count == fileUnits * UnitScores.perUnit else {
+            throw EncodingError.incompatibleData(reason: "gathered \(all.count) per-unit scores from \(cluster.size) ranks, expected \(fileUnits) units × \(UnitScores.perUnit)")
+        }
+        // A rank without units (more ranks than units) has no scalars of its own: rank 0 always has units.
+        let model = try m.observationModel()
+        let base = local ?? UnitScores(values: [], llModel: [], llNull: [], spikes: [], pitCounts: [], trials: T,
+                                       stimuli: Set(stimulusIndex).count, observationModel: model.name,
+                                       isDiscrete: model.isDiscrete, quasiLikelihood: model.isQuasi)
+        return base.unpacking(all).report()
+    }
+
     /// Across ranks, what a rank other than 0 does for `score` (which rank 0 calls at the same
     /// time): its share of the predictions, sent to every rank. It needs no responses, so its
     /// dataset may hold none of the response columns (`fileUnits`: the file's units).

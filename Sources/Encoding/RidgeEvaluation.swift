@@ -54,4 +54,34 @@ public struct RidgeEvaluation {
         return RidgeEvaluation(scores: r, predicted: pred, measured: st.meanResponses, rows: rows,
                                rowKind: m.config.delays == nil ? "stimulus" : "trial")
     }
+
+    /// `score` under MPI, targets split: `share` holds only this rank's response columns `columns`
+    /// (of the model's targets, `Cluster.share(of:)`); the rank predicts and scores its targets on
+    /// every row of the split (features of all the split's stimuli, its weight columns) and the
+    /// per-target values are gathered on every rank (`allgather`, 8·(8 + S) bytes per target of its
+    /// share, S the banded spaces). The summaries are computed from the gathered values
+    /// (`VoxelScores.assembled`), so the report is the one-process report.
+    public static func scoresOfTargetShare(model m: RidgeModel, share ds: Dataset, columns: Range<Int>, runs: [Int]?, split: Split,
+                                           reliabilityThreshold: Double, cluster: Cluster) throws -> VoxelScoreReport {
+        let banded = m.config.delays == nil && m.fit.spaceWeights != nil
+        let spaces = banded ? m.config.features.map { $0.description } : []
+        guard ds.unitCount == columns.count else {
+            throw EncodingError.incompatibleData(reason: "\(ds.file): \(ds.unitCount) response columns read for the \(columns.count) targets \(columns)")
+        }
+        var local: VoxelScoreReport?
+        if !columns.isEmpty {
+            local = try evaluate(model: m.targets(columns), dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold).scores
+        }
+        let all = cluster.allgather(local?.perTargetValues(spaces: spaces) ?? [])
+        guard all.count == m.unitCount * (VoxelScoreReport.perTargetFields.count + spaces.count) else {
+            throw EncodingError.incompatibleData(reason: "gathered \(all.count) per-target scores from \(cluster.size) ranks, expected \(m.unitCount) targets × \(VoxelScoreReport.perTargetFields.count + spaces.count)")
+        }
+        // Stimuli and trials of the split do not depend on the columns (a rank without targets has none to report).
+        let rows: (Int, Int)
+        if let l = local { rows = (l.stimuli, l.trials) }
+        else if m.config.delays != nil { let t = ds.trials(in: split).count; rows = (t, t) }
+        else { let st = ds.repeatStatistics(in: split); rows = (st.stimuli.count, st.repeatCounts.reduce(0, +)) }
+        return VoxelScoreReport.fromPerTargetValues(all, spaces: spaces, banded: banded, stimuli: rows.0, trials: rows.1,
+                                                    reliabilityThreshold: reliabilityThreshold)
+    }
 }

@@ -122,6 +122,15 @@ public enum Scores {
     public static func evaluate(predicted: [Double], observed: [Double], stimulusIndex: [Int], units: Int,
                                 model: any ObservationModel, trainingMean: [Double],
                                 nullModel: (any ObservationModel)? = nil, seed: UInt64 = 0) throws -> ScoreReport {
+        try evaluateUnits(predicted: predicted, observed: observed, stimulusIndex: stimulusIndex, units: units, model: model,
+                          trainingMean: trainingMean, nullModel: nullModel, seed: seed).report()
+    }
+
+    /// The per-unit values of `evaluate` (the report is `UnitScores.report()`); `firstUnit`: the
+    /// file's index of unit 0 here (an MPI rank's share of the units), which picks the PIT streams.
+    public static func evaluateUnits(predicted: [Double], observed: [Double], stimulusIndex: [Int], units: Int,
+                                     model: any ObservationModel, trainingMean: [Double],
+                                     nullModel: (any ObservationModel)? = nil, seed: UInt64 = 0, firstUnit: Int = 0) throws -> UnitScores {
         guard units > 0, !stimulusIndex.isEmpty else { throw ScoreError.empty }
         let T = stimulusIndex.count, U = units
         guard predicted.count == T * U else { throw ScoreError.shapeMismatch(what: "predicted", expected: T * U, got: predicted.count) }
@@ -144,11 +153,9 @@ public enum Scores {
         }
 
         var ll = [Double?](), bits = [Double?](), r2 = [Double?](), corr = [Double?](), feve = [Double?](), ks = [Double?]()
-        var allPIT: [Double] = []
-        allPIT.reserveCapacity(T * U)
+        var llModels = [Double](), llNulls = [Double](), spikeCounts = [Double](), pitCounts = [Double]()
         var y = [Double](repeating: 0, count: T), mu = [Double](repeating: 0, count: T)
         var pit = [Double](repeating: 0, count: T)
-        var gainSum = 0.0, spikeSum = 0.0, llSum = 0.0
         for u in 0..<U {
             for t in 0..<T { y[t] = observed[t * U + u]; mu[t] = predicted[t * U + u] }
             let nullMean = trainingMean[u]
@@ -161,24 +168,22 @@ public enum Scores {
                 spikes += y[t]
             }
             ll.append(llModel / Double(T))
-            gainSum += llModel - llNull; spikeSum += spikes; llSum += llModel
+            llModels.append(llModel); llNulls.append(llNull); spikeCounts.append(spikes)
             bits.append(model.isDiscrete && spikes > 0 ? (llModel - llNull) / (spikes * Foundation.log(2.0)) : nil)
             r2.append(devNull > 0 ? 1 - devModel / devNull : nil)
             corr.append(stimulusCorrelation(y: y, mu: mu, groups: groups))
             feve.append(fractionOfExplainableVarianceExplained(y: y, mu: mu, groups: groups))
-            var rng = SeededRandom.derived(seed: seed, stream: UInt64(u))
+            var rng = SeededRandom.derived(seed: seed, stream: UInt64(firstUnit + u))
             for t in 0..<T { pit[t] = Calibration.pit(y: y[t], mean: mu[t], unit: u, model: model, rng: &rng) }
             ks.append(Calibration.ksDistanceFromUniform(pit))
-            allPIT += pit
+            // PIT counts per bin (Calibration.histogram's bins); the pooled histogram sums them.
+            var h = [Double](repeating: 0, count: UnitScores.pitBins)
+            for v in pit { h[min(max(Int(v * Double(UnitScores.pitBins)), 0), UnitScores.pitBins - 1)] += 1 }
+            pitCounts += h
         }
-        var report = ScoreReport(llPerTrial: ScoreSummary(perUnit: ll), bitsPerSpike: ScoreSummary(perUnit: bits),
-                           pseudoR2: ScoreSummary(perUnit: r2), corr: ScoreSummary(perUnit: corr),
-                           feve: ScoreSummary(perUnit: feve), pitKS: ScoreSummary(perUnit: ks),
-                           pitHistogram: Calibration.histogram(allPIT, bins: 10), observationModel: model.name,
-                           quasiLikelihood: model.isQuasi, trials: T, units: U, stimuli: groups.count)
-        report.bitsPerSpikePooled = model.isDiscrete && spikeSum > 0 ? gainSum / (spikeSum * Foundation.log(2.0)) : nil
-        report.llPerTrialSummedOverUnits = llSum / Double(T)
-        return report
+        return UnitScores(values: [ll, bits, r2, corr, feve, ks], llModel: llModels, llNull: llNulls, spikes: spikeCounts,
+                          pitCounts: pitCounts, trials: T, stimuli: groups.count, observationModel: model.name,
+                          isDiscrete: model.isDiscrete, quasiLikelihood: model.isQuasi)
     }
 
     /// Pearson r over stimuli between mean prediction and repeat-averaged response. y, mu: [T].
@@ -234,5 +239,63 @@ public enum Scores {
         mse /= Double(T)
         guard total - noise > 0 else { return nil }
         return 1 - (mse - noise) / (total - noise)
+    }
+}
+
+/// Per-unit scores before summarising (`Scores.evaluateUnits`): what an MPI rank computes for its
+/// units and sends (`packed`, 19 doubles per unit), and what rank 0 summarises (`report`). The
+/// pooled figures are sums over units of the per-unit sums, taken in unit order, and the PIT
+/// histogram sums per-unit bin counts, so the report equals the one-process report bit for bit.
+public struct UnitScores: Sendable {
+    public static let pitBins = 10
+    /// ll per trial, bits/spike, pseudo-R², corr, FEVE, PIT KS: [6][U].
+    public var values: [[Double?]]
+    /// [U] the summed log-likelihoods of the model and the null model, the summed responses.
+    public var llModel: [Double], llNull: [Double], spikes: [Double]
+    /// [U, pitBins] PIT values per bin.
+    public var pitCounts: [Double]
+    public var trials: Int, stimuli: Int
+    public var observationModel: String, isDiscrete: Bool, quasiLikelihood: Bool
+
+    public var units: Int { llModel.count }
+    public static let perUnit = 6 + 3 + pitBins
+
+    /// Unit-major [U, 19]: the six scores (nil as NaN; ScoreSummary treats non-finite as undefined),
+    /// llModel, llNull, spikes, the PIT bin counts.
+    public func packed() -> [Double] {
+        var out = [Double](); out.reserveCapacity(units * Self.perUnit)
+        for u in 0..<units {
+            for v in values { out.append(v[u] ?? .nan) }
+            out.append(llModel[u]); out.append(llNull[u]); out.append(spikes[u])
+            out += pitCounts[(u * Self.pitBins)..<((u + 1) * Self.pitBins)]
+        }
+        return out
+    }
+
+    /// The units of `packed` values gathered in unit order (the scalars from any rank's share).
+    public func unpacking(_ all: [Double]) -> UnitScores {
+        let k = Self.perUnit, u = all.count / k
+        var r = self
+        r.values = (0..<6).map { c in (0..<u).map { j in let x = all[j * k + c]; return x.isNaN ? nil : x } }
+        r.llModel = (0..<u).map { all[$0 * k + 6] }; r.llNull = (0..<u).map { all[$0 * k + 7] }; r.spikes = (0..<u).map { all[$0 * k + 8] }
+        r.pitCounts = (0..<u).flatMap { all[($0 * k + 9)..<($0 * k + k)] }
+        return r
+    }
+
+    public func report() -> ScoreReport {
+        let U = units, T = trials
+        var hist = [Double](repeating: 0, count: Self.pitBins)
+        for u in 0..<U { for b in 0..<Self.pitBins { hist[b] += pitCounts[u * Self.pitBins + b] } }
+        let n = T * U
+        var report = ScoreReport(llPerTrial: ScoreSummary(perUnit: values[0]), bitsPerSpike: ScoreSummary(perUnit: values[1]),
+                                 pseudoR2: ScoreSummary(perUnit: values[2]), corr: ScoreSummary(perUnit: values[3]),
+                                 feve: ScoreSummary(perUnit: values[4]), pitKS: ScoreSummary(perUnit: values[5]),
+                                 pitHistogram: n > 0 ? hist.map { $0 / Double(n) } : hist, observationModel: observationModel,
+                                 quasiLikelihood: quasiLikelihood, trials: T, units: U, stimuli: stimuli)
+        var gainSum = 0.0, spikeSum = 0.0, llSum = 0.0
+        for u in 0..<U { gainSum += llModel[u] - llNull[u]; spikeSum += spikes[u]; llSum += llModel[u] }
+        report.bitsPerSpikePooled = isDiscrete && spikeSum > 0 ? gainSum / (spikeSum * Foundation.log(2.0)) : nil
+        report.llPerTrialSummedOverUnits = llSum / Double(T)
+        return report
     }
 }

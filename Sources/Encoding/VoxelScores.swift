@@ -40,6 +40,37 @@ public struct VoxelScoreReport: Encodable {
     /// Banded ridge: each feature space's share of R² (centred test responses), by space name.
     public var spaceR2: [String: ScoreSummary]?
 
+    /// The per-target values of a report, in the order `VoxelScores.assembled` takes them.
+    public static let perTargetFields = ["r2", "corr", "ll_per_stimulus", "ncsnr", "noise_ceiling", "fraction_of_ceiling",
+                                         "split_half", "split_half_spearman_brown"]
+
+    /// Target-major [U, 8 + S]: each target's values (perTargetFields, then the banded R² share of
+    /// each of `spaces`), nil as NaN — what an MPI rank sends (ScoreSummary treats a non-finite
+    /// value as undefined, so NaN and nil give the same report).
+    public func perTargetValues(spaces: [String]) -> [Double] {
+        let columns = [r2, corr, llPerStimulus, ncsnr, noiseCeiling, fractionOfCeiling, splitHalf, splitHalfSpearmanBrown]
+            + spaces.map { spaceR2?[$0] ?? ScoreSummary(perUnit: [Double?](repeating: nil, count: units)) }
+        var out = [Double](); out.reserveCapacity(units * columns.count)
+        for j in 0..<units { for c in columns { out.append(c.perUnit[j] ?? .nan) } }
+        return out
+    }
+
+    /// The report of all targets from the target-major values of `perTargetValues` (gathered in
+    /// target order): the summaries are computed from the per-target values, as in one process.
+    public static func fromPerTargetValues(_ values: [Double], spaces: [String], banded: Bool, stimuli: Int, trials: Int,
+                                           reliabilityThreshold: Double) -> VoxelScoreReport {
+        let k = perTargetFields.count + spaces.count, u = values.count / k
+        precondition(values.count == u * k)
+        func column(_ c: Int) -> [Double?] { (0..<u).map { j in let x = values[j * k + c]; return x.isNaN ? nil : x } }
+        var space: [String: ScoreSummary]?
+        if banded {
+            space = [:]
+            for (i, name) in spaces.enumerated() { space![name] = ScoreSummary(perUnit: column(perTargetFields.count + i)) }
+        }
+        return VoxelScores.assembled(perTarget: (0..<perTargetFields.count).map(column), spaceR2: space, stimuli: stimuli, trials: trials,
+                                     reliabilityThreshold: reliabilityThreshold)
+    }
+
     enum CodingKeys: String, CodingKey {
         case stimuli, trials, units, r2, corr, ncsnr, reliable
         case reliabilityThreshold = "reliability_threshold", reliableUnits = "reliable_units"
@@ -86,19 +117,33 @@ public enum VoxelScores {
             sh.append(half[j])
             sb.append(half[j].map { 2 * $0 / (1 + $0) })
         }
+        return assembled(perTarget: [r2, corr, ll, snr, nc, frac, sh, sb], spaceR2: nil, stimuli: s,
+                         trials: st.repeatCounts.reduce(0, +), reliabilityThreshold: reliabilityThreshold)
+    }
+
+    /// The report from its per-target values, in the order of `VoxelScoreReport.perTargetFields`
+    /// (r2, corr, ll, ncsnr, noise ceiling, fraction of ceiling, split-half, Spearman–Brown), each [U]:
+    /// the summaries (means over all targets and over the reliable ones) are computed here, so a
+    /// report assembled from targets gathered across MPI ranks equals the one-process report.
+    public static func assembled(perTarget v: [[Double?]], spaceR2: [String: ScoreSummary]?, stimuli s: Int, trials: Int,
+                                 reliabilityThreshold: Double) -> VoxelScoreReport {
+        precondition(v.count == VoxelScoreReport.perTargetFields.count)
+        let (r2, corr, ll, snr, nc, frac, sh, sb) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+        let u = r2.count
         let reliable = (0..<u).filter { (sh[$0] ?? -.infinity) >= reliabilityThreshold }
         func meanOver(_ v: [Double?]) -> Double? {
             let d = reliable.compactMap { v[$0] }.filter { $0.isFinite }
             return d.isEmpty ? nil : d.reduce(0, +) / Double(d.count)
         }
-        return VoxelScoreReport(stimuli: s, trials: st.repeatCounts.reduce(0, +), units: u, reliabilityThreshold: reliabilityThreshold,
+        return VoxelScoreReport(stimuli: s, trials: trials, units: u, reliabilityThreshold: reliabilityThreshold,
                                 reliableUnits: reliable.count,
                                 r2: ScoreSummary(perUnit: r2), corr: ScoreSummary(perUnit: corr), llPerStimulus: ScoreSummary(perUnit: ll),
                                 ncsnr: ScoreSummary(perUnit: snr), noiseCeiling: ScoreSummary(perUnit: nc),
                                 fractionOfCeiling: ScoreSummary(perUnit: frac), splitHalf: ScoreSummary(perUnit: sh),
                                 splitHalfSpearmanBrown: ScoreSummary(perUnit: sb),
                                 reliable: ["r2": meanOver(r2), "corr": meanOver(corr), "noise_ceiling": meanOver(nc),
-                                           "fraction_of_ceiling": meanOver(frac), "ll_per_stimulus": meanOver(ll)])
+                                           "fraction_of_ceiling": meanOver(frac), "ll_per_stimulus": meanOver(ll)],
+                                spaceR2: spaceR2)
     }
 
     /// [U] split-half reliability (Notes), nil with fewer than 3 repeated stimuli or a constant half.

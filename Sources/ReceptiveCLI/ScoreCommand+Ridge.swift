@@ -43,17 +43,49 @@ func ridgeRuns(_ m: RidgeModel, dataset ds: Dataset, data: String, modelPath: St
 
 extension ScoreCommand {
     /// Under mpirun the test stimuli's predictions are split over the ranks; rank 0 prints.
+    /// Under mpirun the targets are split: each rank reads its share of the response columns,
+    /// scores its targets and rank 0 prints the report assembled from every rank's per-target values
+    /// (`--ground-truth`, which needs every target's true rates, reads the whole file on every rank
+    /// and splits the stimuli instead).
     func scoreRidge(on cluster: Cluster) throws {
+        if cluster.size > 1 && !groundTruth { return try scoreRidgeTargetShare(on: cluster) }
         let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
         let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold,
                                              cluster: cluster).scores
         guard cluster.isRoot else { return }
+        try printRidge(r, model: m, unitNames: ds.unitNames, truth: ds)
+    }
+
+    /// One rank's share of the targets (docs/scaling.md): its response columns only (one hyperslab).
+    func scoreRidgeTargetShare(on cluster: Cluster) throws {
+        let m = try RidgeModel.load(model)
+        var options = dataset.loadOptions(for: m)
+        let header = try Dataset.readHeader(data, options: options)
+        guard header.unitCount == m.unitCount else {
+            throw OptionError(option: "DATA", reason: "\(data) has \(header.unitCount) units but \(model) predicts \(m.unitCount)")
+        }
+        let columns = cluster.share(of: m.unitCount, block: RidgeModel.targetBlock)
+        options.responseColumns = columns
+        let ds = try dataset.load(data, options: options)
+        let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
+        let r = try RidgeEvaluation.scoresOfTargetShare(model: m, share: ds, columns: columns, runs: runs, split: split,
+                                                        reliabilityThreshold: reliabilityThreshold, cluster: cluster)
+        guard cluster.isRoot else { return }
+        // --per-unit names every target: rank 0 reads the file's unit names (the share holds its own only).
+        var names = (0..<m.unitCount).map { "unit\($0)" }
+        if perUnit && header.hasNames { names = try HDF5File.open(data).readStrings(header.paths.unitNames) }
+        try printRidge(r, model: m, unitNames: names, truth: nil)
+    }
+
+    /// Prints (rank 0) the report: JSON, or the summary table (with the generating model's scores
+    /// when `--ground-truth` and `truth` holds the whole dataset), the banded split, per target rows.
+    func printRidge(_ r: VoxelScoreReport, model m: RidgeModel, unitNames: [String], truth ds: Dataset?) throws {
         // Simulated voxels (--ground-truth): the generating model's scores are the achievable ones.
         var truth: VoxelScoreReport?
         if groundTruth {
             guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
-            guard let rates = ds.groundTruth?.rates else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
+            guard let ds, let rates = ds.groundTruth?.rates else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
             let st = ds.repeatStatistics(in: split), u = ds.unitCount
             let pred = st.stimuli.flatMap { rates[($0 * u)..<(($0 + 1) * u)] }
             truth = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
@@ -86,7 +118,7 @@ extension ScoreCommand {
             var u = Table(title: "per target", columns: [.init("unit", alignment: .left), .init("α"), .init("R²", format: .fixed(4)), .init("corr", format: .fixed(3)),
                                                           .init("NCSNR", format: .fixed(3)), .init("noise ceiling", format: .fixed(3)), .init("split-half r", format: .fixed(3))])
             for j in 0..<r.units {
-                u.addRow([.text(ds.unitNames[j]), .number(m.fit.cv.bestAlphas[j]), ScoreTables.cell(r.r2.perUnit[j]), ScoreTables.cell(r.corr.perUnit[j]),
+                u.addRow([.text(unitNames[j]), .number(m.fit.cv.bestAlphas[j]), ScoreTables.cell(r.r2.perUnit[j]), ScoreTables.cell(r.corr.perUnit[j]),
                           ScoreTables.cell(r.ncsnr.perUnit[j]), ScoreTables.cell(r.noiseCeiling.perUnit[j]), ScoreTables.cell(r.splitHalf.perUnit[j])])
             }
             print(u.description)

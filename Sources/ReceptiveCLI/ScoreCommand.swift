@@ -33,7 +33,8 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
 
     func run() throws { try onCluster(score(on:)) }
 
-    /// Under mpirun the predictions are split over ranks by stimulus; rank 0 prints.
+    /// Under mpirun the predictions are split over ranks by stimulus and the scoring by unit
+    /// (ridge models: by target, ScoreCommand+Ridge.swift); rank 0 prints.
     func score(on cluster: Cluster) throws {
         Parallel.setThreads(threads)
         if try RidgeModel.kind(ofModelFile: model) == .ridge {
@@ -42,6 +43,9 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
         let estimator = try EncodingModel.load(from: model)
         let m = try estimator.fitted()
         var options = dataset.loadOptions(for: m)
+        if cluster.size > 1 && !groundTruth {
+            return try scoreUnitShare(estimator, options: options, on: cluster)
+        }
         if !cluster.isRoot {
             // Rank 0 scores every unit (and reads every response); the other ranks only predict
             // their share of the stimuli, for which they read no response column.
@@ -68,6 +72,29 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
         print(ScoreTables.summary(rows, title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
         if truth != nil { print(GainByType(dataset: ds, split: split, models: [("model", report)], truth: truth).table()) }
         if perUnit { print(ScoreTables.perUnit(report, names: ds.hasUnitNames ? ds.unitNames : nil)) }
+    }
+}
+
+extension ScoreCommand {
+    /// Under mpirun (CNN and GLM models): each rank reads its share of the response columns (one
+    /// hyperslab) and scores its units; the predictions are split by stimulus and gathered on every
+    /// rank; rank 0 prints the report assembled from every rank's per-unit values.
+    /// `--ground-truth` (every unit's true rates) keeps the rank-0 path above.
+    func scoreUnitShare(_ estimator: EncodingModel, options base: DatasetLoadOptions, on cluster: Cluster) throws {
+        var options = base
+        let header = try Dataset.readHeader(data, options: options)
+        let units = header.unitCount
+        let columns = cluster.share(of: units)
+        options.responseColumns = columns
+        let ds = try dataset.load(data, options: options)
+        let report = try estimator.scoreUnitShare(ds, split: split, seed: seed, cluster: cluster, columns: columns, fileUnits: units)
+        guard cluster.isRoot else { return }
+        if json { return try JSONOutput.print(report) }
+        print(ScoreTables.summary([(model, report)], title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
+        if perUnit {
+            let names = header.hasNames ? try HDF5File.open(data).readStrings(header.paths.unitNames) : nil
+            print(ScoreTables.perUnit(report, names: names))
+        }
     }
 }
 

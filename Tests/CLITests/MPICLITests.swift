@@ -104,11 +104,25 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(s2["communicated_bytes"] as? Int, 8 * 146 * 4 + 8 + 8 * 3 + 4 * 4 + 8)
         assertSameConfiguration(c1, c2)
 
-        // score: predictions split by stimulus, the same report.
-        let sc1 = try CLIRunner.run(["score", one, Self.data, "--json", "--threads", "1"])
-        let sc2 = try mpi(2, ["score", one, Self.data, "--json", "--threads", "1"])
-        XCTAssertEqual(sc1.status, 0, sc1.stderr); XCTAssertEqual(sc2.status, 0, sc2.stderr)
-        XCTAssertEqual(sc1.stdout, sc2.stdout, "score under 2 ranks differs")
+        // score: predictions split by stimulus and gathered, units split (7 units: 4 + 3 on 2 ranks,
+        // 3 + 2 + 2 on 3, one each and an idle rank on 8), per-unit values gathered, summaries and
+        // pooled figures from them on rank 0: the same report (tolerance 0), test and train split,
+        // JSON and the per-unit table.
+        for options in [["--json"], ["--json", "--eval-split", "train"], ["--per-unit"]] {
+            let sc1 = try CLIRunner.run(["score", one, Self.data, "--threads", "1"] + options)
+            XCTAssertEqual(sc1.status, 0, sc1.stderr)
+            if options[0] == "--json" { XCTAssertTrue(sc1.stdout.contains("bits_per_spike_pooled"), sc1.stdout) }
+            for ranks in [2, 3, 8] {
+                let sc2 = try mpi(ranks, ["score", one, Self.data, "--threads", "1"] + options)
+                XCTAssertEqual(sc2.status, 0, sc2.stderr)
+                if options[0] == "--json" {
+                    let d = try maxJSONDifference(sc1.stdout, sc2.stdout)
+                    print("GLM score \(options.joined(separator: " ")), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                    XCTAssertEqual(d, 0)
+                }
+                XCTAssertEqual(sc1.stdout, sc2.stdout, "score \(options) under \(ranks) ranks differs")
+            }
+        }
 
         // predict: the same rates, bit for bit (each rank forwards whole batches of 128 stimuli).
         let p1 = Self.dir + "/rates1.h5", p2 = Self.dir + "/rates2.h5"
@@ -182,13 +196,13 @@ final class MPICLITests: XCTestCase {
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("glm-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
 
-        // predict: each rank reads (and checks) its share of the columns, so only rank 1 meets the
-        // NaN; score: rank 0 reads every column (it scores every unit), rank 1 none, so only rank 0.
+        // predict and score: each rank reads (and checks) its share of the columns, so only rank 1
+        // meets the NaN (score read every column on rank 0 before units were split, and failed there).
         let model = Self.dir + "/glm-clean-model.h5"
         let fit = try CLIRunner.run(["fit", clean, "--out", model, "--model", "glm", "--ridge-grid", "1,100", "--threads", "1", "--quiet", "--force"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
         let rates = Self.dir + "/never-rates.h5"
-        for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 0)] {
+        for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 1)] {
             let r = try mpi(2, command)
             XCTAssertNotEqual(r.status, 0)
             let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
@@ -497,6 +511,139 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(lines.count, 1, p.stderr)
         XCTAssertTrue(lines.first?.contains("rank 1 of 2") == true && lines.first?.contains("non-finite") == true, p.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
+    }
+
+    /// The largest absolute difference between the numbers of two JSON documents of the same
+    /// structure (nil when the structure, a string or a null differs).
+    func maxJSONDifference(_ a: String, _ b: String) throws -> Double? {
+        func walk(_ x: Any, _ y: Any) -> Double? {
+            if let x = x as? [String: Any], let y = y as? [String: Any] {
+                guard Set(x.keys) == Set(y.keys) else { return nil }
+                var worst = 0.0
+                for (k, v) in x { guard let d = walk(v, y[k]!) else { return nil }; worst = max(worst, d) }
+                return worst
+            }
+            if let x = x as? [Any], let y = y as? [Any] {
+                guard x.count == y.count else { return nil }
+                var worst = 0.0
+                for (u, v) in zip(x, y) { guard let d = walk(u, v) else { return nil }; worst = max(worst, d) }
+                return worst
+            }
+            if x is NSNull || y is NSNull { return (x is NSNull && y is NSNull) ? 0 : nil }
+            if let x = x as? String, let y = y as? String { return x == y ? 0 : nil }
+            if let x = x as? NSNumber, let y = y as? NSNumber { return abs(x.doubleValue - y.doubleValue) }
+            return nil
+        }
+        return walk(try JSONSerialization.jsonObject(with: Data(a.utf8)), try JSONSerialization.jsonObject(with: Data(b.utf8)))
+    }
+
+    /// `score` of a ridge model under 2 and 3 ranks splits the targets (blocks of 64: 150 voxels are
+    /// 128 + 22 on 2 ranks, 64 + 64 + 22 on 3), each rank scoring its columns, and prints the
+    /// one-process report: banded (R² split by space) and primal, test and train split, JSON and
+    /// the per-target table. Tolerance 0: each rank takes the same matrix products as one process
+    /// (blocks of 64 targets from target 0) and the summaries are computed on rank 0 from the
+    /// gathered per-target values.
+    func testRidgeScoreSplitsTargetsUnderTwoAndThreeRanks() throws {
+        let vox = Self.dir + "/vox150.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:150", "--stimuli", "400", "--size", "12",
+                                     "--test-repeats", "2", "--seed", "3", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let models: [(String, [String])] = [
+            ("banded", ["--features", "pixels", "--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6",
+                        "--gabor-spacing", "1.5", "--banded-samples", "5"]),
+            ("primal", ["--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,4"]),
+        ]
+        for (name, extra) in models {
+            let model = Self.dir + "/score150-\(name).h5"
+            let fit = try CLIRunner.run(["fit", vox, "--out", model, "--model", "ridge", "--threads", "1", "--quiet", "--force"] + extra)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            for options in [["--json", "--eval-split", "test"], ["--json", "--eval-split", "train"], ["--per-unit"]] {
+                let one = try CLIRunner.run(["score", model, vox, "--threads", "1"] + options)
+                XCTAssertEqual(one.status, 0, one.stderr)
+                if options[0] == "--json" {
+                    let report = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any]
+                    XCTAssertEqual(report?["units"] as? Int, 150, String(one.stdout.prefix(300)))
+                    if name == "banded" { XCTAssertTrue(one.stdout.contains("space_r2")) }
+                }
+                for ranks in [2, 3] {
+                    let r = try mpi(ranks, ["score", model, vox, "--threads", "1"] + options)
+                    XCTAssertEqual(r.status, 0, r.stderr)
+                    if options[0] == "--json" {
+                        let d = try maxJSONDifference(one.stdout, r.stdout)
+                        print("ridge score \(name) \(options.joined(separator: " ")), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                        XCTAssertEqual(d, 0, "\(name) \(options) under \(ranks) ranks")
+                    }
+                    XCTAssertEqual(one.stdout, r.stdout, "ridge score \(name) \(options) under \(ranks) ranks differs")
+                }
+            }
+        }
+    }
+
+    /// `score` of a ridge model reads one share of the response columns per rank: a NaN in column
+    /// 99 of 100 (rank 1's share, 64..<100) stops the job from rank 1 only, one in column 0 from
+    /// rank 0 only. Fails with the binary that read every column on every rank (both ranks reported).
+    func testRidgeScoreRankReadsOnlyItsColumns() throws {
+        let vox = Self.dir + "/vox100.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:100", "--stimuli", "200", "--size", "12",
+                                     "--test-repeats", "2", "--seed", "4", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let model = Self.dir + "/vox100-ridge.h5"
+        let fit = try CLIRunner.run(["fit", vox, "--out", model, "--model", "ridge", "--features", "pixels", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        for (column, rank) in [(99, 1), (0, 0)] {
+            let bad = Self.dir + "/vox100-nan\(column).h5"
+            try? FileManager.default.removeItem(atPath: bad)
+            try FileManager.default.copyItem(atPath: vox, toPath: bad)
+            let f = try HDF5File.open(bad, writable: true)
+            var row = try f.readFloats("/responses", rows: 0..<1).values
+            row[column] = .nan
+            try f.writeRows("/responses", rows: 0..<1, floats: row)
+            f.close()
+            let r = try mpi(2, ["score", model, bad, "--json", "--threads", "1"])
+            XCTAssertNotEqual(r.status, 0)
+            let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+            XCTAssertEqual(ours.count, 1, r.stderr)
+            XCTAssertTrue(ours.first?.contains("rank \(rank) of 2") == true && ours.first?.contains("non-finite") == true
+                          && ours.first?.contains("vox100-nan\(column).h5") == true, r.stderr)
+            XCTAssertEqual(r.stdout, "", "no report from a failed job")
+        }
+    }
+
+    /// `score` of a time-series ridge model (/runs, --delays 0,1,2; banded over two spaces and one
+    /// penalty) with 100 targets under 2 ranks (64 + 36) and 3 ranks (64 + 36 + none): each rank
+    /// builds the delayed design of every trial and predicts its targets; the JSON equals one
+    /// process's byte for byte (max |Δ| = 0).
+    func testTimeSeriesRidgeScoreSplitsTargets() throws {
+        var rng = SeededRandom(seed: 6)
+        let n = 300, u = 100, perRun = 60
+        let stim = (0..<(n * 16)).map { _ in Float(rng.normal()) }
+        var resp = (0..<(n * u)).map { _ in Float(rng.normal()) }
+        for t in 1..<n where t % perRun != 0 { for j in 0..<u { resp[t * u + j] += stim[(t - 1) * 16 + j % 2] } }
+        let ts = Self.dir + "/ts100.h5"
+        try? FileManager.default.removeItem(atPath: ts)
+        let f = try HDF5File.create(ts)
+        try f.write("/stimuli", floats: stim, shape: [n, 4, 4])
+        try f.write("/responses", floats: resp, shape: [n, u])
+        try f.write("/split", uint8s: (0..<n).map { $0 < 4 * perRun ? 0 : 2 }, shape: [n])
+        try f.write("/runs", int64s: (0..<n).map { $0 / perRun }, shape: [n])
+        try f.setAttribute("modality", string: "fmri")
+        f.close()
+        for (name, extra) in [("banded", ["--features", "pixels", "--features", "pixels:2", "--banded-samples", "4"]), ("one", ["--features", "pixels"])] {
+            let model = Self.dir + "/ts100-\(name).h5"
+            let fit = try CLIRunner.run(["fit", ts, "--out", model, "--model", "ridge", "--delays", "0,1,2", "--folds", "4",
+                                         "--threads", "1", "--quiet", "--force"] + extra)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            let one = try CLIRunner.run(["score", model, ts, "--json", "--threads", "1"])
+            XCTAssertEqual(one.status, 0, one.stderr)
+            for ranks in [2, 3] {
+                let r = try mpi(ranks, ["score", model, ts, "--json", "--threads", "1"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let d = try maxJSONDifference(one.stdout, r.stdout)
+                print("time-series ridge score \(name), \(ranks) ranks vs 1 process: max |Δ| = \(d.map { "\($0)" } ?? "structure differs")")
+                XCTAssertEqual(d, 0)
+                XCTAssertEqual(one.stdout, r.stdout)
+            }
+        }
     }
 }
 
