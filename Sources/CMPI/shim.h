@@ -9,5 +9,6 @@ static inline MPI_Datatype rcp_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype rcp_mpi_char(void) { return MPI_CHAR; }
 static inline MPI_Op rcp_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op rcp_mpi_max(void) { return MPI_MAX; }
+static inline MPI_Op rcp_mpi_min(void) { return MPI_MIN; }
 static inline void *rcp_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int rcp_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }

@@ -27,6 +27,14 @@ public protocol Cluster: AnyObject {
     func abort(_ message: String, code: Int32) -> Never
     /// Ends the MPI session (no-op for a single process). Call once, on every rank, before exiting.
     func finish()
+    /// The agreement point of a command: every rank calls it once, after its input phase (options
+    /// checked, files opened, its share read) and before any other collective, with its failure
+    /// there (nil when it had none). Returns nil when no rank failed; otherwise the lowest failing
+    /// rank, its exit code and whether every rank failed with the same message, the same on every
+    /// rank (one MPI_Allreduce, MIN, of four int64: `AgreedFailure.contribution`).
+    func agree(_ failure: RankFailure?) -> AgreedFailure?
+    /// Whether this rank has passed its agreement point.
+    var hasAgreed: Bool { get }
     /// Bytes this rank has contributed to collectives so far (its buffers' sizes; 0 in one process).
     var communicatedBytes: Int { get }
     /// Collective calls this rank has made so far.
@@ -57,6 +65,47 @@ public func Cluster_share(count: Int, block: Int, rank: Int, size: Int) -> Range
     return min(count, first * b)..<min(count, (first + n) * b)
 }
 
+/// A rank's failure in its input phase, as the agreement point compares it: the exit code it would
+/// end with (1 ... 255) and a digest of its one-line message (64-bit FNV-1a of the UTF-8 bytes, the
+/// same on every machine, unlike Swift's seeded `Hasher`).
+public struct RankFailure: Equatable, Sendable {
+    public let code: Int32
+    public let digest: UInt64
+    public init(code: Int32, message: String) {
+        let c = code & 0xff
+        self.code = c == 0 ? 1 : c
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in message.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        digest = h
+    }
+}
+
+/// What the ranks agreed at the agreement point when at least one failed: the lowest failing rank,
+/// its exit code, and whether every rank failed with the same message (digest).
+public struct AgreedFailure: Error, Equatable, Sendable {
+    public let rank: Int
+    public let code: Int32
+    public let everyRankAlike: Bool
+    public init(rank: Int, code: Int32, everyRankAlike: Bool) { self.rank = rank; self.code = code; self.everyRankAlike = everyRankAlike }
+
+    /// This rank's four values for the element-wise MIN over ranks: [rank·256 + code (size·256 when
+    /// it did not fail), 1 if it failed else 0, its digest (63 bits) or Int64.max, minus that digest or
+    /// Int64.max]. The minima give the lowest failing rank with its code, whether all failed, and the
+    /// smallest and largest digest of the failed ranks.
+    public static func contribution(_ failure: RankFailure?, rank: Int, size: Int) -> [Int64] {
+        guard let f = failure else { return [Int64(size) * 256, 0, Int64.max, Int64.max] }
+        let d = Int64(bitPattern: f.digest & 0x7fff_ffff_ffff_ffff)
+        return [Int64(rank) * 256 + Int64(f.code), 1, d, -d]
+    }
+
+    /// The outcome from the element-wise minima of every rank's `contribution`; nil when none failed.
+    public static func decode(_ minima: [Int64], size: Int) -> AgreedFailure? {
+        guard minima.count == 4, minima[0] < Int64(size) * 256 else { return nil }
+        return AgreedFailure(rank: Int(minima[0] / 256), code: Int32(minima[0] % 256),
+                             everyRankAlike: minima[1] == 1 && minima[2] == -minima[3])
+    }
+}
+
 /// Why a cluster could not be started.
 public struct ClusterError: Error, CustomStringConvertible {
     public let reason: String
@@ -80,6 +129,11 @@ public final class SingleProcess: Cluster {
         exit(code)
     }
     public func finish() {}
+    public private(set) var hasAgreed = false
+    public func agree(_ failure: RankFailure?) -> AgreedFailure? {
+        hasAgreed = true
+        return AgreedFailure.decode(AgreedFailure.contribution(failure, rank: 0, size: 1), size: 1)
+    }
     public var communicatedBytes: Int { 0 }
     public var collectiveCalls: Int { 0 }
 }
@@ -92,6 +146,16 @@ public enum Clusters {
         #else
         return false
         #endif
+    }
+
+    /// This process's rank as the launcher (mpirun/srun) numbered it, from its environment, before
+    /// MPI is started (0 when there is no launcher): argument errors are printed by rank 0 only.
+    public static var launchedRank: Int {
+        let env = ProcessInfo.processInfo.environment
+        for key in ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"] {
+            if let v = env[key], let n = Int(v) { return n }
+        }
+        return 0
     }
 
     /// The number of processes the launcher (mpirun/srun) started, from its environment; 1 when none.
@@ -236,6 +300,19 @@ public final class MPICluster: Cluster {
     }
 
     public func barrier() { check(MPI_Barrier(world), "MPI_Barrier") }
+
+    public private(set) var hasAgreed = false
+
+    public func agree(_ failure: RankFailure?) -> AgreedFailure? {
+        hasAgreed = true
+        var v = AgreedFailure.contribution(failure, rank: rank, size: size)
+        communicatedBytes += 8 * v.count; collectiveCalls += 1
+        let rc = v.withUnsafeMutableBytes { b in
+            MPI_Allreduce(rcp_mpi_in_place(), b.baseAddress, 4, rcp_mpi_int64(), rcp_mpi_min(), world)
+        }
+        check(rc, "MPI_Allreduce")
+        return AgreedFailure.decode(v, size: size)
+    }
 
     public func abort(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("receptive: rank \(rank) of \(size): \(message)\n".utf8))

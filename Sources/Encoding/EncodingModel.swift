@@ -239,6 +239,16 @@ public final class EncodingModel: EncodingEstimator {
         return base.unpacking(all).report()
     }
 
+    /// The checks of `score`'s inputs that need no work (the data fits the model; the split has
+    /// trials), with the messages `score` gives: under mpirun the CLI makes them before its
+    /// agreement point, so that a data file every rank finds wrong is reported once.
+    public func checkScoreInputs(_ dataset: Dataset, split: Split, fileUnits: Int? = nil) throws {
+        try Self.checkCompatible(model: try fitted(for: "score"), dataset: dataset, fileUnits: fileUnits)
+        guard !dataset.trials(in: split).isEmpty else {
+            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
+        }
+    }
+
     /// Across ranks, what a rank other than 0 does for `score` (which rank 0 calls at the same
     /// time): its share of the predictions, sent to every rank. It needs no responses, so its
     /// dataset may hold none of the response columns (`fileUnits`: the file's units).

@@ -1,9 +1,19 @@
-// Commands that run across MPI ranks (fit --model glm, score, predict; docs/scaling.md) start
-// here. One process: the body runs as always. Under mpirun: every rank runs the body on its share;
-// an error on any rank prints one line naming that rank and ends the whole job (MPI_Abort), so
-// no rank waits forever in a collective and no model file is written.
+// Commands that run across MPI ranks (fit, score, predict; docs/scaling.md) start here. One
+// process: the body runs as always. Under mpirun every rank runs the body on its share in two
+// phases (docs/scaling.md, "When a rank fails"):
+// - the input phase (options checked, model and data files opened, the rank's share read) ends at
+//   the agreement point, `passAgreementPoint`, which every path of the three commands reaches
+//   before its first collective. A rank that fails before it meets the others there with its
+//   failure (one MPI_Allreduce): if every rank failed with the same message, rank 0 prints the
+//   one-process refusal (`Error: …`); otherwise the lowest failing rank prints
+//   `receptive: rank r of R: …`. Every rank then ends through MPI_Finalize with that rank's exit
+//   status; nothing is written.
+// - after the agreement point (the fit, the gathers, the output), an error on any rank prints one
+//   line naming that rank and ends the whole job (MPI_Abort), so no rank waits forever in a
+//   collective and no model file is written.
 import ArgumentParser
 import Cluster
+import Foundation
 
 func onCluster(_ body: (Cluster) throws -> Void) throws {
     let cluster: Cluster
@@ -16,7 +26,33 @@ func onCluster(_ body: (Cluster) throws -> Void) throws {
     } catch {
         // An exit code (a stop every rank agreed on, or success): all ranks end alike.
         if let code = error as? ExitCode { cluster.finish(); if code == .success { return }; throw code }
+        // Another rank failed in its input phase and has printed the message.
+        if let other = error as? AgreedFailure { cluster.barrier(); cluster.finish(); throw ExitCode(other.code) }
+        // This rank failed in its input phase (no collective yet): meet the others at the agreement point.
+        if !cluster.hasAgreed && cluster.collectiveCalls == 0 {
+            let message = Refusal.message(for: error)
+            let failure = RankFailure(code: ReceptiveCommand.exitCode(for: error).rawValue, message: message)
+            let agreed = cluster.agree(failure) ?? AgreedFailure(rank: cluster.rank, code: failure.code, everyRankAlike: false)
+            if agreed.everyRankAlike {
+                if cluster.isRoot { FileHandle.standardError.write(Data("Error: \(message)\n".utf8)) }
+            } else if agreed.rank == cluster.rank {
+                FileHandle.standardError.write(Data("receptive: rank \(cluster.rank) of \(cluster.size): \(message)\n".utf8))
+            }
+            // The message is written before any rank exits (mpirun may end the others once one
+            // has exited with a non-zero status).
+            cluster.barrier()
+            cluster.finish()
+            throw ExitCode(agreed.code)
+        }
         cluster.abort(Refusal.message(for: error), code: 1)
     }
     cluster.finish()
+}
+
+/// The agreement point (above): every path of fit, score and predict calls it once its input phase
+/// is done and before its first collective. Throws `AgreedFailure` when another rank failed in its
+/// input phase. One process: nothing (its errors are thrown where they arise, as always).
+func passAgreementPoint(_ cluster: Cluster) throws {
+    guard cluster.size > 1, !cluster.hasAgreed else { return }
+    if let failed = cluster.agree(nil) { throw failed }
 }

@@ -80,6 +80,7 @@ extension FitCommand {
             guard let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount) else {
                 throw OptionError(option: "--delays", reason: "\(data) has no /runs (a run id per trial, needed to delay features within runs)")
             }
+            try passAgreementPoint(cluster)
             let progress = ThrottledProgress(quiet: quiet)
             let t0 = Date()
             let model = try RidgeModel.fitTimeSeries(dataset: ds, runs: runs, delays: list, sources: sources, alphas: grid, folds: ridge.folds,
@@ -104,12 +105,14 @@ extension FitCommand {
         if !quiet {
             FileHandle.standardError.write(Data("ridge: \(totalUnits ?? ds.unitCount) targets\(cluster.size > 1 ? " over \(cluster.size) ranks × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))" : ""), features \(sources.map { $0.description }.joined(separator: " + ")), \(grid.count) penalties \(grid.first!)…\(grid.last!), \(ridge.folds) folds over training stimuli\n".utf8))
         }
+        let runs = try DelayedFeatures.runs(file: data, trials: ds.trialCount)
+        try passAgreementPoint(cluster)
         let t0 = Date()
         let model = try RidgeModel.fit(dataset: ds, sources: sources, alphas: grid, folds: ridge.folds, targetBatch: ridge.targetBatch, standardize: !ridge.noStandardize,
                                        bandedSamples: ridge.bandedSamples, seed: ridge.bandedSeed,
                                        featureProgress: { progress("features: stimuli", $0, $1) },
                                        progress: { progress($0, $1, $2) }, cluster: cluster, allUnitNames: allUnitNames,
-                                       runs: try DelayedFeatures.runs(file: data, trials: ds.trialCount))
+                                       runs: runs)
         model.config.execution = ExecutionRecord(ranks: cluster.size, threadsPerRank: threads, backend: cluster.backend)
         guard cluster.isRoot else { return }
         try model.write(to: out, overwrite: force)

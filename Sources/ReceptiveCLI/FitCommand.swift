@@ -106,6 +106,7 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
         let t0 = Date()
         switch model {
         case .glm:
+            try passAgreementPoint(cluster)
             if !quiet { FileHandle.standardError.write(Data("fitting \(share?.totalUnits ?? ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
             fitted = try EncodingModel(glm: obs, ridgeGrid: grid, seed: options.seed)
                 .fit(ds, preprocessing: prep, options: {
@@ -128,8 +129,9 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
             var opts = options
             opts.trainCore = !freezeCore
             let reporter = EpochProgress(total: opts.epochs, quiet: quiet)
-            if !quiet { FileHandle.standardError.write(Data("training on \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))\n".utf8)) }
             if restarts > 1 && cluster.size > 1 { throw OptionError(option: "--restarts", reason: "not supported under mpirun (run the restarts as separate fits with --seed)") }
+            try passAgreementPoint(cluster)
+            if !quiet { FileHandle.standardError.write(Data("training on \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") (\(cluster.backend))\n".utf8)) }
             StopSignals.install()
             do {
                 if restarts > 1 {

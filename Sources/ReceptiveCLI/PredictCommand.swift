@@ -46,6 +46,10 @@ struct PredictCommand: ParsableCommand, WithThreadsOption, WithForceFlag {
         }
         let ds = try dataset.load(data, options: options)
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
+        // Under mpirun: the checks predict makes before any work (units, stimulus shape) are made
+        // before the agreement point, so a file every rank finds wrong is reported once.
+        if cluster.size > 1 { try EncodingModel.checkCompatible(model: try estimator.fitted(), dataset: ds, fileUnits: fileUnits) }
+        try passAgreementPoint(cluster)
         let rates = try estimator.predict(ds, stimuli: indices, cluster: cluster, fileUnits: fileUnits)
         guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in

@@ -3,6 +3,7 @@
 // the exit status ArgumentParser assigns (1 for a refusal from a command, 64 for a parse or
 // validation error). Help and version requests keep ArgumentParser's own output.
 import ArgumentParser
+import Cluster
 import Foundation
 
 public enum Refusal {
@@ -23,6 +24,15 @@ public enum Refusal {
 
     public static func exit(withError error: Error) -> Never {
         let code = ReceptiveCommand.exitCode(for: error)
+        // Under mpirun/srun every process parsed the same arguments, so an argument error (or a
+        // help request) is the same on every rank: rank 0 prints it, the others end silently with
+        // the same status (before MPI starts; errors after it are handled by `onCluster`).
+        // They wait half a second first: mpirun ends the job's other processes once one has exited
+        // with a non-zero status, and rank 0 must have written its line by then.
+        if Clusters.launchedSize > 1 && Clusters.launchedRank != 0 {
+            if code != .success { usleep(500_000) }
+            Foundation.exit(code.rawValue)
+        }
         // Help (--help, `help`, a command group run without a subcommand) and --version: as ArgumentParser prints them.
         if code == .success || error is CleanExit { ReceptiveCommand.exit(withError: error) }
         let text = message(for: error)

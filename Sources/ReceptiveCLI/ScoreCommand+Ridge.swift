@@ -51,6 +51,12 @@ extension ScoreCommand {
         if cluster.size > 1 && !groundTruth { return try scoreRidgeTargetShare(on: cluster) }
         let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
+        if cluster.size > 1 && groundTruth {
+            // printRidge's --ground-truth checks, made before the agreement point under mpirun.
+            guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
+            guard ds.groundTruth?.rates != nil else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
+        }
+        try passAgreementPoint(cluster)
         let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold,
                                              cluster: cluster).scores
         guard cluster.isRoot else { return }
@@ -69,6 +75,7 @@ extension ScoreCommand {
         options.responseColumns = columns
         let ds = try dataset.load(data, options: options)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
+        try passAgreementPoint(cluster)
         let r = try RidgeEvaluation.scoresOfTargetShare(model: m, share: ds, columns: columns, runs: runs, split: split,
                                                         reliabilityThreshold: reliabilityThreshold, cluster: cluster)
         guard cluster.isRoot else { return }
@@ -144,6 +151,8 @@ extension PredictCommand {
             throw OptionError(option: "DATA", reason: "\(data) has \(fileUnits) units but \(model) predicts \(m.unitCount)")
         }
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
+        if cluster.size > 1 && m.config.delays != nil { throw EncodingError.delaysMismatch(modelHasDelays: true) }   // as m.predict, before the agreement point
+        try passAgreementPoint(cluster)
         let rates = try m.predict(dataset: ds, stimuli: indices, cluster: cluster)
         guard cluster.isRoot else { return }
         try HDF5File.writeAtomically(to: out, overwrite: force) { f in

@@ -52,9 +52,13 @@ struct ScoreCommand: ParsableCommand, WithThreadsOption, WithJSONFlag {
             let units = try Dataset.readHeader(data, options: options).unitCount
             options.responseColumns = 0..<0
             let ds = try dataset.load(data, options: options)
+            try estimator.checkScoreInputs(ds, split: split, fileUnits: units)
+            try passAgreementPoint(cluster)
             return try estimator.contributeToScore(ds, split: split, cluster: cluster, fileUnits: units)
         }
         let ds = try dataset.load(data, options: options)
+        if cluster.size > 1 { try estimator.checkScoreInputs(ds, split: split) }
+        try passAgreementPoint(cluster)
         let report = try estimator.score(ds, split: split, seed: seed, cluster: cluster)
         // Simulated data: the generating model's score is the ceiling (shown unless --json).
         let truth = groundTruth ? try EncodingModel.scoreGroundTruth(dataset: ds, split: split, observation: try m.observationModel(), seed: seed) : nil
@@ -87,6 +91,8 @@ extension ScoreCommand {
         let columns = cluster.share(of: units)
         options.responseColumns = columns
         let ds = try dataset.load(data, options: options)
+        try estimator.checkScoreInputs(ds, split: split, fileUnits: units)
+        try passAgreementPoint(cluster)
         let report = try estimator.scoreUnitShare(ds, split: split, seed: seed, cluster: cluster, columns: columns, fileUnits: units)
         guard cluster.isRoot else { return }
         if json { return try JSONOutput.print(report) }

@@ -100,8 +100,9 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(s2["units"] as? Int, 7)
         // Bytes rank 0 put into collectives, worked out by hand for its 4 units of 12×12 = 144 pixels:
         // 8·(144 + 2) per unit (weights, intercept, λ) + 8 (count), 8 per penalty (failed λs, 3),
-        // the null rates as float32: 4 per unit + 8 (count).
-        XCTAssertEqual(s2["communicated_bytes"] as? Int, 8 * 146 * 4 + 8 + 8 * 3 + 4 * 4 + 8)
+        // the null rates as float32: 4 per unit + 8 (count), and the agreement point after the
+        // input phase (4 int64); 6 collectives.
+        XCTAssertEqual(s2["communicated_bytes"] as? Int, 8 * 146 * 4 + 8 + 8 * 3 + 4 * 4 + 8 + 32)
         assertSameConfiguration(c1, c2)
 
         // score: predictions split by stimulus and gathered, units split (7 units: 4 + 3 on 2 ranks,
@@ -368,12 +369,85 @@ final class MPICLITests: XCTestCase {
         XCTAssertLessThanOrEqual(dAlone, 0.05)
     }
 
-    func testAFailingRankEndsTheJobNamingItAndWritesNothing() throws {
-        let out = Self.dir + "/never.h5"
-        let r = try mpi(2, ["fit", Self.dir + "/missing.h5", "--out", out, "--model", "glm", "--quiet"])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("rank ") && r.stderr.contains("of 2") && r.stderr.contains("missing.h5"), r.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    /// Lines a command printed as its refusal: ours start with `Error:` (one process, or every rank
+    /// failed alike) or `receptive:` (one rank's failure); Open MPI's notices start otherwise.
+    func refusals(_ stderr: String) -> [Substring] {
+        stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") || $0.hasPrefix("receptive:") }
+    }
+
+    /// Failures every rank meets alike in its input phase — a missing data file, a missing model
+    /// file, a malformed option value (at parsing, and one found after start-up), data of the wrong
+    /// shape — print exactly the one line one process prints (`Error: …`, from rank 0 only; before
+    /// the agreement point each of R ranks printed its own line) under 2 and 3 ranks, exit non-zero
+    /// with one process's status, and write nothing.
+    func testFailureEveryRankMeetsIsPrintedOnce() throws {
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.data) || CLIRunner.binary == nil, "simulate failed")
+        let model = Self.dir + "/once-glm.h5"
+        let fit = try CLIRunner.run(["fit", Self.data, "--out", model, "--model", "glm", "--ridge-grid", "10", "--threads", "1", "--quiet", "--force"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let other = Self.dir + "/once-5units.h5"   // 5 units where the model predicts 7
+        let sim = try CLIRunner.run(["simulate", "--out", other, "--cells", "simple:5", "--stimuli", "60", "--size", "12",
+                                     "--repeats", "2", "--seed", "2", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let out = Self.dir + "/never-once.h5"
+        let missing = Self.dir + "/missing.h5"
+        let cases: [(String, [String], String)] = [
+            ("missing data file (fit)", ["fit", missing, "--out", out, "--model", "glm", "--quiet"], "missing.h5"),
+            ("missing data file (ridge fit)", ["fit", missing, "--out", out, "--model", "ridge", "--features", "pixels", "--quiet"], "missing.h5"),
+            ("missing data file (predict)", ["predict", model, missing, "--out", out, "--threads", "1"], "missing.h5"),
+            ("missing model file (score)", ["score", missing, Self.data, "--threads", "1"], "missing.h5"),
+            ("missing model file (predict)", ["predict", missing, Self.data, "--out", out, "--threads", "1"], "missing.h5"),
+            ("malformed option value (parsing)", ["fit", Self.data, "--out", out, "--model", "glm", "--ridge-grid", "1,x"], "--ridge-grid"),
+            ("malformed option value (after start-up)", ["fit", Self.data, "--out", out, "--model", "glm", "--ridge-grid=-1", "--quiet"], "--ridge-grid"),
+            ("impossible option value (after start-up)", ["fit", Self.data, "--out", out, "--model", "ridge", "--features", "pixels", "--folds", "1", "--quiet"], "--folds"),
+            ("wrong shape (score)", ["score", model, other, "--threads", "1"], "5 units"),
+            ("wrong shape (predict)", ["predict", model, other, "--out", out, "--threads", "1"], "5 units"),
+        ]
+        for (name, args, names) in cases {
+            let one = try CLIRunner.run(args)
+            let oneLines = refusals(one.stderr)
+            XCTAssertNotEqual(one.status, 0, name)
+            XCTAssertEqual(oneLines.count, 1, "\(name), one process: \(one.stderr)")
+            XCTAssertTrue(oneLines.first?.hasPrefix("Error: ") == true && oneLines.first?.contains(names) == true, "\(name): \(one.stderr)")
+            for ranks in [2, 3] {
+                let r = try mpi(ranks, args)
+                let lines = refusals(r.stderr)
+                print("\(name), \(ranks) ranks: status \(r.status) (one process \(one.status)), \(lines.count) line: \(lines.first ?? "")")
+                XCTAssertNotEqual(r.status, 0, "\(name) under \(ranks) ranks")
+                XCTAssertEqual(r.status, one.status, "\(name) under \(ranks) ranks: exit status")
+                XCTAssertEqual(lines, oneLines, "\(name) under \(ranks) ranks: \(r.stderr)")
+                XCTAssertEqual(r.stdout, "", name)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out), name)
+            }
+        }
+    }
+
+    /// Failures of some ranks only (their share of the response columns): the lowest failing rank
+    /// prints its one line, naming itself; every rank ends with its status. NaNs in columns 4 and 7
+    /// of 8 under 3 ranks (shares 0..<3, 3..<6, 6..<8): ranks 1 and 2 fail with different
+    /// positions, rank 1 alone reports; NaN in column 7 only: rank 2 reports.
+    func testLowestFailingRankReportsOnce() throws {
+        let vox = Self.dir + "/once-nan.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "120", "--size", "12",
+                                     "--seed", "4", "--quiet", "--force"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let out = Self.dir + "/never-once-nan.h5"
+        var clean: [Float]?
+        for (columns, rank) in [([4, 7], 1), ([7], 2)] {
+            let f = try HDF5File.open(vox, writable: true)
+            if clean == nil { clean = try f.readFloats("/responses", rows: 0..<1).values }
+            var row = clean!
+            for c in columns { row[c] = .nan }
+            try f.writeRows("/responses", rows: 0..<1, floats: row)
+            f.close()
+            let r = try mpi(3, ["fit", vox, "--out", out, "--model", "glm", "--ridge-grid", "1", "--threads", "1", "--quiet"])
+            let lines = refusals(r.stderr)
+            print("NaN in columns \(columns) under 3 ranks: status \(r.status), \(lines)")
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(lines.count, 1, r.stderr)
+            XCTAssertTrue(lines.first?.hasPrefix("receptive: rank \(rank) of 3: ") == true && lines.first?.contains("non-finite") == true, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
     }
 
     /// Every dataset under /ridge of two ridge model files: the largest absolute difference.
