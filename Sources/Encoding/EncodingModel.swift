@@ -451,16 +451,11 @@ enum GLMFitting {
         for path in local {
             var best = path.bestIndex
             if failed[best] > 0 {
-                let ll = path.validationLogLikelihoods
-                let allowed = ridgeGrid.indices.filter { failed[$0] == 0 }
-                guard let first = allowed.first else {
+                guard let chosen = RidgePath.choose(among: ridgeGrid.indices.filter { failed[$0] == 0 }, lambdas: ridgeGrid,
+                                                    validationLogLikelihoods: path.validationLogLikelihoods) else {
                     throw EncodingError.incompatibleData(reason: "\(dataset.file): the GLM could not be fitted at any ridge penalty of \(ridgeGrid)")
                 }
-                best = first
-                for k in allowed where k != best {
-                    let better = ll[k] > ll[best] || (ll[k] == ll[best] && ridgeGrid[k] > ridgeGrid[best])
-                    if better || (!ll[best].isFinite && ll[k].isFinite) { best = k }
-                }
+                best = chosen
             }
             guard let fit = path.fits[best] else {
                 throw EncodingError.incompatibleData(reason: "\(dataset.file): the GLM could not be fitted at ridge penalty \(ridgeGrid[best])")

@@ -21,6 +21,18 @@ public struct RidgePath: Sendable {
 
     public var bestLambda: Double { lambdas[bestIndex] }
     public var best: GLMFit { fits[bestIndex]! }
+
+    /// The λ the path keeps among the `allowed` grid indices: the highest validation log-likelihood,
+    /// ties to the larger λ, a finite likelihood over a non-finite one; nil when `allowed` is empty.
+    /// One process and every MPI rank (after the ranks agree on the λs that failed) choose with it.
+    public static func choose(among allowed: [Int], lambdas: [Double], validationLogLikelihoods ll: [Double]) -> Int? {
+        guard var best = allowed.first else { return nil }
+        for k in allowed.dropFirst() {
+            let better = ll[k] > ll[best] || (ll[k] == ll[best] && lambdas[k] > lambdas[best])
+            if better || (!ll[best].isFinite && ll[k].isFinite) { best = k }
+        }
+        return best
+    }
 }
 
 extension GLM {
@@ -80,11 +92,8 @@ extension GLM {
             let yv = validation.column(u)
             let fits = fitsByGrid.map { $0?[u] }
             let ll = fits.map { $0?.logLikelihood(X: validationX, rows: m, y: yv, offset: validationOffset) ?? -.infinity }
-            var best = fits.firstIndex { $0 != nil }!
-            for k in 0..<grid.count where fits[k] != nil && k != best {
-                let better = ll[k] > ll[best] || (ll[k] == ll[best] && grid[k] > grid[best])
-                if better || (!ll[best].isFinite && ll[k].isFinite) { best = k }
-            }
+            // fitsByGrid has at least one fitted λ (checked above), so a choice exists.
+            let best = RidgePath.choose(among: grid.indices.filter { fits[$0] != nil }, lambdas: grid, validationLogLikelihoods: ll) ?? 0
             paths.append(RidgePath(lambdas: grid, fits: fits, validationLogLikelihoods: ll, bestIndex: best))
         }
         return paths

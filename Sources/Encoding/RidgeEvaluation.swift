@@ -15,8 +15,7 @@ public struct RidgeEvaluation {
     public var measured: [Float]
     /// The dataset's stimuli (stimulus models) or trials (time-series models) of the rows.
     public var rows: [Int]
-    /// "stimulus" or "trial".
-    public var rowKind: String
+    public var rowKind: RidgeRowKind
 
     /// - Parameters:
     ///   - runs: the run of every trial (`/runs`), needed by time-series models only.
@@ -52,7 +51,7 @@ public struct RidgeEvaluation {
             r.spaceR2 = d
         }
         return RidgeEvaluation(scores: r, predicted: pred, measured: st.meanResponses, rows: rows,
-                               rowKind: m.config.delays == nil ? "stimulus" : "trial")
+                               rowKind: m.config.delays == nil ? .stimulus : .trial)
     }
 
     /// `score` under MPI, targets split: `share` holds only this rank's response columns `columns`

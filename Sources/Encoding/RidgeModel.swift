@@ -16,6 +16,13 @@ import Tensors
 import NeuralData
 import Cluster
 
+/// What a row of a ridge design is; stored in the model file as "stimulus" or "trial".
+public enum RidgeRowKind: String, Codable, Sendable {
+    case stimulus, trial
+    /// The plural noun ("stimuli", "trials").
+    public var plural: String { self == .stimulus ? "stimuli" : "trials" }
+}
+
 public struct RidgeModelConfig: Codable, Equatable {
     public var format = "receptive-model"
     public var version = 1
@@ -29,8 +36,8 @@ public struct RidgeModelConfig: Codable, Equatable {
     public var folds: Int
     public var foldGrouping: String
     public var form: RidgeForm
-    /// Rows of the design: "stimulus" (one row per training stimulus, repeats averaged).
-    public var rows: String
+    /// Rows of the design: one per training stimulus (repeats averaged) or per training trial (time series).
+    public var rows: RidgeRowKind
     public var trainingStimuli: Int
     public var data: DataProvenance
     public var seconds: Double?
@@ -45,7 +52,7 @@ public struct RidgeModelConfig: Codable, Equatable {
     public var execution: ExecutionRecord?
 
     public init(features: [FeatureSource], featureCounts: [Int], alphaGrid: [Double], folds: Int, foldGrouping: String,
-                form: RidgeForm, rows: String, trainingStimuli: Int, data: DataProvenance) {
+                form: RidgeForm, rows: RidgeRowKind, trainingStimuli: Int, data: DataProvenance) {
         self.features = features; self.featureCounts = featureCounts; self.alphaGrid = alphaGrid; self.folds = folds
         self.foldGrouping = foldGrouping; self.form = form; self.rows = rows; self.trainingStimuli = trainingStimuli; self.data = data
     }
@@ -111,7 +118,7 @@ public final class RidgeModel {
         var config = RidgeModelConfig(features: sources, featureCounts: matrices.map { $0.columns }, alphaGrid: alphas, folds: folds,
                                       foldGrouping: runs == nil ? "contiguous blocks of training stimuli (repeats averaged, so a stimulus never spans folds)"
                                           : "contiguous blocks of runs (/runs): a stimulus goes with the run of its first trial (repeats averaged)",
-                                      form: fit.cv.form, rows: "stimulus", trainingStimuli: train.count,
+                                      form: fit.cv.form, rows: .stimulus, trainingStimuli: train.count,
                                       data: provenance(dataset, units: fit.intercept.count, cluster: cluster, allUnitNames: allUnitNames))
         config.seconds = Date().timeIntervalSince(t0)
         config.standardized = standardize
@@ -144,7 +151,7 @@ public final class RidgeModel {
                                             progress: progress)
         let fit = try gathered(local, cluster: cluster, spaces: banded ? sources.count : 0)
         var config = RidgeModelConfig(features: sources, featureCounts: banded ? spaceColumns.map { $0 / delays.count } : [x.columns / delays.count], alphaGrid: alphas, folds: folds,
-                                      foldGrouping: "contiguous blocks of runs (/runs)", form: fit.cv.form, rows: "trial",
+                                      foldGrouping: "contiguous blocks of runs (/runs)", form: fit.cv.form, rows: .trial,
                                       trainingStimuli: trials.count,
                                       data: provenance(dataset, units: fit.intercept.count, cluster: cluster, allUnitNames: allUnitNames))
         config.delays = delays

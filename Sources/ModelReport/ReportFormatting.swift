@@ -13,5 +13,3 @@ func fmtG(_ v: Double?) -> String {
     return String(format: "%.3g", v)
 }
 
-/// "stimulus" → "stimuli", "trial" → "trials".
-func plural(_ word: String) -> String { word == "stimulus" ? "stimuli" : word + "s" }

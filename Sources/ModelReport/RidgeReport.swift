@@ -89,7 +89,7 @@ public struct RidgeModelReport {
         var page = HTMLPage(title: "\((modelPath as NSString).lastPathComponent) on \((dataPath as NSString).lastPathComponent)")
         progress("report: scoring on the \(split) split…")
         let ev = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold)
-        let sc = ev.scores, n = ev.rows.count, rowWord = ev.rowKind, rowsWord = plural(ev.rowKind)
+        let sc = ev.scores, n = ev.rows.count, rowWord = ev.rowKind.rawValue, rowsWord = ev.rowKind.plural
         page.paragraph("Model \(modelPath) (ridge on \(spaces.joined(separator: " + ")), \(u) targets); data \(dataPath); scores and predictions on the \(split) split (\(n) \(rowsWord), responses averaged over repeats).")
 
         // Dataset.
@@ -103,7 +103,7 @@ public struct RidgeModelReport {
         var rows: [[String]] = [
             ["feature spaces", zip(spaces, m.config.featureCounts).map { "\($0) (\($1) features)" }.joined(separator: "; ")],
             ["targets", "\(m.unitCount)"],
-            ["form", "\(m.config.form.rawValue) (\(m.featureCount) features × \(m.config.trainingStimuli) training \(plural(m.config.rows)))"],
+            ["form", "\(m.config.form.rawValue) (\(m.featureCount) features × \(m.config.trainingStimuli) training \(m.config.rows.plural))"],
             ["cross-validation", "\(m.config.folds) folds: \(m.config.foldGrouping)"],
             ["α grid", "\(m.config.alphaGrid.count) values, \(fmtG(m.config.alphaGrid.min())) … \(fmtG(m.config.alphaGrid.max()))"],
         ]
@@ -187,7 +187,7 @@ public struct RidgeModelReport {
 
         let json = RidgeReportJSON(model: modelPath, data: dataPath, split: "\(split)", dataset: summary,
                                    modelSummary: .init(features: spaces, featureCounts: m.config.featureCounts, form: m.config.form.rawValue,
-                                                       rows: m.config.rows, trainingRows: m.config.trainingStimuli, folds: m.config.folds,
+                                                       rows: m.config.rows.rawValue, trainingRows: m.config.trainingStimuli, folds: m.config.folds,
                                                        alphaGrid: m.config.alphaGrid, delays: m.config.delays, bandedSamples: m.config.bandedSamples,
                                                        log10Alpha: logAlpha),
                                    scores: sc, targets: targets, examples: examples)

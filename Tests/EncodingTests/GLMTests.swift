@@ -9,6 +9,18 @@ import TestSupport
 import Encoding
 
 final class GLMTests: XCTestCase {
+    /// The λ choice shared by one process and MPI ranks, on values worked out by hand: the highest
+    /// validation LL wins, a tie goes to the larger λ, a finite LL beats −∞, only allowed indices count.
+    func testRidgePathChoiceRule() {
+        let lambdas = [0.0, 0.1, 1.0, 10.0]
+        XCTAssertEqual(RidgePath.choose(among: [0, 1, 2, 3], lambdas: lambdas, validationLogLikelihoods: [-5, -3, -4, -6]), 1)
+        XCTAssertEqual(RidgePath.choose(among: [0, 1, 2, 3], lambdas: lambdas, validationLogLikelihoods: [-5, -3, -3, -6]), 2)
+        XCTAssertEqual(RidgePath.choose(among: [0, 1, 3], lambdas: lambdas, validationLogLikelihoods: [-5, -3, -1, -6]), 1)
+        XCTAssertEqual(RidgePath.choose(among: [0, 3], lambdas: lambdas, validationLogLikelihoods: [-.infinity, -3, -1, -9]), 3)
+        XCTAssertEqual(RidgePath.choose(among: [2], lambdas: lambdas, validationLogLikelihoods: [-1, -1, -.infinity, -1]), 2)
+        XCTAssertNil(RidgePath.choose(among: [], lambdas: lambdas, validationLogLikelihoods: [-1, -1, -1, -1]))
+    }
+
     private struct Fixture {
         let X: [Double]; let n: Int; let p: Int
         let file: HDF5File
