@@ -35,10 +35,16 @@ public enum Calibration {
 
     /// Fractions of `u` in `bins` equal bins of [0, 1] (u = 1 goes to the last bin); sums to 1.
     public static func histogram(_ u: [Double], bins: Int = 10) -> [Double] {
+        let h = binCounts(u, bins: bins)
+        return u.isEmpty ? h : h.map { $0 / Double(u.count) }
+    }
+
+    /// How many of `u` fall in each of `bins` equal bins of [0, 1] (values outside go to the end
+    /// bins): the counts `histogram` divides by `u.count`.
+    public static func binCounts(_ u: [Double], bins: Int = 10) -> [Double] {
         precondition(bins > 0)
         var h = [Double](repeating: 0, count: bins)
-        guard !u.isEmpty else { return h }
         for v in u { h[min(max(Int(v * Double(bins)), 0), bins - 1)] += 1 }
-        return h.map { $0 / Double(u.count) }
+        return h
     }
 }

@@ -51,9 +51,11 @@ public struct EncodingFitOptions {
     public var validationSeed: UInt64?
 
     public init(validationFraction: Double = 0, cluster: Cluster = SingleProcess(), observer: TrainingObserver? = nil,
-                checkpointPath: String? = nil, resume: Bool = false, stopRequested: (() -> Bool)? = nil) {
+                checkpointPath: String? = nil, resume: Bool = false, stopRequested: (() -> Bool)? = nil,
+                responseShare: ResponseColumnShare? = nil) {
         self.validationFraction = validationFraction; self.cluster = cluster; self.observer = observer
         self.checkpointPath = checkpointPath; self.resume = resume; self.stopRequested = stopRequested
+        self.responseShare = responseShare
     }
 }
 
@@ -207,19 +209,15 @@ public final class EncodingModel: EncodingEstimator {
     public func scoreUnitShare(_ dataset: Dataset, split: Split, seed: UInt64 = 0, cluster: Cluster, columns: Range<Int>,
                                fileUnits: Int) throws -> ScoreReport {
         let m = try fitted(for: "score")
-        try Self.checkCompatible(model: m, dataset: dataset, fileUnits: fileUnits)
+        try checkScoreInputs(dataset, split: split, fileUnits: fileUnits)
         guard dataset.unitCount == columns.count else {
             throw EncodingError.incompatibleData(reason: "\(dataset.file): \(dataset.unitCount) response columns read for the \(columns.count) units \(columns)")
         }
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: m.config.preprocessing)
         let trials = dataset.trials(in: split)
-        guard !trials.isEmpty else {
-            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
-        }
         let mu = try m.encoder.predictTrials(stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials, cluster: cluster)
         let k = columns.count, T = trials.count
-        var mine = [Double](); mine.reserveCapacity(T * k)
-        for t in 0..<T { mine += mu.values[(t * fileUnits + columns.lowerBound)..<(t * fileUnits + columns.upperBound)] }
+        let mine = mu.columns(columns).values
         let y = dataset.responseMatrix.rows(trials).converted(to: Double.self)
         var parameters = m.config.observation
         if !parameters.perUnit.isEmpty { parameters.perUnit = Array(parameters.perUnit[columns]) }
@@ -254,13 +252,9 @@ public final class EncodingModel: EncodingEstimator {
     /// dataset may hold none of the response columns (`fileUnits`: the file's units).
     public func contributeToScore(_ dataset: Dataset, split: Split, cluster: Cluster, fileUnits: Int? = nil) throws {
         let m = try fitted(for: "score")
-        try Self.checkCompatible(model: m, dataset: dataset, fileUnits: fileUnits)
+        try checkScoreInputs(dataset, split: split, fileUnits: fileUnits)
         let stimuli = try PreprocessedStimuli(dataset: dataset, preprocessing: m.config.preprocessing)
-        let trials = dataset.trials(in: split)
-        guard !trials.isEmpty else {
-            throw EncodingError.incompatibleData(reason: "\(dataset.file): the \(split) split has no trials")
-        }
-        _ = try m.encoder.predictTrials(stimuli, stimulusIndex: dataset.stimulusIndex, trials: trials, cluster: cluster)
+        _ = try m.encoder.predictTrials(stimuli, stimulusIndex: dataset.stimulusIndex, trials: dataset.trials(in: split), cluster: cluster)
     }
 
     /// Responses drawn from the fitted model: for each listed stimulus of `dataset` (repeats

@@ -257,7 +257,7 @@ public final class RidgeModel {
         guard x.columns == featureCount else {
             throw EncodingError.incompatibleData(reason: "the delayed features of \(dataset.file) have \(x.columns) columns, the model was fitted on \(featureCount)")
         }
-        return predictStandardizing(features: x.values, rows: x.rows)
+        return RidgeRegression.predict(features: x.values, rows: x.rows, fit: fit, targetBlock: Self.targetBlock)
     }
 
     /// Targets per matrix product of `predict`: the products are taken over blocks of this many
@@ -265,28 +265,6 @@ public final class RidgeModel {
     /// blocks, so a rank computes exactly the products one process computes (OpenBLAS rounds a
     /// product over 20 columns differently from one over 40 by a float ulp).
     public static let targetBlock = 64
-
-    /// [rows, U] predictions of raw features [rows, p]: standardised, then · weights + intercept,
-    /// as `RidgeRegression.predict`, with the product taken per block of `targetBlock` targets.
-    func predictStandardizing(features: [Float], rows q: Int) -> [Float] {
-        let p = featureCount, u = unitCount
-        precondition(features.count == q * p && fit.cv.weights.count == p * u)
-        var z = features
-        for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
-        var out = [Float](repeating: 0, count: q * u)
-        for i in 0..<q { for t in 0..<u { out[i * u + t] = fit.intercept[t] } }
-        guard q > 0, u > 0, p > 0 else { return out }
-        z.withUnsafeBufferPointer { pz in fit.cv.weights.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-            var t0 = 0
-            while t0 < u {
-                let n = min(Self.targetBlock, u - t0)
-                BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: n, k: p, alpha: 1, a: pz.baseAddress!, lda: p,
-                           b: pw.baseAddress! + t0, ldb: u, beta: 1, c: po.baseAddress! + t0, ldc: u)
-                t0 += n
-            }
-        } } }
-        return out
-    }
 
     /// Stimuli per block of `predict`: the feature spaces' batch (FeatureSpace.compute), so a
     /// rank's share of whole blocks computes the same features and products as one process.
@@ -311,7 +289,7 @@ public final class RidgeModel {
             guard phi.columns == featureCount else {
                 throw EncodingError.incompatibleData(reason: "the features of \(dataset.file) have \(phi.columns) columns, the model was fitted on \(featureCount)")
             }
-            out += predictStandardizing(features: phi.values, rows: phi.rows)
+            out += RidgeRegression.predict(features: phi.values, rows: phi.rows, fit: fit, targetBlock: Self.targetBlock)
             start += block
         }
         guard cluster.size > 1 else { return out }
@@ -325,21 +303,18 @@ public final class RidgeModel {
     /// The model of the targets `columns` only (their weight columns, intercepts, α, CV MSE, banded
     /// γ; the features and their standardisation unchanged): what an MPI rank scores its share with.
     public func targets(_ columns: Range<Int>) -> RidgeModel {
-        let u = unitCount, p = featureCount, k = columns.count
+        let u = unitCount, p = featureCount
         var f = fit
-        var w = [Float](); w.reserveCapacity(p * k)
-        for j in 0..<p { w += fit.cv.weights[(j * u + columns.lowerBound)..<(j * u + columns.upperBound)] }
-        f.cv.weights = w
+        f.cv.weights = ResponseMatrix(rows: p, columns: u, values: fit.cv.weights).columns(columns).values
         f.intercept = Array(fit.intercept[columns])
         f.cv.bestAlphas = Array(fit.cv.bestAlphas[columns])
         f.cv.bestAlphaIndex = Array(fit.cv.bestAlphaIndex[columns])
         f.cv.cvMeanSquaredError = Array(fit.cv.cvMeanSquaredError[columns])
         if let g = fit.spaceWeights {
-            let s = g.count / max(u, 1)
-            f.spaceWeights = (0..<s).flatMap { i in g[(i * u + columns.lowerBound)..<(i * u + columns.upperBound)] }
+            f.spaceWeights = ResponseMatrix(rows: g.count / max(u, 1), columns: u, values: g).columns(columns).values
         }
         var c = config
-        c.data.units = k
+        c.data.units = columns.count
         c.data.unitNames = c.data.unitNames.flatMap { $0.count == u ? Array($0[columns]) : nil }
         return RidgeModel(config: c, fit: f, featureNames: featureNames)
     }
@@ -355,21 +330,17 @@ public final class RidgeModel {
         for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
         var mean = [Double](repeating: 0, count: u)
         for i in 0..<q { for t in 0..<u { mean[t] += Double(measured[i * u + t]) / Double(q) } }
-        var y = [Double](repeating: 0, count: q * u)
-        for i in 0..<q { for t in 0..<u { y[i * u + t] = Double(measured[i * u + t]) - mean[t] } }
+        var y = ResponseMatrix<Double>(rows: q, columns: u)
+        for i in 0..<q { for t in 0..<u { y.values[i * u + t] = Double(measured[i * u + t]) - mean[t] } }
+        let weights = ResponseMatrix(rows: p, columns: u, values: fit.cv.weights)
         // Per block of `targetBlock` targets, like `predict`, so a rank's share gives the same products.
         let sCount = config.featureCounts.count
         var out = [Double](repeating: 0, count: sCount * u)
-        var t0 = 0
-        while t0 < u {
-            let n = min(Self.targetBlock, u - t0)
-            var w = [Float](); w.reserveCapacity(p * n)
-            for j in 0..<p { w += fit.cv.weights[(j * u + t0)..<(j * u + t0 + n)] }
-            var yb = [Double](); yb.reserveCapacity(q * n)
-            for i in 0..<q { yb += y[(i * u + t0)..<(i * u + t0 + n)] }
-            let part = BandedRidge.varianceSplit(z: z, rows: q, spaceSizes: config.featureCounts, weights: w, y: yb, targetCount: n)
-            for i in 0..<sCount { for t in 0..<n { out[i * u + t0 + t] = part[i * n + t] } }
-            t0 += n
+        for t0 in stride(from: 0, to: u, by: Self.targetBlock) {
+            let block = t0..<min(u, t0 + Self.targetBlock)
+            let part = BandedRidge.varianceSplit(z: z, rows: q, spaceSizes: config.featureCounts, weights: weights.columns(block).values,
+                                                 y: y.columns(block).values, targetCount: block.count)
+            for i in 0..<sCount { for (t, j) in block.enumerated() { out[i * u + j] = part[i * block.count + t] } }
         }
         return out
     }

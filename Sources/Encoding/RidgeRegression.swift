@@ -237,8 +237,9 @@ public enum RidgeRegression {
             let plan = path == .direct ? nil : try resolventPlan(lambda: lambda, a: a, m: m, r: r, alphas: alphas, forced: path == .resolvent)
             foldPaths.append(plan == nil ? .direct : .resolvent)
             let basis32 = plan == nil ? [] : basis.map { Float($0) }
-            var z = [Double](repeating: 0, count: r * batch), scaled = [Float](repeating: 0, count: plan == nil ? r * batch : 0)
-            var pred = [Float](repeating: 0, count: plan == nil ? m * batch : 0)
+            let direct = plan == nil
+            var z = [Double](repeating: 0, count: direct ? r * batch : 0), scaled = [Float](repeating: 0, count: direct ? r * batch : 0)
+            var pred = [Float](repeating: 0, count: direct ? m * batch : 0)
             var c0 = 0
             while c0 < u {
                 let b = min(batch, u - c0)
@@ -246,64 +247,47 @@ public enum RidgeRegression {
                 if let plan {
                     resolventScores(plan: plan, form: form, xs32: xs32, basis32: basis32, a32: a32, yb: yb, n: n, p: p, s: s, e: e,
                                     b: b, weight: 1 / Double(m * k), scores: &scores, column: c0, targetCount: u)
-                    c0 += b
-                    step += 1
-                    progress?("cross-validation", step, steps)
-                    continue
-                }
-                // Z = Vᵀ X_fᵀ Y_f (primal) or Uᵀ Y_f (dual): (r, B), the training part as two row blocks.
-                if form == .primal {
-                    var g = [Double](repeating: 0, count: p * b)
-                    xs.withUnsafeBufferPointer { px in yb.withUnsafeBufferPointer { py in g.withUnsafeMutableBufferPointer { pg in
-                        var beta = 0.0
-                        if s > 0 {
-                            BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: s, alpha: 1, a: px.baseAddress!, lda: p,
-                                       b: py.baseAddress!, ldb: b, beta: 0, c: pg.baseAddress!, ldc: b); beta = 1
-                        }
-                        if e < n {
-                            BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: n - e, alpha: 1, a: px.baseAddress! + e * p, lda: p,
-                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pg.baseAddress!, ldc: b)
-                        }
-                    } } }
-                    basis.withUnsafeBufferPointer { pv in g.withUnsafeBufferPointer { pg in z.withUnsafeMutableBufferPointer { pz in
-                        BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
-                                   b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
-                    } } }
                 } else {
-                    basis.withUnsafeBufferPointer { pu in yb.withUnsafeBufferPointer { py in z.withUnsafeMutableBufferPointer { pz in
-                        var beta = 0.0
-                        if s > 0 {
-                            BLAS.dgemm(transposeA: true, transposeB: false, m: nf, n: b, k: s, alpha: 1, a: pu.baseAddress!, lda: nf,
-                                       b: py.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b); beta = 1
-                        }
-                        if e < n {
-                            BLAS.dgemm(transposeA: true, transposeB: false, m: nf, n: b, k: n - e, alpha: 1, a: pu.baseAddress! + s * nf, lda: nf,
-                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pz.baseAddress!, ldc: b)
-                        }
-                    } } }
-                }
-                for (ai, alpha) in alphas.enumerated() {
-                    z.withUnsafeBufferPointer { pz in scaled.withUnsafeMutableBufferPointer { ps in
-                        for i in 0..<r {
-                            let w = 1 / (lambda[i] + alpha)
-                            for t in 0..<b { ps[i * b + t] = Float(pz[i * b + t] * w) }
-                        }
-                    } }
-                    a32.withUnsafeBufferPointer { pa in scaled.withUnsafeBufferPointer { ps in pred.withUnsafeMutableBufferPointer { pp in
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: b, k: r, alpha: 1, a: pa.baseAddress!, lda: r,
-                                   b: ps.baseAddress!, ldb: b, beta: 0, c: pp.baseAddress!, ldc: b)
-                    } } }
-                    let base = ai * u + c0
-                    let weight = 1 / Double(m * k)
-                    yb.withUnsafeBufferPointer { py in pred.withUnsafeBufferPointer { pp in scores.withUnsafeMutableBufferPointer { psc in
-                        for i in 0..<m {
-                            let row = (s + i) * b
-                            for t in 0..<b {
-                                let d = py[row + t] - Double(pp[i * b + t])
-                                psc[base + t] -= d * d * weight
+                    // Z = Vᵀ X_fᵀ Y_f (primal) or Uᵀ Y_f (dual): (r, B).
+                    if form == .primal {
+                        var g = [Double](repeating: 0, count: p * b)
+                        xs.withUnsafeBufferPointer { px in yb.withUnsafeBufferPointer { py in g.withUnsafeMutableBufferPointer { pg in
+                            trainingRowsProduct(dgemmTransposedA, first: px.baseAddress!, second: px.baseAddress! + e * p, m: p,
+                                                y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
+                        } } }
+                        basis.withUnsafeBufferPointer { pv in g.withUnsafeBufferPointer { pg in z.withUnsafeMutableBufferPointer { pz in
+                            BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
+                                       b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
+                        } } }
+                    } else {
+                        basis.withUnsafeBufferPointer { pu in yb.withUnsafeBufferPointer { py in z.withUnsafeMutableBufferPointer { pz in
+                            trainingRowsProduct(dgemmTransposedA, first: pu.baseAddress!, second: pu.baseAddress! + s * nf, m: nf,
+                                                y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
+                        } } }
+                    }
+                    for (ai, alpha) in alphas.enumerated() {
+                        z.withUnsafeBufferPointer { pz in scaled.withUnsafeMutableBufferPointer { ps in
+                            for i in 0..<r {
+                                let w = 1 / (lambda[i] + alpha)
+                                for t in 0..<b { ps[i * b + t] = Float(pz[i * b + t] * w) }
                             }
-                        }
-                    } } }
+                        } }
+                        a32.withUnsafeBufferPointer { pa in scaled.withUnsafeBufferPointer { ps in pred.withUnsafeMutableBufferPointer { pp in
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: b, k: r, alpha: 1, a: pa.baseAddress!, lda: r,
+                                       b: ps.baseAddress!, ldb: b, beta: 0, c: pp.baseAddress!, ldc: b)
+                        } } }
+                        let base = ai * u + c0
+                        let weight = 1 / Double(m * k)
+                        yb.withUnsafeBufferPointer { py in pred.withUnsafeBufferPointer { pp in scores.withUnsafeMutableBufferPointer { psc in
+                            for i in 0..<m {
+                                let row = (s + i) * b
+                                for t in 0..<b {
+                                    let d = py[row + t] - Double(pp[i * b + t])
+                                    psc[base + t] -= d * d * weight
+                                }
+                            }
+                        } } }
+                    }
                 }
                 c0 += b
                 step += 1
@@ -434,36 +418,21 @@ public enum RidgeRegression {
         var z = [Float](repeating: 0, count: r * b)
         y32.withUnsafeBufferPointer { py in xs32.withUnsafeBufferPointer { px in basis32.withUnsafeBufferPointer { pu in
             z.withUnsafeMutableBufferPointer { pz in
-                // The training part is the two row blocks [0, s) and [e, n).
                 if form == .primal {
                     var g = [Float](repeating: 0, count: p * b)
                     g.withUnsafeMutableBufferPointer { pg in
-                        var beta: Float = 0
-                        if s > 0 {
-                            BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: s, alpha: 1, a: px.baseAddress!, lda: p,
-                                       b: py.baseAddress!, ldb: b, beta: 0, c: pg.baseAddress!, ldc: b); beta = 1
-                        }
-                        if e < n {
-                            BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: n - e, alpha: 1, a: px.baseAddress! + e * p, lda: p,
-                                       b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pg.baseAddress!, ldc: b)
-                        }
+                        trainingRowsProduct(sgemmTransposedA, first: px.baseAddress!, second: px.baseAddress! + e * p, m: p,
+                                            y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
                         BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pu.baseAddress!, lda: p,
                                    b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
                     }
                 } else {
-                    var beta: Float = 0
-                    if s > 0 {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: nf, n: b, k: s, alpha: 1, a: pu.baseAddress!, lda: nf,
-                                   b: py.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b); beta = 1
-                    }
-                    if e < n {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: nf, n: b, k: n - e, alpha: 1, a: pu.baseAddress! + s * nf, lda: nf,
-                                   b: py.baseAddress! + e * b, ldb: b, beta: beta, c: pz.baseAddress!, ldc: b)
-                    }
+                    trainingRowsProduct(sgemmTransposedA, first: pu.baseAddress!, second: pu.baseAddress! + s * nf, m: nf,
+                                        y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
                 }
             }
         } } }
-        let c = product32Pointer(a32, y32, bOffset: s * b, m: r, n: b, k: m, transposeA: true)
+        let c = product32(a32, y32, bOffset: s * b, m: r, n: b, k: m, transposeA: true, transposeB: false)
         let hz32 = product32(plan.h, z, m: r, n: b, k: r, transposeA: false, transposeB: false)
         var hz = hz32.map { Double($0) }
         let zd = z.map { Double($0) }
@@ -503,17 +472,27 @@ public enum RidgeRegression {
         }
     }
 
-    /// C (m, n) = op(A) · B[bOffset...] for row-major floats (B's rows from an offset, ldb = n).
-    static func product32Pointer(_ a: [Float], _ b: [Float], bOffset: Int, m: Int, n: Int, k: Int, transposeA: Bool) -> [Float] {
-        var c = [Float](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-            BLAS.sgemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: 1,
-                       a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress! + bOffset, ldb: n,
-                       beta: 0, c: pc.baseAddress!, ldc: n)
-        } } }
-        return c
+    /// A product C (m, n) = Aᵀ·B with alpha 1, row-major (A: lda columns, B: ldb, C: ldc), by sgemm or dgemm.
+    typealias TransposedAProduct<T> = (_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
+                                       _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) -> Void
+    static let sgemmTransposedA: TransposedAProduct<Float> = {
+        BLAS.sgemm(transposeA: true, transposeB: false, m: $0, n: $1, k: $2, alpha: 1, a: $3, lda: $4, b: $5, ldb: $6, beta: $7, c: $8, ldc: $9)
+    }
+    static let dgemmTransposedA: TransposedAProduct<Double> = {
+        BLAS.dgemm(transposeA: true, transposeB: false, m: $0, n: $1, k: $2, alpha: 1, a: $3, lda: $4, b: $5, ldb: $6, beta: $7, c: $8, ldc: $9)
     }
 
+    /// C (m, b) = Aᵀ·Y over a fold's training rows, [0, s) ∪ [e, n) of Y (b columns, rows in fold
+    /// order), without copying them: Y's rows [0, s) pair with the s rows of A at `first`, its rows
+    /// [e, n) with the n − e rows at `second` (A has m columns); one product per non-empty block,
+    /// the second accumulating. (Primal: A = X, second = X's row e; dual: A = U, second = U's row s.)
+    static func trainingRowsProduct<T: BinaryFloatingPoint>(_ gemm: TransposedAProduct<T>, first: UnsafePointer<T>, second: UnsafePointer<T>,
+                                                            m: Int, y: UnsafePointer<T>, b: Int, s: Int, e: Int, n: Int,
+                                                            c: UnsafeMutablePointer<T>) {
+        var beta: T = 0
+        if s > 0 { gemm(m, b, s, first, m, y, b, 0, c, b); beta = 1 }
+        if e < n { gemm(m, b, n - e, second, m, y + e * b, b, beta, c, b) }
+    }
 
     /// Eigendecomposition of fold [s, e)'s training part: XᵀX − X_vᵀX_v (primal, p × p) or the kernel
     /// of the training rows cut from XXᵀ (dual, n_f × n_f).
@@ -553,27 +532,35 @@ public enum RidgeRegression {
     }
 
     /// C (m, n) = op(A) · op(B), row-major floats.
-    static func product32(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> [Float] {
+    /// C (m, n) = op(A) · op(B), row-major floats; B's values from `bOffset` on (a row block of B).
+    static func product32(_ a: [Float], _ b: [Float], bOffset: Int = 0, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)
         a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
             BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                       a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                       a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress! + bOffset, ldb: transposeB ? k : n,
                        beta: 0, c: pc.baseAddress!, ldc: n)
         } } }
         return c
     }
 
     /// Predictions (q, u) = ((Φ − mean) / std) · W + intercept for raw features Φ (q, p), float32.
-    public static func predict(features: [Float], rows q: Int, fit: RidgeFit) -> [Float] {
+    /// With `targetBlock` the product is taken per block of that many targets from target 0, so a
+    /// subset of whole blocks (an MPI rank's share) gives the same numbers as the whole (OpenBLAS
+    /// rounds a product over 20 columns differently from one over 40).
+    public static func predict(features: [Float], rows q: Int, fit: RidgeFit, targetBlock: Int? = nil) -> [Float] {
         let p = fit.featureMean.count, u = fit.intercept.count
         precondition(features.count == q * p && fit.cv.weights.count == p * u)
         var z = features
         for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
         var out = [Float](repeating: 0, count: q * u)
         for i in 0..<q { for t in 0..<u { out[i * u + t] = fit.intercept[t] } }
+        guard q > 0, u > 0, p > 0 else { return out }
+        let block = max(1, targetBlock ?? u)
         z.withUnsafeBufferPointer { pz in fit.cv.weights.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-            BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: u, k: p, alpha: 1, a: pz.baseAddress!, lda: p,
-                       b: pw.baseAddress!, ldb: u, beta: 1, c: po.baseAddress!, ldc: u)
+            for t0 in stride(from: 0, to: u, by: block) {
+                BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: min(block, u - t0), k: p, alpha: 1, a: pz.baseAddress!, lda: p,
+                           b: pw.baseAddress! + t0, ldb: u, beta: 1, c: po.baseAddress! + t0, ldc: u)
+            }
         } } }
         return out
     }

@@ -176,10 +176,8 @@ public enum Scores {
             var rng = SeededRandom.derived(seed: seed, stream: UInt64(firstUnit + u))
             for t in 0..<T { pit[t] = Calibration.pit(y: y[t], mean: mu[t], unit: u, model: model, rng: &rng) }
             ks.append(Calibration.ksDistanceFromUniform(pit))
-            // PIT counts per bin (Calibration.histogram's bins); the pooled histogram sums them.
-            var h = [Double](repeating: 0, count: UnitScores.pitBins)
-            for v in pit { h[min(max(Int(v * Double(UnitScores.pitBins)), 0), UnitScores.pitBins - 1)] += 1 }
-            pitCounts += h
+            // PIT counts per bin; the pooled histogram sums them.
+            pitCounts += Calibration.binCounts(pit, bins: UnitScores.pitBins)
         }
         return UnitScores(values: [ll, bits, r2, corr, feve, ks], llModel: llModels, llNull: llNulls, spikes: spikeCounts,
                           pitCounts: pitCounts, trials: T, stimuli: groups.count, observationModel: model.name,

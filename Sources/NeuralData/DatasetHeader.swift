@@ -20,6 +20,13 @@ public struct DatasetHeader {
     public var stimulusCount: Int { stimulusInfo.shape[0] }
     public var trialCount: Int { responseInfo.shape[0] }
     public var unitCount: Int { responseInfo.shape[1] }
+
+    /// Every unit name the file holds (nil when it has none): what a process that loaded only some
+    /// response columns (`DatasetLoadOptions.responseColumns`) writes or prints for the whole file.
+    public func allUnitNames() throws -> [String]? {
+        guard hasNames else { return nil }
+        do { return try HDF5File.open(file).readStrings(paths.unitNames) } catch { throw DatasetError.from(error, file: file, path: paths.unitNames) }
+    }
     /// [C, H, W].
     public var stimulusShape: [Int] {
         let s = stimulusInfo.shape

@@ -14,6 +14,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import NeuralData
 
 func onCluster(_ body: (Cluster) throws -> Void) throws {
     let cluster: Cluster
@@ -55,4 +56,15 @@ func onCluster(_ body: (Cluster) throws -> Void) throws {
 func passAgreementPoint(_ cluster: Cluster) throws {
     guard cluster.size > 1, !cluster.hasAgreed else { return }
     if let failed = cluster.agree(nil) { throw failed }
+}
+
+/// Under mpirun, a many-target command's reading rule (docs/scaling.md): DATA's header (its unit
+/// count, its names) and this rank's share of its response columns — whole blocks of `block`
+/// units — set in `options`, so that the rank reads those columns only (one HDF5 hyperslab).
+func shareResponseColumns(of data: String, options: inout DatasetLoadOptions, cluster: Cluster,
+                          block: Int = 1) throws -> (header: DatasetHeader, columns: Range<Int>) {
+    let header = try Dataset.readHeader(data, options: options)
+    let columns = cluster.share(of: header.unitCount, block: block)
+    options.responseColumns = columns
+    return (header, columns)
 }

@@ -60,18 +60,17 @@ extension FitCommand {
         var allUnitNames: [String]?
         var totalUnits: Int?
         if cluster.size > 1 {
-            let header = try Dataset.readHeader(data, options: loadOptions)
-            let units = header.responseInfo.shape[1]
-            totalUnits = units
             // Whole batches of --target-batch per rank: each rank solves the batches one process
             // solves, so the fit equals the one-process fit bit for bit.
-            loadOptions.responseColumns = cluster.share(of: units, block: ridge.targetBatch)
+            let header = try shareResponseColumns(of: data, options: &loadOptions, cluster: cluster, block: ridge.targetBatch).header
+            let units = header.unitCount
+            totalUnits = units
             let idle = cluster.shares(of: units, block: ridge.targetBatch).filter { $0.isEmpty }.count
             if idle > 0 && !quiet {
                 let b = (units + cluster.size - 1) / cluster.size
                 FileHandle.standardError.write(Data("note: \(units) targets make \((units + ridge.targetBatch - 1) / ridge.targetBatch) batch(es) of --target-batch \(ridge.targetBatch), so \(idle) of \(cluster.size) ranks have none; --target-batch \(b) gives every rank targets\n".utf8))
             }
-            if cluster.isRoot && header.hasNames { allUnitNames = try HDF5File.open(data).readStrings(header.paths.unitNames) }
+            if cluster.isRoot { allUnitNames = try header.allUnitNames() }
         }
         let ds = try Dataset.load(data, options: loadOptions)
         if let d = ridge.delays {

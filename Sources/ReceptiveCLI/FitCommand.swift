@@ -83,12 +83,9 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
         // value in another rank's columns is that rank's to report) and the fit gathers the rest.
         var share: ResponseColumnShare?
         if model == .glm && cluster.size > 1 {
-            let header = try Dataset.readHeader(data, options: loadOptions)
-            let units = header.unitCount
-            var names: [String]?
-            if cluster.isRoot && header.hasNames { names = try HDF5File.open(data).readStrings(header.paths.unitNames) }
-            share = ResponseColumnShare(columns: cluster.share(of: units), totalUnits: units, allUnitNames: names)
-            loadOptions.responseColumns = share!.columns
+            let (header, columns) = try shareResponseColumns(of: data, options: &loadOptions, cluster: cluster)
+            share = ResponseColumnShare(columns: columns, totalUnits: header.unitCount,
+                                        allUnitNames: cluster.isRoot ? try header.allUnitNames() : nil)
         }
         let ds = try dataset.load(data, options: loadOptions)
         let obs = observation ?? (ds.modality == .fmri ? .gaussian : (dataset.quasiLikelihood ? .quasiPoisson : .poisson))
@@ -109,11 +106,8 @@ struct FitCommand: ParsableCommand, WithThreadsOption, WithQuietFlag, WithForceF
             try passAgreementPoint(cluster)
             if !quiet { FileHandle.standardError.write(Data("fitting \(share?.totalUnits ?? ds.unitCount) GLMs on \(prep.outputShape.map(String.init).joined(separator: "×")) pixels, ridge grid \(grid), \(cluster.size) rank\(cluster.size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")\n".utf8)) }
             fitted = try EncodingModel(glm: obs, ridgeGrid: grid, seed: options.seed)
-                .fit(ds, preprocessing: prep, options: {
-                    var o = EncodingFitOptions(validationFraction: validationFraction, cluster: cluster)
-                    o.responseShare = share
-                    return o
-                }())
+                .fit(ds, preprocessing: prep, options: EncodingFitOptions(validationFraction: validationFraction, cluster: cluster,
+                                                                          responseShare: share))
         case .ridge:
             return try runRidge(on: cluster)
         case .cnn:

@@ -39,11 +39,7 @@ struct PredictCommand: ParsableCommand, WithThreadsOption, WithForceFlag {
         // Under mpirun the predictions need no responses: each rank reads (and checks) only its
         // share of the response columns, so the file is checked as in one process, read once in all.
         var fileUnits: Int?
-        if cluster.size > 1 {
-            let units = try Dataset.readHeader(data, options: options).unitCount
-            options.responseColumns = cluster.share(of: units)
-            fileUnits = units
-        }
+        if cluster.size > 1 { fileUnits = try shareResponseColumns(of: data, options: &options, cluster: cluster).header.unitCount }
         let ds = try dataset.load(data, options: options)
         let indices = split.map { ds.stimuli(in: $0) } ?? Array(0..<ds.stimulusCount)
         // Under mpirun: the checks predict makes before any work (units, stimulus shape) are made

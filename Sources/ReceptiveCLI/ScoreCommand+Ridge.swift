@@ -42,7 +42,6 @@ func ridgeRuns(_ m: RidgeModel, dataset ds: Dataset, data: String, modelPath: St
 }
 
 extension ScoreCommand {
-    /// Under mpirun the test stimuli's predictions are split over the ranks; rank 0 prints.
     /// Under mpirun the targets are split: each rank reads its share of the response columns,
     /// scores its targets and rank 0 prints the report assembled from every rank's per-target values
     /// (`--ground-truth`, which needs every target's true rates, reads the whole file on every rank
@@ -51,28 +50,29 @@ extension ScoreCommand {
         if cluster.size > 1 && !groundTruth { return try scoreRidgeTargetShare(on: cluster) }
         let (m, ds) = try loadRidgeWithData(model: model, data: data, options: dataset)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
-        if cluster.size > 1 && groundTruth {
-            // printRidge's --ground-truth checks, made before the agreement point under mpirun.
-            guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
-            guard ds.groundTruth?.rates != nil else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
-        }
+        let rates = groundTruth ? try groundTruthRates(m, ds) : nil   // checked before the agreement point under mpirun
         try passAgreementPoint(cluster)
         let r = try RidgeEvaluation.evaluate(model: m, dataset: ds, runs: runs, split: split, reliabilityThreshold: reliabilityThreshold,
                                              cluster: cluster).scores
         guard cluster.isRoot else { return }
-        try printRidge(r, model: m, unitNames: ds.unitNames, truth: ds)
+        try printRidge(r, model: m, unitNames: ds.unitNames, truth: rates.map { (ds, $0) })
+    }
+
+    /// `--ground-truth`: the generating model's rates of DATA (stimulus models only).
+    func groundTruthRates(_ m: RidgeModel, _ ds: Dataset) throws -> [Float] {
+        guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
+        guard let rates = ds.groundTruth?.rates else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
+        return rates
     }
 
     /// One rank's share of the targets (docs/scaling.md): its response columns only (one hyperslab).
     func scoreRidgeTargetShare(on cluster: Cluster) throws {
         let m = try RidgeModel.load(model)
         var options = dataset.loadOptions(for: m)
-        let header = try Dataset.readHeader(data, options: options)
+        let (header, columns) = try shareResponseColumns(of: data, options: &options, cluster: cluster, block: RidgeModel.targetBlock)
         guard header.unitCount == m.unitCount else {
             throw OptionError(option: "DATA", reason: "\(data) has \(header.unitCount) units but \(model) predicts \(m.unitCount)")
         }
-        let columns = cluster.share(of: m.unitCount, block: RidgeModel.targetBlock)
-        options.responseColumns = columns
         let ds = try dataset.load(data, options: options)
         let runs = try ridgeRuns(m, dataset: ds, data: data, modelPath: model, split: split)
         try passAgreementPoint(cluster)
@@ -80,19 +80,17 @@ extension ScoreCommand {
                                                         reliabilityThreshold: reliabilityThreshold, cluster: cluster)
         guard cluster.isRoot else { return }
         // --per-unit names every target: rank 0 reads the file's unit names (the share holds its own only).
-        var names = (0..<m.unitCount).map { "unit\($0)" }
-        if perUnit && header.hasNames { names = try HDF5File.open(data).readStrings(header.paths.unitNames) }
+        let names = (perUnit ? try header.allUnitNames() : nil) ?? (0..<m.unitCount).map { "unit\($0)" }
         try printRidge(r, model: m, unitNames: names, truth: nil)
     }
 
     /// Prints (rank 0) the report: JSON, or the summary table (with the generating model's scores
-    /// when `--ground-truth` and `truth` holds the whole dataset), the banded split, per target rows.
-    func printRidge(_ r: VoxelScoreReport, model m: RidgeModel, unitNames: [String], truth ds: Dataset?) throws {
+    /// when `truth` holds the whole dataset and its true rates, `--ground-truth`), the banded split,
+    /// per target rows.
+    func printRidge(_ r: VoxelScoreReport, model m: RidgeModel, unitNames: [String], truth given: (dataset: Dataset, rates: [Float])?) throws {
         // Simulated voxels (--ground-truth): the generating model's scores are the achievable ones.
         var truth: VoxelScoreReport?
-        if groundTruth {
-            guard m.config.delays == nil else { throw OptionError(option: "--ground-truth", reason: "applies to stimulus models, not to the time-series model \(model)") }
-            guard let ds, let rates = ds.groundTruth?.rates else { throw OptionError(option: "--ground-truth", reason: "\(data) has no /ground_truth/rates") }
+        if let (ds, rates) = given {
             let st = ds.repeatStatistics(in: split), u = ds.unitCount
             let pred = st.stimuli.flatMap { rates[($0 * u)..<(($0 + 1) * u)] }
             truth = VoxelScores.score(predictions: pred, statistics: st, dataset: ds, variance: m.variance, reliabilityThreshold: reliabilityThreshold)
@@ -141,10 +139,7 @@ extension PredictCommand {
         // Under mpirun the predictions need no responses: each rank reads (and checks) only its
         // share of the response columns, so the file is checked as in one process, read once in all.
         var units: Int?
-        if cluster.size > 1 {
-            units = try Dataset.readHeader(data, options: options).unitCount
-            options.responseColumns = cluster.share(of: units!)
-        }
+        if cluster.size > 1 { units = try shareResponseColumns(of: data, options: &options, cluster: cluster).header.unitCount }
         let ds = try dataset.load(data, options: options)
         let fileUnits = units ?? ds.unitCount
         guard fileUnits == m.unitCount else {

@@ -86,10 +86,8 @@ extension ScoreCommand {
     /// `--ground-truth` (every unit's true rates) keeps the rank-0 path above.
     func scoreUnitShare(_ estimator: EncodingModel, options base: DatasetLoadOptions, on cluster: Cluster) throws {
         var options = base
-        let header = try Dataset.readHeader(data, options: options)
+        let (header, columns) = try shareResponseColumns(of: data, options: &options, cluster: cluster)
         let units = header.unitCount
-        let columns = cluster.share(of: units)
-        options.responseColumns = columns
         let ds = try dataset.load(data, options: options)
         try estimator.checkScoreInputs(ds, split: split, fileUnits: units)
         try passAgreementPoint(cluster)
@@ -98,8 +96,7 @@ extension ScoreCommand {
         if json { return try JSONOutput.print(report) }
         print(ScoreTables.summary([(model, report)], title: "\(split) split of \(data): \(report.trials) trials, \(report.stimuli) stimuli, \(report.units) units"))
         if perUnit {
-            let names = header.hasNames ? try HDF5File.open(data).readStrings(header.paths.unitNames) : nil
-            print(ScoreTables.perUnit(report, names: names))
+            print(ScoreTables.perUnit(report, names: try header.allUnitNames()))
         }
     }
 }
