@@ -177,22 +177,15 @@ final class MPICLITests: XCTestCase {
     /// on every rank, rank 0 would fail on the same value and print its own line (the binary
     /// before this rule did, 3 runs of 3).
     func testGLMRankReadsOnlyItsColumns() throws {
-        let vox = Self.dir + "/glm-nan.h5"
-        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
+        let clean = Self.dir + "/glm-clean.h5", vox = Self.dir + "/glm-nan.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", clean, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
-        let clean = Self.dir + "/glm-clean.h5"
-        try? FileManager.default.removeItem(atPath: clean)
-        try FileManager.default.copyItem(atPath: vox, toPath: clean)
-        let f = try HDF5File.open(vox, writable: true)
-        var row = try f.readFloats("/responses", rows: 0..<1).values
-        row[7] = .nan
-        try f.writeRows("/responses", rows: 0..<1, floats: row)
-        f.close()
+        try copy(clean, to: vox, nanIn: [7])
         let out = Self.dir + "/never-glm.h5"
         let r = try mpi(2, ["fit", vox, "--out", out, "--model", "glm", "--ridge-grid", "1,100", "--threads", "1", "--quiet"])
         XCTAssertNotEqual(r.status, 0)
-        let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        let ours = refusals(r.stderr)
         XCTAssertEqual(ours.count, 1, r.stderr)
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("glm-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
@@ -206,7 +199,7 @@ final class MPICLITests: XCTestCase {
         for (command, rank) in [(["predict", model, vox, "--out", rates, "--threads", "1"], 1), (["score", model, vox, "--threads", "1"], 1)] {
             let r = try mpi(2, command)
             XCTAssertNotEqual(r.status, 0)
-            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+            let lines = refusals(r.stderr)
             XCTAssertEqual(lines.count, 1, "\(command[0]): \(r.stderr)")
             XCTAssertTrue(lines.first?.contains("rank \(rank) of 2") == true && lines.first?.contains("non-finite") == true, "\(command[0]): \(r.stderr)")
         }
@@ -375,6 +368,18 @@ final class MPICLITests: XCTestCase {
         stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") || $0.hasPrefix("receptive:") }
     }
 
+    /// A copy of `source` at `path` whose first trial holds NaN in the response `columns`: a bad
+    /// value that only the ranks reading those columns meet.
+    func copy(_ source: String, to path: String, nanIn columns: [Int]) throws {
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: source, toPath: path)
+        let f = try HDF5File.open(path, writable: true)
+        var row = try f.readFloats("/responses", rows: 0..<1).values
+        for c in columns { row[c] = .nan }
+        try f.writeRows("/responses", rows: 0..<1, floats: row)
+        f.close()
+    }
+
     /// Failures every rank meets alike in its input phase — a missing data file, a missing model
     /// file, a malformed option value (at parsing, and one found after start-up), data of the wrong
     /// shape — print exactly the one line one process prints (`Error: …`, from rank 0 only; before
@@ -432,15 +437,10 @@ final class MPICLITests: XCTestCase {
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
         let out = Self.dir + "/never-once-nan.h5"
-        var clean: [Float]?
         for (columns, rank) in [([4, 7], 1), ([7], 2)] {
-            let f = try HDF5File.open(vox, writable: true)
-            if clean == nil { clean = try f.readFloats("/responses", rows: 0..<1).values }
-            var row = clean!
-            for c in columns { row[c] = .nan }
-            try f.writeRows("/responses", rows: 0..<1, floats: row)
-            f.close()
-            let r = try mpi(3, ["fit", vox, "--out", out, "--model", "glm", "--ridge-grid", "1", "--threads", "1", "--quiet"])
+            let bad = Self.dir + "/once-nan-\(rank).h5"
+            try copy(vox, to: bad, nanIn: columns)
+            let r = try mpi(3, ["fit", bad, "--out", out, "--model", "glm", "--ridge-grid", "1", "--threads", "1", "--quiet"])
             let lines = refusals(r.stderr)
             print("NaN in columns \(columns) under 3 ranks: status \(r.status), \(lines)")
             XCTAssertNotEqual(r.status, 0)
@@ -556,24 +556,17 @@ final class MPICLITests: XCTestCase {
     /// A rank whose response columns hold a NaN (rank 1's share only: rank 0 never reads it) stops
     /// the whole ridge job with one message naming the rank, the file and the position; no model file.
     func testRidgeRankWithBadColumnsStopsTheJob() throws {
-        let vox = Self.dir + "/vox-nan.h5"
-        let sim = try CLIRunner.run(["simulate", "--out", vox, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
+        let clean = Self.dir + "/vox-clean.h5", cleanModel = Self.dir + "/vox-clean-ridge.h5", vox = Self.dir + "/vox-nan.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", clean, "--cells", "voxels:8", "--stimuli", "200", "--size", "12",
                                      "--seed", "4", "--quiet", "--force"])
         XCTAssertEqual(sim.status, 0, sim.stderr)
-        let clean = Self.dir + "/vox-clean.h5", cleanModel = Self.dir + "/vox-clean-ridge.h5"
-        try? FileManager.default.removeItem(atPath: clean)
-        try FileManager.default.copyItem(atPath: vox, toPath: clean)
         let fit = try CLIRunner.run(["fit", clean, "--out", cleanModel, "--model", "ridge", "--features", "pixels", "--quiet", "--force"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
-        let f = try HDF5File.open(vox, writable: true)
-        var row = try f.readFloats("/responses", rows: 0..<1).values
-        row[7] = .nan
-        try f.writeRows("/responses", rows: 0..<1, floats: row)
-        f.close()
+        try copy(clean, to: vox, nanIn: [7])
         let out = Self.dir + "/never-ridge.h5"
         let r = try mpi(2, ["fit", vox, "--out", out, "--model", "ridge", "--features", "pixels", "--target-batch", "4", "--quiet"])
         XCTAssertNotEqual(r.status, 0)
-        let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        let ours = refusals(r.stderr)
         XCTAssertEqual(ours.count, 1, r.stderr)
         XCTAssertTrue(ours.first?.contains("rank 1 of 2") == true && ours.first?.contains("vox-nan.h5") == true && ours.first?.contains("non-finite") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
@@ -581,7 +574,7 @@ final class MPICLITests: XCTestCase {
         let rates = Self.dir + "/never-ridge-rates.h5"
         let p = try mpi(2, ["predict", cleanModel, vox, "--out", rates, "--threads", "1"])
         XCTAssertNotEqual(p.status, 0)
-        let lines = p.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+        let lines = refusals(p.stderr)
         XCTAssertEqual(lines.count, 1, p.stderr)
         XCTAssertTrue(lines.first?.contains("rank 1 of 2") == true && lines.first?.contains("non-finite") == true, p.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: rates))
@@ -666,16 +659,10 @@ final class MPICLITests: XCTestCase {
         XCTAssertEqual(fit.status, 0, fit.stderr)
         for (column, rank) in [(99, 1), (0, 0)] {
             let bad = Self.dir + "/vox100-nan\(column).h5"
-            try? FileManager.default.removeItem(atPath: bad)
-            try FileManager.default.copyItem(atPath: vox, toPath: bad)
-            let f = try HDF5File.open(bad, writable: true)
-            var row = try f.readFloats("/responses", rows: 0..<1).values
-            row[column] = .nan
-            try f.writeRows("/responses", rows: 0..<1, floats: row)
-            f.close()
+            try copy(vox, to: bad, nanIn: [column])
             let r = try mpi(2, ["score", model, bad, "--json", "--threads", "1"])
             XCTAssertNotEqual(r.status, 0)
-            let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("receptive:") }
+            let ours = refusals(r.stderr)
             XCTAssertEqual(ours.count, 1, r.stderr)
             XCTAssertTrue(ours.first?.contains("rank \(rank) of 2") == true && ours.first?.contains("non-finite") == true
                           && ours.first?.contains("vox100-nan\(column).h5") == true, r.stderr)

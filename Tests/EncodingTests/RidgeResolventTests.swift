@@ -100,49 +100,41 @@ final class RidgeResolventTests: XCTestCase {
         return x
     }
 
-    func testClusteredAndRepeatedEigenvaluesMatchDirect() throws {
-        var rng = SeededRandom(seed: 5)
-        for (m, p) in [(30, 30), (24, 60)] {
-            let x = try clusteredDesign(rowsPerFold: m, features: p, zeros: 0, rng: &rng)
-            let u = 25
+    /// The clustered designs of `clusteredDesign`, two folds, primal (m = p) and dual (m < p), against
+    /// the direct loop; each result with its shape.
+    func compareClustered(seed: UInt64, shapes: [(m: Int, p: Int)], zeros: (Int) -> Int = { _ in 0 }, allEqual: Bool = false,
+                          targets u: Int, label: String) throws -> [(m: Int, p: Int, automaticPaths: [RidgeCVPath])] {
+        var rng = SeededRandom(seed: seed)
+        return try shapes.map { (m, p) in
+            let x = try clusteredDesign(rowsPerFold: m, features: p, zeros: zeros(m), allEqual: allEqual, rng: &rng)
             let y = targets(x, rows: 2 * m, features: p, count: u, rng: &rng)
             let r = try compare(x, rows: 2 * m, features: p, y: y, targets: u, folds: RidgeRegression.contiguousFolds(count: 2 * m, folds: 2),
-                                alphas: Self.grid, label: "clustered", expectedForm: m == p ? .primal : .dual)
-            XCTAssertEqual(r.differentAlpha, 0)
+                                alphas: Self.grid, label: label, expectedForm: m == p ? .primal : .dual)
+            XCTAssertEqual(r.differentAlpha, 0, "\(label) \(m)×\(p)")
+            return (m, p, r.automaticPaths)
         }
+    }
+
+    func testClusteredAndRepeatedEigenvaluesMatchDirect() throws {
+        _ = try compareClustered(seed: 5, shapes: [(30, 30), (24, 60)], targets: 25, label: "clustered")
     }
 
     /// A rank-deficient design (a third of each fold's rows zero: that many zero eigenvalues, rounding
     /// noise of the float32 decomposition, most of them not within the close-pair gap of each other):
     /// the resolvent agrees with the direct loop, forced and automatic.
     func testRankDeficientMatchesDirect() throws {
-        var rng = SeededRandom(seed: 8)
-        for (m, p) in [(36, 36), (30, 72)] {
-            let x = try clusteredDesign(rowsPerFold: m, features: p, zeros: m / 3, rng: &rng)
-            let u = 20
-            let y = targets(x, rows: 2 * m, features: p, count: u, rng: &rng)
-            let r = try compare(x, rows: 2 * m, features: p, y: y, targets: u, folds: RidgeRegression.contiguousFolds(count: 2 * m, folds: 2),
-                                alphas: Self.grid, label: "rank-deficient", expectedForm: m == p ? .primal : .dual)
-            XCTAssertEqual(r.differentAlpha, 0)
-        }
+        _ = try compareClustered(seed: 8, shapes: [(36, 36), (30, 72)], zeros: { $0 / 3 }, targets: 20, label: "rank-deficient")
     }
 
     /// Every eigenvalue of each fold equal (rows σ·q_i, one σ): all m(m−1)/2 pairs are close, more
     /// than r, so the automatic path falls back to the direct loop; the forced resolvent (every
     /// pair added exactly or in H's double part) still agrees.
     func testRepeatedEigenvaluesFallBackToDirect() throws {
-        var rng = SeededRandom(seed: 9)
-        for (m, p) in [(20, 20), (16, 40)] {
-            let x = try clusteredDesign(rowsPerFold: m, features: p, zeros: 0, allEqual: true, rng: &rng)
-            let u = 20
-            let y = targets(x, rows: 2 * m, features: p, count: u, rng: &rng)
-            let r = try compare(x, rows: 2 * m, features: p, y: y, targets: u, folds: RidgeRegression.contiguousFolds(count: 2 * m, folds: 2),
-                                alphas: Self.grid, label: "all eigenvalues equal", expectedForm: m == p ? .primal : .dual)
+        for r in try compareClustered(seed: 9, shapes: [(20, 20), (16, 40)], allEqual: true, targets: 20, label: "all eigenvalues equal") {
             // Dual: both folds fall back. Primal: the fold Gram XᵀX − X_vᵀX_v carries more rounding,
             // which can spread the repeated value beyond the close gap into near pairs (H's double
             // part, checked above); at least one fold falls back.
-            if m == p { XCTAssertTrue(r.automaticPaths.contains(.direct)) } else { XCTAssertEqual(r.automaticPaths, [.direct, .direct]) }
-            XCTAssertEqual(r.differentAlpha, 0)
+            if r.m == r.p { XCTAssertTrue(r.automaticPaths.contains(.direct)) } else { XCTAssertEqual(r.automaticPaths, [.direct, .direct]) }
         }
     }
 
