@@ -191,7 +191,12 @@ public final class RidgeModel {
     /// ranks the returned fit has the gathered per-target numbers and empty weights.
     static func gathered(_ local: RidgeFit, cluster: Cluster, spaces: Int) throws -> RidgeFit {
         guard cluster.size > 1 else { return local }
-        let u = local.intercept.count, p = local.featureMean.count, per = 3 + spaces
+        let u = local.intercept.count, per = 3 + spaces
+        // Each target's column: its weights (p) or its dual coefficients (n; the design is the
+        // same on every rank).
+        let dual = local.cv.dual
+        let p = dual?.rows ?? local.featureMean.count
+        let coefficients = dual?.coefficients ?? local.cv.weights
         var scalars = [Double](); scalars.reserveCapacity(u * per)
         for t in 0..<u {
             scalars.append(local.cv.bestAlphas[t]); scalars.append(Double(local.cv.bestAlphaIndex[t])); scalars.append(local.cv.cvMeanSquaredError[t])
@@ -200,11 +205,11 @@ public final class RidgeModel {
         let all = cluster.allgather(scalars)
         guard all.count % per == 0 else { throw EncodingError.incompatibleData(reason: "gathered \(all.count) ridge values from \(cluster.size) ranks, not whole targets of \(per)") }
         let total = all.count / per
-        // Target-major [u, 1 + p]: intercept, then the target's weight column.
+        // Target-major [u, 1 + p]: intercept, then the target's weight (or dual-coefficient) column.
         var columns = [Float](repeating: 0, count: u * (p + 1))
         for t in 0..<u {
             columns[t * (p + 1)] = local.intercept[t]
-            for j in 0..<p { columns[t * (p + 1) + 1 + j] = local.cv.weights[j * u + t] }
+            for j in 0..<p { columns[t * (p + 1) + 1 + j] = coefficients[j * u + t] }
         }
         let gathered = cluster.gatherToRoot(columns, itemSize: p + 1)
         var fit = local
@@ -225,9 +230,11 @@ public final class RidgeModel {
                 b[t] = gathered[t * (p + 1)]
                 for j in 0..<p { w[j * total + t] = gathered[t * (p + 1) + 1 + j] }
             }
-            fit.intercept = b; fit.cv.weights = w
+            fit.intercept = b
+            if dual != nil { fit.cv.dual!.coefficients = w } else { fit.cv.weights = w }
         } else {
             fit.intercept = [Float](repeating: 0, count: total); fit.cv.weights = []
+            if dual != nil { fit.cv.dual!.coefficients = [] }
         }
         return fit
     }
@@ -303,13 +310,10 @@ public final class RidgeModel {
     /// The model of the targets `columns` only (their weight columns, intercepts, α, CV MSE, banded
     /// γ; the features and their standardisation unchanged): what an MPI rank scores its share with.
     public func targets(_ columns: Range<Int>) -> RidgeModel {
-        let u = unitCount, p = featureCount
+        let u = unitCount
         var f = fit
-        f.cv.weights = ResponseMatrix(rows: p, columns: u, values: fit.cv.weights).columns(columns).values
+        f.cv = fit.cv.targets(columns)
         f.intercept = Array(fit.intercept[columns])
-        f.cv.bestAlphas = Array(fit.cv.bestAlphas[columns])
-        f.cv.bestAlphaIndex = Array(fit.cv.bestAlphaIndex[columns])
-        f.cv.cvMeanSquaredError = Array(fit.cv.cvMeanSquaredError[columns])
         if let g = fit.spaceWeights {
             f.spaceWeights = ResponseMatrix(rows: g.count / max(u, 1), columns: u, values: g).columns(columns).values
         }
@@ -332,7 +336,7 @@ public final class RidgeModel {
         for i in 0..<q { for t in 0..<u { mean[t] += Double(measured[i * u + t]) / Double(q) } }
         var y = ResponseMatrix<Double>(rows: q, columns: u)
         for i in 0..<q { for t in 0..<u { y.values[i * u + t] = Double(measured[i * u + t]) - mean[t] } }
-        let weights = ResponseMatrix(rows: p, columns: u, values: fit.cv.weights)
+        let weights = ResponseMatrix(rows: p, columns: u, values: fit.cv.primalWeights())
         // Per block of `targetBlock` targets, like `predict`, so a rank's share gives the same products.
         let sCount = config.featureCounts.count
         var out = [Double](repeating: 0, count: sCount * u)
@@ -354,7 +358,12 @@ public final class RidgeModel {
             try f.setAttribute("config", string: String(decoding: try enc.encode(config), as: UTF8.self))
             try f.setAttribute("format", string: "receptive-model")
             let p = featureCount, u = unitCount
-            try f.write("/ridge/weights", floats: fit.cv.weights, shape: [p, u])
+            if let d = fit.cv.dual {
+                try f.write("/ridge/dual_coefficients", floats: d.coefficients, shape: [d.rows, u])
+                try f.write("/ridge/training_design", floats: d.design, shape: [d.rows, p])
+            } else {
+                try f.write("/ridge/weights", floats: fit.cv.weights, shape: [p, u])
+            }
             try f.write("/ridge/intercept", floats: fit.intercept, shape: [u])
             try f.write("/ridge/feature_mean", floats: fit.featureMean, shape: [p])
             try f.write("/ridge/feature_std", floats: fit.featureStd, shape: [p])
@@ -394,10 +403,21 @@ public final class RidgeModel {
             guard v.count == u else { throw EncodingError.modelFile(file: path, reason: "\(name) has \(v.count) values, expected \(u)") }
             return v
         }
-        let weights = try floats("/ridge/weights", p * u)
         let alpha = try doubles("/ridge/alpha")
-        let cv = RidgeCVResult(bestAlphas: alpha, bestAlphaIndex: alpha.map { a in config.alphaGrid.firstIndex(of: a) ?? -1 },
-                               cvMeanSquaredError: try doubles("/ridge/cv_mse"), weights: weights, form: config.form)
+        var cv = RidgeCVResult(bestAlphas: alpha, bestAlphaIndex: alpha.map { a in config.alphaGrid.firstIndex(of: a) ?? -1 },
+                               cvMeanSquaredError: try doubles("/ridge/cv_mse"), weights: [], form: config.form)
+        if f.exists("/ridge/dual_coefficients") {
+            // Dual storage: D [n, u] and the standardised training design X [n, p].
+            let shape = try f.info("/ridge/dual_coefficients").shape
+            guard shape.count == 2, shape[1] == u, shape[0] >= 1 else {
+                throw EncodingError.modelFile(file: path, reason: "/ridge/dual_coefficients has shape \(shape), expected [rows, \(u)]")
+            }
+            let n = shape[0]
+            cv.dual = RidgeDualCoefficients(coefficients: try floats("/ridge/dual_coefficients", n * u),
+                                            design: try floats("/ridge/training_design", n * p), rows: n)
+        } else {
+            cv.weights = try floats("/ridge/weights", p * u)
+        }
         let fit = RidgeFit(featureMean: try floats("/ridge/feature_mean", p), featureStd: try floats("/ridge/feature_std", p),
                            intercept: try floats("/ridge/intercept", u), cv: cv)
         var fit2 = fit

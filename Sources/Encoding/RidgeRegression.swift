@@ -26,10 +26,14 @@
 // (n_α·m ≤ r + m + 3 n_α) takes the direct loop. The CV score of (t, α) is himalaya's: the mean over folds of −(1/m) Σ (y − P)², plus
 // 1e-10·log α so that equal scores choose the larger α; the best α per target is the argmax
 // (the first on exact ties). The weights are then refitted on all n rows from one more
-// decomposition. Eigenvalues below zero (rounding) are set to zero. The fold decompositions are
-// float32 (ssyevd), the refit's double; the Gram matrix, the α loop's products, the resolvent
-// path's three products (Z, c, H·Z) and the refit's products float32 (sgemm, twice the speed); the
-// direct loop's fold projections, the resolvent's near pairs and small products, and the scores double. Targets go in batches of B so memory stays O(n·B + r²) besides X and the output.
+// decomposition — in the dual form, when the caller asks (`dualStorage`), kept as dual
+// coefficients D = U·diag(1/(λ+α_t))·Uᵀy_t with W = Xᵀ D never formed (RidgeDualCoefficients).
+// Eigenvalues below zero (rounding) are set to zero. The decompositions are float32 (ssyevd, as
+// himalaya's float32 eigh); the Gram matrix, the α loop's products, the resolvent path's three
+// products (Z, c, H·Z) and the refit's products float32 (sgemm, twice the speed); the direct
+// loop's fold projections, the resolvent's near pairs and small products, and the scores double.
+// Targets go in batches of B so memory stays O(n·B + r²) besides X and the output; the batches
+// are read in place from the targets (rows in fold order) and written in place into the output.
 //
 // The caller standardises X and centres Y (no intercept here): `RidgeRegression.fit` does both.
 import Foundation
@@ -68,11 +72,47 @@ public struct RidgeCVResult {
     /// [u] mean over folds of the validation mean squared error at the chosen α (the CV residual
     /// variance of each target on the training split).
     public var cvMeanSquaredError: [Double]
-    /// [p, u] row-major weights on the standardised features.
+    /// [p, u] row-major weights on the standardised features; empty when the refit is stored as
+    /// dual coefficients (`dual`).
     public var weights: [Float]
     public var form: RidgeForm
     /// The path each fold took (`direct` or `resolvent`), in fold order.
     public var foldPaths: [RidgeCVPath] = []
+    /// Dual storage: the weights are W = Xᵀ D and are never formed (RidgeDualCoefficients).
+    public var dual: RidgeDualCoefficients? = nil
+
+    /// [p, u] the weights: stored, or Xᵀ D formed from the dual coefficients.
+    public func primalWeights() -> [Float] {
+        guard let d = dual else { return weights }
+        let u = d.coefficients.count / max(d.rows, 1), p = d.design.count / max(d.rows, 1)
+        return RidgeRegression.product32(d.design, d.coefficients, m: p, n: u, k: d.rows, transposeA: true, transposeB: false)
+    }
+
+    /// The same result for the targets `columns` only (weight or dual-coefficient columns, α, index, CV MSE).
+    public func targets(_ columns: Range<Int>) -> RidgeCVResult {
+        var r = self
+        let u = bestAlphas.count
+        if let d = dual {
+            r.dual!.coefficients = ResponseMatrix(rows: d.rows, columns: u, values: d.coefficients).columns(columns).values
+        } else {
+            r.weights = ResponseMatrix(rows: weights.count / max(u, 1), columns: u, values: weights).columns(columns).values
+        }
+        r.bestAlphas = Array(bestAlphas[columns]); r.bestAlphaIndex = Array(bestAlphaIndex[columns])
+        r.cvMeanSquaredError = Array(cvMeanSquaredError[columns])
+        return r
+    }
+}
+
+/// A refit stored in the dual form (when the design has fewer rows n than features p): the weights
+/// are W = Xᵀ D with X the standardised training design, so the fit writes D (n × u) and X (n × p)
+/// instead of W (p × u) — fewer flops in the refit (2n²u instead of 2npu for the last product)
+/// and fewer bytes — and predictions are (Z_q Xᵀ) D. himalaya's KernelRidge stores the same.
+public struct RidgeDualCoefficients {
+    /// [n, u] row-major D = U · diag(1/(λ+α_t)) · Uᵀ y_t (U, λ: eigenvectors/values of XXᵀ).
+    public var coefficients: [Float]
+    /// [n, p] row-major standardised training design, rows in the order of D's rows.
+    public var design: [Float]
+    public var rows: Int
 }
 
 /// A fitted multi-target ridge with its standardisation.
@@ -115,9 +155,10 @@ public enum RidgeRegression {
     ///   - features: [n, p] row-major raw features of the training rows.
     ///   - targets: [n, u] row-major responses.
     ///   - foldOfRow: [n] fold of each row, 0..<k.
+    ///   - dualStorage: keep a dual-form refit as dual coefficients (banded ridge always forms the weights).
     public static func fit(features: [Float], rows n: Int, featureCount p: Int, targets: [Float], targetCount u: Int,
                            foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096, standardize: Bool = true,
-                           bandedSpaces: [Int]? = nil, gammas: [[Double]] = [],
+                           bandedSpaces: [Int]? = nil, gammas: [[Double]] = [], dualStorage: Bool = true,
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeFit {
         guard features.count == n * p else { throw RidgeError.shape("features hold \(features.count) values, expected \(n) × \(p)") }
         guard targets.count == n * u else { throw RidgeError.shape("responses hold \(targets.count) values, expected \(n) × \(u)") }
@@ -150,7 +191,7 @@ public enum RidgeRegression {
             spaceWeights = b.spaceWeights
         } else {
             cv = try crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u, foldOfRow: foldOfRow,
-                                   alphas: alphas, targetBatch: targetBatch, progress: progress)
+                                   alphas: alphas, targetBatch: targetBatch, dualStorage: dualStorage, progress: progress)
         }
         var fit = RidgeFit(featureMean: mean.map { Float($0) }, featureStd: std.map { Float($0) },
                            intercept: ymean.map { Float($0) }, cv: cv)
@@ -164,9 +205,12 @@ public enum RidgeRegression {
     ///   - y: [n, u] row-major centred targets.
     ///   - foldOfRow: [n] fold of each row, 0..<k, every fold non-empty and k ≥ 2.
     ///   - alphas: the grid, every value > 0.
+    ///   - dualStorage: in the dual form, return the refit as dual coefficients (`dual`) instead
+    ///     of forming the weights (no effect in the primal form).
     ///   - progress: called with a stage name and (done, total) steps.
     public static func crossValidate(x: [Double], rows n: Int, featureCount p: Int, y: [Float], targetCount u: Int,
                                      foldOfRow: [Int], alphas: [Double], targetBatch: Int = 4096, path: RidgeCVPath = .automatic,
+                                     dualStorage: Bool = false,
                                      progress: ((String, Int, Int) -> Void)? = nil) throws -> RidgeCVResult {
         guard x.count == n * p, y.count == n * u, foldOfRow.count == n else {
             throw RidgeError.shape("ridge: X is \(x.count) values for \(n) × \(p), Y \(y.count) for \(n) × \(u), folds \(foldOfRow.count) for \(n) rows")
@@ -186,6 +230,17 @@ public enum RidgeRegression {
         let order = (0..<n).sorted { (foldOfRow[$0], $0) < (foldOfRow[$1], $1) }
         var xs = [Double](repeating: 0, count: n * p)
         for (r, i) in order.enumerated() { for j in 0..<p { xs[r * p + j] = x[i * p + j] } }
+        // The targets in the same row order, float32 (no copy when the folds are already contiguous):
+        // the products read their batches in place (leading dimension u).
+        let ys: [Float]
+        if order.elementsEqual(0..<n) {
+            ys = y
+        } else {
+            ys = [Float](unsafeUninitializedCapacity: n * u) { buffer, count in
+                for (r, i) in order.enumerated() { for t in 0..<u { buffer[r * u + t] = y[i * u + t] } }
+                count = n * u
+            }
+        }
         var starts = [0]
         for f in 0..<k { starts.append(starts[f] + foldSizes[f]) }
         let maxTrain = n - (foldSizes.min() ?? 0)
@@ -203,9 +258,11 @@ public enum RidgeRegression {
 
         let na = alphas.count
         var scores = [Double](repeating: 0, count: na * u)          // (α, target): mean over folds of −MSE
-        var yb = [Double](repeating: 0, count: n * batch)           // (n, B) one batch of targets, rows in `order`
+        // The direct loop's batch in double: (n, B), rows in `order`.
+        var yb = [Double]()
         func loadBatch(_ c0: Int, _ b: Int) {
-            for (r, i) in order.enumerated() { for t in 0..<b { yb[r * b + t] = Double(y[i * u + c0 + t]) } }
+            if yb.count < n * b { yb = [Double](repeating: 0, count: n * b) }
+            for r in 0..<n { for t in 0..<b { yb[r * b + t] = Double(ys[r * u + c0 + t]) } }
         }
         let steps = k * ((u + batch - 1) / batch)
         var step = 0
@@ -232,7 +289,7 @@ public enum RidgeRegression {
                 a = product(kvf, basis, m: m, n: nf, k: nf, transposeA: false, transposeB: false)
             }
             // The α loop runs in float32 (sgemm, twice the speed of dgemm): A, the scaled Z and the
-            // predictions; squared errors are summed in double. The decomposition and refit stay double.
+            // predictions; squared errors are summed in double.
             let a32 = a.map { Float($0) }
             let plan = path == .direct ? nil : try resolventPlan(lambda: lambda, a: a, m: m, r: r, alphas: alphas, forced: path == .resolvent)
             foldPaths.append(plan == nil ? .direct : .resolvent)
@@ -243,17 +300,17 @@ public enum RidgeRegression {
             var c0 = 0
             while c0 < u {
                 let b = min(batch, u - c0)
-                loadBatch(c0, b)
                 if let plan {
-                    resolventScores(plan: plan, form: form, xs32: xs32, basis32: basis32, a32: a32, yb: yb, n: n, p: p, s: s, e: e,
+                    resolventScores(plan: plan, form: form, xs32: xs32, basis32: basis32, a32: a32, y: ys, n: n, p: p, s: s, e: e,
                                     b: b, weight: 1 / Double(m * k), scores: &scores, column: c0, targetCount: u)
                 } else {
+                    loadBatch(c0, b)
                     // Z = Vᵀ X_fᵀ Y_f (primal) or Uᵀ Y_f (dual): (r, B).
                     if form == .primal {
                         var g = [Double](repeating: 0, count: p * b)
                         xs.withUnsafeBufferPointer { px in yb.withUnsafeBufferPointer { py in g.withUnsafeMutableBufferPointer { pg in
                             trainingRowsProduct(dgemmTransposedA, first: px.baseAddress!, second: px.baseAddress! + e * p, m: p,
-                                                y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
+                                                y: py.baseAddress!, ldy: b, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
                         } } }
                         basis.withUnsafeBufferPointer { pv in g.withUnsafeBufferPointer { pg in z.withUnsafeMutableBufferPointer { pz in
                             BLAS.dgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
@@ -262,7 +319,7 @@ public enum RidgeRegression {
                     } else {
                         basis.withUnsafeBufferPointer { pu in yb.withUnsafeBufferPointer { py in z.withUnsafeMutableBufferPointer { pz in
                             trainingRowsProduct(dgemmTransposedA, first: pu.baseAddress!, second: pu.baseAddress! + s * nf, m: nf,
-                                                y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
+                                                y: py.baseAddress!, ldy: b, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
                         } } }
                     }
                     for (ai, alpha) in alphas.enumerated() {
@@ -306,31 +363,50 @@ public enum RidgeRegression {
             bestIndex[t] = bi; bestAlpha[t] = alphas[bi]; mse[t] = -scores[bi * u + t]
         }
 
-        // Refit on all rows.
-        var weights = [Float](repeating: 0, count: p * u)
+        // Refit on all rows. Every weight (or dual coefficient) is written by the products below (β = 0).
+        let storeDual = dualStorage && form == .dual
+        let outRows = storeDual ? n : p
+        var weights = [Float](unsafeUninitializedCapacity: outRows * u) { _, count in count = outRows * u }
         let rAll = form == .dual ? n : p
-        var (lambda, basisAll) = try LAPACK.symmetricEigen(gram, n: rAll)
-        for i in 0..<rAll where lambda[i] < 0 { lambda[i] = 0 }
-        let basis = basisAll.map { Float($0) }
-        // Dual: w = (Xᵀ U) · diag(1/(λ+α_t)) · Uᵀ y_t with Xᵀ U (p × n) formed once.
-        let xtu = form == .dual ? product32(xs32, basis, m: p, n: n, k: n, transposeA: true, transposeB: false) : []
+        let (lambda32, basis) = try LAPACK.symmetricEigenFloat(gram.map { Float($0) }, n: rAll)
+        let lambda = lambda32.map { max(Double($0), 0) }
+        // Dual: w = (Xᵀ U) · diag(1/(λ+α_t)) · Uᵀ y_t with Xᵀ U (p × n) formed once, or stored as
+        // d = U · diag(1/(λ+α_t)) · Uᵀ y_t; primal: w = V · diag(1/(λ+α_t)) · Vᵀ Xᵀ y_t. Each
+        // batch's columns are written in place.
+        let xtu = form == .dual && !storeDual ? product32(xs32, basis, m: p, n: n, k: n, transposeA: true, transposeB: false) : []
+        var z = [Float](repeating: 0, count: rAll * batch), rhs = [Float](repeating: 0, count: form == .primal ? p * batch : 0)
         var c0 = 0
-        while c0 < u {
-            let b = min(batch, u - c0)
-            loadBatch(c0, b)
-            let y32 = yb[0..<(n * b)].map { Float($0) }
-            let rhs = form == .primal ? product32(xs32, y32, m: p, n: b, k: n, transposeA: true, transposeB: false) : y32
-            var z = product32(basis, rhs, m: rAll, n: b, k: rAll, transposeA: true, transposeB: false)
-            for i in 0..<rAll { for t in 0..<b { z[i * b + t] = Float(Double(z[i * b + t]) / (lambda[i] + bestAlpha[c0 + t])) } }
-            let w = form == .dual ? product32(xtu, z, m: p, n: b, k: n, transposeA: false, transposeB: false)
-                                  : product32(basis, z, m: rAll, n: b, k: rAll, transposeA: false, transposeB: false)
-            if b == u {
-                weights = w
-            } else {
-                for j in 0..<p { for t in 0..<b { weights[j * u + c0 + t] = w[j * b + t] } }
-            }
-            c0 += b
-            progress?("refit", min(c0, u), u)
+        ys.withUnsafeBufferPointer { py0 in xs32.withUnsafeBufferPointer { px in basis.withUnsafeBufferPointer { pb in
+            xtu.withUnsafeBufferPointer { pxtu in z.withUnsafeMutableBufferPointer { pz in rhs.withUnsafeMutableBufferPointer { pr in
+                weights.withUnsafeMutableBufferPointer { pw in
+                    while c0 < u {
+                        let b = min(batch, u - c0)
+                        let py = py0.baseAddress! + c0
+                        if form == .primal {
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: n, alpha: 1, a: px.baseAddress!, lda: p,
+                                       b: py, ldb: u, beta: 0, c: pr.baseAddress!, ldc: b)
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: rAll, n: b, k: rAll, alpha: 1, a: pb.baseAddress!, lda: rAll,
+                                       b: pr.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
+                        } else {
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: rAll, n: b, k: n, alpha: 1, a: pb.baseAddress!, lda: rAll,
+                                       b: py, ldb: u, beta: 0, c: pz.baseAddress!, ldc: b)
+                        }
+                        for i in 0..<rAll {
+                            let zi = pz.baseAddress! + i * b
+                            for t in 0..<b { zi[t] = Float(Double(zi[t]) / (lambda[i] + bestAlpha[c0 + t])) }
+                        }
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: outRows, n: b, k: rAll, alpha: 1,
+                                   a: form == .dual && !storeDual ? pxtu.baseAddress! : pb.baseAddress!, lda: rAll,
+                                   b: pz.baseAddress!, ldb: b, beta: 0, c: pw.baseAddress! + c0, ldc: u)
+                        c0 += b
+                        progress?("refit", c0, u)
+                    }
+                }
+            } } }
+        } } }
+        if storeDual {
+            return RidgeCVResult(bestAlphas: bestAlpha, bestAlphaIndex: bestIndex, cvMeanSquaredError: mse, weights: [], form: form,
+                                 foldPaths: foldPaths, dual: RidgeDualCoefficients(coefficients: weights, design: xs32, rows: n))
         }
         return RidgeCVResult(bestAlphas: bestAlpha, bestAlphaIndex: bestIndex, cvMeanSquaredError: mse, weights: weights, form: form,
                              foldPaths: foldPaths)
@@ -408,69 +484,92 @@ public enum RidgeRegression {
     }
 
     /// Adds one batch's −MSE·weight of every α to `scores` by the resolvent path: Z = basisᵀ·(training
-    /// targets), c = Aᵀ Y_v and H·Z (float32 products), then
+    /// targets), c = Aᵀ Y_v and H·Z (float32 products, reading the batch's columns of `y` in place),
+    /// then, per chunk of `scoreChunk` targets (so the double work stays in cache),
     ///     m·MSE_α(t) = ‖y_t‖² + Σ_i R_α,i (2 z_i (Hz)_i − 2 c_i z_i) + Σ_i R_α,i² G_ii z_i² + Σ_pairs R_α,i R_α,j 2 G_ij z_i z_j
     /// as one double product coefficients · V.
-    static func resolventScores(plan: ResolventPlan, form: RidgeForm, xs32: [Float], basis32: [Float], a32: [Float], yb: [Double],
+    /// - Parameter y: [n, u] targets, rows in fold order; the batch is columns [c0, c0 + b).
+    static func resolventScores(plan: ResolventPlan, form: RidgeForm, xs32: [Float], basis32: [Float], a32: [Float], y: [Float],
                                 n: Int, p: Int, s: Int, e: Int, b: Int, weight: Double, scores: inout [Double], column c0: Int, targetCount u: Int) {
         let r = plan.r, m = plan.m, nf = n - m
-        let y32 = yb[0..<(n * b)].map { Float($0) }
-        var z = [Float](repeating: 0, count: r * b)
-        y32.withUnsafeBufferPointer { py in xs32.withUnsafeBufferPointer { px in basis32.withUnsafeBufferPointer { pu in
-            z.withUnsafeMutableBufferPointer { pz in
+        var z = [Float](repeating: 0, count: r * b), c = [Float](repeating: 0, count: r * b)
+        var yy = [Double](repeating: 0, count: b)
+        y.withUnsafeBufferPointer { py0 in xs32.withUnsafeBufferPointer { px in basis32.withUnsafeBufferPointer { pu in
+            a32.withUnsafeBufferPointer { pa in z.withUnsafeMutableBufferPointer { pz in c.withUnsafeMutableBufferPointer { pc in
+                let py = py0.baseAddress! + c0
                 if form == .primal {
                     var g = [Float](repeating: 0, count: p * b)
                     g.withUnsafeMutableBufferPointer { pg in
                         trainingRowsProduct(sgemmTransposedA, first: px.baseAddress!, second: px.baseAddress! + e * p, m: p,
-                                            y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
+                                            y: py, ldy: u, b: b, s: s, e: e, n: n, c: pg.baseAddress!)
                         BLAS.sgemm(transposeA: true, transposeB: false, m: p, n: b, k: p, alpha: 1, a: pu.baseAddress!, lda: p,
                                    b: pg.baseAddress!, ldb: b, beta: 0, c: pz.baseAddress!, ldc: b)
                     }
                 } else {
                     trainingRowsProduct(sgemmTransposedA, first: pu.baseAddress!, second: pu.baseAddress! + s * nf, m: nf,
-                                        y: py.baseAddress!, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
+                                        y: py, ldy: u, b: b, s: s, e: e, n: n, c: pz.baseAddress!)
                 }
-            }
+                BLAS.sgemm(transposeA: true, transposeB: false, m: r, n: b, k: m, alpha: 1, a: pa.baseAddress!, lda: r,
+                           b: py + s * u, ldb: u, beta: 0, c: pc.baseAddress!, ldc: b)
+                for i in s..<e {
+                    let row = py + i * u
+                    for t in 0..<b { let v = Double(row[t]); yy[t] += v * v }
+                }
+            } } }
         } } }
-        let c = product32(a32, y32, bOffset: s * b, m: r, n: b, k: m, transposeA: true, transposeB: false)
-        let hz32 = product32(plan.h, z, m: r, n: b, k: r, transposeA: false, transposeB: false)
-        var hz = hz32.map { Double($0) }
-        let zd = z.map { Double($0) }
+        let hz = product32(plan.h, z, m: r, n: b, k: r, transposeA: false, transposeB: false)
         let width = 2 * r + plan.pairs.count
-        // Every entry is written below.
-        var v = [Double](unsafeUninitializedCapacity: width * b) { _, count in count = width * b }
-        zd.withUnsafeBufferPointer { pz in hz.withUnsafeMutableBufferPointer { ph in c.withUnsafeBufferPointer { pc in
-            v.withUnsafeMutableBufferPointer { pv in
-                for (i, j, hij) in plan.near {
-                    let hi = ph.baseAddress! + i * b, hj = ph.baseAddress! + j * b
-                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
-                    for t in 0..<b { hi[t] += hij * zj[t]; hj[t] -= hij * zi[t] }
-                }
-                for i in 0..<r {
-                    let gi = plan.gDiagonal[i]
-                    let zi = pz.baseAddress! + i * b, hi = ph.baseAddress! + i * b, ci = pc.baseAddress! + i * b
-                    let v1 = pv.baseAddress! + i * b, v2 = pv.baseAddress! + (r + i) * b
-                    for t in 0..<b {
-                        v1[t] = 2 * zi[t] * (hi[t] - Double(ci[t]))
-                        v2[t] = gi * zi[t] * zi[t]
-                    }
-                }
-                for (q, (i, j)) in plan.pairs.enumerated() {
-                    let w = plan.pairWeight[q], row = pv.baseAddress! + (2 * r + q) * b
-                    let zi = pz.baseAddress! + i * b, zj = pz.baseAddress! + j * b
-                    for t in 0..<b { row[t] = w * zi[t] * zj[t] }
-                }
-            }
-        } } }
         let na = plan.coefficients.count / width
-        let quadratic = product(plan.coefficients, v, m: na, n: b, k: width, transposeA: false, transposeB: false)
-        var yy = [Double](repeating: 0, count: b)
-        for i in s..<e { for t in 0..<b { yy[t] += yb[i * b + t] * yb[i * b + t] } }
-        for ai in 0..<na {
-            let base = ai * u + c0
-            for t in 0..<b { scores[base + t] -= (yy[t] + quadratic[ai * b + t]) * weight }
-        }
+        let chunk = min(b, scoreChunk)
+        // Every entry of a chunk's hz and v is written before it is read.
+        var hzd = [Double](unsafeUninitializedCapacity: r * chunk) { _, count in count = r * chunk }
+        var v = [Double](unsafeUninitializedCapacity: width * chunk) { _, count in count = width * chunk }
+        var quadratic = [Double](repeating: 0, count: na * chunk)
+        z.withUnsafeBufferPointer { pz0 in hz.withUnsafeBufferPointer { ph0 in c.withUnsafeBufferPointer { pc0 in
+            hzd.withUnsafeMutableBufferPointer { ph in v.withUnsafeMutableBufferPointer { pv in
+                plan.coefficients.withUnsafeBufferPointer { pk in quadratic.withUnsafeMutableBufferPointer { pq in
+                    for t0 in stride(from: 0, to: b, by: chunk) {
+                        let tb = min(chunk, b - t0)
+                        let pz = pz0.baseAddress! + t0, pc = pc0.baseAddress! + t0
+                        for i in 0..<r {
+                            let src = ph0.baseAddress! + i * b + t0, dst = ph.baseAddress! + i * tb
+                            for t in 0..<tb { dst[t] = Double(src[t]) }
+                        }
+                        for (i, j, hij) in plan.near {
+                            let hi = ph.baseAddress! + i * tb, hj = ph.baseAddress! + j * tb
+                            let zi = pz + i * b, zj = pz + j * b
+                            for t in 0..<tb { hi[t] += hij * Double(zj[t]); hj[t] -= hij * Double(zi[t]) }
+                        }
+                        for i in 0..<r {
+                            let gi = plan.gDiagonal[i]
+                            let zi = pz + i * b, hi = ph.baseAddress! + i * tb, ci = pc + i * b
+                            let v1 = pv.baseAddress! + i * tb, v2 = pv.baseAddress! + (r + i) * tb
+                            for t in 0..<tb {
+                                let zt = Double(zi[t])
+                                v1[t] = 2 * zt * (hi[t] - Double(ci[t]))
+                                v2[t] = gi * zt * zt
+                            }
+                        }
+                        for (q, (i, j)) in plan.pairs.enumerated() {
+                            let w = plan.pairWeight[q], row = pv.baseAddress! + (2 * r + q) * tb
+                            let zi = pz + i * b, zj = pz + j * b
+                            for t in 0..<tb { row[t] = w * Double(zi[t]) * Double(zj[t]) }
+                        }
+                        BLAS.dgemm(transposeA: false, transposeB: false, m: na, n: tb, k: width, alpha: 1, a: pk.baseAddress!, lda: width,
+                                   b: pv.baseAddress!, ldb: tb, beta: 0, c: pq.baseAddress!, ldc: tb)
+                        for ai in 0..<na {
+                            let base = ai * u + c0 + t0
+                            for t in 0..<tb { scores[base + t] -= (yy[t0 + t] + pq[ai * tb + t]) * weight }
+                        }
+                    }
+                } }
+            } }
+        } } }
     }
+
+    /// Targets whose resolvent scores are formed together (V is (2r + pairs) × this many doubles:
+    /// 640 KB at r = 1280, within a core's L2).
+    static let scoreChunk = 32
 
     /// A product C (m, n) = Aᵀ·B with alpha 1, row-major (A: lda columns, B: ldb, C: ldc), by sgemm or dgemm.
     typealias TransposedAProduct<T> = (_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
@@ -482,16 +581,16 @@ public enum RidgeRegression {
         BLAS.dgemm(transposeA: true, transposeB: false, m: $0, n: $1, k: $2, alpha: 1, a: $3, lda: $4, b: $5, ldb: $6, beta: $7, c: $8, ldc: $9)
     }
 
-    /// C (m, b) = Aᵀ·Y over a fold's training rows, [0, s) ∪ [e, n) of Y (b columns, rows in fold
-    /// order), without copying them: Y's rows [0, s) pair with the s rows of A at `first`, its rows
+    /// C (m, b) = Aᵀ·Y over a fold's training rows, [0, s) ∪ [e, n) of Y (b columns, leading
+    /// dimension ldy, rows in fold order), without copying them: Y's rows [0, s) pair with the s rows of A at `first`, its rows
     /// [e, n) with the n − e rows at `second` (A has m columns); one product per non-empty block,
     /// the second accumulating. (Primal: A = X, second = X's row e; dual: A = U, second = U's row s.)
     static func trainingRowsProduct<T: BinaryFloatingPoint>(_ gemm: TransposedAProduct<T>, first: UnsafePointer<T>, second: UnsafePointer<T>,
-                                                            m: Int, y: UnsafePointer<T>, b: Int, s: Int, e: Int, n: Int,
+                                                            m: Int, y: UnsafePointer<T>, ldy: Int, b: Int, s: Int, e: Int, n: Int,
                                                             c: UnsafeMutablePointer<T>) {
         var beta: T = 0
-        if s > 0 { gemm(m, b, s, first, m, y, b, 0, c, b); beta = 1 }
-        if e < n { gemm(m, b, n - e, second, m, y + e * b, b, beta, c, b) }
+        if s > 0 { gemm(m, b, s, first, m, y, ldy, 0, c, b); beta = 1 }
+        if e < n { gemm(m, b, n - e, second, m, y + e * ldy, ldy, beta, c, b) }
     }
 
     /// Eigendecomposition of fold [s, e)'s training part: XᵀX − X_vᵀX_v (primal, p × p) or the kernel
@@ -514,7 +613,7 @@ public enum RidgeRegression {
     }
 
     /// The fold decompositions in float32 (LAPACK ssyevd, twice the speed of dsyevd, as himalaya's
-    /// float32 eigh); values and vectors returned in double. The refit's decomposition stays double.
+    /// float32 eigh); values and vectors returned in double.
     private static func eigen(_ a: [Double], n: Int) throws -> ([Double], [Double]) {
         let (w, v) = try LAPACK.symmetricEigenFloat(a.map { Float($0) }, n: n)
         return (w.map { Double($0) }, v.map { Double($0) })
@@ -543,22 +642,34 @@ public enum RidgeRegression {
         return c
     }
 
-    /// Predictions (q, u) = ((Φ − mean) / std) · W + intercept for raw features Φ (q, p), float32.
-    /// With `targetBlock` the product is taken per block of that many targets from target 0, so a
-    /// subset of whole blocks (an MPI rank's share) gives the same numbers as the whole (OpenBLAS
-    /// rounds a product over 20 columns differently from one over 40).
+    /// Predictions (q, u) = ((Φ − mean) / std) · W + intercept for raw features Φ (q, p), float32;
+    /// with dual coefficients W = Xᵀ D, so the product is (Z Xᵀ) · D (Z Xᵀ: q × n, once).
+    /// With `targetBlock` the last product is taken per block of that many targets from target 0,
+    /// so a subset of whole blocks (an MPI rank's share) gives the same numbers as the whole
+    /// (OpenBLAS rounds a product over 20 columns differently from one over 40).
     public static func predict(features: [Float], rows q: Int, fit: RidgeFit, targetBlock: Int? = nil) -> [Float] {
         let p = fit.featureMean.count, u = fit.intercept.count
-        precondition(features.count == q * p && fit.cv.weights.count == p * u)
+        precondition(features.count == q * p)
         var z = features
         for i in 0..<q { for j in 0..<p { z[i * p + j] = (z[i * p + j] - fit.featureMean[j]) / fit.featureStd[j] } }
         var out = [Float](repeating: 0, count: q * u)
         for i in 0..<q { for t in 0..<u { out[i * u + t] = fit.intercept[t] } }
         guard q > 0, u > 0, p > 0 else { return out }
+        // The left factor (q × k) and the right one (k × u): Z and W, or Z Xᵀ and D.
+        let left: [Float], right: [Float], k: Int
+        if let d = fit.cv.dual {
+            precondition(d.design.count == d.rows * p && d.coefficients.count == d.rows * u)
+            left = product32(z, d.design, m: q, n: d.rows, k: p, transposeA: false, transposeB: true)
+            right = d.coefficients; k = d.rows
+        } else {
+            precondition(fit.cv.weights.count == p * u)
+            left = z; right = fit.cv.weights; k = p
+        }
+        guard k > 0 else { return out }
         let block = max(1, targetBlock ?? u)
-        z.withUnsafeBufferPointer { pz in fit.cv.weights.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+        left.withUnsafeBufferPointer { pz in right.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             for t0 in stride(from: 0, to: u, by: block) {
-                BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: min(block, u - t0), k: p, alpha: 1, a: pz.baseAddress!, lda: p,
+                BLAS.sgemm(transposeA: false, transposeB: false, m: q, n: min(block, u - t0), k: k, alpha: 1, a: pz.baseAddress!, lda: k,
                            b: pw.baseAddress! + t0, ldb: u, beta: 1, c: po.baseAddress! + t0, ldc: u)
             }
         } } }

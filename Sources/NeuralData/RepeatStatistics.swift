@@ -52,18 +52,37 @@ public struct RepeatStatistics {
         for (k, n) in stimuli.enumerated() { precondition(row[n] == -1, "stimulus \(n) listed twice"); row[n] = k }
         let y = ResponseMatrix(rows: stimulusIndex.count, columns: u, values: responses)
         var counts = [Int](repeating: 0, count: s)
-        var sums = ResponseMatrix<Double>(rows: s, columns: u)
         var trialsOfRow = [[Int]](repeating: [], count: s)
         for (t, n) in stimulusIndex.enumerated() where row[n] >= 0 {
             let k = row[n]
             counts[k] += 1
             trialsOfRow[k].append(t)
-            for j in 0..<u { sums[k, j] += Double(y[t, j]) }
         }
-        var means = ResponseMatrix<Double>(rows: s, columns: u)
-        for k in 0..<s where counts[k] > 0 { for j in 0..<u { means[k, j] = sums[k, j] / Double(counts[k]) } }
+        // Means in double only for repeated stimuli (what the noise estimates below read); a
+        // stimulus shown once has its trial as its mean (Float(Double(y)) = y), one shown never 0.
+        var repeatedRow = [Int](repeating: -1, count: s)
+        var repeatedOrder = 0
+        for k in 0..<s where counts[k] >= 2 { repeatedRow[k] = repeatedOrder; repeatedOrder += 1 }
+        var means = ResponseMatrix<Double>(rows: repeatedOrder, columns: u)
+        var meanValues = [Float](repeating: 0, count: s * u)
+        var sum = [Double](repeating: 0, count: u)
+        for k in 0..<s where counts[k] > 0 {
+            if counts[k] == 1 {
+                let t = trialsOfRow[k][0]
+                for j in 0..<u { meanValues[k * u + j] = y[t, j] }
+                continue
+            }
+            for j in 0..<u { sum[j] = 0 }
+            for t in trialsOfRow[k] { for j in 0..<u { sum[j] += Double(y[t, j]) } }
+            let r = repeatedRow[k]
+            for j in 0..<u {
+                let m = sum[j] / Double(counts[k])
+                means[r, j] = m
+                meanValues[k * u + j] = Float(m)
+            }
+        }
         repeatCounts = counts
-        meanResponses = means.values.map { Float($0) }
+        meanResponses = meanValues
 
         var rTrials: [Int] = [], rRows: [Int] = []
         for k in 0..<s where counts[k] >= 2 { for t in trialsOfRow[k] { rTrials.append(t); rRows.append(k) } }
@@ -78,7 +97,7 @@ public struct RepeatStatistics {
                 var within = 0.0, sum = 0.0
                 for (t, k) in zip(rTrials, rRows) {
                     let y = Double(y[t, j])
-                    let d = y - means[k, j]
+                    let d = y - means[repeatedRow[k], j]
                     within += d * d; sum += y
                 }
                 let grand = sum / Double(rTrials.count)
@@ -89,7 +108,7 @@ public struct RepeatStatistics {
                     let y = Double(y[t, j])
                     across += (y - grand) * (y - grand)
                     let n = Double(counts[k])
-                    let o = (n * means[k, j] - y) / (n - 1)
+                    let o = (n * means[repeatedRow[k], j] - y) / (n - 1)
                     sx += y; sy += o; sxx += y * y; syy += o * o; sxy += y * o
                 }
                 let m = Double(rTrials.count)

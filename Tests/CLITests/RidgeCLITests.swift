@@ -76,6 +76,51 @@ final class RidgeCLITests: XCTestCase {
         XCTAssertGreaterThan(acc, 0.2, "identification among 10 should beat chance (0.1) clearly")
     }
 
+    /// More features than training stimuli (256 pixels, 72 training stimuli): the model file
+    /// stores the dual coefficients D [n, U] and the standardised training design X [n, F] instead
+    /// of the weights (W = Xᵀ D), and `predict` on the training stimuli gives X Xᵀ D + intercept,
+    /// recomputed here in double from the file (1e-4 of the largest prediction); score and identify
+    /// run on it.
+    func testDualStorageModelFile() throws {
+        try requireBinary()
+        let data = Self.dir + "/vox-small.h5", model = Self.dir + "/ridge-dual.h5", rates = Self.dir + "/ridge-dual-rates.h5"
+        let sim = try CLIRunner.run(["simulate", "--out", data, "--cells", "voxels:12", "--stimuli", "100", "--size", "16",
+                                     "--test-repeats", "2", "--seed", "7", "--quiet"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let fit = try CLIRunner.run(["fit", data, "--model", "ridge", "--features", "pixels", "--folds", "3", "--out", model, "--quiet", "--json"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        XCTAssertEqual(try json(fit.stdout)["form"] as? String, "dual")
+        let f = try HDF5File.open(model)
+        XCTAssertFalse(f.exists("/ridge/weights"))
+        let dShape = try f.info("/ridge/dual_coefficients").shape, xShape = try f.info("/ridge/training_design").shape
+        let n = dShape[0], u = dShape[1], p = xShape[1]
+        XCTAssertEqual(u, 12); XCTAssertEqual(xShape[0], n); XCTAssertEqual(p, 256)
+        XCTAssertLessThan(n, p)
+        let d = try f.readFloats("/ridge/dual_coefficients").values, x = try f.readFloats("/ridge/training_design").values
+        let b = try f.readFloats("/ridge/intercept").values
+        let pr = try CLIRunner.run(["predict", model, data, "--out", rates, "--eval-split", "train"])
+        XCTAssertEqual(pr.status, 0, pr.stderr)
+        let got = try HDF5File.open(rates).readFloats("/rates").values
+        XCTAssertEqual(got.count, n * u)
+        var expected = [Double](repeating: 0, count: n * u)
+        for i in 0..<n {
+            for j in 0..<n {
+                var k = 0.0
+                for c in 0..<p { k += Double(x[i * p + c]) * Double(x[j * p + c]) }
+                for t in 0..<u { expected[i * u + t] += k * Double(d[j * u + t]) }
+            }
+            for t in 0..<u { expected[i * u + t] += Double(b[t]) }
+        }
+        let scale = expected.map { abs($0) }.max() ?? 1
+        let diff = zip(got, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+        print("dual-storage ridge: predict on the training stimuli vs X Xᵀ D + b from the file: max |Δ| \(diff) (relative \(diff / scale))")
+        XCTAssertLessThanOrEqual(diff / scale, 1e-4)
+        for command in [["score", model, data, "--json"], ["identify", model, data, "--json", "--set-size", "5"]] {
+            let r = try CLIRunner.run(command)
+            XCTAssertEqual(r.status, 0, "\(command[0]): \(r.stderr)")
+        }
+    }
+
     /// `layer:MODEL.h5:NAME:P` features of a fitted CNN (channels × P × P columns), ridge on them,
     /// and `identify` on the CNN itself (any model that predicts means).
     func testLayerFeaturesAndIdentifyOnACNN() throws {

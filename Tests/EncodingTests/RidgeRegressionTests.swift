@@ -36,6 +36,46 @@ final class RidgeRegressionTests: XCTestCase {
     func testPrimalMatchesHimalaya() throws { try check("primal", form: .primal) }
     func testDualMatchesHimalaya() throws { try check("dual", form: .dual) }
 
+    /// Dual storage (p > n: the fit keeps D and the design, W = Xᵀ D is never formed) against the
+    /// same fit storing primal weights, on himalaya's dual case: Xᵀ D equals the stored W and the
+    /// predictions (Z Xᵀ) D equal Z W, both to 1e-5 relative (float32 products in another order).
+    func testDualStorageEqualsPrimalWeights() throws {
+        let f = try HDF5File.open(TestPaths.fixture("himalaya_ridge.h5"))
+        let alphas = try f.readDoubles("/alphas").values
+        let (xs, x) = try f.readFloats("/dual/features")
+        let (ys, y) = try f.readFloats("/dual/responses")
+        let nTrain = Int(try f.doubleAttribute("train_rows", at: "/dual") ?? 0)
+        let p = xs[1], u = ys[1], nTest = xs[0] - nTrain
+        func fit(dual: Bool) throws -> RidgeFit {
+            try RidgeRegression.fit(features: Array(x[0..<(nTrain * p)]), rows: nTrain, featureCount: p,
+                                    targets: Array(y[0..<(nTrain * u)]), targetCount: u,
+                                    foldOfRow: RidgeRegression.contiguousFolds(count: nTrain, folds: 5),
+                                    alphas: alphas, targetBatch: 64, dualStorage: dual)
+        }
+        let d = try fit(dual: true), w = try fit(dual: false)
+        XCTAssertNotNil(d.cv.dual); XCTAssertTrue(d.cv.weights.isEmpty)
+        XCTAssertNil(w.cv.dual); XCTAssertEqual(w.cv.weights.count, p * u)
+        XCTAssertEqual(d.cv.bestAlphas, w.cv.bestAlphas)
+        let dw = d.cv.primalWeights()
+        let wScale = w.cv.weights.map { abs(Double($0)) }.max() ?? 1
+        let wDiff = zip(dw, w.cv.weights).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+        let test = Array(x[(nTrain * p)...])
+        let pd = RidgeRegression.predict(features: test, rows: nTest, fit: d), pw = RidgeRegression.predict(features: test, rows: nTest, fit: w)
+        let pScale = pw.map { abs(Double($0)) }.max() ?? 1
+        let pDiff = zip(pd, pw).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+        print("dual storage vs primal weights: max |Δw| \(wDiff) (relative \(wDiff / wScale)), max |Δprediction| \(pDiff) (relative \(pDiff / pScale))")
+        XCTAssertEqual(dw.count, p * u)
+        XCTAssertLessThanOrEqual(wDiff / wScale, 1e-5)
+        XCTAssertLessThanOrEqual(pDiff / pScale, 1e-5)
+        // A share of whole 10-target blocks (an MPI rank's) predicts its columns of the whole exactly.
+        var part = d; part.cv = d.cv.targets(10..<30); part.intercept = Array(d.intercept[10..<30])
+        let whole = RidgeRegression.predict(features: test, rows: nTest, fit: d, targetBlock: 10)
+        let pp = RidgeRegression.predict(features: test, rows: nTest, fit: part, targetBlock: 10)
+        var worst: Float = 0
+        for i in 0..<nTest { for t in 0..<20 { worst = max(worst, abs(pp[i * 20 + t] - whole[i * u + 10 + t])) } }
+        XCTAssertEqual(worst, 0, "columns 10..<30 predicted alone differ from the whole by \(worst)")
+    }
+
     /// The refit weights solve the normal equations (XᵀX + α_t I) w_t = Xᵀ y_t of every target:
     /// checked by a naive double-precision Cholesky solve per target (1e-6 relative).
     func testWeightsSolveNormalEquationsPerTarget() throws {
@@ -62,6 +102,16 @@ final class RidgeRegressionTests: XCTestCase {
             }
             print("ridge refit vs Cholesky (n \(n), p \(p)): max relative difference \(worst)")
             XCTAssertLessThan(worst, 1e-5)
+            // The same refit stored as dual coefficients (n < p): Xᵀ D solves the same equations.
+            let dual = try RidgeRegression.crossValidate(x: x, rows: n, featureCount: p, y: y, targetCount: u,
+                                                         foldOfRow: RidgeRegression.contiguousFolds(count: n, folds: 4),
+                                                         alphas: alphas, targetBatch: 3, dualStorage: true)
+            XCTAssertEqual(dual.dual != nil, n - n / 4 < p)
+            let dw = dual.primalWeights()
+            let dd = zip(dw, cv.weights).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+            let scale = cv.weights.map { abs(Double($0)) }.max() ?? 1
+            print("  dual storage: max |Xᵀ D − W| relative \(dd / scale)")
+            XCTAssertLessThan(dd / scale, 1e-5)
         }
     }
 
