@@ -466,7 +466,8 @@ final class MPICLITests: XCTestCase {
     /// Ridge per target under 2 ranks: targets split in whole batches of --target-batch, each rank
     /// reading only its response columns; weights, α, CV MSE, banded γ equal one process to 1e-10
     /// (measured 0: the same batches are solved the same way). Primal (gabor, 40 features < 320
-    /// rows) and dual (banded pixels + gabor, 144 + 792 features).
+    /// rows), banded (pixels + gabor, 144 + 792 features, dual form, weights stored) and dual
+    /// storage (gabor, 792 features: each rank's dual-coefficient columns gathered).
     /// With the default --target-batch (one batch of 40 targets) rank 1 has none: still equal, with a note.
     func testRidgeUnderTwoRanksEqualsOneProcess() throws {
         let vox = Self.dir + "/vox.h5"
@@ -478,6 +479,8 @@ final class MPICLITests: XCTestCase {
             ("banded", ["--features", "pixels", "--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6",
                         "--gabor-spacing", "1.5", "--banded-samples", "5", "--target-batch", "8"]),
             ("one-batch", ["--features", "pixels"]),
+            ("dual", ["--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6", "--gabor-spacing", "1.5",
+                      "--target-batch", "8"]),
         ]
         for (name, extra) in cases {
             let one = Self.dir + "/ridge1-\(name).h5", two = Self.dir + "/ridge2-\(name).h5"
@@ -493,7 +496,8 @@ final class MPICLITests: XCTestCase {
             XCTAssertEqual((try config(one)["data"] as? NSDictionary), (try config(two)["data"] as? NSDictionary))
             let d = try maxRidgeDifference(one, two)
             print("ridge \(name), 2 ranks vs 1 process: max |Δ| \(d.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(s2["communicated_bytes"] ?? 0) bytes from rank 0")
-            XCTAssertEqual(d.count, name == "banded" ? 7 : 6, "\(d)")
+            XCTAssertEqual(d.count, name == "banded" || name == "dual" ? 7 : 6, "\(d)")
+            if name == "dual" { XCTAssertNotNil(d["dual_coefficients"], "\(d)"); XCTAssertNil(d["weights"], "\(d)") }
             for (k, v) in d { XCTAssertLessThanOrEqual(v, 1e-10, "\(name) \(k)") }
             if name == "one-batch" { XCTAssertTrue(r2.stderr.contains("ranks have none"), r2.stderr) }
         }
@@ -619,6 +623,7 @@ final class MPICLITests: XCTestCase {
             ("banded", ["--features", "pixels", "--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6",
                         "--gabor-spacing", "1.5", "--banded-samples", "5"]),
             ("primal", ["--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,4"]),
+            ("dual", ["--features", "gabor", "--gabor-size", "12", "--gabor-frequencies", "2,3,4,6", "--gabor-spacing", "1.5"]),
         ]
         for (name, extra) in models {
             let model = Self.dir + "/score150-\(name).h5"
