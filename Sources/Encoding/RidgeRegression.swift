@@ -521,29 +521,39 @@ public enum RidgeRegression {
         let width = 2 * r + plan.pairs.count
         let na = plan.coefficients.count / width
         let chunk = min(b, scoreChunk)
-        // Every entry of a chunk's hz and v is written before it is read.
-        var hzd = [Double](unsafeUninitializedCapacity: r * chunk) { _, count in count = r * chunk }
-        var v = [Double](unsafeUninitializedCapacity: width * chunk) { _, count in count = width * chunk }
-        var quadratic = [Double](repeating: 0, count: na * chunk)
+        let chunkCount = (b + chunk - 1) / chunk
+        // The chunks are independent (their own targets' columns of `scores`): split over the
+        // BLAS threads, each worker calling a one-thread dgemm on its own buffers. The chunk
+        // boundaries do not depend on the number of workers, so neither do the scores.
+        let threads = BLAS.threads
+        let workers = max(1, min(threads, chunkCount))
+        if workers > 1 { BLAS.setThreads(1) }
+        defer { if workers > 1 { BLAS.setThreads(threads) } }
         z.withUnsafeBufferPointer { pz0 in hz.withUnsafeBufferPointer { ph0 in c.withUnsafeBufferPointer { pc0 in
-            hzd.withUnsafeMutableBufferPointer { ph in v.withUnsafeMutableBufferPointer { pv in
-                plan.coefficients.withUnsafeBufferPointer { pk in quadratic.withUnsafeMutableBufferPointer { pq in
-                    for t0 in stride(from: 0, to: b, by: chunk) {
-                        let tb = min(chunk, b - t0)
+            plan.coefficients.withUnsafeBufferPointer { pk in yy.withUnsafeBufferPointer { pyy in scores.withUnsafeMutableBufferPointer { psb in
+                let psc = psb.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    // Every entry of a chunk's hz and v is written before it is read.
+                    let ph = UnsafeMutablePointer<Double>.allocate(capacity: r * chunk)
+                    let pv = UnsafeMutablePointer<Double>.allocate(capacity: width * chunk)
+                    let pq = UnsafeMutablePointer<Double>.allocate(capacity: na * chunk)
+                    defer { ph.deallocate(); pv.deallocate(); pq.deallocate() }
+                    for index in (worker * chunkCount / workers)..<((worker + 1) * chunkCount / workers) {
+                        let t0 = index * chunk, tb = min(chunk, b - t0)
                         let pz = pz0.baseAddress! + t0, pc = pc0.baseAddress! + t0
                         for i in 0..<r {
-                            let src = ph0.baseAddress! + i * b + t0, dst = ph.baseAddress! + i * tb
+                            let src = ph0.baseAddress! + i * b + t0, dst = ph + i * tb
                             for t in 0..<tb { dst[t] = Double(src[t]) }
                         }
                         for (i, j, hij) in plan.near {
-                            let hi = ph.baseAddress! + i * tb, hj = ph.baseAddress! + j * tb
+                            let hi = ph + i * tb, hj = ph + j * tb
                             let zi = pz + i * b, zj = pz + j * b
                             for t in 0..<tb { hi[t] += hij * Double(zj[t]); hj[t] -= hij * Double(zi[t]) }
                         }
                         for i in 0..<r {
                             let gi = plan.gDiagonal[i]
-                            let zi = pz + i * b, hi = ph.baseAddress! + i * tb, ci = pc + i * b
-                            let v1 = pv.baseAddress! + i * tb, v2 = pv.baseAddress! + (r + i) * tb
+                            let zi = pz + i * b, hi = ph + i * tb, ci = pc + i * b
+                            let v1 = pv + i * tb, v2 = pv + (r + i) * tb
                             for t in 0..<tb {
                                 let zt = Double(zi[t])
                                 v1[t] = 2 * zt * (hi[t] - Double(ci[t]))
@@ -551,19 +561,19 @@ public enum RidgeRegression {
                             }
                         }
                         for (q, (i, j)) in plan.pairs.enumerated() {
-                            let w = plan.pairWeight[q], row = pv.baseAddress! + (2 * r + q) * tb
+                            let w = plan.pairWeight[q], row = pv + (2 * r + q) * tb
                             let zi = pz + i * b, zj = pz + j * b
                             for t in 0..<tb { row[t] = w * Double(zi[t]) * Double(zj[t]) }
                         }
                         BLAS.dgemm(transposeA: false, transposeB: false, m: na, n: tb, k: width, alpha: 1, a: pk.baseAddress!, lda: width,
-                                   b: pv.baseAddress!, ldb: tb, beta: 0, c: pq.baseAddress!, ldc: tb)
+                                   b: pv, ldb: tb, beta: 0, c: pq, ldc: tb)
                         for ai in 0..<na {
                             let base = ai * u + c0 + t0
-                            for t in 0..<tb { scores[base + t] -= (yy[t0 + t] + pq[ai * tb + t]) * weight }
+                            for t in 0..<tb { psc[base + t] -= (pyy[t0 + t] + pq[ai * tb + t]) * weight }
                         }
                     }
-                } }
-            } }
+                }
+            } } }
         } } }
     }
 
