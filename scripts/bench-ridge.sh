@@ -33,7 +33,7 @@ export OPENBLAS_NUM_THREADS=$THREADS
     --alphas "$(cat "$DIR/alphas.txt")" --folds "$K" --no-standardize --threads "$THREADS" --out "$DIR/m.h5" --quiet --json > "$DIR/fit.json"
 /usr/bin/time -f '%e %M' -o "$DIR/time2.txt" "$BIN" predict "$DIR/m.h5" "$DIR/data.h5" --eval-split test --out "$DIR/p.h5" --threads "$THREADS" > /dev/null
 "$PY" - "$DIR" "$N" "$P" "$U" "$A" "$K" "$THREADS" <<'PYEOF'
-import sys, json, h5py, numpy as np
+import os, sys, json, h5py, numpy as np
 d, n, p, u, a, k, t = sys.argv[1], *map(int, sys.argv[2:])
 s1, m1, u1, y1 = open(d + '/time.txt').read().split(); s2, m2 = open(d + '/time2.txt').read().split()
 fit = json.load(open(d + '/fit.json'))
@@ -41,7 +41,8 @@ alpha = h5py.File(d + '/m.h5')['ridge/alpha'][()]; pred = h5py.File(d + '/p.h5')
 print(json.dumps({'ours': 'receptive fit --model ridge + predict', 'samples': n, 'features': p, 'targets': u, 'alphas': a, 'folds': k,
                   'threads': t, 'form': fit['form'], 'seconds': round(float(s1) + float(s2), 3), 'fit_process_seconds': float(s1), 'predict_process_seconds': float(s2),
                   'fit_seconds_in_process': round(fit['seconds'], 3), 'fit_cpu_seconds': round(float(u1) + float(y1), 2),
-                  'peak_rss_mb': round(max(int(m1), int(m2)) / 1024, 1),
+                  'peak_rss_mb': round(max(int(m1), int(m2)) / 1024, 1), 'fit_peak_rss_mb': round(int(m1) / 1024, 1),
+                  'model_file_mb': round(os.path.getsize(d + '/m.h5') / 2**20, 1), 'stored': 'dual' if 'dual_coefficients' in h5py.File(d + '/m.h5')['ridge'] else 'primal',
                   'alpha_checksum': float(np.log10(alpha).sum()), 'prediction_checksum': float(np.abs(pred.astype(np.float64)).sum())}))
 peers = [json.loads(l) for l in open(d + '/peer.jsonl') if l.strip().startswith('{')]
 peers = [q for q in peers if 'seconds' in q and 'backend' not in q['peer'] and 'process' not in q['peer']]
