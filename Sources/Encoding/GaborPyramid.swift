@@ -50,7 +50,8 @@ public struct GaborPyramid {
     /// [2·W, S·S] row-major: the φ = 0 and φ = π/2 filter of wavelet w in rows 2w and 2w + 1.
     public let filters: [Float]
 
-    public init(options: GaborPyramidOptions) throws {
+    /// Checks the options (typed errors naming the option) without building the filters.
+    public static func validate(_ options: GaborPyramidOptions) throws {
         let s = options.size
         guard s >= 4 else { throw EncodingError.invalidOption(option: .gaborSize, reason: "must be at least 4 pixels, got \(s)") }
         guard options.orientations >= 1 else { throw EncodingError.invalidOption(option: .gaborOrientations, reason: "must be at least 1") }
@@ -63,6 +64,11 @@ public struct GaborPyramid {
         guard options.envelopeRatio > 0, options.maxEnvelope > 0, options.spacing > 0 else {
             throw EncodingError.invalidOption(option: .gaborEnvelope, reason: "envelope ratio, maximum envelope and spacing must be positive")
         }
+    }
+
+    public init(options: GaborPyramidOptions) throws {
+        try Self.validate(options)
+        let s = options.size
         self.options = options
         var ws: [GaborWavelet] = []
         for f in options.frequencies {

@@ -21,7 +21,7 @@ struct GaborArguments: ParsableArguments {
         o.size = size; o.orientations = orientations; o.linear = linear; o.spacing = spacing
         if energyExponent != 0.5 { o.energyExponent = energyExponent }
         o.frequencies = frequencies.values
-        _ = try GaborPyramid(options: o)   // every option checked before any work
+        try GaborPyramid.validate(o)   // every option checked before any work (the filters are built only where used)
         return o
     }
 }
