@@ -163,25 +163,39 @@ public enum RidgeRegression {
         guard features.count == n * p else { throw RidgeError.shape("features hold \(features.count) values, expected \(n) × \(p)") }
         guard targets.count == n * u else { throw RidgeError.shape("responses hold \(targets.count) values, expected \(n) × \(u)") }
         var mean = [Double](repeating: 0, count: p), sq = [Double](repeating: 0, count: p)
-        for i in 0..<n {
-            for j in 0..<p {
-                let v = Double(features[i * p + j])
-                guard v.isFinite else { throw RidgeError.nonFinite(what: "the feature matrix", row: i, column: j) }
-                mean[j] += v
-            }
+        features.withUnsafeBufferPointer { pf in mean.withUnsafeMutableBufferPointer { pm in
+            for i in 0..<n { let row = pf.baseAddress! + i * p; for j in 0..<p { pm[j] += Double(row[j]) } }
+        } }
+        // A NaN or infinity makes its column's sum non-finite: only then look for the first one.
+        if mean.contains(where: { !$0.isFinite }) {
+            for i in 0..<n { for j in 0..<p where !features[i * p + j].isFinite {
+                throw RidgeError.nonFinite(what: "the feature matrix", row: i, column: j)
+            } }
         }
         for j in 0..<p { mean[j] /= Double(n) }
-        for i in 0..<n { for j in 0..<p { let d = Double(features[i * p + j]) - mean[j]; sq[j] += d * d } }
+        features.withUnsafeBufferPointer { pf in mean.withUnsafeBufferPointer { pm in sq.withUnsafeMutableBufferPointer { ps in
+            for i in 0..<n { let row = pf.baseAddress! + i * p; for j in 0..<p { let d = Double(row[j]) - pm[j]; ps[j] += d * d } }
+        } } }
         var std = sq.map { s -> Double in let v = (s / Double(n)).squareRoot(); return v > 0 ? v : 1 }
         // As given (himalaya's fit_intercept=False on the user's features): no z-scoring, no intercept.
         if !standardize { mean = [Double](repeating: 0, count: p); std = [Double](repeating: 1, count: p) }
-        var x = [Double](repeating: 0, count: n * p)
-        for i in 0..<n { for j in 0..<p { x[i * p + j] = (Double(features[i * p + j]) - mean[j]) / std[j] } }
+        let x = [Double](unsafeUninitializedCapacity: n * p) { px, count in
+            features.withUnsafeBufferPointer { pf in mean.withUnsafeBufferPointer { pm in std.withUnsafeBufferPointer { pd in
+                for i in 0..<n { for j in 0..<p { px[i * p + j] = (Double(pf[i * p + j]) - pm[j]) / pd[j] } }
+            } } }
+            count = n * p
+        }
         var ymean = [Double](repeating: 0, count: u)
-        for i in 0..<n { for t in 0..<u { ymean[t] += Double(targets[i * u + t]) } }
-        for t in 0..<u { ymean[t] = standardize ? ymean[t] / Double(n) : 0 }
         var y = targets
-        for i in 0..<n { for t in 0..<u { y[i * u + t] = Float(Double(targets[i * u + t]) - ymean[t]) } }
+        if standardize {
+            targets.withUnsafeBufferPointer { pt in ymean.withUnsafeMutableBufferPointer { pm in
+                for i in 0..<n { let row = pt.baseAddress! + i * u; for t in 0..<u { pm[t] += Double(row[t]) } }
+                for t in 0..<u { pm[t] /= Double(n) }
+            } }
+            ymean.withUnsafeBufferPointer { pm in y.withUnsafeMutableBufferPointer { py in
+                for i in 0..<n { let row = py.baseAddress! + i * u; for t in 0..<u { row[t] = Float(Double(row[t]) - pm[t]) } }
+            } }
+        }
         var cv: RidgeCVResult, spaceWeights: [Double]? = nil
         if let spaces = bandedSpaces {
             let b = try BandedRidge.crossValidate(x: x, rows: n, spaceSizes: spaces, y: y, targetCount: u, foldOfRow: foldOfRow,
@@ -218,7 +232,15 @@ public enum RidgeRegression {
         guard !alphas.isEmpty, alphas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw RidgeError.invalidAlphas("every penalty must be a finite number > 0, got \(alphas)")
         }
-        for i in 0..<n { for t in 0..<u where !y[i * u + t].isFinite { throw RidgeError.nonFinite(what: "the responses", row: i, column: t) } }
+        // x − x is 0 for a finite x and NaN otherwise: one vectorised pass, then the first bad one.
+        let allFinite = y.withUnsafeBufferPointer { py in
+            var acc: Float = 0
+            for i in 0..<py.count { acc += py[i] - py[i] }
+            return acc == 0
+        }
+        if !allFinite {
+            for i in 0..<n { for t in 0..<u where !y[i * u + t].isFinite { throw RidgeError.nonFinite(what: "the responses", row: i, column: t) } }
+        }
         let k = (foldOfRow.max() ?? 0) + 1
         guard k >= 2, foldOfRow.allSatisfy({ $0 >= 0 }) else { throw RidgeError.invalidFolds("need at least 2 folds, got \(k)") }
         var foldSizes = [Int](repeating: 0, count: k)
