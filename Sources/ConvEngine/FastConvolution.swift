@@ -165,7 +165,9 @@ public final class FastConvolution {
                 rcp_conv_pack_output_gradient(&g, dy + i * outCount, dyp, zero ? 1 : 0)
             }, compute: { dyp, chunk, i, r in
                 var g = g
-                rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound)
+                // The next image's dY as a prefetch hint (read while this one is computed).
+                rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound,
+                                            i + 1 < n ? dy + (i + 1) * outCount : nil)
             })
         } }
     }
