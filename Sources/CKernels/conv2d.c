@@ -182,8 +182,8 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
 }
 
 // Backward-weights: acc[j][v] = Σ_pixels X[tap j][pixel] · dYᵀ[pixel][co0 + 16v ...], NT taps.
-#define BWW512_TILE(NV, NT)                                                                       \
-    AVX512_TARGET static void bww512_tile_##NV##x##NT(long r0, long r1, long ow, long xstep,      \
+#define BWW512_TILE_AS(NAME, NV, NT, RUN)                                                         \
+    AVX512_TARGET static void NAME(long r0, long r1, long ow, long xstep,      \
                                                       const float *x, const long *offk,           \
                                                       const float *dyt, long cp, float *dwt,      \
                                                       int nt, dy_prefetch *pf, long quota) {                                   \
@@ -192,7 +192,7 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
             for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();                         \
         for (long oh = r0; oh < r1; ++oh) {                                                       \
             const float *px[NT];                                                                  \
-            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + offk[j];                        \
+            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + (RUN ? offk[0] + j : offk[j]);  \
             const float *py = dyt + (oh - r0) * ow * cp;                                          \
             for (long w = 0; w < ow; ++w) {                                                       \
                 if (quota > 0) { dy_prefetch_one(pf); --quota; }                                  \
@@ -214,12 +214,23 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
             }                                                                                     \
         }                                                                                         \
     }
+#define BWW512_TILE(NV, NT) BWW512_TILE_AS(bww512_tile_##NV##x##NT, NV, NT, 0) \
+                            BWW512_TILE_AS(bww512_run_##NV##x##NT, NV, NT, 1)
 // Every tap count 1…12, so the last tap tile of a layer wastes nothing (81 = 6·12 + 9).
 #define BWW512_TILES(NT) BWW512_TILE(2, NT) BWW512_TILE(1, NT)
 BWW512_TILES(1) BWW512_TILES(2) BWW512_TILES(3) BWW512_TILES(4) BWW512_TILES(5) BWW512_TILES(6)
 BWW512_TILES(7) BWW512_TILES(8) BWW512_TILES(9) BWW512_TILES(10) BWW512_TILES(11) BWW512_TILES(12)
 typedef void (*bww512_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
                           const float *dyt, long cp, float *dwt, int nt, dy_prefetch *pf, long quota);
+// Run tiles: the NT taps are consecutive inputs (off[k0 + j] = off[k0] + j, the taps of one kernel
+// row at stride 1 and dilation 1), read from one pointer with constant displacements. The general
+// tile keeps 12 tap pointers, more than the free general registers: 5 of them were reloaded from
+// the stack in every pixel step.
+static const bww512_fn bww512_runs[2][13] = {
+    {0, bww512_run_1x1, bww512_run_1x2, bww512_run_1x3, bww512_run_1x4, bww512_run_1x5, bww512_run_1x6,
+     bww512_run_1x7, bww512_run_1x8, bww512_run_1x9, bww512_run_1x10, bww512_run_1x11, bww512_run_1x12},
+    {0, bww512_run_2x1, bww512_run_2x2, bww512_run_2x3, bww512_run_2x4, bww512_run_2x5, bww512_run_2x6,
+     bww512_run_2x7, bww512_run_2x8, bww512_run_2x9, bww512_run_2x10, bww512_run_2x11, bww512_run_2x12}};
 static const bww512_fn bww512_tiles[2][13] = {
     {0, bww512_tile_1x1, bww512_tile_1x2, bww512_tile_1x3, bww512_tile_1x4, bww512_tile_1x5, bww512_tile_1x6,
      bww512_tile_1x7, bww512_tile_1x8, bww512_tile_1x9, bww512_tile_1x10, bww512_tile_1x11, bww512_tile_1x12},
@@ -511,13 +522,19 @@ void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *d
 }
 
 // dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp.
-static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
+__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
     long c0 = 0;
     for (; c0 + 8 <= cog; c0 += 8) {
         long p = p0;
+        // Two row pointers and three strides per side (the compiler otherwise kept 16 row pointers,
+        // half of them on the stack and reloaded in every step).
+        const long s1 = ohw, s2 = 2 * ohw, s3 = 3 * ohw;
         for (; p + 8 <= p1; p += 8) {
+            const float *q = dy + c0 * ohw + p, *q4 = q + 4 * ohw;
+            __asm__("" : "+r"(q), "+r"(q4));
             __m256 r[8];
-            for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(dy + (c0 + i) * ohw + p);
+            r[0] = _mm256_loadu_ps(q); r[1] = _mm256_loadu_ps(q + s1); r[2] = _mm256_loadu_ps(q + s2); r[3] = _mm256_loadu_ps(q + s3);
+            r[4] = _mm256_loadu_ps(q4); r[5] = _mm256_loadu_ps(q4 + s1); r[6] = _mm256_loadu_ps(q4 + s2); r[7] = _mm256_loadu_ps(q4 + s3);
             // 8×8 transpose.
             __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
             __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -527,15 +544,16 @@ static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, 
             __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
             __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
             __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *d = dyt + (p - p0) * cp + c0;
-            _mm256_storeu_ps(d + 0 * cp, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(d + 1 * cp, _mm256_permute2f128_ps(u1, u5, 0x20));
+            float *d = dyt + (p - p0) * cp + c0, *d4 = d + 4 * cp;
+            __asm__("" : "+r"(d), "+r"(d4));
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + cp, _mm256_permute2f128_ps(u1, u5, 0x20));
             _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
             _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(d + 4 * cp, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(d + 5 * cp, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(d + 6 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(d + 7 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
+            _mm256_storeu_ps(d4, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d4 + cp, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d4 + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d4 + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
         for (; p < p1; ++p)
             for (long c = c0; c < c0 + 8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
@@ -588,7 +606,8 @@ static const wtile_fn bww_tiles[2][13] = {
     {0, bww_tile_2x1, bww_tile_2x2, bww_tile_2x3, bww_tile_2x4, bww_tile_2x5, bww_tile_2x6, 0, 0, 0, 0, 0, 0}};
 
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
-                                    const float *dy, float *dyt, float *dwt, long row0, long row1) {
+                                    const float *dy, float *dyt, float *dwt, long row0, long row1,
+                                    const float *next_dy) {
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, K = rcp_conv_forward_offset_count(g);
@@ -602,19 +621,30 @@ void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp,
             // dYᵀ of this block only (stays in L1 for all its tiles).
             transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
             const float *dyb = dyt;
-            // The next block of this call's rows (none after the last).
-            const long r2 = r1 + rb < row1 ? r1 + rb : row1;
-            dy_prefetch pf = dy_prefetch_block(dy + gi * cog * OHW, OHW, cog, r1 * OW, r2 * OW);
+            // The next block of this call's rows; after the last, the first of the next image's
+            // (next_dy, when given).
+            const long r2 = r1 + rb < row1 ? r1 + rb : row1, n1 = row0 + rb < row1 ? row0 + rb : row1;
+            dy_prefetch pf = r1 < row1 || !next_dy ? dy_prefetch_block(dy + gi * cog * OHW, OHW, cog, r1 * OW, r2 * OW)
+                                                   : dy_prefetch_block(next_dy + gi * cog * OHW, OHW, cog, row0 * OW, n1 * OW);
             const int avx512 = rcp_isa() == RCP_ISA_AVX512;
             const long vw = avx512 ? 16 : 8;  // channels per vector
             long tiles = 0;                   // tile calls of this block (prefetch slices)
+            // Run mode (AVX-512, one input channel per group, stride 1, dilation 1, KW ≤ 12): one
+            // tile per kernel row, KW consecutive taps.
+            const int runs = avx512 && cig == 1 && s == 1 && g->dilation == 1 && g->kw <= 12;
             for (long c0 = 0; c0 < cp; ) {
                 const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
-                tiles += (K + nt - 1) / nt;
+                tiles += runs ? g->kh : (K + nt - 1) / nt;
                 c0 += vw * nv;
             }
             const long quota = (pf.lines * pf.channels + tiles - 1) / tiles;  // prefetches per tile
-            for (long c0 = 0; c0 < cp; ) {
+            for (long c0 = 0; c0 < cp && runs; ) {
+                const int nv = cp - c0 >= 2 * vw ? 2 : 1;
+                for (long k0 = 0; k0 < K; k0 += g->kw)
+                    bww512_runs[nv - 1][g->kw](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, (int)g->kw, &pf, quota);
+                c0 += vw * nv;
+            }
+            for (long c0 = 0; c0 < cp && !runs; ) {
                 const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
                 for (long k0 = 0; k0 < K; k0 += nt) {
                     const int valid = (int)(K - k0 < nt ? K - k0 : nt);

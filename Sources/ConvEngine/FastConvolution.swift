@@ -200,7 +200,8 @@ public final class FastConvolution {
                 if rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
             }, compute: { xp, chunk, i, r in
                 var g = g
-                rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound)
+                rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound,
+                                               i + 1 < n ? dy + (i + 1) * outCount : nil)
                 if !rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
             })
         }
