@@ -524,15 +524,10 @@ void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *d
 }
 
 // dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp.
-// bsum (may be NULL): bsum[c] += Σ_pixels dy[c·ohw + pixel] (the bias gradient, from the values
-// the transpose has in registers anyway: a separate pass over dY was 2.7% of the first layer's
-// backward-weights time). Each lane sums the block's pixels in float, then adds to the double.
-__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1,
-                                                   float *dyt, double *bsum) {
+__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
     long c0 = 0;
     for (; c0 + 8 <= cog; c0 += 8) {
         long p = p0;
-        __m256 bs = _mm256_setzero_ps();
         // Two row pointers and three strides per side (the compiler otherwise kept 16 row pointers,
         // half of them on the stack and reloaded in every step).
         const long s1 = ohw, s2 = 2 * ohw, s3 = 3 * ohw;
@@ -551,34 +546,22 @@ __attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, lo
             __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
             __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
             __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            const __m256 o0 = _mm256_permute2f128_ps(u0, u4, 0x20), o1 = _mm256_permute2f128_ps(u1, u5, 0x20);
-            const __m256 o2 = _mm256_permute2f128_ps(u2, u6, 0x20), o3 = _mm256_permute2f128_ps(u3, u7, 0x20);
-            const __m256 o4 = _mm256_permute2f128_ps(u0, u4, 0x31), o5 = _mm256_permute2f128_ps(u1, u5, 0x31);
-            const __m256 o6 = _mm256_permute2f128_ps(u2, u6, 0x31), o7 = _mm256_permute2f128_ps(u3, u7, 0x31);
             float *d = dyt + (p - p0) * cp + c0, *d4 = d + 4 * cp;
             __asm__("" : "+r"(d), "+r"(d4));
-            _mm256_storeu_ps(d, o0); _mm256_storeu_ps(d + cp, o1); _mm256_storeu_ps(d + 2 * cp, o2); _mm256_storeu_ps(d + 3 * cp, o3);
-            _mm256_storeu_ps(d4, o4); _mm256_storeu_ps(d4 + cp, o5); _mm256_storeu_ps(d4 + 2 * cp, o6); _mm256_storeu_ps(d4 + 3 * cp, o7);
-            if (bsum)  // o_i is pixel p + i of channels c0 … c0 + 7
-                bs = _mm256_add_ps(bs, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(o0, o1), _mm256_add_ps(o2, o3)),
-                                                     _mm256_add_ps(_mm256_add_ps(o4, o5), _mm256_add_ps(o6, o7))));
-        }
-        if (bsum) {
-            float lanes[8];
-            _mm256_storeu_ps(lanes, bs);
-            for (int i = 0; i < 8; ++i) bsum[c0 + i] += lanes[i];
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + cp, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d4, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d4 + cp, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d4 + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d4 + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
         for (; p < p1; ++p)
-            for (long c = c0; c < c0 + 8; ++c) {
-                dyt[(p - p0) * cp + c] = dy[c * ohw + p];
-                if (bsum) bsum[c] += dy[c * ohw + p];
-            }
+            for (long c = c0; c < c0 + 8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
     }
     for (long p = p0; p < p1; ++p)
-        for (long c = c0; c < cp; ++c) {
-            dyt[(p - p0) * cp + c] = c < cog ? dy[c * ohw + p] : 0.0f;
-            if (bsum && c < cog) bsum[c] += dy[c * ohw + p];
-        }
+        for (long c = c0; c < cp; ++c) dyt[(p - p0) * cp + c] = c < cog ? dy[c * ohw + p] : 0.0f;
 }
 
 typedef void (*wtile_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
@@ -626,7 +609,7 @@ static const wtile_fn bww_tiles[2][13] = {
 
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
                                     const float *dy, float *dyt, float *dwt, long row0, long row1,
-                                    const float *next_dy, double *dbias) {
+                                    const float *next_dy) {
     dyt = (float *)(((uintptr_t)dyt + 63) & ~(uintptr_t)63);
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
@@ -639,7 +622,7 @@ void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp,
         for (long r0 = row0; r0 < row1; r0 += rb) {
             const long r1 = r0 + rb < row1 ? r0 + rb : row1;
             // dYᵀ of this block only (stays in L1 for all its tiles).
-            transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt, dbias ? dbias + gi * cog : 0);
+            transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
             const float *dyb = dyt;
             // The next block of this call's rows; after the last, the first of the next image's
             // (next_dy, when given).

@@ -186,29 +186,33 @@ public final class FastConvolution {
         offsets = [Int](repeating: 0, count: k)
         rcp_conv_forward_offsets(&g, &offsets)
         let threads = Parallel.threadCount
-        // Per-thread accumulators: dWᵀ [G, K, Cpad] (floats) then the [Co] bias gradient as doubles
-        // (2 floats each; wCount is a multiple of 8, so they are 8-byte aligned). The kernels sum dY
-        // for the bias while transposing it.
-        let acc = Self.buffers(&accumulators, threads).map { $0.reserve(wCount + 2 * co) }
-        for a in acc { a.initialize(repeating: 0, count: wCount) }
-        let biasSums = acc.map { UnsafeMutableRawPointer($0 + wCount).bindMemory(to: Double.self, capacity: co) }
-        for b in biasSums { b.initialize(repeating: 0, count: co) }
+        // Per-thread accumulators: dWᵀ [G, K, Cpad] then the [Co] bias gradient.
+        let acc = Self.buffers(&accumulators, threads).map { $0.reserve(wCount + co) }
+        for a in acc { a.initialize(repeating: 0, count: wCount + co) }
         let dyt = Self.buffers(&transposeScratch, threads).map { $0.reserve(rcp_conv_backward_weights_scratch_floats(&g)) }
         let bufs = Self.padded(&inputScratch, threads, count: rcp_conv_input_scratch_floats(&g), layout: .input(geometry))
+        let rowSplit = !(n >= threads || threads == 1)
         offsets.withUnsafeBufferPointer { off in
             let off = off.baseAddress!
             Self.schedule(batch: n, rows: g.oh, buffers: bufs, pack: { xp, i, zero in
                 var g = g
                 rcp_conv_pack_input(&g, x + i * inCount, xp, zero ? 1 : 0)
+                if rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
             }, compute: { xp, chunk, i, r in
                 var g = g
                 rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound,
-                                               i + 1 < n ? dy + (i + 1) * outCount : nil, dBias == nil ? nil : biasSums[chunk])
+                                               i + 1 < n ? dy + (i + 1) * outCount : nil)
+                if !rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
             })
         }
-        for (a, sums) in zip(acc, biasSums) {
+        for a in acc {
             rcp_conv_backward_weights_finish(&g, a, dWeight)
-            if let db = dBias { for c in 0..<co { db[c] += Float(sums[c]) } }
+            if let db = dBias { for c in 0..<co { db[c] += a[wCount + c] } }
         }
+    }
+
+    /// out[r] += Σ_j m[r·length + j].
+    static func sumRows(_ m: UnsafePointer<Float>, rows: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
+        rcp_sum_rows(m, rows, length, out)
     }
 }

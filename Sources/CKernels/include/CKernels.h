@@ -53,10 +53,9 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g);
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g);
 // next_dy (may be NULL): the dy of the image to come, a prefetch hint like backward-data's.
-// dbias (may be NULL): dbias[c] += Σ of dy[c] over the rows' pixels (c < Co), the bias gradient.
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
                                     const float *dy, float *dyt, float *dwt, long row0, long row1,
-                                    const float *next_dy, double *dbias);
+                                    const float *next_dy);
 void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *dwt, float *dw);
 
 // Backward-data reads a zero-padded copy of dy.
