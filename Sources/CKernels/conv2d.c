@@ -13,14 +13,15 @@
 // 8 consecutive floats. Micro-kernels hold an MR × (NV·8) tile of outputs in 12 AVX registers:
 // MR output channels (weights broadcast) × NV pixel vectors. Backward-data is the same kernel on
 // the zero-padded dY with the taps of each output phase (ih, iw mod S) — or, with one input
-// channel per group at stride 1, with four dX rows in place of four channels (row-blocked mode).
+// channel per group at stride 1, the single-channel tiles (4 dX rows, dilation 1, KH ≤ 11) or,
+// otherwise, the same kernel with four dX rows in place of four channels (row-blocked mode).
 // Backward-weights is vectorised over output channels instead: 16 channels × 6 taps accumulate
 // over the pixels of a row block, reading a transposed dY.
 //
 // AVX2 + FMA (256-bit) is the baseline this file is compiled for; on CPUs that report AVX-512
 // the kernels below marked AVX512_TARGET are used instead (rcp_isa(), isa.c), except for the
-// row-blocked backward-data of one-input-channel layers, which stays on the AVX2 tile. CPUs
-// without AVX2 (and non-x86 CPUs) are not supported.
+// row-blocked backward-data of one-input-channel layers, which stays on the AVX2 tile (the
+// single-channel tiles have both). CPUs without AVX2 (and non-x86 CPUs) are not supported.
 #include "CKernels.h"
 #include <immintrin.h>
 #include <stdint.h>
@@ -186,7 +187,7 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
     AVX512_TARGET static void NAME(long r0, long r1, long ow, long xstep,      \
                                                       const float *x, const long *offk,           \
                                                       const float *dyt, long cp, float *dwt,      \
-                                                      int nt, dy_prefetch *pf, long quota) {                                   \
+                                                      int nt, dy_prefetch *pf, long quota) { \
         __m512 acc[NT][NV];                                                                       \
         for (int j = 0; j < NT; ++j)                                                              \
             for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();                         \
