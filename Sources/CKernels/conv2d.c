@@ -13,16 +13,18 @@
 // 8 consecutive floats. Micro-kernels hold an MR × (NV·8) tile of outputs in 12 AVX registers:
 // MR output channels (weights broadcast) × NV pixel vectors. Backward-data is the same kernel on
 // the zero-padded dY with the taps of each output phase (ih, iw mod S) — or, with one input
-// channel per group at stride 1, with four dX rows in place of four channels (row-blocked mode).
+// channel per group at stride 1, the single-channel tiles (4 dX rows, dilation 1, KH ≤ 11) or,
+// otherwise, the same kernel with four dX rows in place of four channels (row-blocked mode).
 // Backward-weights is vectorised over output channels instead: 16 channels × 6 taps accumulate
 // over the pixels of a row block, reading a transposed dY.
 //
 // AVX2 + FMA (256-bit) is the baseline this file is compiled for; on CPUs that report AVX-512
 // the kernels below marked AVX512_TARGET are used instead (rcp_isa(), isa.c), except for the
-// row-blocked backward-data of one-input-channel layers, which stays on the AVX2 tile. CPUs
-// without AVX2 (and non-x86 CPUs) are not supported.
+// row-blocked backward-data of one-input-channel layers, which stays on the AVX2 tile (the
+// single-channel tiles have both). CPUs without AVX2 (and non-x86 CPUs) are not supported.
 #include "CKernels.h"
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -37,6 +39,28 @@ static inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 static inline long round_up8(long a) { return (a + 7) & ~7L; }
 static inline long floor_div(long a, long b) { long q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) --q; return q; }
 static inline long pos_mod(long a, long b) { long r = a % b; return r < 0 ? r + b : r; }
+
+// Software prefetch of the next row block's dY while the current block's backward-weights tiles
+// run: the transpose of a block otherwise waits on `channels` streams of cold lines at once (23%
+// of the first layer's backward-weights time in a profile). Each tile issues one prefetch per
+// pixel step up to its quota (lines / tiles of the block), the rest after its loop. Addresses are
+// integers: a prefetch is a hint and never faults.
+#ifndef BWW_HINT
+#define BWW_HINT _MM_HINT_T0
+#endif
+typedef struct { uintptr_t base; long channel_bytes, lines, channels, c, l; } dy_prefetch;
+
+static dy_prefetch dy_prefetch_block(const float *dy, long ohw, long channels, long p0, long p1) {
+    dy_prefetch f = {(uintptr_t)dy + (uintptr_t)(p0 * 4), ohw * 4, ((p1 - p0) * 4 + 63) / 64 + 1, channels, 0, 0};
+    if (p1 <= p0) f.channels = 0;  // no next block
+    return f;
+}
+
+static inline __attribute__((always_inline)) void dy_prefetch_one(dy_prefetch *f) {
+    if (f->c >= f->channels) return;
+    _mm_prefetch((const char *)(f->base + (uintptr_t)(f->c * f->channel_bytes + f->l * 64)), BWW_HINT);
+    if (++f->l == f->lines) { f->l = 0; ++f->c; }
+}
 
 // MARK: - AVX-512 micro-kernels (run-time selected, see isa.c)
 //
@@ -159,19 +183,20 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
 }
 
 // Backward-weights: acc[j][v] = Σ_pixels X[tap j][pixel] · dYᵀ[pixel][co0 + 16v ...], NT taps.
-#define BWW512_TILE(NV, NT)                                                                       \
-    AVX512_TARGET static void bww512_tile_##NV##x##NT(long r0, long r1, long ow, long xstep,      \
+#define BWW512_TILE_AS(NAME, NV, NT, RUN)                                                         \
+    AVX512_TARGET static void NAME(long r0, long r1, long ow, long xstep,      \
                                                       const float *x, const long *offk,           \
                                                       const float *dyt, long cp, float *dwt,      \
-                                                      int nt) {                                   \
+                                                      int nt, dy_prefetch *pf, long quota) { \
         __m512 acc[NT][NV];                                                                       \
         for (int j = 0; j < NT; ++j)                                                              \
             for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();                         \
         for (long oh = r0; oh < r1; ++oh) {                                                       \
             const float *px[NT];                                                                  \
-            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + offk[j];                        \
+            for (int j = 0; j < NT; ++j) px[j] = x + oh * xstep + (RUN ? offk[0] + j : offk[j]);  \
             const float *py = dyt + (oh - r0) * ow * cp;                                          \
             for (long w = 0; w < ow; ++w) {                                                       \
+                if (quota > 0) { dy_prefetch_one(pf); --quota; }                                  \
                 __m512 y[NV];                                                                     \
                 for (int v = 0; v < NV; ++v) y[v] = _mm512_loadu_ps(py + 16 * v);                 \
                 py += cp;                                                                         \
@@ -181,6 +206,7 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
+        for (; quota > 0; --quota) dy_prefetch_one(pf);                                           \
         for (int j = 0; j < NT; ++j) {                                                            \
             if (j >= nt) break;                                                                   \
             for (int v = 0; v < NV; ++v) {                                                        \
@@ -189,8 +215,28 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
             }                                                                                     \
         }                                                                                         \
     }
-BWW512_TILE(2, 12)
-BWW512_TILE(1, 12)
+#define BWW512_TILE(NV, NT) BWW512_TILE_AS(bww512_tile_##NV##x##NT, NV, NT, 0) \
+                            BWW512_TILE_AS(bww512_run_##NV##x##NT, NV, NT, 1)
+// Every tap count 1…12, so the last tap tile of a layer wastes nothing (81 = 6·12 + 9).
+#define BWW512_TILES(NT) BWW512_TILE(2, NT) BWW512_TILE(1, NT)
+BWW512_TILES(1) BWW512_TILES(2) BWW512_TILES(3) BWW512_TILES(4) BWW512_TILES(5) BWW512_TILES(6)
+BWW512_TILES(7) BWW512_TILES(8) BWW512_TILES(9) BWW512_TILES(10) BWW512_TILES(11) BWW512_TILES(12)
+typedef void (*bww512_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
+                          const float *dyt, long cp, float *dwt, int nt, dy_prefetch *pf, long quota);
+// Run tiles: the NT taps are consecutive inputs (off[k0 + j] = off[k0] + j, the taps of one kernel
+// row at stride 1 and dilation 1), read from one pointer with constant displacements. The general
+// tile keeps 12 tap pointers, more than the free general registers: 5 of them were reloaded from
+// the stack in every pixel step.
+static const bww512_fn bww512_runs[2][13] = {
+    {0, bww512_run_1x1, bww512_run_1x2, bww512_run_1x3, bww512_run_1x4, bww512_run_1x5, bww512_run_1x6,
+     bww512_run_1x7, bww512_run_1x8, bww512_run_1x9, bww512_run_1x10, bww512_run_1x11, bww512_run_1x12},
+    {0, bww512_run_2x1, bww512_run_2x2, bww512_run_2x3, bww512_run_2x4, bww512_run_2x5, bww512_run_2x6,
+     bww512_run_2x7, bww512_run_2x8, bww512_run_2x9, bww512_run_2x10, bww512_run_2x11, bww512_run_2x12}};
+static const bww512_fn bww512_tiles[2][13] = {
+    {0, bww512_tile_1x1, bww512_tile_1x2, bww512_tile_1x3, bww512_tile_1x4, bww512_tile_1x5, bww512_tile_1x6,
+     bww512_tile_1x7, bww512_tile_1x8, bww512_tile_1x9, bww512_tile_1x10, bww512_tile_1x11, bww512_tile_1x12},
+    {0, bww512_tile_2x1, bww512_tile_2x2, bww512_tile_2x3, bww512_tile_2x4, bww512_tile_2x5, bww512_tile_2x6,
+     bww512_tile_2x7, bww512_tile_2x8, bww512_tile_2x9, bww512_tile_2x10, bww512_tile_2x11, bww512_tile_2x12}};
 
 // MARK: - layout of the padded input (forward, backward-weights)
 
@@ -461,8 +507,10 @@ static long cpad_of(const rcp_conv_geometry *g) {
 
 static long bww_block_rows(const rcp_conv_geometry *g) { return g->ow >= BWW_BLOCK_PIXELS ? 1 : BWW_BLOCK_PIXELS / g->ow; }
 
+// + 16: room to start dYᵀ on a 64-byte boundary (rows of 16 or 32 channels are then whole cache
+// lines; from a 16-byte-aligned Swift buffer the tiles ran 3–4% slower).
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g) {
-    return (size_t)(bww_block_rows(g) * g->ow * cpad_of(g));
+    return (size_t)(bww_block_rows(g) * g->ow * cpad_of(g) + 16);
 }
 
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g) {
@@ -477,13 +525,19 @@ void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *d
 }
 
 // dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp.
-static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
+__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
     long c0 = 0;
     for (; c0 + 8 <= cog; c0 += 8) {
         long p = p0;
+        // Two row pointers and three strides per side (the compiler otherwise kept 16 row pointers,
+        // half of them on the stack and reloaded in every step).
+        const long s1 = ohw, s2 = 2 * ohw, s3 = 3 * ohw;
         for (; p + 8 <= p1; p += 8) {
+            const float *q = dy + c0 * ohw + p, *q4 = q + 4 * ohw;
+            __asm__("" : "+r"(q), "+r"(q4));
             __m256 r[8];
-            for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(dy + (c0 + i) * ohw + p);
+            r[0] = _mm256_loadu_ps(q); r[1] = _mm256_loadu_ps(q + s1); r[2] = _mm256_loadu_ps(q + s2); r[3] = _mm256_loadu_ps(q + s3);
+            r[4] = _mm256_loadu_ps(q4); r[5] = _mm256_loadu_ps(q4 + s1); r[6] = _mm256_loadu_ps(q4 + s2); r[7] = _mm256_loadu_ps(q4 + s3);
             // 8×8 transpose.
             __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
             __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -493,15 +547,16 @@ static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, 
             __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
             __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
             __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *d = dyt + (p - p0) * cp + c0;
-            _mm256_storeu_ps(d + 0 * cp, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(d + 1 * cp, _mm256_permute2f128_ps(u1, u5, 0x20));
+            float *d = dyt + (p - p0) * cp + c0, *d4 = d + 4 * cp;
+            __asm__("" : "+r"(d), "+r"(d4));
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + cp, _mm256_permute2f128_ps(u1, u5, 0x20));
             _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
             _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(d + 4 * cp, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(d + 5 * cp, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(d + 6 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(d + 7 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
+            _mm256_storeu_ps(d4, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d4 + cp, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d4 + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d4 + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
         for (; p < p1; ++p)
             for (long c = c0; c < c0 + 8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
@@ -544,11 +599,19 @@ typedef void (*wtile_fn)(long r0, long r1, long ow, long xstep, const float *x, 
         }                                                                                         \
     }
 
-BWW_TILE(2, 6)
-BWW_TILE(1, 12)
+BWW_TILE(2, 1) BWW_TILE(2, 2) BWW_TILE(2, 3) BWW_TILE(2, 4) BWW_TILE(2, 5) BWW_TILE(2, 6)
+BWW_TILE(1, 1) BWW_TILE(1, 2) BWW_TILE(1, 3) BWW_TILE(1, 4) BWW_TILE(1, 5) BWW_TILE(1, 6)
+BWW_TILE(1, 7) BWW_TILE(1, 8) BWW_TILE(1, 9) BWW_TILE(1, 10) BWW_TILE(1, 11) BWW_TILE(1, 12)
+// By vector count and tap count (the last tap tile of a layer gets the tile of exactly its taps).
+static const wtile_fn bww_tiles[2][13] = {
+    {0, bww_tile_1x1, bww_tile_1x2, bww_tile_1x3, bww_tile_1x4, bww_tile_1x5, bww_tile_1x6,
+     bww_tile_1x7, bww_tile_1x8, bww_tile_1x9, bww_tile_1x10, bww_tile_1x11, bww_tile_1x12},
+    {0, bww_tile_2x1, bww_tile_2x2, bww_tile_2x3, bww_tile_2x4, bww_tile_2x5, bww_tile_2x6, 0, 0, 0, 0, 0, 0}};
 
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
-                                    const float *dy, float *dyt, float *dwt, long row0, long row1) {
+                                    const float *dy, float *dyt, float *dwt, long row0, long row1,
+                                    const float *next_dy) {
+    dyt = (float *)(((uintptr_t)dyt + 63) & ~(uintptr_t)63);
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, K = rcp_conv_forward_offset_count(g);
@@ -562,31 +625,42 @@ void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp,
             // dYᵀ of this block only (stays in L1 for all its tiles).
             transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
             const float *dyb = dyt;
-            if (rcp_isa() == RCP_ISA_AVX512) {
-                for (long c0 = 0; c0 < cp; ) {
-                    const int nv = cp - c0 >= 32 ? 2 : 1;
-                    for (long k0 = 0; k0 < K; k0 += 12) {
-                        long offk[12];
-                        const int valid = (int)(K - k0 < 12 ? K - k0 : 12);
-                        for (int j = 0; j < 12; ++j) offk[j] = off[k0 + (j < valid ? j : valid - 1)];
-                        if (nv == 2) bww512_tile_2x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
-                        else bww512_tile_1x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
-                    }
-                    c0 += 16 * nv;
-                }
-                continue;
-            }
+            // The next block of this call's rows; after the last, the first of the next image's
+            // (next_dy, when given).
+            const long r2 = r1 + rb < row1 ? r1 + rb : row1, n1 = row0 + rb < row1 ? row0 + rb : row1;
+            dy_prefetch pf = r1 < row1 || !next_dy ? dy_prefetch_block(dy + gi * cog * OHW, OHW, cog, r1 * OW, r2 * OW)
+                                                   : dy_prefetch_block(next_dy + gi * cog * OHW, OHW, cog, row0 * OW, n1 * OW);
+            const int avx512 = rcp_isa() == RCP_ISA_AVX512;
+            const long vw = avx512 ? 16 : 8;  // channels per vector
+            long tiles = 0;                   // tile calls of this block (prefetch slices)
+            // Run mode (AVX-512, one input channel per group, stride 1, dilation 1, KW ≤ 12): one
+            // tile per kernel row, KW consecutive taps.
+            const int runs = avx512 && cig == 1 && s == 1 && g->dilation == 1 && g->kw <= 12;
             for (long c0 = 0; c0 < cp; ) {
-                const int nv = cp - c0 >= 16 ? 2 : 1;
-                const int nt = nv == 2 ? 6 : 12;
+                const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
+                tiles += runs ? g->kh : (K + nt - 1) / nt;
+                c0 += vw * nv;
+            }
+            const long quota = (pf.lines * pf.channels + tiles - 1) / tiles;  // prefetches per tile
+            for (long c0 = 0; c0 < cp && runs; ) {
+                const int nv = cp - c0 >= 2 * vw ? 2 : 1;
+                for (long k0 = 0; k0 < K; k0 += g->kw)
+                    bww512_runs[nv - 1][g->kw](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, (int)g->kw, &pf, quota);
+                c0 += vw * nv;
+            }
+            for (long c0 = 0; c0 < cp && !runs; ) {
+                const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
                 for (long k0 = 0; k0 < K; k0 += nt) {
-                    long offk[12];
                     const int valid = (int)(K - k0 < nt ? K - k0 : nt);
-                    for (int j = 0; j < nt; ++j) offk[j] = off[k0 + (j < valid ? j : valid - 1)];
-                    if (nv == 2) bww_tile_2x6(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
-                    else bww_tile_1x12(r0, r1, OW, s * R, xg, offk, dyb + c0, cp, dwg + k0 * cp + c0, valid);
+                    if (avx512) bww512_tiles[nv - 1][valid](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, valid, &pf, quota);
+                    else {
+                        // AVX2 (6 taps × 16 channels, 12 FMAs per pixel step): the prefetches go between
+                        // the tiles, a per-step test in the tile cost more than it saved.
+                        for (long q = 0; q < quota; ++q) dy_prefetch_one(&pf);
+                        bww_tiles[nv - 1][valid](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, valid);
+                    }
                 }
-                c0 += 8 * nv;
+                c0 += vw * nv;
             }
         }
     }
@@ -626,6 +700,8 @@ static dy_layout dy_layout_for(const rcp_conv_geometry *g) {
         if (jlo + round_up8(cnt) > maxCol) maxCol = jlo + round_up8(cnt);
         if (jlo + round_up8(cnt) > lj) lj = jlo + round_up8(cnt);
     }
+    // Row-blocked / single-channel mode: the column tiles read up to the 16-column boundary.
+    if (g->stride == 1 && g->cin == g->groups && maxCol < g->pad + round_up16(g->w)) maxCol = g->pad + round_up16(g->w);
     L.cols = L.pl + maxCol;
     L.lj = lj;
     return L;
@@ -661,7 +737,13 @@ static long rowblock_offsets(const rcp_conv_geometry *g) {
     return (g->cout / g->groups) * ((g->kh - 1) * g->dilation + 4) * g->kw;
 }
 
+// Single-channel mode: the row-blocked case at dilation 1 with KH ≤ BWD1_MAX_KH, computed by the
+// bwd1 tiles below (every FMA useful) instead of the row-blocked 4×3 tile.
+#define BWD1_MAX_KH 11
+static int single_mode(const rcp_conv_geometry *g) { return rowblock_mode(g) && g->dilation == 1 && g->kh <= BWD1_MAX_KH; }
+
 long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g) {
+    if (single_mode(g)) return 1;
     return rowblock_mode(g) ? rowblock_offsets(g) : (g->cout / g->groups) * g->kh * g->kw;
 }
 
@@ -669,6 +751,7 @@ long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g) {
 static int bwd512(const rcp_conv_geometry *g) { return rcp_isa() == RCP_ISA_AVX512 && !rowblock_mode(g); }
 
 size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g) {
+    if (single_mode(g)) return (size_t)(g->cout * g->kh * g->kw);
     if (bwd512(g)) return (size_t)(g->groups * round_up16(g->cin / g->groups) * (g->cout / g->groups) * g->kh * g->kw);
     return rowblock_mode(g) ? (size_t)(g->groups * rowblock_offsets(g) * 4)
                             : (size_t)(g->cout * (g->cin / g->groups) * g->kh * g->kw);
@@ -683,6 +766,16 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, KK = KH * KW;
     dy_layout L = dy_layout_for(g);
     const long CSy = L.rows * L.cols;
+    if (single_mode(g)) {
+        // Panels [G][Cog][KW][KH]: the KH weights of one (co, kw) are consecutive.
+        for (long c = 0; c < g->cout; ++c)
+            for (long j = 0; j < KW; ++j)
+                for (long i = 0; i < KH; ++i) wp[(c * KW + j) * KH + i] = w[c * KK + i * KW + j];
+        off[0] = 0;
+        phase_start[0] = 0;
+        phase_start[1] = 1;
+        return;
+    }
     if (rowblock_mode(g)) {
         const long U = (KH - 1) * d + 4, Kr = rowblock_offsets(g);
         long k = 0;
@@ -760,13 +853,162 @@ void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, flo
     phase_start[s * s] = k;
 }
 
+// MARK: - backward-data, single-channel mode (one input channel per group, stride 1, dilation 1)
+//
+// A tile holds BWD1_R dX rows × NV vectors of consecutive columns and sums over (co, kw) and the
+// U = KH + BWD1_R − 1 padded dY rows the block reads: dY row u (row ih0 + P + u of the padded
+// copy, shifted left by kw columns) feeds dX row r through kernel row kh = r + KH − 1 − u when
+// 0 ≤ kh < KH. With KH a compile-time constant the unrolled (u, r) loops hold only those pairs, so
+// every FMA is useful (the row-blocked tile does (KH + 3)·4 row pairs for KH·4 useful ones), each
+// loaded dY vector serves up to BWD1_R rows, and each broadcast weight NV vectors.
+// wp: [Cog][KW][KH] of one group; dy: padded dY at (row ih0 + P, column iw0 + P + PL) of channel
+// 0; nrows ≤ BWD1_R rows and the last vector's lanes (mask) are stored.
+#define BWD1_R 4
+#ifndef BWD1_HINT
+#define BWD1_HINT _MM_HINT_T0
+#endif
+#define BWD1_UNROLL _Pragma("clang loop unroll(full)")
+
+AVX512_TARGET static inline __attribute__((always_inline))
+void bwd1_512_impl(const int KH, const int NV, long cog, long KW, const float *restrict wp, const float *dy,
+                   long csy, long cols, float *dx, long W, int nrows, __mmask16 last, uintptr_t pf, long pf_per_co) {
+    __m512 acc[BWD1_R][4];
+    BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r)
+        BWD1_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+    for (long co = 0; co < cog; ++co) {
+        for (long l = 0; l < pf_per_co; ++l) _mm_prefetch((const char *)(pf + (uintptr_t)((co * pf_per_co + l) * 64)), BWD1_HINT);
+        const float *wk = wp + co * KW * KH;
+        for (long kw = 0; kw < KW; ++kw, wk += KH) {
+            const float *src = dy + co * csy - kw;
+            BWD1_UNROLL for (int u = 0; u < KH + BWD1_R - 1; ++u) {
+                __m512 in[4];
+                BWD1_UNROLL for (int v = 0; v < NV; ++v) in[v] = _mm512_loadu_ps(src + u * cols + 16 * v);
+                BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r) {
+                    const int kh = r + KH - 1 - u;
+                    if (kh < 0 || kh >= KH) continue;
+                    const __m512 b = _mm512_set1_ps(wk[kh]);
+                    BWD1_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(b, in[v], acc[r][v]);
+                }
+            }
+        }
+    }
+    BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r) {
+        if (r >= nrows) break;
+        BWD1_UNROLL for (int v = 0; v < NV; ++v) {
+            if (v == NV - 1) _mm512_mask_storeu_ps(dx + r * W + 16 * v, last, acc[r][v]);
+            else _mm512_storeu_ps(dx + r * W + 16 * v, acc[r][v]);
+        }
+    }
+}
+
+// The same with 8-wide AVX2 vectors, NV ≤ 2: 8 accumulators and 2 inputs leave room for the
+// broadcast weights in 16 ymm registers (BWD1_R × 3 vectors spilled accumulators: 60–63 against
+// 84–87 GFLOP/s for 4 × 2 and 3 × 3, one thread, first layer, B = 64).
+static inline __attribute__((always_inline))
+void bwd1_256_impl(const int KH, const int NV, long cog, long KW, const float *restrict wp, const float *dy,
+                   long csy, long cols, float *dx, long W, int nrows, int lanes, uintptr_t pf, long pf_per_co) {
+    __m256 acc[BWD1_R][2];
+    BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r)
+        BWD1_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
+    for (long co = 0; co < cog; ++co) {
+        for (long l = 0; l < pf_per_co; ++l) _mm_prefetch((const char *)(pf + (uintptr_t)((co * pf_per_co + l) * 64)), BWD1_HINT);
+        const float *wk = wp + co * KW * KH;
+        for (long kw = 0; kw < KW; ++kw, wk += KH) {
+            const float *src = dy + co * csy - kw;
+            BWD1_UNROLL for (int u = 0; u < KH + BWD1_R - 1; ++u) {
+                __m256 in[2];
+                BWD1_UNROLL for (int v = 0; v < NV; ++v) in[v] = _mm256_loadu_ps(src + u * cols + 8 * v);
+                BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r) {
+                    const int kh = r + KH - 1 - u;
+                    if (kh < 0 || kh >= KH) continue;
+                    const __m256 b = _mm256_broadcast_ss(wk + kh);
+                    BWD1_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(b, in[v], acc[r][v]);
+                }
+            }
+        }
+    }
+    const __m256i mk = lane_mask(lanes);
+    BWD1_UNROLL for (int r = 0; r < BWD1_R; ++r) {
+        if (r >= nrows) break;
+        BWD1_UNROLL for (int v = 0; v < NV; ++v) {
+            if (v == NV - 1) _mm256_maskstore_ps(dx + r * W + 8 * v, mk, acc[r][v]);
+            else _mm256_storeu_ps(dx + r * W + 8 * v, acc[r][v]);
+        }
+    }
+}
+
+typedef void (*bwd1_512_fn)(long cog, long KW, const float *wp, const float *dy, long csy, long cols,
+                            float *dx, long W, int nrows, __mmask16 last, uintptr_t pf, long pf_per_co);
+typedef void (*bwd1_256_fn)(long cog, long KW, const float *wp, const float *dy, long csy, long cols,
+                            float *dx, long W, int nrows, int lanes, uintptr_t pf, long pf_per_co);
+#define BWD1_512(KH, NV)                                                                           \
+    AVX512_TARGET static void bwd1_512_##KH##_##NV(long cog, long KW, const float *wp, const float *dy, \
+                                                   long csy, long cols, float *dx, long W, int nrows, \
+                                                   __mmask16 last, uintptr_t pf, long pf_per_co) {  \
+        bwd1_512_impl(KH, NV, cog, KW, wp, dy, csy, cols, dx, W, nrows, last, pf, pf_per_co);      \
+    }
+#define BWD1_256(KH, NV)                                                                           \
+    static void bwd1_256_##KH##_##NV(long cog, long KW, const float *wp, const float *dy, long csy,  \
+                                     long cols, float *dx, long W, int nrows, int lanes,           \
+                                     uintptr_t pf, long pf_per_co) {                               \
+        bwd1_256_impl(KH, NV, cog, KW, wp, dy, csy, cols, dx, W, nrows, lanes, pf, pf_per_co);     \
+    }
+#define BWD1_KH(KH) BWD1_512(KH, 1) BWD1_512(KH, 2) BWD1_512(KH, 3) BWD1_512(KH, 4) BWD1_256(KH, 1) BWD1_256(KH, 2)
+BWD1_KH(1) BWD1_KH(2) BWD1_KH(3) BWD1_KH(4) BWD1_KH(5) BWD1_KH(6) BWD1_KH(7) BWD1_KH(8) BWD1_KH(9)
+BWD1_KH(10) BWD1_KH(11)
+#define BWD1_ROW512(KH) {bwd1_512_##KH##_1, bwd1_512_##KH##_2, bwd1_512_##KH##_3, bwd1_512_##KH##_4}
+#define BWD1_ROW256(KH) {bwd1_256_##KH##_1, bwd1_256_##KH##_2}
+static const bwd1_512_fn bwd1_512_tiles[BWD1_MAX_KH + 1][4] = {
+    {0, 0, 0, 0}, BWD1_ROW512(1), BWD1_ROW512(2), BWD1_ROW512(3), BWD1_ROW512(4), BWD1_ROW512(5),
+    BWD1_ROW512(6), BWD1_ROW512(7), BWD1_ROW512(8), BWD1_ROW512(9), BWD1_ROW512(10), BWD1_ROW512(11)};
+static const bwd1_256_fn bwd1_256_tiles[BWD1_MAX_KH + 1][2] = {
+    {0, 0}, BWD1_ROW256(1), BWD1_ROW256(2), BWD1_ROW256(3), BWD1_ROW256(4), BWD1_ROW256(5),
+    BWD1_ROW256(6), BWD1_ROW256(7), BWD1_ROW256(8), BWD1_ROW256(9), BWD1_ROW256(10), BWD1_ROW256(11)};
+
+// dX rows [row0, row1) in blocks of BWD1_R rows × column chunks of 64 (AVX-512) or 16 (AVX2) columns.
+// next_dy (may be NULL): the unpadded dY of the image to come; its share for rows [row0, row1) is
+// prefetched while these rows are computed, a few lines per output channel of each tile, so its
+// pack does not wait on memory (the pack was 21% of the first layer's time without it).
+static void bwd1_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp, float *dx, long row0, long row1,
+                      const float *next_dy) {
+    const long P = g->pad, W = g->w, HW = g->h * g->w, KH = g->kh, KW = g->kw, cog = g->cout / g->groups;
+    dy_layout L = dy_layout_for(g);
+    const long CSy = L.rows * L.cols;
+    const int avx512 = rcp_isa() == RCP_ISA_AVX512;
+    const long vw = avx512 ? 16 : 8, chunk = avx512 ? 64 : 16;
+    const long chunks = (W + chunk - 1) / chunk, blocks = (row1 - row0 + BWD1_R - 1) / BWD1_R;
+    const long tiles = g->groups * blocks * chunks;
+    // Lines of next_dy for these rows: its bytes in proportion row0/H … row1/H (integer addresses: a
+    // prefetch is a hint and never faults).
+    const long dy_bytes = g->cout * g->oh * g->ow * 4;
+    const long pf0 = next_dy ? dy_bytes * row0 / g->h / 64 : 0, pf1 = next_dy ? (dy_bytes * row1 / g->h + 63) / 64 : 0;
+    const long per_co = ((pf1 - pf0) + tiles * cog - 1) / (tiles * cog);
+    uintptr_t pf = (uintptr_t)next_dy + (uintptr_t)(pf0 * 64);
+    for (long gi = 0; gi < g->groups; ++gi) {
+        const float *dyg = dyp + gi * cog * CSy;
+        const float *wpg = wp + gi * cog * KW * KH;
+        for (long ih0 = row0; ih0 < row1; ih0 += BWD1_R) {
+            const int nr = (int)(row1 - ih0 < BWD1_R ? row1 - ih0 : BWD1_R);
+            for (long iw0 = 0; iw0 < W; iw0 += chunk) {
+                const long n = W - iw0 < chunk ? W - iw0 : chunk;  // columns of this chunk
+                const int nv = (int)((n + vw - 1) / vw), lanes = (int)(n - (nv - 1) * vw);
+                const float *in = dyg + (ih0 + P) * L.cols + (iw0 + P + L.pl);
+                float *out = dx + gi * HW + ih0 * W + iw0;
+                if (avx512) bwd1_512_tiles[KH][nv - 1](cog, KW, wpg, in, CSy, L.cols, out, W, nr, (__mmask16)((1u << lanes) - 1), pf, per_co);
+                else bwd1_256_tiles[KH][nv - 1](cog, KW, wpg, in, CSy, L.cols, out, W, nr, lanes, pf, per_co);
+                pf += (uintptr_t)(per_co * cog * 64);
+            }
+        }
+    }
+}
+
 // Rows [row0, row1) of dX. For S = 1 the kernels write dX directly; for S > 1 each column phase
 // pw of row ih goes to scratch [Ci][ih − row0][pw][Lj] at index j (dX column pw + S·j − P), and
 // the phases are interleaved into dX at the end. Vector groups span rows of the same phase, so
 // short rows do not leave micro-kernel tiles half empty.
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
-                                 float *dx, long row0, long row1) {
+                                 float *dx, long row0, long row1, const float *next_dy) {
     const long s = g->stride, P = g->pad, W = g->w, HW = g->h * g->w;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups;
     dy_layout L = dy_layout_for(g);
@@ -775,6 +1017,10 @@ void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, c
     const float *in[GROUP_VECTORS];
     float *out[GROUP_VECTORS];
     int lanes[GROUP_VECTORS];
+    if (single_mode(g)) {
+        bwd1_rows(g, dyp, wp, dx, row0, row1, next_dy);
+        return;
+    }
     if (rowblock_mode(g)) {
         const long Kr = phase_start[1];
         int nrow[3];

@@ -165,7 +165,9 @@ public final class FastConvolution {
                 rcp_conv_pack_output_gradient(&g, dy + i * outCount, dyp, zero ? 1 : 0)
             }, compute: { dyp, chunk, i, r in
                 var g = g
-                rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound)
+                // The next image's dY as a prefetch hint (read while this one is computed).
+                rcp_conv_backward_data_rows(&g, dyp, wp, off, ps, rows[chunk], dx + i * inCount, r.lowerBound, r.upperBound,
+                                            i + 1 < n ? dy + (i + 1) * outCount : nil)
             })
         } }
     }
@@ -198,7 +200,8 @@ public final class FastConvolution {
                 if rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
             }, compute: { xp, chunk, i, r in
                 var g = g
-                rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound)
+                rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound,
+                                               i + 1 < n ? dy + (i + 1) * outCount : nil)
                 if !rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
             })
         }

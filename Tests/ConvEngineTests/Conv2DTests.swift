@@ -42,6 +42,16 @@ final class Conv2DTests: XCTestCase {
         Case(n: 2, cin: 32, cout: 32, h: 28, w: 28, k: 5, p: 2),
         Case(n: 2, cin: 32, cout: 32, h: 32, w: 32, k: 3, s: 2, p: 1),
         Case(n: 1, cin: 32, cout: 32, h: 20, w: 64, k: 7, p: 3),
+        // Session 6. Single-channel backward-data tiles (one input channel per group, stride 1,
+        // dilation 1, KH ≤ 11; 4 rows × 64 columns AVX-512, 4 × 16 AVX2): widths past one column
+        // chunk and not a multiple of 16, rows not a multiple of 4, padding 0, the largest KH, an
+        // even kernel with groups, KH 12 (row-blocked tile again); backward-weights' last tap tile
+        // of every size (K = 1, 16, 25, 81, 121 taps: 12-tap tiles plus 1, 4, 1, 9, 1):
+        Case(n: 1, cin: 1, cout: 32, h: 13, w: 70, k: 9, p: 0),
+        Case(n: 3, cin: 1, cout: 7, h: 9, w: 33, k: 11, p: 5),
+        Case(n: 2, cin: 1, cout: 4, h: 6, w: 10, k: 12, p: 3),
+        Case(n: 2, cin: 2, cout: 6, h: 11, w: 21, k: 4, p: 2, g: 2),
+        Case(n: 1, cin: 1, cout: 17, h: 5, w: 3, k: 1),
     ]
 
     /// The kernels this CPU can run: AVX2 always, AVX-512 when reported (else said so).

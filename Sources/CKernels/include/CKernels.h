@@ -52,8 +52,10 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 // dw [Co, Ci/G, KH, KW].
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g);
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g);
+// next_dy (may be NULL): the dy of the image to come, a prefetch hint like backward-data's.
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
-                                    const float *dy, float *dyt, float *dwt, long row0, long row1);
+                                    const float *dy, float *dyt, float *dwt, long row0, long row1,
+                                    const float *next_dy);
 void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *dwt, float *dw);
 
 // Backward-data reads a zero-padded copy of dy.
@@ -66,10 +68,12 @@ long rcp_conv_backward_data_offset_count(const rcp_conv_geometry *g);
 size_t rcp_conv_backward_data_weight_floats(const rcp_conv_geometry *g);
 void rcp_conv_backward_data_plan(const rcp_conv_geometry *g, const float *w, float *wp, long *off,
                                  long *phase_start);
-// dx rows [row0, row1) of one image (overwritten).
+// dx rows [row0, row1) of one image (overwritten). next_dy (may be NULL) is the unpadded dy of the
+// image to be packed next: a hint, prefetched in part while these rows are computed (one-input-
+// channel layers at stride 1 only; prefetches never fault, any address is allowed).
 void rcp_conv_backward_data_rows(const rcp_conv_geometry *g, const float *dyp, const float *wp,
                                  const long *off, const long *phase_start, float *row_scratch,
-                                 float *dx, long row0, long row1);
+                                 float *dx, long row0, long row1, const float *next_dy);
 // out[r] += Σ_j m[r·length + j] (bias gradients: sum of dY over pixels).
 void rcp_sum_rows(const float *m, long rows, long length, float *out);
 
