@@ -1,0 +1,104 @@
+// Batched two-dimensional real-to-complex FFTs of square n × n images through FFTW3 (single
+// precision), for the FFT convolution path (ConvEngine/FFTConvolution). Conventions are FFTW's
+// (and numpy.fft.rfft2's): forward X[u, v] = Σ x[r, c] e^{−2πi(ur + vc)/n}, the half spectrum
+// v = 0…n/2 stored row-major [n][n/2 + 1] as interleaved (re, im) Floats; the inverse is
+// unnormalised (inverse(forward(x)) = n² · x).
+//
+// Plans are made once per (size, count) with FFTW_ESTIMATE under a lock (FFTW's planner is not
+// thread-safe) and cached for the process; executing a plan on new arrays is thread-safe, so any
+// thread may call `forward` / `inverse`. Every array passed must come from `FFTBuffer` (FFTW's
+// SIMD alignment, which the plans assume).
+import CFFTW
+import Foundation
+
+public final class RealFFT2D: @unchecked Sendable {
+    /// Side of the square transform.
+    public let size: Int
+    /// Transforms per call: `count` images stored one after another.
+    public let count: Int
+    /// Complex values per image's half spectrum: n · (n/2 + 1).
+    public var spectrumCount: Int { size * (size / 2 + 1) }
+
+    private let forwardPlan: fftwf_plan
+    private let inversePlan: fftwf_plan
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [[Int]: RealFFT2D] = [:]
+
+    /// The cached plan pair for `count` transforms of size × size.
+    public static func plan(size: Int, count: Int) -> RealFFT2D {
+        precondition(size > 0 && count > 0, "RealFFT2D: size and count must be positive")
+        lock.lock(); defer { lock.unlock() }
+        if let p = cache[[size, count]] { return p }
+        let p = RealFFT2D(size: size, count: count)
+        cache[[size, count]] = p
+        return p
+    }
+
+    /// Called with the lock held.
+    private init(size n: Int, count: Int) {
+        self.size = n; self.count = count
+        let real = FFTBuffer(floats: count * n * n), spectrum = FFTBuffer(floats: count * 2 * n * (n / 2 + 1))
+        var dims: [Int32] = [Int32(n), Int32(n)]
+        let freq = Int32(n * (n / 2 + 1)), pixels = Int32(n * n)
+        let r = real.pointer, s = Self.complex(spectrum.pointer)
+        forwardPlan = fftwf_plan_many_dft_r2c(2, &dims, Int32(count), r, nil, 1, pixels, s, nil, 1, freq, UInt32(FFTW_ESTIMATE))!
+        inversePlan = fftwf_plan_many_dft_c2r(2, &dims, Int32(count), s, nil, 1, freq, r, nil, 1, pixels, UInt32(FFTW_ESTIMATE))!
+    }
+
+    private static func complex(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<fftwf_complex> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: fftwf_complex.self)
+    }
+
+    /// spectrum [count][n][n/2+1] (complex) = FFT of real [count][n][n]; real is left unchanged.
+    public func forward(_ real: UnsafeMutablePointer<Float>, _ spectrum: UnsafeMutablePointer<Float>) {
+        fftwf_execute_dft_r2c(forwardPlan, real, Self.complex(spectrum))
+    }
+
+    /// real [count][n][n] = n² × inverse FFT of the half spectrum; destroys `spectrum`.
+    public func inverse(_ spectrum: UnsafeMutablePointer<Float>, _ real: UnsafeMutablePointer<Float>) {
+        fftwf_execute_dft_c2r(inversePlan, Self.complex(spectrum), real)
+    }
+
+    /// The smallest size ≥ n whose only prime factors are 2, 3, 5 and 7 and that is even (FFTW's
+    /// fast sizes; even for the r2c half spectrum).
+    public static func fastSize(atLeast n: Int) -> Int {
+        var m = max(2, n)
+        while true {
+            if m % 2 == 0 {
+                var r = m
+                for p in [2, 3, 5, 7] { while r % p == 0 { r /= p } }
+                if r == 1 { return m }
+            }
+            m += 1
+        }
+    }
+}
+
+/// A growable Float buffer with FFTW's alignment (fftwf_malloc); contents unspecified.
+public final class FFTBuffer {
+    public private(set) var pointer: UnsafeMutablePointer<Float>
+    public private(set) var capacity: Int
+
+    public init(floats: Int = 1) {
+        capacity = max(1, floats)
+        pointer = Self.allocate(capacity)
+    }
+    deinit { fftwf_free(pointer) }
+
+    private static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
+        guard let p = fftwf_alloc_real(n) else { fatalError("FFTBuffer: out of memory for \(n) floats") }
+        return p
+    }
+
+    /// At least `floats` floats (reallocated when larger than the current capacity).
+    @discardableResult
+    public func reserve(_ floats: Int) -> UnsafeMutablePointer<Float> {
+        if floats > capacity {
+            fftwf_free(pointer)
+            capacity = floats
+            pointer = Self.allocate(floats)
+        }
+        return pointer
+    }
+}
