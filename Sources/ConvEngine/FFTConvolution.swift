@@ -10,10 +10,11 @@
 //   backward-weights  dw[k] = Σ_o dy[o] xp[o + k]     ⇔  DW = conj(DY) · XP      (crop k < K)
 //
 // per frequency f, with the channel sums as complex matrix products (cgemm, one per frequency on a
-// [frequency][channel][image] layout): Y_f = Wc_f X_f, DXP_f = Wc_fᴴ DY_f, conj(DW_f) = DY_f X_fᴴ,
-// where Wc_f = conj(W_f) [Co × Ci] is computed once per forward and reused by backward-data while
-// the weights are unchanged. Images are processed in blocks of `imagesPerBlock` (spectra of one
-// block: channels × n(n/2 + 1) × block complex values per tensor).
+// [frequency][image][channel] layout, so that each image's spectra are scattered in runs of C
+// contiguous values): Y_f = X_f Wc_fᵀ, DXP_f = DY_f W_f, DW_f = DY_fᴴ X_f ([image × channel]
+// operands), where W_f and Wc_f = conj(W_f) [Co × Ci] are computed once per forward and reused by
+// backward-data while the weights are unchanged. Images are processed in blocks of
+// `imagesPerBlock` (spectra of one block: channels × n(n/2 + 1) × block complex values per tensor).
 //
 // Threads (Parallel): transforms over the images of a block, products over frequencies. Scratch
 // is owned here and reused; one FFTConvolution serves one layer from one thread at a time.
@@ -37,11 +38,11 @@ public final class FFTConvolution {
         RealFFT2D.fastSize(atLeast: max(g.height, g.width) + 2 * g.padding)
     }
 
-    // Conjugated filter spectra Wc [F][Co][Ci] and the weights and geometry they were made from.
-    private let filterSpectra = FFTBuffer()
+    // Filter spectra W and Wc = conj(W), [F][Co][Ci] each, and the weights and geometry they were made from.
+    private let filterSpectra = FFTBuffer(), conjugateFilterSpectra = FFTBuffer()
     private var filterWeights: [Float] = []
     private var filterGeometry: ConvolutionGeometry?
-    // Block spectra [F][C][block] of the operand and of the result; dW spectra [F][Co][Ci].
+    // Block spectra [F][block][C] of the operand and of the result; dW spectra [F][Co][Ci].
     private let operandSpectra = FFTBuffer(), resultSpectra = FFTBuffer(), weightGradientSpectra = FFTBuffer()
     // Per thread: a real [C][n][n] image stack and its half spectra [C][F].
     private var realScratch: [FFTBuffer] = [], spectrumScratch: [FFTBuffer] = []
@@ -53,7 +54,11 @@ public final class FFTConvolution {
                 spectrumScratch.prefix(threads).map { $0.reserve(channels * 2 * f) })
     }
 
-    /// Makes Wc = conj(FFT(w)) [F][Co][Ci] unless it is already that of these weights.
+    /// Drops the cached filter spectra (the next forward or backward-data transforms the weights
+    /// again, as after an optimizer step); for benchmarks.
+    public func forgetFilterSpectra() { filterGeometry = nil; filterWeights = [] }
+
+    /// Makes W = FFT(w) and Wc = conj(W) [F][Co][Ci] unless they are already those of these weights.
     private func prepareFilters(_ g: ConvolutionGeometry, weight: UnsafePointer<Float>) {
         let co = g.outputChannels, ci = g.inputChannels, k = g.kernelSize
         let wCount = co * ci * k * k
@@ -61,7 +66,7 @@ public final class FFTConvolution {
             && filterWeights.withUnsafeBufferPointer({ memcmp($0.baseAddress!, weight, wCount * 4) == 0 }) { return }
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
         let plan = RealFFT2D.plan(size: n, count: ci)
-        let wc = filterSpectra.reserve(f * co * ci * 2)
+        let wf = filterSpectra.reserve(f * co * ci * 2), wc = conjugateFilterSpectra.reserve(f * co * ci * 2)
         let threads = min(Parallel.threadCount, co)
         let bufs = threadBuffers(threads, channels: ci, n: n)
         Parallel.forEachChunk(co) { chunk, outs in
@@ -72,11 +77,11 @@ public final class FFTConvolution {
                     real[(c * n + r) * n + s] = weight[((o * ci + c) * k + r) * k + s]
                 } } }
                 plan.forward(real, spec)
-                for c in 0..<ci {
-                    let src = spec + c * 2 * f
-                    for q in 0..<f {
-                        let d = wc + ((q * co + o) * ci + c) * 2
-                        d[0] = src[2 * q]; d[1] = -src[2 * q + 1]
+                for q in 0..<f {
+                    let d = wf + (q * co + o) * ci * 2, e = wc + (q * co + o) * ci * 2
+                    for c in 0..<ci {
+                        let re = spec[2 * (c * f + q)], im = spec[2 * (c * f + q) + 1]
+                        d[2 * c] = re; d[2 * c + 1] = im; e[2 * c] = re; e[2 * c + 1] = -im
                     }
                 }
             }
@@ -85,7 +90,7 @@ public final class FFTConvolution {
         filterGeometry = g
     }
 
-    /// Transforms `channels` planes of each image of the block into `spectra` [F][channels][block]:
+    /// Transforms `channels` planes of each image of the block into `spectra` [F][block][channels]:
     /// plane (image i, channel c) is `source(i, c)`, `rows` × `cols` floats (row stride `cols`),
     /// placed at (offset, offset) of an n × n zero array.
     private func transformBlock(n: Int, channels: Int, images: Range<Int>, spectra: UnsafeMutablePointer<Float>,
@@ -104,17 +109,15 @@ public final class FFTConvolution {
                     }
                 }
                 plan.forward(real, spec)
-                for c in 0..<channels {
-                    let s = spec + c * 2 * f
-                    var d = spectra + (c * block + j) * 2
-                    let step = channels * block * 2
-                    for q in 0..<f { d[0] = s[2 * q]; d[1] = s[2 * q + 1]; d += step }
+                for q in 0..<f {
+                    let d = spectra + (q * block + j) * channels * 2
+                    for c in 0..<channels { d[2 * c] = spec[2 * (c * f + q)]; d[2 * c + 1] = spec[2 * (c * f + q) + 1] }
                 }
             }
         }
     }
 
-    /// Inverse transforms of `spectra` [F][channels][block]; `sink(i, c, plane)` receives the n × n
+    /// Inverse transforms of `spectra` [F][block][channels]; `sink(i, c, plane)` receives the n × n
     /// real plane (already divided by n²) of image i, channel c.
     private func inverseBlock(n: Int, channels: Int, images: Range<Int>, spectra: UnsafePointer<Float>,
                               sink: (Int, Int, UnsafePointer<Float>) -> Void) {
@@ -125,11 +128,9 @@ public final class FFTConvolution {
         Parallel.forEachChunk(block) { chunk, js in
             let real = bufs.real[chunk], spec = bufs.spectrum[chunk]
             for j in js {
-                for c in 0..<channels {
-                    let d = spec + c * 2 * f
-                    var s = spectra + (c * block + j) * 2
-                    let step = channels * block * 2
-                    for q in 0..<f { d[2 * q] = s[0] * scale; d[2 * q + 1] = s[1] * scale; s += step }
+                for q in 0..<f {
+                    let s = spectra + (q * block + j) * channels * 2
+                    for c in 0..<channels { spec[2 * (c * f + q)] = s[2 * c] * scale; spec[2 * (c * f + q) + 1] = s[2 * c + 1] * scale }
                 }
                 plan.inverse(spec, real)
                 for c in 0..<channels { sink(images.lowerBound + j, c, real + c * n * n) }
@@ -142,11 +143,11 @@ public final class FFTConvolution {
                             m: Int, nCols: Int, k: Int,
                             a: UnsafePointer<Float>, aStride: Int, lda: Int,
                             b: UnsafePointer<Float>, bStride: Int, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, cStride: Int) {
+                            beta: Float, c: UnsafeMutablePointer<Float>, cStride: Int, ldc: Int) {
         Parallel.forEachChunk(f) { _, qs in
             for q in qs {
                 BLAS.cgemm(opA, opB, m: m, n: nCols, k: k, a: a + q * aStride, lda: lda, b: b + q * bStride, ldb: ldb,
-                           beta: (beta, 0), c: c + q * cStride, ldc: nCols)
+                           beta: (beta, 0), c: c + q * cStride, ldc: ldc)
             }
         }
     }
@@ -165,15 +166,16 @@ public final class FFTConvolution {
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
         let ci = g.inputChannels, co = g.outputChannels, h = g.height, w = g.width
         let oh = g.outputHeight, ow = g.outputWidth
-        let wc = UnsafePointer(filterSpectra.pointer)
+        let wc = UnsafePointer(conjugateFilterSpectra.pointer)
         for images in blocks(batch) {
             let bl = images.count
             let xs = operandSpectra.reserve(f * ci * bl * 2), ys = resultSpectra.reserve(f * co * bl * 2)
             transformBlock(n: n, channels: ci, images: images, spectra: xs, rows: h, cols: w, offset: g.padding) { i, c in
                 x + (i * ci + c) * h * w
             }
-            Self.mix(frequencies: f, .none, .none, m: co, nCols: bl, k: ci, a: wc, aStride: co * ci * 2, lda: ci,
-                     b: xs, bStride: ci * bl * 2, ldb: bl, beta: 0, c: ys, cStride: co * bl * 2)
+            // Y_f [block × Co] = X_f [block × Ci] · Wc_fᵀ
+            Self.mix(frequencies: f, .none, .transpose, m: bl, nCols: co, k: ci, a: xs, aStride: ci * bl * 2, lda: ci,
+                     b: wc, bStride: co * ci * 2, ldb: ci, beta: 0, c: ys, cStride: co * bl * 2, ldc: co)
             inverseBlock(n: n, channels: co, images: images, spectra: ys) { i, c, plane in
                 let out = y + (i * co + c) * oh * ow
                 let b = bias?[c] ?? 0
@@ -191,15 +193,16 @@ public final class FFTConvolution {
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
         let ci = g.inputChannels, co = g.outputChannels, h = g.height, w = g.width, p = g.padding
         let oh = g.outputHeight, ow = g.outputWidth
-        let wc = UnsafePointer(filterSpectra.pointer)
+        let wf = UnsafePointer(filterSpectra.pointer)
         for images in blocks(batch) {
             let bl = images.count
             let dys = operandSpectra.reserve(f * co * bl * 2), dxs = resultSpectra.reserve(f * ci * bl * 2)
             transformBlock(n: n, channels: co, images: images, spectra: dys, rows: oh, cols: ow, offset: 0) { i, c in
                 dy + (i * co + c) * oh * ow
             }
-            Self.mix(frequencies: f, .conjugateTranspose, .none, m: ci, nCols: bl, k: co, a: wc, aStride: co * ci * 2, lda: ci,
-                     b: dys, bStride: co * bl * 2, ldb: bl, beta: 0, c: dxs, cStride: ci * bl * 2)
+            // DXP_f [block × Ci] = DY_f [block × Co] · W_f
+            Self.mix(frequencies: f, .none, .none, m: bl, nCols: ci, k: co, a: dys, aStride: co * bl * 2, lda: co,
+                     b: wf, bStride: co * ci * 2, ldb: ci, beta: 0, c: dxs, cStride: ci * bl * 2, ldc: ci)
             inverseBlock(n: n, channels: ci, images: images, spectra: dxs) { i, c, plane in
                 let out = dx + (i * ci + c) * h * w
                 for r in 0..<h { for s in 0..<w { out[r * w + s] = plane[(r + p) * n + s + p] } }
@@ -225,23 +228,20 @@ public final class FFTConvolution {
             transformBlock(n: n, channels: co, images: images, spectra: dys, rows: oh, cols: ow, offset: 0) { i, c in
                 dy + (i * co + c) * oh * ow
             }
-            // conj(DW_f) [Co × Ci] (+)= DY_f [Co × block] · X_fᴴ [block × Ci]
-            Self.mix(frequencies: f, .none, .conjugateTranspose, m: co, nCols: ci, k: bl, a: dys, aStride: co * bl * 2, lda: bl,
-                     b: xs, bStride: ci * bl * 2, ldb: bl, beta: index == 0 ? 0 : 1, c: dws, cStride: co * ci * 2)
+            // DW_f [Co × Ci] (+)= DY_fᴴ [Co × block] · X_f [block × Ci]
+            Self.mix(frequencies: f, .conjugateTranspose, .none, m: co, nCols: ci, k: bl, a: dys, aStride: co * bl * 2, lda: co,
+                     b: xs, bStride: ci * bl * 2, ldb: ci, beta: index == 0 ? 0 : 1, c: dws, cStride: co * ci * 2, ldc: ci)
         }
-        // Inverse per output channel: the Ci planes of DW[co] = conj of the accumulated spectra.
+        // Inverse per output channel: the Ci planes of DW[co].
         let plan = RealFFT2D.plan(size: n, count: ci)
         let bufs = threadBuffers(min(Parallel.threadCount, co), channels: ci, n: n)
         let scale = 1 / Float(n * n)
         Parallel.forEachChunk(co) { chunk, outs in
             let real = bufs.real[chunk], spec = bufs.spectrum[chunk]
             for o in outs {
-                for c in 0..<ci {
-                    let d = spec + c * 2 * f
-                    for q in 0..<f {
-                        let s = dws + ((q * co + o) * ci + c) * 2
-                        d[2 * q] = s[0] * scale; d[2 * q + 1] = -s[1] * scale
-                    }
+                for q in 0..<f {
+                    let s = dws + (q * co + o) * ci * 2
+                    for c in 0..<ci { spec[2 * (c * f + q)] = s[2 * c] * scale; spec[2 * (c * f + q) + 1] = s[2 * c + 1] * scale }
                 }
                 plan.inverse(spec, real)
                 for c in 0..<ci { for r in 0..<k { for s in 0..<k {
