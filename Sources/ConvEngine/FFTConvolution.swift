@@ -38,13 +38,14 @@ public final class FFTConvolution {
         RealFFT2D.fastSize(atLeast: max(g.height, g.width) + 2 * g.padding)
     }
 
-    // Filter spectra W and Wc = conj(W), [F][Co][Ci] each, and the weights and geometry they were made from.
+    // Filter spectra W/n² and Wc = conj(W)/n² (the inverse transform's 1/n² folded in), [F][Co][Ci]
+    // each, and the weights and geometry they were made from.
     private let filterSpectra = FFTBuffer(), conjugateFilterSpectra = FFTBuffer()
     private var filterWeights: [Float] = []
     private var filterGeometry: ConvolutionGeometry?
     // Block spectra [F][block][C] of the operand and of the result; dW spectra [F][Co][Ci].
     private let operandSpectra = FFTBuffer(), resultSpectra = FFTBuffer(), weightGradientSpectra = FFTBuffer()
-    // Per thread: a real [C][n][n] image stack and its half spectra [C][F].
+    // Per thread: a real [C][n][n] image stack and its half spectra [F][C].
     private var realScratch: [FFTBuffer] = [], spectrumScratch: [FFTBuffer] = []
 
     private func threadBuffers(_ threads: Int, channels: Int, n: Int) -> (real: [UnsafeMutablePointer<Float>], spectrum: [UnsafeMutablePointer<Float>]) {
@@ -65,7 +66,8 @@ public final class FFTConvolution {
         if filterGeometry == g && filterWeights.count == wCount
             && filterWeights.withUnsafeBufferPointer({ memcmp($0.baseAddress!, weight, wCount * 4) == 0 }) { return }
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
-        let plan = RealFFT2D.plan(size: n, count: ci)
+        let plan = RealFFT2D.plan(size: n, count: ci, interleaved: true)
+        let scale = 1 / Float(n * n)
         let wf = filterSpectra.reserve(f * co * ci * 2), wc = conjugateFilterSpectra.reserve(f * co * ci * 2)
         let threads = min(Parallel.threadCount, co)
         let bufs = threadBuffers(threads, channels: ci, n: n)
@@ -78,9 +80,9 @@ public final class FFTConvolution {
                 } } }
                 plan.forward(real, spec)
                 for q in 0..<f {
-                    let d = wf + (q * co + o) * ci * 2, e = wc + (q * co + o) * ci * 2
+                    let d = wf + (q * co + o) * ci * 2, e = wc + (q * co + o) * ci * 2, src = spec + q * ci * 2
                     for c in 0..<ci {
-                        let re = spec[2 * (c * f + q)], im = spec[2 * (c * f + q) + 1]
+                        let re = src[2 * c] * scale, im = src[2 * c + 1] * scale
                         d[2 * c] = re; d[2 * c + 1] = im; e[2 * c] = re; e[2 * c + 1] = -im
                     }
                 }
@@ -96,7 +98,7 @@ public final class FFTConvolution {
     private func transformBlock(n: Int, channels: Int, images: Range<Int>, spectra: UnsafeMutablePointer<Float>,
                                 rows: Int, cols: Int, offset: Int, source: (Int, Int) -> UnsafePointer<Float>) {
         let f = n * (n / 2 + 1), block = images.count
-        let plan = RealFFT2D.plan(size: n, count: channels)
+        let plan = RealFFT2D.plan(size: n, count: channels, interleaved: true)
         let bufs = threadBuffers(min(Parallel.threadCount, block), channels: channels, n: n)
         Parallel.forEachChunk(block) { chunk, js in
             let real = bufs.real[chunk], spec = bufs.spectrum[chunk]
@@ -109,29 +111,22 @@ public final class FFTConvolution {
                     }
                 }
                 plan.forward(real, spec)
-                for q in 0..<f {
-                    let d = spectra + (q * block + j) * channels * 2
-                    for c in 0..<channels { d[2 * c] = spec[2 * (c * f + q)]; d[2 * c + 1] = spec[2 * (c * f + q) + 1] }
-                }
+                for q in 0..<f { (spectra + (q * block + j) * channels * 2).update(from: spec + q * channels * 2, count: channels * 2) }
             }
         }
     }
 
     /// Inverse transforms of `spectra` [F][block][channels]; `sink(i, c, plane)` receives the n × n
-    /// real plane (already divided by n²) of image i, channel c.
+    /// real plane of image i, channel c (unnormalised: the filters carry the 1/n²).
     private func inverseBlock(n: Int, channels: Int, images: Range<Int>, spectra: UnsafePointer<Float>,
                               sink: (Int, Int, UnsafePointer<Float>) -> Void) {
         let f = n * (n / 2 + 1), block = images.count
-        let plan = RealFFT2D.plan(size: n, count: channels)
+        let plan = RealFFT2D.plan(size: n, count: channels, interleaved: true)
         let bufs = threadBuffers(min(Parallel.threadCount, block), channels: channels, n: n)
-        let scale = 1 / Float(n * n)
         Parallel.forEachChunk(block) { chunk, js in
             let real = bufs.real[chunk], spec = bufs.spectrum[chunk]
             for j in js {
-                for q in 0..<f {
-                    let s = spectra + (q * block + j) * channels * 2
-                    for c in 0..<channels { spec[2 * (c * f + q)] = s[2 * c] * scale; spec[2 * (c * f + q) + 1] = s[2 * c + 1] * scale }
-                }
+                for q in 0..<f { (spec + q * channels * 2).update(from: spectra + (q * block + j) * channels * 2, count: channels * 2) }
                 plan.inverse(spec, real)
                 for c in 0..<channels { sink(images.lowerBound + j, c, real + c * n * n) }
             }
@@ -233,19 +228,16 @@ public final class FFTConvolution {
                      b: xs, bStride: ci * bl * 2, ldb: ci, beta: index == 0 ? 0 : 1, c: dws, cStride: co * ci * 2, ldc: ci)
         }
         // Inverse per output channel: the Ci planes of DW[co].
-        let plan = RealFFT2D.plan(size: n, count: ci)
+        let plan = RealFFT2D.plan(size: n, count: ci, interleaved: true)
         let bufs = threadBuffers(min(Parallel.threadCount, co), channels: ci, n: n)
         let scale = 1 / Float(n * n)
         Parallel.forEachChunk(co) { chunk, outs in
             let real = bufs.real[chunk], spec = bufs.spectrum[chunk]
             for o in outs {
-                for q in 0..<f {
-                    let s = dws + (q * co + o) * ci * 2
-                    for c in 0..<ci { spec[2 * (c * f + q)] = s[2 * c] * scale; spec[2 * (c * f + q) + 1] = s[2 * c + 1] * scale }
-                }
+                for q in 0..<f { (spec + q * ci * 2).update(from: dws + (q * co + o) * ci * 2, count: ci * 2) }
                 plan.inverse(spec, real)
                 for c in 0..<ci { for r in 0..<k { for s in 0..<k {
-                    dWeight[((o * ci + c) * k + r) * k + s] += real[(c * n + r) * n + s]
+                    dWeight[((o * ci + c) * k + r) * k + s] += real[(c * n + r) * n + s] * scale
                 } } }
             }
         }

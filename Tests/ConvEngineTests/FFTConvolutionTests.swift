@@ -163,9 +163,10 @@ final class FFTConvolutionTests: XCTestCase {
 
     func testTransformSizes() {
         XCTAssertEqual(RealFFT2D.fastSize(atLeast: 62), 64)
-        XCTAssertEqual(RealFFT2D.fastSize(atLeast: 70), 70)
+        XCTAssertEqual(RealFFT2D.fastSize(atLeast: 70), 72)
         XCTAssertEqual(RealFFT2D.fastSize(atLeast: 11), 12)
         XCTAssertEqual(RealFFT2D.fastSize(atLeast: 1), 2)
         XCTAssertEqual(RealFFT2D.fastSize(atLeast: 22), 24)
+        XCTAssertEqual(RealFFT2D.fastSize(atLeast: 13), 16)
     }
 }
