@@ -7,8 +7,11 @@
 // frequency-major ([F][count], `interleaved` true: the count values of one frequency adjacent).
 //
 // Plans are made once per (size, count, layout) under a lock (FFTW's planner is not thread-safe)
-// and cached for the process, with FFTW_MEASURE (`measure`; planning a 72 × 72 × 32 pair takes
-// ≈ 0.2 s once, and saves 10–30 % of each transform at the sizes measured) or FFTW_ESTIMATE; executing a plan on new arrays is thread-safe, so any
+// and cached for the process, with FFTW_ESTIMATE by default: its choice of algorithm depends only
+// on the sizes, so every process computes the same bits (a fit resumed in a new process, or run on
+// several ranks, repeats the uninterrupted one exactly). FFTW_MEASURE (`measure`) times candidate
+// algorithms and may choose differently from run to run; it saved 10–30 % of a transform at the
+// sizes measured (planning ≈ 0.2 s per 72 × 72 × 32 pair); executing a plan on new arrays is thread-safe, so any
 // thread may call `forward` / `inverse`. Every array passed must come from `FFTBuffer` (FFTW's
 // SIMD alignment, which the plans assume).
 import CFFTW
@@ -22,8 +25,9 @@ public final class RealFFT2D: @unchecked Sendable {
     /// Spectra frequency-major, [F][count] (else [count][F]).
     public let interleaved: Bool
 
-    /// FFTW_MEASURE for plans made from now on (else FFTW_ESTIMATE).
-    nonisolated(unsafe) public static var measure = true
+    /// FFTW_MEASURE for plans made from now on (else FFTW_ESTIMATE, the default: reproducible
+    /// across processes, see the header).
+    nonisolated(unsafe) public static var measure = false
     /// Complex values per image's half spectrum: n · (n/2 + 1).
     public var spectrumCount: Int { size * (size / 2 + 1) }
 
