@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= release
 SWIFTFLAGS := -c $(CONFIG)
-DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core
+DEB_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev pkg-config zlib1g-dev libcairo2-dev fonts-dejavu-core libfftw3-dev
 BIN = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path)
 
 .PHONY: deps build test test-mpi bench-mpi bench bench-v4 bench-ridge sim-gain demo test-browser clean fixtures fuzz

@@ -31,13 +31,15 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         // cairo: figures as SVG/PNG/PDF. Imported only by Report.
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo"),
+        // FFTW3 single precision (fftw3f): the FFT convolution path's transforms. Imported only by Tensors.
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW"),
         // Hand-written C kernels (packing, direct convolution micro-kernels), -O3 for x86-64-v3 (AVX2 +
         // FMA); AVX-512 variants are selected at run time from what the CPU reports (isa.c).
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3", "-mtune=native", "-ffp-contract=fast"])]),
 
         .target(name: "Cluster", dependencies: clusterDependencies, swiftSettings: clusterSettings),
-        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels"], swiftSettings: native),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels", "CFFTW"], swiftSettings: native),
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
         .target(name: "NeuralData", dependencies: ["Tensors"], swiftSettings: native),
         // Shared numerical methods (Levenberg–Marquardt, Gaussian mixture, PCA, ranks, special functions).

@@ -7,7 +7,23 @@
 // Forward and both backward products run on the AVX2 kernels of FastConvolution; the definition
 // is kept in NaiveConvolution (tests check one against the other and against PyTorch). A layer
 // owns reusable scratch buffers: use one layer from one thread at a time.
+//
+// Stride-1, dilation-1, ungrouped layers with large kernels run on FFTConvolution instead
+// (`Conv2D.algorithm`, `Conv2D.usesFFT`; docs/performance.md, "Session 6: FFT convolution").
+import Foundation
 import Tensors
+
+/// Which convolution path Conv2D layers take: the direct kernels (FastConvolution), the FFT path
+/// (FFTConvolution) wherever it applies, or the measured rule (`Conv2D.usesFFT`).
+public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
+    case direct, fft, auto
+
+    /// From the environment variable RECEPTIVE_CONV (`direct`, `fft` or `auto`; unset or any
+    /// other value: auto) — an override for tests and benchmarks.
+    public static var fromEnvironment: ConvolutionAlgorithm {
+        ProcessInfo.processInfo.environment["RECEPTIVE_CONV"].flatMap { ConvolutionAlgorithm(rawValue: $0.lowercased()) } ?? .auto
+    }
+}
 
 public final class Conv2D: Layer {
     public var name: String
@@ -28,6 +44,23 @@ public final class Conv2D: Layer {
     // Saved by forward for backward: the input x [N, Ci, H, W].
     private var savedInput: Tensor?
     private let engine = FastConvolution()
+    private lazy var fftEngine = FFTConvolution()
+
+    /// The path every Conv2D takes (read from RECEPTIVE_CONV at start; tests and benches may set it).
+    nonisolated(unsafe) public static var algorithm: ConvolutionAlgorithm = .fromEnvironment
+
+    /// Whether a layer of geometry `g` runs on the FFT path under `algorithm`. The auto rule, from
+    /// the measurements in docs/performance.md: stride 1, dilation 1, one group, kernel ≥ 5,
+    /// both image sides ≥ 16 and at least 8 input and 8 output channels.
+    public static func usesFFT(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm = Conv2D.algorithm) -> Bool {
+        guard FFTConvolution.accepts(g) else { return false }
+        switch algorithm {
+        case .direct: return false
+        case .fft: return true
+        case .auto:
+            return g.kernelSize >= 5 && min(g.height, g.width) >= 16 && g.inputChannels >= 8 && g.outputChannels >= 8
+        }
+    }
 
     /// Weights and bias drawn like PyTorch's default: U(−1/√fanIn, 1/√fanIn), fanIn = Ci/G·K².
     public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
@@ -100,13 +133,15 @@ public final class Conv2D: Layer {
         let g = geometry(height: x.shape[2], width: x.shape[3])
         let out = [Float](unsafeUninitializedCapacity: shape.product) { buf, count in
             x.data.withUnsafeBufferPointer { px in weight.value.data.withUnsafeBufferPointer { pw in
-                if let b = bias {
-                    b.value.data.withUnsafeBufferPointer { pb in
-                        engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: buf.baseAddress!)
+                let fft = Self.usesFFT(g)
+                func run(_ pb: UnsafePointer<Float>?) {
+                    if fft {
+                        fftEngine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: buf.baseAddress!)
+                    } else {
+                        engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: buf.baseAddress!)
                     }
-                } else {
-                    engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: nil, y: buf.baseAddress!)
                 }
+                if let b = bias { b.value.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             } }
             count = shape.product
         }
@@ -136,13 +171,15 @@ public final class Conv2D: Layer {
         let n = x.shape[0]
         x.data.withUnsafeBufferPointer { px in dOut.data.withUnsafeBufferPointer { pdy in
             weight.grad.data.withUnsafeMutableBufferPointer { pdw in
-                if let b = bias {
-                    b.grad.data.withUnsafeMutableBufferPointer { pdb in
-                        engine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                let fft = Self.usesFFT(g)
+                func run(_ pdb: UnsafeMutablePointer<Float>?) {
+                    if fft {
+                        fftEngine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb)
+                    } else {
+                        engine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb)
                     }
-                } else {
-                    engine.backwardWeights(g, batch: n, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: nil)
                 }
+                if let b = bias { b.grad.data.withUnsafeMutableBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             }
         } }
         return x.shape
@@ -156,7 +193,11 @@ public final class Conv2D: Layer {
         inputGradientPasses += 1
         let dx = [Float](unsafeUninitializedCapacity: inputShape.product) { buf, count in
             dOut.data.withUnsafeBufferPointer { pdy in weight.value.data.withUnsafeBufferPointer { pw in
-                engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+                if Self.usesFFT(g) {
+                    fftEngine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+                } else {
+                    engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+                }
             } }
             count = inputShape.product
         }

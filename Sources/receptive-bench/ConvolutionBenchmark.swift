@@ -93,7 +93,21 @@ enum ConvolutionBenchmark {
         return (perThread, Double(threads) * Double(flopsPerRound) * Double(iterations) / all / 1e9)
     }
 
-    static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5) -> Result {
+    /// The layers measured on the FFT path too (`fft` lines): stacked3's 7×7 layers at 64×64 and at
+    /// the V4 size, and the first layer (one input channel, k9).
+    static let fftCases: [(String, ConvolutionGeometry, Int)] = [
+        ("conv 32→32 k7 64×64 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 64, width: 64,
+                                                        kernelSize: 7, padding: 3), 64),
+        ("conv 32→32 k7 56×56 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 56, width: 56,
+                                                        kernelSize: 7, padding: 3), 64),
+        ("conv 1→32 k9 64×64 B=64", ConvolutionGeometry(inputChannels: 1, outputChannels: 32, height: 64, width: 64,
+                                                       kernelSize: 9, padding: 4), 64),
+    ]
+
+    /// `fft`: FFTConvolution instead of the direct kernels; GFLOP/s are then *effective* (the direct
+    /// method's multiply-adds / time) and may exceed the FMA peak. Its forward includes the filter
+    /// transform (weights change every training step).
+    static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5, fft: Bool = false) -> Result {
         var rng = SeededRandom(seed: 2)
         let x = rng.normalTensor([batch, g.inputChannels, g.height, g.width])
         let w = rng.normalTensor([g.outputChannels, g.inputChannels / g.groups, g.kernelSize, g.kernelSize], std: 0.1)
@@ -103,22 +117,36 @@ enum ConvolutionBenchmark {
         var dx = [Float](repeating: 0, count: x.count)
         var dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: b.count)
         let engine = FastConvolution()
+        let fftEngine = FFTConvolution()
         let flops = 2 * Double(g.multiplyAddsPerImage) * Double(batch)
         let tf = bestSeconds(repeats: repeats) {
             x.data.withUnsafeBufferPointer { px in w.data.withUnsafeBufferPointer { pw in b.data.withUnsafeBufferPointer { pb in
                 y.withUnsafeMutableBufferPointer { py in
-                    engine.forward(g, batch: batch, x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!)
+                    if fft {
+                        fftEngine.forgetFilterSpectra()
+                        fftEngine.forward(g, batch: batch, x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!)
+                    } else {
+                        engine.forward(g, batch: batch, x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!)
+                    }
                 } } } }
         }
         let td = bestSeconds(repeats: repeats) {
             dy.data.withUnsafeBufferPointer { pdy in w.data.withUnsafeBufferPointer { pw in dx.withUnsafeMutableBufferPointer { pdx in
-                engine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
+                if fft {
+                    fftEngine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
+                } else {
+                    engine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
+                }
             } } }
         }
         let tw = bestSeconds(repeats: repeats) {
             x.data.withUnsafeBufferPointer { px in dy.data.withUnsafeBufferPointer { pdy in
                 dw.withUnsafeMutableBufferPointer { pdw in db.withUnsafeMutableBufferPointer { pdb in
-                    engine.backwardWeights(g, batch: batch, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                    if fft {
+                        fftEngine.backwardWeights(g, batch: batch, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                    } else {
+                        engine.backwardWeights(g, batch: batch, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                    }
                 } } } }
         }
         return Result(label: label, forwardSeconds: tf, backwardDataSeconds: td, backwardWeightsSeconds: tw,

@@ -62,6 +62,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
 }
 
+/// CPU seconds of the whole process (all threads) so far.
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 // MARK: conv kernels vs the sgemm ceiling
 
 var ceiling = 0.0
@@ -93,6 +100,20 @@ func benchConv(cpuTime: Bool = false, isas: [KernelInstructionSet] = [KernelInst
             }
         }
     }
+    // The FFT path (FFTConvolution) on the layers it serves, beside the direct kernels (current ISA)
+    // measured on the same layers in the same run.
+    for (label, g, batch) in ConvolutionBenchmark.fftCases {
+        let d = ConvolutionBenchmark.measure(label, g, batch: batch)
+        let r = ConvolutionBenchmark.measure(label, g, batch: batch, fft: true)
+        emit([("conv", label), ("path", "fft"), ("transform_size", FFTConvolution.transformSize(g)),
+              ("direct_forward_ms", d.forwardSeconds * 1e3), ("direct_backward_data_ms", d.backwardDataSeconds * 1e3),
+              ("direct_backward_weights_ms", d.backwardWeightsSeconds * 1e3),
+              ("forward_ms", r.forwardSeconds * 1e3), ("backward_data_ms", r.backwardDataSeconds * 1e3),
+              ("backward_weights_ms", r.backwardWeightsSeconds * 1e3),
+              ("forward_effective_gflops", r.forwardGFLOPS), ("backward_data_effective_gflops", r.backwardDataGFLOPS),
+              ("backward_weights_effective_gflops", r.backwardWeightsGFLOPS),
+              ("what", "effective = direct-method flops / time; may exceed the FMA peak (the FFT path does fewer flops)")])
+    }
 }
 
 // MARK: stacked3 training step vs PyTorch
@@ -121,14 +142,17 @@ func benchTrain(size s: Int = 64, units u: Int = 1000, batch b: Int = 64) throws
     }
     step(); step()
     let steps = 5
+    let cpu0 = processCPUSeconds()
     let t = seconds { for _ in 0..<steps { step() } }
+    let trainCPU = Double(b * steps) / (processCPUSeconds() - cpu0)
     let train = Double(b * steps) / t
     _ = enc.forward(x, training: false)
     let ti = seconds { for _ in 0..<steps { _ = enc.forward(x, training: false) } }
     let infer = Double(b * steps) / ti
     let rss = Double(peakResidentBytes() ?? 0) / 1_048_576
     var fields: [(String, Any)] = [("benchmark", "stacked3 training step (\(s)×\(s), B=\(b), \(u) units, factorized, Poisson, Adam)"),
-                                   ("isa", KernelInstructionSet.current.rawValue),
+                                   ("isa", KernelInstructionSet.current.rawValue), ("conv_algorithm", Conv2D.algorithm.rawValue),
+                                   ("train_images_per_cpu_second", trainCPU),
                                    ("train_images_per_second", train), ("inference_images_per_second", infer), ("peak_rss_mb", rss)]
     if let peer = runPeer("torch_step_bench.py", ["--threads", "\(threads)", "--size", "\(s)", "--units", "\(u)", "--batch", "\(b)"]),
        let pt = peer["pytorch_train_images_per_second"] as? Double, let pi = peer["pytorch_inference_images_per_second"] as? Double {
