@@ -11,8 +11,8 @@
 //
 // per frequency f, with the channel sums as complex matrix products (cgemm, one per frequency on a
 // [frequency][image][channel] layout, so that each image's spectra are scattered in runs of C
-// contiguous values): Y_f = X_f Wc_fᵀ, DXP_f = DY_f W_f, DW_f = DY_fᴴ X_f ([image × channel]
-// operands), where W_f and Wc_f = conj(W_f) [Co × Ci] are computed once per forward and reused by
+// contiguous values): Y_f = X_f W_fᴴ, DXP_f = DY_f W_f, DW_f = DY_fᴴ X_f ([image × channel]
+// operands), where W_f [Co × Ci] is computed once per forward and reused by
 // backward-data while the weights are unchanged. Images are processed in blocks of
 // `imagesPerBlock` (spectra of one block: channels × n(n/2 + 1) × block complex values per tensor).
 //
@@ -38,9 +38,9 @@ public final class FFTConvolution {
         RealFFT2D.fastSize(atLeast: max(g.height, g.width) + 2 * g.padding)
     }
 
-    // Filter spectra W/n² and Wc = conj(W)/n² (the inverse transform's 1/n² folded in), [F][Co][Ci]
-    // each, and the weights and geometry they were made from.
-    private let filterSpectra = FFTBuffer(), conjugateFilterSpectra = FFTBuffer()
+    // Filter spectra W/n² (the inverse transform's 1/n² folded in), [F][Co][Ci], and the weights
+    // and geometry they were made from. The forward pass reads them conjugate-transposed (cgemm).
+    private let filterSpectra = FFTBuffer()
     private var filterWeights: [Float] = []
     private var filterGeometry: ConvolutionGeometry?
     // Block spectra [F][block][C] of the operand and of the result; dW spectra [F][Co][Ci].
@@ -59,7 +59,7 @@ public final class FFTConvolution {
     /// again, as after an optimizer step); for benchmarks.
     public func forgetFilterSpectra() { filterGeometry = nil; filterWeights = [] }
 
-    /// Makes W = FFT(w) and Wc = conj(W) [F][Co][Ci] unless they are already those of these weights.
+    /// Makes W = FFT(w) [F][Co][Ci] unless it is already that of these weights.
     private func prepareFilters(_ g: ConvolutionGeometry, weight: UnsafePointer<Float>) {
         let co = g.outputChannels, ci = g.inputChannels, k = g.kernelSize
         let wCount = co * ci * k * k
@@ -68,7 +68,7 @@ public final class FFTConvolution {
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
         let plan = RealFFT2D.plan(size: n, count: ci, interleaved: true)
         let scale = 1 / Float(n * n)
-        let wf = filterSpectra.reserve(f * co * ci * 2), wc = conjugateFilterSpectra.reserve(f * co * ci * 2)
+        let wf = filterSpectra.reserve(f * co * ci * 2)
         let threads = min(Parallel.threadCount, co)
         let bufs = threadBuffers(threads, channels: ci, n: n)
         Parallel.forEachChunk(co) { chunk, outs in
@@ -80,11 +80,8 @@ public final class FFTConvolution {
                 } } }
                 plan.forward(real, spec)
                 for q in 0..<f {
-                    let d = wf + (q * co + o) * ci * 2, e = wc + (q * co + o) * ci * 2, src = spec + q * ci * 2
-                    for c in 0..<ci {
-                        let re = src[2 * c] * scale, im = src[2 * c + 1] * scale
-                        d[2 * c] = re; d[2 * c + 1] = im; e[2 * c] = re; e[2 * c + 1] = -im
-                    }
+                    let d = wf + (q * co + o) * ci * 2, src = spec + q * ci * 2
+                    for v in 0..<(2 * ci) { d[v] = src[v] * scale }
                 }
             }
         }
@@ -161,16 +158,16 @@ public final class FFTConvolution {
         let n = Self.transformSize(g), f = n * (n / 2 + 1)
         let ci = g.inputChannels, co = g.outputChannels, h = g.height, w = g.width
         let oh = g.outputHeight, ow = g.outputWidth
-        let wc = UnsafePointer(conjugateFilterSpectra.pointer)
+        let wf = UnsafePointer(filterSpectra.pointer)
         for images in blocks(batch) {
             let bl = images.count
             let xs = operandSpectra.reserve(f * ci * bl * 2), ys = resultSpectra.reserve(f * co * bl * 2)
             transformBlock(n: n, channels: ci, images: images, spectra: xs, rows: h, cols: w, offset: g.padding) { i, c in
                 x + (i * ci + c) * h * w
             }
-            // Y_f [block × Co] = X_f [block × Ci] · Wc_fᵀ
-            Self.mix(frequencies: f, .none, .transpose, m: bl, nCols: co, k: ci, a: xs, aStride: ci * bl * 2, lda: ci,
-                     b: wc, bStride: co * ci * 2, ldb: ci, beta: 0, c: ys, cStride: co * bl * 2, ldc: co)
+            // Y_f [block × Co] = X_f [block × Ci] · W_fᴴ (conj W: cross-correlation)
+            Self.mix(frequencies: f, .none, .conjugateTranspose, m: bl, nCols: co, k: ci, a: xs, aStride: ci * bl * 2, lda: ci,
+                     b: wf, bStride: co * ci * 2, ldb: ci, beta: 0, c: ys, cStride: co * bl * 2, ldc: co)
             inverseBlock(n: n, channels: co, images: images, spectra: ys) { i, c, plane in
                 let out = y + (i * co + c) * oh * ow
                 let b = bias?[c] ?? 0

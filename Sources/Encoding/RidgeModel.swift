@@ -94,13 +94,16 @@ public final class RidgeModel {
         // resolvent path's G and H (12 r²) and batch buffers (4n + 52r per target, close pairs ≤ r
         // included), and the dual refit's Xᵀ U (4 n p).
         let n = phi.rows, p = phi.columns, u = dataset.unitCount, r = min(n, p), b = min(targetBatch, u)
-        let needed = 16 * n * p + 8 * n * u + 4 * p * u + 8 * alphas.count * u + 24 * r * r + 8 * (2 * n + 3 * r) * b + 8 * n * n
+        // The refit's output: dual coefficients (n × u) when a single space is fitted in the dual
+        // form (fewer rows than features), else the weights (p × u).
+        let banded = bandedSamples > 0 && sources.count >= 2
+        let stored = !banded && n < p ? n : p
+        let needed = 16 * n * p + 8 * n * u + 4 * stored * u + 8 * alphas.count * u + 24 * r * r + 8 * (2 * n + 3 * r) * b + 8 * n * n
             + 12 * r * r + (4 * n + 52 * r) * b + 4 * n * p
         if let available = availableMemoryBytes(), needed > available {
             throw EncodingError.ridgeTooLarge(stimuli: n, features: p, targets: u, neededBytes: needed, availableBytes: available)
         }
         let stats = RepeatStatistics(dataset: dataset, stimuli: train)
-        let banded = bandedSamples > 0 && sources.count >= 2
         let foldOfRow: [Int]
         if let runs {
             foldOfRow = try Self.runFolds(dataset: dataset, runs: runs, stimuli: train, folds: folds)

@@ -22,10 +22,11 @@ extension BLAS {
                              alpha: (Float, Float) = (1, 0), a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: (Float, Float) = (0, 0), c: UnsafeMutablePointer<Float>, ldc: Int) {
-        var al = [alpha.0, alpha.1], be = [beta.0, beta.1]
-        al.withUnsafeMutableBufferPointer { pa in be.withUnsafeMutableBufferPointer { pb in
+        // The scalars as (re, im) pairs on the stack (called once per frequency: no heap arrays).
+        var al = alpha, be = beta
+        withUnsafePointer(to: &al) { pa in withUnsafePointer(to: &be) { pb in
             cblas_cgemm(CblasRowMajor, opA.cblas, opB.cblas, Int32(m), Int32(n), Int32(k),
-                        pa.baseAddress!, a, Int32(lda), b, Int32(ldb), pb.baseAddress!, c, Int32(ldc))
+                        UnsafeRawPointer(pa), a, Int32(lda), b, Int32(ldb), UnsafeRawPointer(pb), c, Int32(ldc))
         } }
     }
 }

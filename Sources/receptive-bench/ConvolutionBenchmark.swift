@@ -96,12 +96,10 @@ enum ConvolutionBenchmark {
     /// The layers measured on the FFT path too (`fft` lines): stacked3's 7×7 layers at 64×64 and at
     /// the V4 size, and the first layer (one input channel, k9).
     static let fftCases: [(String, ConvolutionGeometry, Int)] = [
-        ("conv 32→32 k7 64×64 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 64, width: 64,
-                                                        kernelSize: 7, padding: 3), 64),
+        standardCases[0],
         ("conv 32→32 k7 56×56 B=64", ConvolutionGeometry(inputChannels: 32, outputChannels: 32, height: 56, width: 56,
                                                         kernelSize: 7, padding: 3), 64),
-        ("conv 1→32 k9 64×64 B=64", ConvolutionGeometry(inputChannels: 1, outputChannels: 32, height: 64, width: 64,
-                                                       kernelSize: 9, padding: 4), 64),
+        standardCases[1],
     ]
 
     /// `fft`: FFTConvolution instead of the direct kernels; GFLOP/s are then *effective* (the direct
