@@ -182,12 +182,102 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
     }
 }
 
+// MARK: - dY transposed for backward-weights
+//
+// The tiles read dYᵀ [pixel][channel] of one row block; dY is [channel][pixel]. It is transposed
+// in 8-channel × 8-pixel units. With the bias gradient asked for, each unit also adds its eight
+// 8-pixel row vectors to BIAS_LANES per-channel partial sums: rcp_sum_rows's four 8-lane
+// accumulators, vector (p/8) mod 4 of channel c at lanes c·32 + 8·((p/8) mod 4), the very
+// additions rcp_sum_rows makes and in its order (pixels ascending per channel), so the bias
+// gradient is the same to the bit (see rcp_conv_backward_weights_rows).
+#define BIAS_LANES 32
+
+// The 8×8 block r[channel][pixel] stored transposed: d[pixel·cp + channel].
+static inline __attribute__((always_inline)) void transpose8_store(const __m256 *r, float *d, long cp) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    float *d4 = d + 4 * cp;
+    __asm__("" : "+r"(d), "+r"(d4));
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + cp, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d4, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d4 + cp, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d4 + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d4 + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+// Unit (c0, p) of the block that starts at pixel p0: dyt[(p − p0 + i)·cp + c0 + k] = dy[(c0 + k)·ohw + p + i].
+static inline __attribute__((always_inline)) void transpose_unit(const float *dy, long ohw, long c0, long p, long p0, long cp,
+                                                                float *dyt, float *lanes, long lanes_end) {
+    // Two row pointers and three strides (the compiler otherwise kept 8 row pointers per unit).
+    const long s1 = ohw, s2 = 2 * ohw, s3 = 3 * ohw;
+    const float *q = dy + c0 * ohw + p, *q4 = q + 4 * ohw;
+    __asm__("" : "+r"(q), "+r"(q4));
+    __m256 r[8];
+    r[0] = _mm256_loadu_ps(q); r[1] = _mm256_loadu_ps(q + s1); r[2] = _mm256_loadu_ps(q + s2); r[3] = _mm256_loadu_ps(q + s3);
+    r[4] = _mm256_loadu_ps(q4); r[5] = _mm256_loadu_ps(q4 + s1); r[6] = _mm256_loadu_ps(q4 + s2); r[7] = _mm256_loadu_ps(q4 + s3);
+    if (lanes && p < lanes_end) {
+        float *l = lanes + c0 * BIAS_LANES + 8 * ((p >> 3) & 3);
+        for (int k = 0; k < 8; ++k)
+            _mm256_storeu_ps(l + k * BIAS_LANES, _mm256_add_ps(_mm256_loadu_ps(l + k * BIAS_LANES), r[k]));
+    }
+    transpose8_store(r, dyt + (p - p0) * cp + c0, cp);
+}
+
+// What the units leave of a block [p0, p1): the pixels after the last whole 8-pixel vector of the
+// first cog8 channels, and the channels from cog8 on (zero for cog ≤ c < cp).
+static void transpose_rest(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
+    const long cog8 = cog / 8 * 8, pv = p0 + (p1 - p0) / 8 * 8;
+    for (long p = pv; p < p1; ++p)
+        for (long c = 0; c < cog8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
+    for (long p = p0; p < p1; ++p)
+        for (long c = cog8; c < cp; ++c) dyt[(p - p0) * cp + c] = c < cog ? dy[c * ohw + p] : 0.0f;
+}
+
+// The next row block's transpose, a unit at a time from inside the current block's tiles
+// (software pipelining): its loads and shuffles then run beside the tiles' FMAs instead of
+// between them (the one-input-channel layer spends ≈ 5% of its backward-weights transposing).
+typedef struct {
+    const float *dy; long ohw, cp, p0, p1;
+    long c_end, c0, p;  // units left: channels [c0, c_end), from pixel p of channel group c0
+    float *dyt, *lanes; long lanes_end;
+} dy_transposer;
+
+static inline __attribute__((always_inline)) void transposer_step(dy_transposer *t) {
+    if (t->c0 >= t->c_end) return;
+    transpose_unit(t->dy, t->ohw, t->c0, t->p, t->p0, t->cp, t->dyt, t->lanes, t->lanes_end);
+    t->p += 8;
+    if (t->p + 8 > t->p1) { t->p = t->p0; t->c0 += 8; }
+}
+
+// Every unit of block [p0, p1) of channels c < 8·⌊cog/8⌋ in order (channel groups, then pixels).
+static dy_transposer dy_transposer_block(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt,
+                                         float *lanes, long lanes_end) {
+    dy_transposer t = {dy, ohw, cp, p0, p1, p1 - p0 >= 8 ? cog / 8 * 8 : 0, 0, p0, dyt, lanes, lanes_end};
+    return t;
+}
+
+// acc ← x·y + acc with x broadcast from memory inside the FMA (an embedded {1to16} operand). The
+// run tiles use it: a separate vbroadcastss per tap, with the pipelined transpose beside it, ran
+// 4–5% slower on Zen 4 (same result: one fused multiply-add either way).
+#define BWW512_FMA_BCST(ACC, Y, X) __asm__("vfmadd231ps %[m]%{1to16%}, %[y], %[a]" : [a] "+v"(ACC) : [y] "v"(Y), [m] "m"(X))
+
 // Backward-weights: acc[j][v] = Σ_pixels X[tap j][pixel] · dYᵀ[pixel][co0 + 16v ...], NT taps.
+// tp (tq steps; may be NULL when tq = 0): the next block's transpose, one unit every 16 pixels.
 #define BWW512_TILE_AS(NAME, NV, NT, RUN)                                                         \
     AVX512_TARGET static void NAME(long r0, long r1, long ow, long xstep,      \
                                                       const float *x, const long *offk,           \
                                                       const float *dyt, long cp, float *dwt,      \
-                                                      int nt, dy_prefetch *pf, long quota) { \
+                                                      int nt, dy_prefetch *pf, long quota,        \
+                                                      dy_transposer *tp, long tq) {               \
         __m512 acc[NT][NV];                                                                       \
         for (int j = 0; j < NT; ++j)                                                              \
             for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();                         \
@@ -197,16 +287,23 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
             const float *py = dyt + (oh - r0) * ow * cp;                                          \
             for (long w = 0; w < ow; ++w) {                                                       \
                 if (quota > 0) { dy_prefetch_one(pf); --quota; }                                  \
+                if (tq > 0 && (w & 15) == 0) { transposer_step(tp); --tq; }                       \
                 __m512 y[NV];                                                                     \
                 for (int v = 0; v < NV; ++v) y[v] = _mm512_loadu_ps(py + 16 * v);                 \
                 py += cp;                                                                         \
-                for (int j = 0; j < NT; ++j) {                                                    \
-                    const __m512 b = _mm512_set1_ps(px[j][w]);                                    \
-                    for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_fmadd_ps(b, y[v], acc[j][v]); \
+                if (RUN) {                                                                        \
+                    for (int j = 0; j < NT; ++j)                                                  \
+                        for (int v = 0; v < NV; ++v) BWW512_FMA_BCST(acc[j][v], y[v], px[j][w]);   \
+                } else {                                                                          \
+                    for (int j = 0; j < NT; ++j) {                                                \
+                        const __m512 b = _mm512_set1_ps(px[j][w]);                                \
+                        for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_fmadd_ps(b, y[v], acc[j][v]); \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
         for (; quota > 0; --quota) dy_prefetch_one(pf);                                           \
+        for (; tq > 0; --tq) transposer_step(tp);                                                 \
         for (int j = 0; j < NT; ++j) {                                                            \
             if (j >= nt) break;                                                                   \
             for (int v = 0; v < NV; ++v) {                                                        \
@@ -222,7 +319,8 @@ static void pack_channel_panels(float *dst, long nch, long K, const float *src, 
 BWW512_TILES(1) BWW512_TILES(2) BWW512_TILES(3) BWW512_TILES(4) BWW512_TILES(5) BWW512_TILES(6)
 BWW512_TILES(7) BWW512_TILES(8) BWW512_TILES(9) BWW512_TILES(10) BWW512_TILES(11) BWW512_TILES(12)
 typedef void (*bww512_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
-                          const float *dyt, long cp, float *dwt, int nt, dy_prefetch *pf, long quota);
+                          const float *dyt, long cp, float *dwt, int nt, dy_prefetch *pf, long quota,
+                          dy_transposer *tp, long tq);
 // Run tiles: the NT taps are consecutive inputs (off[k0 + j] = off[k0] + j, the taps of one kernel
 // row at stride 1 and dilation 1), read from one pointer with constant displacements. The general
 // tile keeps 12 tap pointers, more than the free general registers: 5 of them were reloaded from
@@ -507,10 +605,11 @@ static long cpad_of(const rcp_conv_geometry *g) {
 
 static long bww_block_rows(const rcp_conv_geometry *g) { return g->ow >= BWW_BLOCK_PIXELS ? 1 : BWW_BLOCK_PIXELS / g->ow; }
 
-// + 16: room to start dYᵀ on a 64-byte boundary (rows of 16 or 32 channels are then whole cache
-// lines; from a 16-byte-aligned Swift buffer the tiles ran 3–4% slower).
+// Two dYᵀ blocks (run mode alternates between them), + 16: room to start dYᵀ on a 64-byte boundary
+// (rows of 16 or 32 channels are then whole cache lines; from a 16-byte-aligned Swift buffer the
+// tiles ran 3–4% slower), then the bias sums (BIAS_LANES per channel of a group).
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g) {
-    return (size_t)(bww_block_rows(g) * g->ow * cpad_of(g) + 16);
+    return (size_t)(2 * bww_block_rows(g) * g->ow * cpad_of(g) + 16 + BIAS_LANES * (g->cout / g->groups));
 }
 
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g) {
@@ -524,45 +623,13 @@ void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *d
             for (long k = 0; k < K; ++k) dw[(gi * cog + c) * K + k] += dwt[(gi * K + k) * cp + c];
 }
 
-// dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp.
-__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt) {
-    long c0 = 0;
-    for (; c0 + 8 <= cog; c0 += 8) {
-        long p = p0;
-        // Two row pointers and three strides per side (the compiler otherwise kept 16 row pointers,
-        // half of them on the stack and reloaded in every step).
-        const long s1 = ohw, s2 = 2 * ohw, s3 = 3 * ohw;
-        for (; p + 8 <= p1; p += 8) {
-            const float *q = dy + c0 * ohw + p, *q4 = q + 4 * ohw;
-            __asm__("" : "+r"(q), "+r"(q4));
-            __m256 r[8];
-            r[0] = _mm256_loadu_ps(q); r[1] = _mm256_loadu_ps(q + s1); r[2] = _mm256_loadu_ps(q + s2); r[3] = _mm256_loadu_ps(q + s3);
-            r[4] = _mm256_loadu_ps(q4); r[5] = _mm256_loadu_ps(q4 + s1); r[6] = _mm256_loadu_ps(q4 + s2); r[7] = _mm256_loadu_ps(q4 + s3);
-            // 8×8 transpose.
-            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *d = dyt + (p - p0) * cp + c0, *d4 = d + 4 * cp;
-            __asm__("" : "+r"(d), "+r"(d4));
-            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(d + cp, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(d + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(d + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(d4, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(d4 + cp, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(d4 + 2 * cp, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(d4 + 3 * cp, _mm256_permute2f128_ps(u3, u7, 0x31));
-        }
-        for (; p < p1; ++p)
-            for (long c = c0; c < c0 + 8; ++c) dyt[(p - p0) * cp + c] = dy[c * ohw + p];
-    }
-    for (long p = p0; p < p1; ++p)
-        for (long c = c0; c < cp; ++c) dyt[(p - p0) * cp + c] = c < cog ? dy[c * ohw + p] : 0.0f;
+// dyt[(pixel − p0)·cp + c] = dy[c·ohw + pixel] for pixels [p0, p1), c < cog; zero for cog ≤ c < cp;
+// lanes (may be NULL): the bias sums of the units (see transpose_unit).
+__attribute__((noinline)) static void transpose_dy(const float *dy, long ohw, long cog, long cp, long p0, long p1, float *dyt,
+                                                   float *lanes, long lanes_end) {
+    dy_transposer t = dy_transposer_block(dy, ohw, cog, cp, p0, p1, dyt, lanes, lanes_end);
+    while (t.c0 < t.c_end) transposer_step(&t);
+    transpose_rest(dy, ohw, cog, cp, p0, p1, dyt);
 }
 
 typedef void (*wtile_fn)(long r0, long r1, long ow, long xstep, const float *x, const long *offk,
@@ -610,49 +677,68 @@ static const wtile_fn bww_tiles[2][13] = {
 
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
                                     const float *dy, float *dyt, float *dwt, long row0, long row1,
-                                    const float *next_dy) {
+                                    const float *next_dy, float *dbias) {
     dyt = (float *)(((uintptr_t)dyt + 63) & ~(uintptr_t)63);
     const long s = g->stride, R = input_row_stride(g), CS = input_channel_stride(g);
     const long OW = g->ow, OHW = g->oh * g->ow;
     const long cig = g->cin / g->groups, cog = g->cout / g->groups, K = rcp_conv_forward_offset_count(g);
     const long cp = cpad_of(g);
     const long rb = bww_block_rows(g);
+    // The bias gradient while dY is transposed (no second pass over dY), when this call covers
+    // the whole image and every block starts on an 8-pixel vector of rcp_sum_rows: then each
+    // channel's sum is formed by rcp_sum_rows's additions in its order (bit for bit the same).
+    const int fused = dbias && row0 == 0 && row1 == g->oh && (rb * OW) % 8 == 0;
+    const long cog8 = cog / 8 * 8, lanes_end = OHW / 32 * 32, block = rb * OW * cp;
+    float *lanes = fused ? dyt + 2 * block : NULL;
+    const int avx512 = rcp_isa() == RCP_ISA_AVX512;
+    const long vw = avx512 ? 16 : 8;  // channels per vector
+    // Run mode (AVX-512, one input channel per group, stride 1, dilation 1, KW ≤ 12): one tile per
+    // kernel row, KW consecutive taps; and the next block's dYᵀ is formed during this block's tiles
+    // (two dYᵀ buffers, blocks alternating between them).
+    const int runs = avx512 && cig == 1 && s == 1 && g->dilation == 1 && g->kw <= 12;
+    long tiles = 0;  // tile calls per block (prefetch and transpose slices)
+    for (long c0 = 0; c0 < cp; ) {
+        const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
+        tiles += runs ? g->kh : (K + nt - 1) / nt;
+        c0 += vw * nv;
+    }
     for (long gi = 0; gi < g->groups; ++gi) {
-        const float *xg = xp + gi * cig * CS;
+        const float *xg = xp + gi * cig * CS, *dyg = dy + gi * cog * OHW;
         float *dwg = dwt + gi * K * cp;
-        for (long r0 = row0; r0 < row1; r0 += rb) {
-            const long r1 = r0 + rb < row1 ? r0 + rb : row1;
-            // dYᵀ of this block only (stays in L1 for all its tiles).
-            transpose_dy(dy + gi * cog * OHW, OHW, cog, cp, r0 * OW, r1 * OW, dyt);
-            const float *dyb = dyt;
-            // The next block of this call's rows; after the last, the first of the next image's
-            // (next_dy, when given).
-            const long r2 = r1 + rb < row1 ? r1 + rb : row1, n1 = row0 + rb < row1 ? row0 + rb : row1;
-            dy_prefetch pf = r1 < row1 || !next_dy ? dy_prefetch_block(dy + gi * cog * OHW, OHW, cog, r1 * OW, r2 * OW)
+        if (lanes) memset(lanes, 0, sizeof(float) * (size_t)(cog8 * BIAS_LANES));
+        if (runs) transpose_dy(dyg, OHW, cog, cp, row0 * OW, (row0 + rb < row1 ? row0 + rb : row1) * OW, dyt, lanes, lanes_end);
+        for (long r0 = row0, b = 0; r0 < row1; r0 += rb, ++b) {
+            const long r1 = r0 + rb < row1 ? r0 + rb : row1, r2 = r1 + rb < row1 ? r1 + rb : row1;
+            // dYᵀ of this block only (stays in L1 for all its tiles); in run mode made during the
+            // previous block's tiles (or above, for the first).
+            float *dyb = runs ? dyt + (b & 1) * block : dyt, *dyn = dyt + ((b + 1) & 1) * block;
+            if (!runs) transpose_dy(dyg, OHW, cog, cp, r0 * OW, r1 * OW, dyb, lanes, lanes_end);
+            dy_transposer next = dy_transposer_block(dyg, OHW, runs ? cog : 0, cp, r1 * OW, r2 * OW, dyn, lanes, lanes_end);
+            const long units = (next.c_end / 8) * ((r2 - r1) * OW / 8);
+            const long tq = (units + tiles - 1) / tiles;  // transpose units per tile
+            // Prefetched: the next block of this call's rows; after the last, the first of the next
+            // image's (next_dy, when given).
+            const long n1 = row0 + rb < row1 ? row0 + rb : row1;
+            dy_prefetch pf = r1 < row1 || !next_dy ? dy_prefetch_block(dyg, OHW, cog, r1 * OW, r2 * OW)
                                                    : dy_prefetch_block(next_dy + gi * cog * OHW, OHW, cog, row0 * OW, n1 * OW);
-            const int avx512 = rcp_isa() == RCP_ISA_AVX512;
-            const long vw = avx512 ? 16 : 8;  // channels per vector
-            long tiles = 0;                   // tile calls of this block (prefetch slices)
-            // Run mode (AVX-512, one input channel per group, stride 1, dilation 1, KW ≤ 12): one
-            // tile per kernel row, KW consecutive taps.
-            const int runs = avx512 && cig == 1 && s == 1 && g->dilation == 1 && g->kw <= 12;
-            for (long c0 = 0; c0 < cp; ) {
-                const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
-                tiles += runs ? g->kh : (K + nt - 1) / nt;
-                c0 += vw * nv;
-            }
             const long quota = (pf.lines * pf.channels + tiles - 1) / tiles;  // prefetches per tile
             for (long c0 = 0; c0 < cp && runs; ) {
                 const int nv = cp - c0 >= 2 * vw ? 2 : 1;
                 for (long k0 = 0; k0 < K; k0 += g->kw)
-                    bww512_runs[nv - 1][g->kw](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, (int)g->kw, &pf, quota);
+                    bww512_runs[nv - 1][g->kw](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, (int)g->kw,
+                                               &pf, quota, &next, tq);
                 c0 += vw * nv;
+            }
+            if (runs && r1 < row1) {  // what the tiles left of the next block
+                while (next.c0 < next.c_end) transposer_step(&next);
+                transpose_rest(dyg, OHW, cog, cp, r1 * OW, r2 * OW, dyn);
             }
             for (long c0 = 0; c0 < cp && !runs; ) {
                 const int nv = cp - c0 >= 2 * vw ? 2 : 1, nt = avx512 || nv == 1 ? 12 : 6;
                 for (long k0 = 0; k0 < K; k0 += nt) {
                     const int valid = (int)(K - k0 < nt ? K - k0 : nt);
-                    if (avx512) bww512_tiles[nv - 1][valid](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, valid, &pf, quota);
+                    if (avx512) bww512_tiles[nv - 1][valid](r0, r1, OW, s * R, xg, off + k0, dyb + c0, cp, dwg + k0 * cp + c0, valid,
+                                                            &pf, quota, NULL, 0);
                     else {
                         // AVX2 (6 taps × 16 channels, 12 FMAs per pixel step): the prefetches go between
                         // the tiles, a per-step test in the tile cost more than it saved.
@@ -662,6 +748,17 @@ void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp,
                 }
                 c0 += vw * nv;
             }
+        }
+        if (lanes) {
+            for (long c = 0; c < cog8; ++c) {  // rcp_sum_rows's ending: lanes in order, then the tail
+                double sum = 0;
+                for (int i = 0; i < BIAS_LANES; ++i) sum += lanes[c * BIAS_LANES + i];
+                for (long j = lanes_end; j < OHW; ++j) sum += dyg[c * OHW + j];
+                dbias[gi * cog + c] += (float)sum;
+            }
+            rcp_sum_rows(dyg + cog8 * OHW, cog - cog8, OHW, dbias + gi * cog + cog8);
+        } else if (dbias) {
+            rcp_sum_rows(dyg, cog, OHW, dbias + gi * cog);
         }
     }
 }

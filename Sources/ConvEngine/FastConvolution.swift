@@ -200,9 +200,10 @@ public final class FastConvolution {
                 if rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[0] + wCount) }
             }, compute: { xp, chunk, i, r in
                 var g = g
+                // Whole images: the bias gradient is summed on the way (bit for bit as sumRows).
                 rcp_conv_backward_weights_rows(&g, xp, off, dy + i * outCount, dyt[chunk], acc[chunk], r.lowerBound, r.upperBound,
-                                               i + 1 < n ? dy + (i + 1) * outCount : nil)
-                if !rowSplit && dBias != nil { Self.sumRows(dy + i * outCount, rows: co, length: pixels, into: acc[chunk] + wCount) }
+                                               i + 1 < n ? dy + (i + 1) * outCount : nil,
+                                               !rowSplit && dBias != nil ? acc[chunk] + wCount : nil)
             })
         }
         for a in acc {

@@ -130,4 +130,66 @@ final class Conv2DTests: XCTestCase {
         for c in Self.cases { check(c, threads: 1) }
         for var c in Self.cases.prefix(6) { c.n = 1; check(c, threads: 2) }
     }
+
+    /// The bias gradient that backward-weights sums while it transposes dY (whole images, blocks
+    /// on 8-pixel boundaries) is bit for bit the separate pass's: per channel and image, four
+    /// 8-lane float accumulators over 32-pixel steps, their 32 lanes then the leftover pixels summed
+    /// in double, rounded to float and added to the thread's float accumulator. Written out here in
+    /// scalar Swift. Geometries: blocks on 8-pixel boundaries (64×64 k9 first layer; 16×16 with 20
+    /// channels, a 4-channel tail; 13×24, 24 leftover pixels; groups of 6 channels, all tail) and
+    /// not (31×29, 13×13); one thread, so one accumulator sums the images in order.
+    func testBiasGradientBitIdenticalToSeparateSum() {
+        let geometries = [
+            ConvolutionGeometry(inputChannels: 1, outputChannels: 32, height: 64, width: 64, kernelSize: 9, padding: 4),
+            ConvolutionGeometry(inputChannels: 1, outputChannels: 20, height: 16, width: 16, kernelSize: 3, padding: 1),
+            ConvolutionGeometry(inputChannels: 2, outputChannels: 20, height: 13, width: 24, kernelSize: 3, padding: 1),
+            ConvolutionGeometry(inputChannels: 4, outputChannels: 12, groups: 2, height: 20, width: 20, kernelSize: 3, padding: 1),
+            ConvolutionGeometry(inputChannels: 3, outputChannels: 20, height: 31, width: 29, kernelSize: 5, padding: 2),
+            ConvolutionGeometry(inputChannels: 1, outputChannels: 35, height: 13, width: 13, kernelSize: 3, padding: 1),
+        ]
+        Parallel.threadCount = 1
+        defer { Parallel.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount) }
+        for isa in Self.instructionSets {
+            KernelInstructionSet.with(isa) {
+                for (gi, g) in geometries.enumerated() {
+                    var rng = SeededRandom(seed: UInt64(40 + gi))
+                    let n = 3, pixels = g.outputHeight * g.outputWidth, co = g.outputChannels
+                    let x = rng.normalTensor([n, g.inputChannels, g.height, g.width])
+                    // Magnitudes growing along the row, so that the order of additions shows.
+                    var dy = rng.normalTensor([n, co, g.outputHeight, g.outputWidth])
+                    for i in 0..<dy.count { dy.data[i] *= Float(1 + i % 97) }
+                    let w = g.outputChannels * (g.inputChannels / g.groups) * g.kernelSize * g.kernelSize
+                    var dW = [Float](repeating: 0, count: w)
+                    var dBias = (0..<co).map { Float($0) * 0.25 }
+                    let initial = dBias
+                    x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { yb in
+                        FastConvolution().backwardWeights(g, batch: n, x: xb.baseAddress!, dy: yb.baseAddress!,
+                                                          dWeight: &dW, dBias: &dBias)
+                    } }
+                    var accumulator = [Float](repeating: 0, count: co)
+                    for i in 0..<n {
+                        for c in 0..<co {
+                            let row = (i * co + c) * pixels
+                            var lanes = [Float](repeating: 0, count: 32)
+                            var j = 0
+                            while j + 32 <= pixels {
+                                for l in 0..<32 { lanes[l] += dy.data[row + j + l] }
+                                j += 32
+                            }
+                            var sum = 0.0
+                            for l in 0..<32 { sum += Double(lanes[l]) }
+                            while j < pixels { sum += Double(dy.data[row + j]); j += 1 }
+                            accumulator[c] += Float(sum)
+                        }
+                    }
+                    let expected = (0..<co).map { initial[$0] + accumulator[$0] }
+                    let differing = (0..<co).filter { dBias[$0].bitPattern != expected[$0].bitPattern }.count
+                    let maxDiff = zip(dBias, expected).map { abs($0 - $1) }.max() ?? 0
+                    print("Conv2DTests: \(isa.rawValue) bias gradient \(g.outputHeight)×\(g.outputWidth) \(co) channels: " +
+                          "\(differing) of \(co) differ in bits, max difference \(maxDiff)")
+                    XCTAssertEqual(differing, 0, "\(isa.rawValue) geometry \(gi)")
+                }
+            }
+        }
+    }
 }

@@ -53,9 +53,12 @@ void rcp_conv_forward_rows(const rcp_conv_geometry *g, const float *xp, const fl
 size_t rcp_conv_backward_weights_scratch_floats(const rcp_conv_geometry *g);
 size_t rcp_conv_backward_weights_accumulator_floats(const rcp_conv_geometry *g);
 // next_dy (may be NULL): the dy of the image to come, a prefetch hint like backward-data's.
+// dbias (may be NULL): dbias[c] += Σ dy[c] over the image's pixels, the same float result as
+// rcp_sum_rows(dy, Co, OH·OW, dbias); only with row0 = 0, row1 = OH (a whole image). Summed while
+// dy is transposed when the blocks allow it, else by rcp_sum_rows.
 void rcp_conv_backward_weights_rows(const rcp_conv_geometry *g, const float *xp, const long *off,
                                     const float *dy, float *dyt, float *dwt, long row0, long row1,
-                                    const float *next_dy);
+                                    const float *next_dy, float *dbias);
 void rcp_conv_backward_weights_finish(const rcp_conv_geometry *g, const float *dwt, float *dw);
 
 // Backward-data reads a zero-padded copy of dy.
