@@ -56,15 +56,27 @@ final class ScratchBuffer {
     /// geometry); nil after a reallocation. Lets padded copies skip re-zeroing their borders.
     private var preparedLayout: AnyHashable?
 
-    init() { pointer = .allocate(capacity: 1); capacity = 1 }
+    init() { pointer = Self.allocate(1); capacity = 1 }
     deinit { pointer.deallocate() }
+
+    /// `count` floats on pages of their own, with one more page unused after them. Each thread
+    /// has its own buffers; packed next to each other in the heap, two threads' buffers shared
+    /// pages, and the first layer's backward-weights ran 0.75–0.83 of the FMA peak on 2 threads
+    /// against 0.86–0.90 with the buffers 16 KB apart (same C kernels called from Swift, three
+    /// alternating rounds; 64 bytes apart did not help — the hardware prefetchers reach across a
+    /// page, not just a line). Costs at most two pages per buffer.
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let page = 4096
+        let bytes = (count * MemoryLayout<Float>.stride + page - 1) / page * page + page
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: page).bindMemory(to: Float.self, capacity: count)
+    }
 
     /// A buffer of at least `count` floats; contents are unspecified.
     func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             pointer.deallocate()
             capacity = max(count, capacity + capacity / 2)
-            pointer = .allocate(capacity: capacity)
+            pointer = Self.allocate(capacity)
             // NaN, not whatever the allocator hands out: a kernel that reads scratch it has not
             // written then fails every test instead of depending on the heap's contents.
             pointer.initialize(repeating: .nan, count: capacity)
