@@ -18,10 +18,34 @@ import Tensors
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case direct, fft, auto
 
-    /// From the environment variable RECEPTIVE_CONV (`direct`, `fft` or `auto`; unset or any
-    /// other value: auto) — an override for tests and benchmarks.
+    /// From the environment variable RECEPTIVE_CONV (`direct`, `fft` or `auto`; unset: auto) — an
+    /// override for tests and benchmarks. The command line refuses other values
+    /// (`EnvironmentOverrides.check`); here they mean auto.
     public static var fromEnvironment: ConvolutionAlgorithm {
         ProcessInfo.processInfo.environment["RECEPTIVE_CONV"].flatMap { ConvolutionAlgorithm(rawValue: $0.lowercased()) } ?? .auto
+    }
+}
+
+/// An environment override of the convolution engine set to a value it does not accept.
+public struct EnvironmentOverrideError: Error, Equatable, Sendable {
+    public let variable: String
+    public let value: String
+    public let accepted: [String]
+}
+
+/// The environment variables that change how the convolution engine runs: RECEPTIVE_CONV (the
+/// path, `ConvolutionAlgorithm`) and RECEPTIVE_KERNELS (`avx2` forces the AVX2 kernels on an
+/// AVX-512 CPU; `avx512` is the default where the CPU has it).
+public enum EnvironmentOverrides {
+    /// Throws for the first of them set to a value it does not accept (a misspelt override would
+    /// otherwise silently run the default).
+    public static func check(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if let v = environment["RECEPTIVE_CONV"], ConvolutionAlgorithm(rawValue: v.lowercased()) == nil {
+            throw EnvironmentOverrideError(variable: "RECEPTIVE_CONV", value: v, accepted: ConvolutionAlgorithm.allCases.map(\.rawValue))
+        }
+        if let v = environment["RECEPTIVE_KERNELS"], KernelInstructionSet(rawValue: v) == nil {
+            throw EnvironmentOverrideError(variable: "RECEPTIVE_KERNELS", value: v, accepted: KernelInstructionSet.allCases.map(\.rawValue))
+        }
     }
 }
 

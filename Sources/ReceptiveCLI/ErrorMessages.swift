@@ -2,6 +2,7 @@
 // speaks in types (errors with fields: which setting, which value, which file); only this file
 // knows which option sets which value. Messages are one line: the option or file, then the problem.
 import Analysis
+import ConvEngine
 import Encoding
 import Foundation
 import NeuralData
@@ -14,6 +15,8 @@ enum ErrorMessages {
     static func message(for error: Error) -> String? {
         switch error {
         case let e as AtomicOutputError: return message(e)
+        case let e as EnvironmentOverrideError:
+            return "environment variable \(e.variable)=\(e.value): expected one of \(e.accepted.joined(separator: ", ")) (or unset)"
         case let e as DatasetError: return message(e)
         case let e as NWBImportError: return message(e)
         case let e as EncodingError: return message(e)

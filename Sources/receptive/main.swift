@@ -12,6 +12,7 @@ AllocatorTuning.retainLargeAllocations()
 // error); --help, --version and help requests print as ArgumentParser prints them.
 do {
     var command = try ReceptiveCommand.parseAsRoot()
+    try EnvironmentOverrides.check()
     try command.run()
     CommandNotes.flush()
 } catch {

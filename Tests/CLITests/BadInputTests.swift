@@ -211,6 +211,22 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// A misspelt engine override in the environment is refused (it used to run the default
+    /// silently); accepted values, in any case, run.
+    func testEnvironmentOverridesRefusedWhenUnknown() throws {
+        guard CLIRunner.binary != nil else { throw XCTSkip(CLIRunner.skipReason) }
+        let demo = TestPaths.repositoryRoot + "/data/demo.h5"
+        for (variable, value, accepted) in [("RECEPTIVE_CONV", "fast", "direct, fft, auto"), ("RECEPTIVE_KERNELS", "avx1024", "avx2, avx512")] {
+            let r = try CLIRunner.run(["inspect", demo], environment: [variable: value])
+            XCTAssertNotEqual(r.status, 0, "\(variable)=\(value)")
+            XCTAssertEqual(r.stdout, "", "\(variable)=\(value): nothing printed but the refusal")
+            XCTAssertEqual(r.stderr, "Error: environment variable \(variable)=\(value): expected one of \(accepted) (or unset)\n")
+        }
+        for (variable, value) in [("RECEPTIVE_CONV", "FFT"), ("RECEPTIVE_CONV", "direct"), ("RECEPTIVE_KERNELS", "avx2")] {
+            XCTAssertEqual(try CLIRunner.run(["inspect", demo], environment: [variable: value]).status, 0, "\(variable)=\(value)")
+        }
+    }
+
     /// Positive controls: the same small file loads when the problem is waived or absent.
     func testControlsLoad() throws {
         let dir = TestPaths.temporaryDirectory("bad-controls")

@@ -20,11 +20,13 @@ enum CLIRunner {
 
     static let skipReason = "the receptive binary is not built (run `swift build -c release --product receptive` first; `make test` does)"
 
-    static func run(_ arguments: [String]) throws -> CLIResult {
+    /// `environment`: variables set (over this process's environment) for the run.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
         guard let bin = binary else { throw NSError(domain: "CLIRunner", code: 1, userInfo: [NSLocalizedDescriptionKey: skipReason]) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
