@@ -10,6 +10,9 @@ enum ConvolutionBenchmark {
         /// Best-of-repeats seconds per call and the resulting GFLOP/s (2 flops per multiply-add).
         let forwardSeconds: Double, backwardDataSeconds: Double, backwardWeightsSeconds: Double
         let forwardGFLOPS: Double, backwardDataGFLOPS: Double, backwardWeightsGFLOPS: Double
+        /// The FMA peak measured between the repeats of each pass (`measure(peakProbe:)`), GFLOP/s;
+        /// nil without a probe.
+        var forwardPeakGFLOPS: Double? = nil, backwardDataPeakGFLOPS: Double? = nil, backwardWeightsPeakGFLOPS: Double? = nil
         var description: String {
             String(format: "%@: forward %.1f GFLOP/s (%.2f ms), backward-data %.1f (%.2f ms), backward-weights %.1f (%.2f ms)",
                    label, forwardGFLOPS, forwardSeconds * 1e3, backwardDataGFLOPS, backwardDataSeconds * 1e3,
@@ -45,15 +48,29 @@ enum ConvolutionBenchmark {
     /// Best time of at least `repeats` runs, continuing (up to 20× repeats) while the runs so far
     /// took under `budget` seconds: on a shared machine short calls need many tries for a clean one.
     static func bestSeconds(repeats: Int, budget: Double = 3, _ body: () -> Void) -> Double {
+        bestSeconds(repeats: repeats, budget: budget, body, beside: nil).body
+    }
+
+    /// The same, and when `probe` is given it runs after every run of `body` (its time not counted
+    /// in the budget): the best of each, measured over the same seconds. On a shared host the
+    /// clock this machine gets drifts by several percent from minute to minute (the FMA peak
+    /// measured at the start of a run was 217–232 GFLOP/s on 2 threads in one session), so a
+    /// fraction of a peak measured at another moment can be off by as much, either way.
+    static func bestSeconds(repeats: Int, budget: Double = 3, _ body: () -> Void, beside probe: (() -> Void)?) -> (body: Double, probe: Double) {
         body()  // warm-up: scratch allocation, page faults
-        var best = Double.infinity, spent = 0.0, runs = 0
+        var best = Double.infinity, bestProbe = Double.infinity, spent = 0.0, runs = 0
         while runs < repeats || (spent < budget && runs < 20 * repeats) {
             let t0 = now()
             body()
             let t = now() - t0
             best = min(best, t); spent += t; runs += 1
+            if let probe {
+                let p0 = now()
+                probe()
+                bestProbe = min(bestProbe, now() - p0)
+            }
         }
-        return best
+        return (best, bestProbe)
     }
 
     /// GFLOP/s of a square sgemm of order n (OpenBLAS, its own thread count).
@@ -74,23 +91,33 @@ enum ConvolutionBenchmark {
     /// kernels' instruction set: one thread (timed by `clock`) and `threads` threads at once
     /// (wall clock, each thread running the same loop).
     static func fmaPeak(_ isa: KernelInstructionSet, threads: Int, repeats: Int = 5) -> (perThread: Double, allThreads: Double) {
-        let iterations = 20_000_000
-        var acc = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
-        var flopsPerRound = 0
-        let one = bestSeconds(repeats: repeats, budget: 1) {
-            flopsPerRound = FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &acc)
-        }
-        let perThread = Double(flopsPerRound) * Double(iterations) / one / 1e9
+        let one = peakProbe(isa, threads: 1)
+        let perThread = one.flops / bestSeconds(repeats: repeats, budget: 1, one.run) / 1e9
         let saved = clock
         clock = .wall
         defer { clock = saved }
-        let all = bestSeconds(repeats: repeats, budget: 1) {
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        let all = peakProbe(isa, threads: threads)
+        return (perThread, all.flops / bestSeconds(repeats: repeats, budget: 1, all.run) / 1e9)
+    }
+
+    /// One run of the FMA loop on `threads` threads at once (each the same 20 million rounds; one
+    /// thread: on the calling thread) and the flops it does: what `fmaPeak` times, and the probe
+    /// `measure` runs between a pass's repeats.
+    static func peakProbe(_ isa: KernelInstructionSet, threads: Int) -> (run: () -> Void, flops: Double) {
+        let iterations = 20_000_000
+        let flopsPerRound = FMAPeakLoop.chains * FMAPeakLoop.lanes(isa) * 2
+        let run = {
+            if threads == 1 {
                 var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
                 FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
+                    FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
+                }
             }
         }
-        return (perThread, Double(threads) * Double(flopsPerRound) * Double(iterations) / all / 1e9)
+        return (run, Double(threads) * Double(flopsPerRound) * Double(iterations))
     }
 
     /// The layers measured on the FFT path too (`fft` lines): stacked3's 7×7 layers at 64×64 and at
@@ -105,7 +132,11 @@ enum ConvolutionBenchmark {
     /// `fft`: FFTConvolution instead of the direct kernels; GFLOP/s are then *effective* (the direct
     /// method's multiply-adds / time) and may exceed the FMA peak. Its forward includes the filter
     /// transform (weights change every training step).
-    static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5, fft: Bool = false) -> Result {
+    ///
+    /// `peakProbe` (flops and a run of the FMA loop, `peakProbe(_:threads:)`): run after every repeat
+    /// of each pass, its best giving that pass's peak beside it (`Result.forwardPeakGFLOPS` …).
+    static func measure(_ label: String, _ g: ConvolutionGeometry, batch: Int, repeats: Int = 5, fft: Bool = false,
+                        peakProbe: (run: () -> Void, flops: Double)? = nil) -> Result {
         var rng = SeededRandom(seed: 2)
         let x = rng.normalTensor([batch, g.inputChannels, g.height, g.width])
         let w = rng.normalTensor([g.outputChannels, g.inputChannels / g.groups, g.kernelSize, g.kernelSize], std: 0.1)
@@ -117,7 +148,7 @@ enum ConvolutionBenchmark {
         let engine = FastConvolution()
         let fftEngine = FFTConvolution()
         let flops = 2 * Double(g.multiplyAddsPerImage) * Double(batch)
-        let tf = bestSeconds(repeats: repeats) {
+        let tf = bestSeconds(repeats: repeats, {
             x.data.withUnsafeBufferPointer { px in w.data.withUnsafeBufferPointer { pw in b.data.withUnsafeBufferPointer { pb in
                 y.withUnsafeMutableBufferPointer { py in
                     if fft {
@@ -127,8 +158,8 @@ enum ConvolutionBenchmark {
                         engine.forward(g, batch: batch, x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!)
                     }
                 } } } }
-        }
-        let td = bestSeconds(repeats: repeats) {
+        }, beside: peakProbe?.run)
+        let td = bestSeconds(repeats: repeats, {
             dy.data.withUnsafeBufferPointer { pdy in w.data.withUnsafeBufferPointer { pw in dx.withUnsafeMutableBufferPointer { pdx in
                 if fft {
                     fftEngine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
@@ -136,8 +167,8 @@ enum ConvolutionBenchmark {
                     engine.backwardData(g, batch: batch, dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: pdx.baseAddress!)
                 }
             } } }
-        }
-        let tw = bestSeconds(repeats: repeats) {
+        }, beside: peakProbe?.run)
+        let tw = bestSeconds(repeats: repeats, {
             x.data.withUnsafeBufferPointer { px in dy.data.withUnsafeBufferPointer { pdy in
                 dw.withUnsafeMutableBufferPointer { pdw in db.withUnsafeMutableBufferPointer { pdb in
                     if fft {
@@ -146,8 +177,11 @@ enum ConvolutionBenchmark {
                         engine.backwardWeights(g, batch: batch, x: px.baseAddress!, dy: pdy.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
                     }
                 } } } }
-        }
-        return Result(label: label, forwardSeconds: tf, backwardDataSeconds: td, backwardWeightsSeconds: tw,
-                      forwardGFLOPS: flops / tf / 1e9, backwardDataGFLOPS: flops / td / 1e9, backwardWeightsGFLOPS: flops / tw / 1e9)
+        }, beside: peakProbe?.run)
+        let peak = { (t: (body: Double, probe: Double)) in peakProbe.map { $0.flops / t.probe / 1e9 } }
+        return Result(label: label, forwardSeconds: tf.body, backwardDataSeconds: td.body, backwardWeightsSeconds: tw.body,
+                      forwardGFLOPS: flops / tf.body / 1e9, backwardDataGFLOPS: flops / td.body / 1e9,
+                      backwardWeightsGFLOPS: flops / tw.body / 1e9,
+                      forwardPeakGFLOPS: peak(tf), backwardDataPeakGFLOPS: peak(td), backwardWeightsPeakGFLOPS: peak(tw))
     }
 }
