@@ -28,8 +28,16 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
 
 /// An environment override of the convolution engine set to a value it does not accept.
 public struct EnvironmentOverrideError: Error, Equatable, Sendable {
+    public enum Problem: Equatable, Sendable {
+        /// Not one of the values the variable takes.
+        case unknownValue
+        /// A value it takes, but not on this CPU (RECEPTIVE_KERNELS=avx512 without AVX-512).
+        case unsupportedByThisCPU
+    }
     public let variable: String
     public let value: String
+    public let problem: Problem
+    /// The values it takes here.
     public let accepted: [String]
 }
 
@@ -38,13 +46,19 @@ public struct EnvironmentOverrideError: Error, Equatable, Sendable {
 /// AVX-512 CPU; `avx512` is the default where the CPU has it).
 public enum EnvironmentOverrides {
     /// Throws for the first of them set to a value it does not accept (a misspelt override would
-    /// otherwise silently run the default).
+    /// otherwise silently run the default, and `avx512` on a CPU without it the AVX2 kernels).
     public static func check(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         if let v = environment["RECEPTIVE_CONV"], ConvolutionAlgorithm(rawValue: v.lowercased()) == nil {
-            throw EnvironmentOverrideError(variable: "RECEPTIVE_CONV", value: v, accepted: ConvolutionAlgorithm.allCases.map(\.rawValue))
+            throw EnvironmentOverrideError(variable: "RECEPTIVE_CONV", value: v, problem: .unknownValue,
+                                           accepted: ConvolutionAlgorithm.allCases.map(\.rawValue))
         }
-        if let v = environment["RECEPTIVE_KERNELS"], KernelInstructionSet(rawValue: v) == nil {
-            throw EnvironmentOverrideError(variable: "RECEPTIVE_KERNELS", value: v, accepted: KernelInstructionSet.allCases.map(\.rawValue))
+        if let v = environment["RECEPTIVE_KERNELS"] {
+            let supported = KernelInstructionSet.allCases.filter(\.isSupported).map(\.rawValue)
+            if !supported.contains(v) {
+                throw EnvironmentOverrideError(variable: "RECEPTIVE_KERNELS", value: v,
+                                               problem: KernelInstructionSet(rawValue: v) == nil ? .unknownValue : .unsupportedByThisCPU,
+                                               accepted: supported)
+            }
         }
     }
 }

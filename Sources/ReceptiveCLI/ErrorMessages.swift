@@ -16,7 +16,11 @@ enum ErrorMessages {
         switch error {
         case let e as AtomicOutputError: return message(e)
         case let e as EnvironmentOverrideError:
-            return "environment variable \(e.variable)=\(e.value): expected one of \(e.accepted.joined(separator: ", ")) (or unset)"
+            let accepted = e.accepted.joined(separator: ", ")
+            switch e.problem {
+            case .unknownValue: return "environment variable \(e.variable)=\(e.value): expected one of \(accepted) (or unset)"
+            case .unsupportedByThisCPU: return "environment variable \(e.variable)=\(e.value): this CPU does not support it; expected one of \(accepted) (or unset)"
+            }
         case let e as DatasetError: return message(e)
         case let e as NWBImportError: return message(e)
         case let e as EncodingError: return message(e)

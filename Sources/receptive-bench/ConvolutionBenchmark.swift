@@ -106,17 +106,11 @@ enum ConvolutionBenchmark {
     static func peakProbe(_ isa: KernelInstructionSet, threads: Int) -> (run: () -> Void, flops: Double) {
         let iterations = 20_000_000
         let flopsPerRound = FMAPeakLoop.chains * FMAPeakLoop.lanes(isa) * 2
-        let run = {
-            if threads == 1 {
-                var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
-                FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                    var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
-                    FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
-                }
-            }
+        let loop: @Sendable () -> Void = {
+            var a = [Float](repeating: 1, count: FMAPeakLoop.chains * 16)
+            FMAPeakLoop.run(isa, iterations: iterations, multiplier: 0.999, addend: 0.001, accumulators: &a)
         }
+        let run = threads == 1 ? loop : { DispatchQueue.concurrentPerform(iterations: threads) { _ in loop() } }
         return (run, Double(threads) * Double(flopsPerRound) * Double(iterations))
     }
 

@@ -3,6 +3,7 @@
 // names the file, the path inside it and the problem; the command line's message for it names the
 // option to use, where there is one) and through the built binary (`receptive inspect` exits
 // non-zero, prints exactly the command line's message on stderr, nothing on stdout, no trap).
+import ConvEngine
 import Foundation
 import NeuralData
 import ReceptiveCLI
@@ -212,17 +213,24 @@ final class BadInputTests: XCTestCase {
     }
 
     /// A misspelt engine override in the environment is refused (it used to run the default
-    /// silently); accepted values, in any case, run.
+    /// silently), and so is `RECEPTIVE_KERNELS=avx512` on a CPU without AVX-512; accepted values,
+    /// in any case, run.
     func testEnvironmentOverridesRefusedWhenUnknown() throws {
         guard CLIRunner.binary != nil else { throw XCTSkip(CLIRunner.skipReason) }
         let demo = TestPaths.repositoryRoot + "/data/demo.h5"
-        for (variable, value, accepted) in [("RECEPTIVE_CONV", "fast", "direct, fft, auto"), ("RECEPTIVE_KERNELS", "avx1024", "avx2, avx512")] {
+        let kernels = KernelInstructionSet.allCases.filter(\.isSupported).map(\.rawValue)
+        var refused = [("RECEPTIVE_CONV", "fast", "expected one of direct, fft, auto"),
+                       ("RECEPTIVE_KERNELS", "avx1024", "expected one of \(kernels.joined(separator: ", "))")]
+        if !KernelInstructionSet.avx512.isSupported {
+            refused.append(("RECEPTIVE_KERNELS", "avx512", "this CPU does not support it; expected one of avx2"))
+        }
+        for (variable, value, problem) in refused {
             let r = try CLIRunner.run(["inspect", demo], environment: [variable: value])
             XCTAssertNotEqual(r.status, 0, "\(variable)=\(value)")
             XCTAssertEqual(r.stdout, "", "\(variable)=\(value): nothing printed but the refusal")
-            XCTAssertEqual(r.stderr, "Error: environment variable \(variable)=\(value): expected one of \(accepted) (or unset)\n")
+            XCTAssertEqual(r.stderr, "Error: environment variable \(variable)=\(value): \(problem) (or unset)\n")
         }
-        for (variable, value) in [("RECEPTIVE_CONV", "FFT"), ("RECEPTIVE_CONV", "direct"), ("RECEPTIVE_KERNELS", "avx2")] {
+        for (variable, value) in [("RECEPTIVE_CONV", "FFT"), ("RECEPTIVE_CONV", "direct")] + kernels.map({ ("RECEPTIVE_KERNELS", $0) }) {
             XCTAssertEqual(try CLIRunner.run(["inspect", demo], environment: [variable: value]).status, 0, "\(variable)=\(value)")
         }
     }

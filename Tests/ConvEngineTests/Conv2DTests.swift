@@ -147,8 +147,9 @@ final class Conv2DTests: XCTestCase {
             ConvolutionGeometry(inputChannels: 3, outputChannels: 20, height: 31, width: 29, kernelSize: 5, padding: 2),
             ConvolutionGeometry(inputChannels: 1, outputChannels: 35, height: 13, width: 13, kernelSize: 3, padding: 1),
         ]
+        let savedThreads = Parallel.threadCount
         Parallel.threadCount = 1
-        defer { Parallel.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount) }
+        defer { Parallel.threadCount = savedThreads }
         for isa in Self.instructionSets {
             KernelInstructionSet.with(isa) {
                 for (gi, g) in geometries.enumerated() {
