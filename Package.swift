@@ -38,6 +38,10 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3", "-mtune=native", "-ffp-contract=fast"])]),
 
+        // Allocation counter (malloc interposition) for the allocation-per-step test and bench;
+        // never linked into `receptive`.
+        .target(name: "CAllocationCounter", path: "Sources/CAllocationCounter", cSettings: [.unsafeFlags(["-O2"])]),
+
         .target(name: "Cluster", dependencies: clusterDependencies, swiftSettings: clusterSettings),
         .target(name: "Tensors", dependencies: ["CBLAS", "CHDF5", "CKernels", "CFFTW"], swiftSettings: native),
         .target(name: "ConvEngine", dependencies: ["Tensors", "CKernels"], swiftSettings: native),
@@ -58,7 +62,7 @@ let package = Package(
         .executableTarget(name: "receptive", dependencies: ["ReceptiveCLI", "ConvEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: native),
         // Benchmarks (conv, train, stream, rsa, scanner); TestSupport for the large synthetic file.
         .executableTarget(name: "receptive-bench", dependencies: [
-            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport",
+            "Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "Scanner", "TestSupport", "CAllocationCounter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
@@ -67,7 +71,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Tensors", "Numerics", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ConvEngineTests", dependencies: ["Tensors", "ConvEngine", "TestSupport"], swiftSettings: native),
         .testTarget(name: "NeuralDataTests", dependencies: ["Tensors", "NeuralData", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "EncodingTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "TestSupport", "CAllocationCounter"], swiftSettings: native),
         .testTarget(name: "AnalysisTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Analysis", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ScannerTests", dependencies: ["Tensors", "ConvEngine", "NeuralData", "Encoding", "Scanner", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ReportTests", dependencies: ["Tensors", "Report", "TestSupport"], swiftSettings: native),

@@ -20,10 +20,14 @@ public class ElementwiseActivation {
     // Saved by forward: the input x and output y (copy-on-write references, no copy).
     var savedInput: Tensor?
     var savedOutput: Tensor?
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    var output = ReusableStorage(), inputGradient = ReusableStorage()
 
     init(layerName: String) { self.name = layerName }
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+
+    public func releaseSaved() { savedInput = nil; savedOutput = nil }
 
     func save(_ x: Tensor, _ y: Tensor, training: Bool) {
         let keep = training || retainsForBackward
@@ -39,36 +43,42 @@ public class ElementwiseActivation {
         return (x, y)
     }
 
-    /// y = kernel(x) element-wise (shape of x).
-    static func unary(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    /// y = kernel(x) element-wise (shape of x), into `storage`.
+    static func unary(_ x: Tensor, into storage: inout ReusableStorage,
+                      _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         let n = x.count
-        let out = [Float](unsafeUninitializedCapacity: n) { buf, count in
-            if n > 0 {
-                x.data.withUnsafeBufferPointer { px in
-                    let px = px.baseAddress!, po = buf.baseAddress!
-                    Parallel.forEachRange(n) { r in kernel(px + r.lowerBound, po + r.lowerBound, r.count) }
-                }
+        return storage.tensor(x.shape) { po in
+            x.data.withUnsafeBufferPointer { px in
+                let px = px.baseAddress!
+                Parallel.forEachRange(n) { r in kernel(px + r.lowerBound, po + r.lowerBound, r.count) }
             }
-            count = n
         }
-        return Tensor(shape: x.shape, data: out)
     }
 
-    /// out = kernel(a, b) element-wise (shape of a; b has as many elements).
-    static func binary(_ a: Tensor, _ b: Tensor,
+    /// y = kernel(x) element-wise (shape of x), in a new tensor.
+    static func unary(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        var storage = ReusableStorage()
+        return unary(x, into: &storage, kernel)
+    }
+
+    /// out = kernel(a, b) element-wise (shape of a; b has as many elements), into `storage`.
+    static func binary(_ a: Tensor, _ b: Tensor, into storage: inout ReusableStorage,
                        _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         precondition(a.count == b.count, "element counts differ: \(a.shape) vs \(b.shape)")
         let n = a.count
-        let out = [Float](unsafeUninitializedCapacity: n) { buf, count in
-            if n > 0 {
-                a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in
-                    let pa = pa.baseAddress!, pb = pb.baseAddress!, po = buf.baseAddress!
-                    Parallel.forEachRange(n) { r in kernel(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count) }
-                } }
-            }
-            count = n
+        return storage.tensor(a.shape) { po in
+            a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in
+                let pa = pa.baseAddress!, pb = pb.baseAddress!
+                Parallel.forEachRange(n) { r in kernel(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count) }
+            } }
         }
-        return Tensor(shape: a.shape, data: out)
+    }
+
+    /// out = kernel(a, b) element-wise, in a new tensor.
+    static func binary(_ a: Tensor, _ b: Tensor,
+                       _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        var storage = ReusableStorage()
+        return binary(a, b, into: &storage, kernel)
     }
 }
 
@@ -78,14 +88,14 @@ public final class ReLU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // NaN propagates (as torch.relu).
-        let y = Self.unary(x) { rcp_relu_forward($0, $1, $2) }
+        let y = Self.unary(x, into: &output) { rcp_relu_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
-        return Self.binary(dOut, x) { rcp_relu_backward($0, $1, $2, $3) }
+        return Self.binary(dOut, x, into: &inputGradient) { rcp_relu_backward($0, $1, $2, $3) }
     }
 
     /// Gate of the last saved forward, same shape as the input: 1 where x > 0, else 0. Nil when
@@ -104,7 +114,7 @@ public final class ELU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let a = alpha
-        let y = Self.unary(x) { rcp_elu_forward($0, $1, $2, a) }
+        let y = Self.unary(x, into: &output) { rcp_elu_forward($0, $1, $2, a) }
         save(x, y, training: training)
         return y
     }
@@ -112,7 +122,7 @@ public final class ELU: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let a = alpha
-        return Self.binary(dOut, x) { rcp_elu_backward($0, $1, $2, $3, a) }
+        return Self.binary(dOut, x, into: &inputGradient) { rcp_elu_backward($0, $1, $2, $3, a) }
     }
 }
 
@@ -130,7 +140,7 @@ public final class Softplus: ElementwiseActivation, Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let b = beta, t = threshold
         // Computed as (max(βx, 0) + log1p(e^{−|βx|}))/β: no overflow, full precision for βx ≪ 0.
-        let y = Self.unary(x) { rcp_softplus_forward($0, $1, $2, b, t) }
+        let y = Self.unary(x, into: &output) { rcp_softplus_forward($0, $1, $2, b, t) }
         save(x, y, training: training)
         return y
     }
@@ -138,7 +148,7 @@ public final class Softplus: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let b = beta, t = threshold
-        return Self.binary(dOut, x) { rcp_softplus_backward($0, $1, $2, $3, b, t) }
+        return Self.binary(dOut, x, into: &inputGradient) { rcp_softplus_backward($0, $1, $2, $3, b, t) }
     }
 }
 
@@ -147,14 +157,14 @@ public final class Exp: ElementwiseActivation, Layer {
     public var config: [String: LayerConfigValue] { ["type": .string("exp")] }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let y = Self.unary(x) { rcp_exp_forward($0, $1, $2) }
+        let y = Self.unary(x, into: &output) { rcp_exp_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (_, y) = saved(dOut)
-        return Self.binary(dOut, y) { rcp_mul($0, $1, $2, $3) }
+        return Self.binary(dOut, y, into: &inputGradient) { rcp_mul($0, $1, $2, $3) }
     }
 }
 

@@ -37,6 +37,8 @@ public final class BatchNorm2D: Layer {
     private var savedNormalized: Tensor?
     private var savedInverseStd: [Double] = []
     private var savedTraining = false
+    // Storage of y, x̂ and dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), normalized = ReusableStorage(), inputGradient = ReusableStorage()
 
     /// γ = 1, β = 0, running mean 0, running variance 1 (PyTorch's initial values).
     public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, name: String = "bn") {
@@ -122,11 +124,12 @@ public final class BatchNorm2D: Layer {
         }
         let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let keep = training || retainsForBackward
-        var xhat = keep ? [Float](repeating: 0, count: x.count) : []
-        var y = [Float](repeating: 0, count: x.count)
+        // rcp_batchnorm_apply writes every value of y (and of x̂ when asked).
+        var xhat = keep ? normalized.take(x.shape) : Tensor(shape: [0])
+        var y = output.take(x.shape)
         let gamma = weight.value.data, beta = bias.value.data
         if x.count > 0 {
-            x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in xhat.withUnsafeMutableBufferPointer { ph in
+            x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in xhat.data.withUnsafeMutableBufferPointer { ph in
                 let px = px.baseAddress!, py = py.baseAddress!, ph = keep ? ph.baseAddress : nil
                 Parallel.forEachRange(c, minimumPerChunk: max(1, (1 << 15) / max(1, m))) { r in
                     for ch in r {
@@ -135,12 +138,16 @@ public final class BatchNorm2D: Layer {
                 }
             } } }
         }
-        savedNormalized = keep ? Tensor(shape: x.shape, data: xhat) : nil
+        if keep { normalized.keep(xhat) }
+        output.keep(y)
+        savedNormalized = keep ? xhat : nil
         savedInverseStd = invStd
         savedTraining = training
         savedCount = Double(m)
-        return Tensor(shape: x.shape, data: y)
+        return y
     }
+
+    public func releaseSaved() { savedNormalized = nil }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         guard let xhat = savedNormalized else {
@@ -150,7 +157,8 @@ public final class BatchNorm2D: Layer {
         let (n, c, hw) = dims(dOut.shape)
         let m = Double(n * hw)
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
-        var dx = [Float](repeating: 0, count: dOut.count)
+        // rcp_batchnorm_backward_apply writes every value of dX.
+        var dx = inputGradient.take(dOut.shape)
         let gamma = weight.value.data, invStd = savedInverseStd, training = savedTraining
         let chunk = max(1, (1 << 15) / max(1, n * hw))
         // Per channel Σdy and Σdy·x̂ (dβ, dγ: the local sums; the trainer sums parameter gradients over shares).
@@ -170,7 +178,7 @@ public final class BatchNorm2D: Layer {
         var total = m
         if training, let sum = crossReplicaSum { sum(&sums); total = savedCount }
         if dOut.count > 0 {
-            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.withUnsafeMutableBufferPointer { px in
+            dOut.data.withUnsafeBufferPointer { pd in xhat.data.withUnsafeBufferPointer { ph in dx.data.withUnsafeMutableBufferPointer { px in
                 let pd = pd.baseAddress!, ph = ph.baseAddress!, px = px.baseAddress!
                 Parallel.forEachRange(c, minimumPerChunk: chunk) { r in
                     for ch in r {
@@ -188,7 +196,8 @@ public final class BatchNorm2D: Layer {
             weight.grad.data[ch] += Float(sumDyXhat[ch])
             bias.grad.data[ch] += Float(sumDy[ch])
         }
-        return Tensor(shape: dOut.shape, data: dx)
+        inputGradient.keep(dx)
+        return dx
     }
 
     /// The per-channel scale γ / √(running_var + ε) an evaluation-mode forward applies (the

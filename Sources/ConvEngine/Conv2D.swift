@@ -81,6 +81,8 @@ public final class Conv2D: Layer {
 
     // Saved by forward for backward: the input x [N, Ci, H, W].
     private var savedInput: Tensor?
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradientStorage = ReusableStorage()
     private let engine = FastConvolution()
     private lazy var fftEngine = FFTConvolution()
 
@@ -169,22 +171,22 @@ public final class Conv2D: Layer {
         precondition(!shape.isEmpty, "\(name): input \(x.shape) does not fit Conv2D(\(inputChannels)→\(outputChannels), k\(kernelSize), s\(stride), p\(padding), d\(dilation))")
         savedInput = (training || retainsForBackward) ? x : nil
         let g = geometry(height: x.shape[2], width: x.shape[3])
-        let out = [Float](unsafeUninitializedCapacity: shape.product) { buf, count in
+        return output.tensor(shape) { y in
             x.data.withUnsafeBufferPointer { px in weight.value.data.withUnsafeBufferPointer { pw in
                 let fft = Self.usesFFT(g)
                 func run(_ pb: UnsafePointer<Float>?) {
                     if fft {
-                        fftEngine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: buf.baseAddress!)
+                        fftEngine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: y)
                     } else {
-                        engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: buf.baseAddress!)
+                        engine.forward(g, batch: x.shape[0], x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: y)
                     }
                 }
                 if let b = bias { b.value.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             } }
-            count = shape.product
         }
-        return Tensor(shape: shape, data: out)
     }
+
+    public func releaseSaved() { savedInput = nil }
 
     /// How many input gradients (backward-data passes) this layer has computed: lets tests check
     /// that training skips the first layer's, which nothing consumes.
@@ -229,16 +231,14 @@ public final class Conv2D: Layer {
         precondition(dOut.shape == outputShape(for: inputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: inputShape))")
         let g = geometry(height: inputShape[2], width: inputShape[3])
         inputGradientPasses += 1
-        let dx = [Float](unsafeUninitializedCapacity: inputShape.product) { buf, count in
+        return inputGradientStorage.tensor(inputShape) { dx in
             dOut.data.withUnsafeBufferPointer { pdy in weight.value.data.withUnsafeBufferPointer { pw in
                 if Self.usesFFT(g) {
-                    fftEngine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+                    fftEngine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: dx)
                 } else {
-                    engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: buf.baseAddress!)
+                    engine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: dx)
                 }
             } }
-            count = inputShape.product
         }
-        return Tensor(shape: inputShape, data: dx)
     }
 }

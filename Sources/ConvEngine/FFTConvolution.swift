@@ -47,12 +47,18 @@ public final class FFTConvolution {
     private let operandSpectra = FFTBuffer(), resultSpectra = FFTBuffer(), weightGradientSpectra = FFTBuffer()
     // Per thread: a real [C][n][n] image stack and its half spectra [F][C].
     private var realScratch: [FFTBuffer] = [], spectrumScratch: [FFTBuffer] = []
+    // Their pointers for the call at hand (refilled in place: no array per call).
+    private var realPointers: [UnsafeMutablePointer<Float>] = [], spectrumPointers: [UnsafeMutablePointer<Float>] = []
 
     private func threadBuffers(_ threads: Int, channels: Int, n: Int) -> (real: [UnsafeMutablePointer<Float>], spectrum: [UnsafeMutablePointer<Float>]) {
         while realScratch.count < threads { realScratch.append(FFTBuffer()); spectrumScratch.append(FFTBuffer()) }
         let f = n * (n / 2 + 1)
-        return (realScratch.prefix(threads).map { $0.reserve(channels * n * n) },
-                spectrumScratch.prefix(threads).map { $0.reserve(channels * 2 * f) })
+        realPointers.removeAll(keepingCapacity: true); spectrumPointers.removeAll(keepingCapacity: true)
+        for t in 0..<threads {
+            realPointers.append(realScratch[t].reserve(channels * n * n))
+            spectrumPointers.append(spectrumScratch[t].reserve(channels * 2 * f))
+        }
+        return (realPointers, spectrumPointers)
     }
 
     /// Drops the cached filter spectra (the next forward or backward-data transforms the weights
@@ -85,7 +91,9 @@ public final class FFTConvolution {
                 }
             }
         }
-        filterWeights = Array(UnsafeBufferPointer(start: weight, count: wCount))
+        // Remember the weights in place (a new array per call would be an allocation per step).
+        if filterWeights.count != wCount { filterWeights = [Float](repeating: 0, count: wCount) }
+        filterWeights.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: weight, count: wCount) }
         filterGeometry = g
     }
 

@@ -60,7 +60,7 @@ public final class FastConvolution {
     public init() {}
 
     /// Layouts of the padded scratch copies (tags for ScratchBuffer.isPrepared / markPrepared).
-    private enum Layout: Hashable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }
+    private typealias Layout = ScratchLayout
 
     private var inputScratch: [ScratchBuffer] = []      // per thread: padded input image
     private var gradientScratch: [ScratchBuffer] = []   // per thread: padded dY image

@@ -18,6 +18,9 @@ public final class Flatten: Layer {
         return [inputShape[0], inputShape.dropFirst().reduce(1, *)]
     }
 
+    /// Saves no tensor (only the input shape).
+    public func releaseSaved() {}
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.rank >= 1, "\(name): cannot flatten a scalar")
         lastInputShape = x.shape

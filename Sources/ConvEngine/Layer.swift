@@ -48,6 +48,12 @@ public protocol Layer: AnyObject {
     /// When true, forward saves what backward needs even in evaluation mode (attribution maps
     /// take gradients of a model in evaluation mode).
     var retainsForBackward: Bool { get set }
+    /// Lets go of what the last forward saved for backward (its input, output, intermediates).
+    /// Sequential and NeuralEncoder call it on every layer a forward pass is about to run (each
+    /// would replace its saved values anyway), and the trainer after each step: the tensors of the
+    /// last pass are then held by nobody and the layers write the next pass into the same storage
+    /// (`ReusableStorage`: no allocation per step). A backward needs a forward after it.
+    func releaseSaved()
     /// A description of the layer's configuration for model files (JSON-serialisable values).
     var config: [String: LayerConfigValue] { get }
 }

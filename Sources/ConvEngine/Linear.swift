@@ -15,6 +15,10 @@ public final class Linear: Layer {
     public var retainsForBackward = false
     // Saved by forward for backward: x [N, in].
     private var savedInput: Tensor?
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+
+    public func releaseSaved() { savedInput = nil }
 
     /// Weights and bias drawn like PyTorch's default: U(−1/√in, 1/√in).
     public convenience init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true, name: String = "linear", seed: UInt64 = 0) {
@@ -58,7 +62,7 @@ public final class Linear: Layer {
         precondition(!outputShape(for: x.shape).isEmpty, "\(name): input \(x.shape) does not fit Linear(\(inputFeatures)→\(outputFeatures))")
         savedInput = (training || retainsForBackward) ? x : nil
         let n = x.shape[0]
-        var y = Tensor(shape: [n, outputFeatures])
+        var y = output.take([n, outputFeatures], zeroed: true)
         if let b = bias {
             for i in 0..<n { for j in 0..<outputFeatures { y.data[i * outputFeatures + j] = b.value.data[j] } }
         }
@@ -69,6 +73,7 @@ public final class Linear: Layer {
                            beta: 1, c: py.baseAddress!, ldc: outputFeatures)
             } } }
         }
+        output.keep(y)
         return y
     }
 
@@ -78,7 +83,8 @@ public final class Linear: Layer {
         }
         let n = x.shape[0]
         precondition(dOut.shape == [n, outputFeatures], "\(name): dOut \(dOut.shape) ≠ output [\(n), \(outputFeatures)]")
-        var dx = Tensor(shape: x.shape)
+        var dx = inputGradient.take(x.shape, zeroed: true)
+        defer { inputGradient.keep(dx) }
         guard n > 0 else { return dx }
         dOut.data.withUnsafeBufferPointer { pd in
             x.data.withUnsafeBufferPointer { px in weight.grad.data.withUnsafeMutableBufferPointer { pg in

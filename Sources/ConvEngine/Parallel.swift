@@ -54,7 +54,7 @@ final class ScratchBuffer {
 
     /// What the buffer's zero-filled regions were last prepared for (a kernel layout and its
     /// geometry); nil after a reallocation. Lets padded copies skip re-zeroing their borders.
-    private var preparedLayout: AnyHashable?
+    private var preparedLayout: ScratchLayout?
 
     init() { pointer = Self.allocate(1); capacity = 1 }
     deinit { pointer.deallocate() }
@@ -87,6 +87,10 @@ final class ScratchBuffer {
 
     /// Whether the buffer's zero regions are those of `layout` (set by `markPrepared` after a
     /// zero fill; cleared by a reallocation).
-    func isPrepared(for layout: AnyHashable) -> Bool { preparedLayout == layout }
-    func markPrepared(for layout: AnyHashable) { preparedLayout = layout }
+    func isPrepared(for layout: ScratchLayout) -> Bool { preparedLayout == layout }
+    func markPrepared(for layout: ScratchLayout) { preparedLayout = layout }
 }
+
+/// What a scratch buffer's zero-filled regions were prepared for: the padded input image or the
+/// padded dY image of a geometry (a concrete type: an AnyHashable tag cost an allocation per check).
+enum ScratchLayout: Equatable { case input(ConvolutionGeometry), outputGradient(ConvolutionGeometry) }

@@ -50,6 +50,8 @@ public final class MaxPool2D: Layer {
     public private(set) var argmax: [Int32] = []
     /// Input shape of the last forward [N, C, H, W].
     public private(set) var lastInputShape: [Int] = []
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
 
     /// `stride` defaults to `kernelSize` (PyTorch's default).
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "maxpool") {
@@ -61,6 +63,9 @@ public final class MaxPool2D: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { geometry.outputShape(inputShape) }
 
+    /// Saves no tensor (the routing and the input shape are kept, and reused).
+    public func releaseSaved() {}
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let shape = outputShape(for: x.shape)
         precondition(!shape.isEmpty, "\(name): input \(x.shape) does not fit MaxPool2D(k\(geometry.kernelSize), s\(geometry.stride), p\(geometry.padding))")
@@ -69,8 +74,8 @@ public final class MaxPool2D: Layer {
         let planes = shape[0] * shape[1]
         lastInputShape = x.shape
         if argmax.count != shape.product { argmax = [Int32](repeating: 0, count: shape.product) }
-        var y = [Float](repeating: 0, count: shape.product)
-        x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in argmax.withUnsafeMutableBufferPointer { pa in
+        var y = output.take(shape)  // every value written below
+        x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in argmax.withUnsafeMutableBufferPointer { pa in
             let px = px.baseAddress!, py = py.baseAddress!, pa = pa.baseAddress!
             Parallel.forEachChunk(planes) { _, range in
                 for plane in range {
@@ -96,7 +101,8 @@ public final class MaxPool2D: Layer {
                 }
             }
         } } }
-        return Tensor(shape: shape, data: y)
+        output.keep(y)
+        return y
     }
 
     /// dX [N, C, H, W]: each dY element added to the input it selected (`argmax`).
@@ -105,8 +111,8 @@ public final class MaxPool2D: Layer {
         precondition(dOut.shape == outputShape(for: lastInputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: lastInputShape))")
         let plane = lastInputShape[2] * lastInputShape[3], outPlane = dOut.shape[2] * dOut.shape[3]
         let planes = dOut.shape[0] * dOut.shape[1]
-        var dx = [Float](repeating: 0, count: lastInputShape.product)
-        dOut.data.withUnsafeBufferPointer { pd in dx.withUnsafeMutableBufferPointer { px in argmax.withUnsafeBufferPointer { pa in
+        var dx = inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
+        dOut.data.withUnsafeBufferPointer { pd in dx.data.withUnsafeMutableBufferPointer { px in argmax.withUnsafeBufferPointer { pa in
             let pd = pd.baseAddress!, px = px.baseAddress!, pa = pa.baseAddress!
             Parallel.forEachChunk(planes) { _, range in
                 for q in range {
@@ -114,7 +120,8 @@ public final class MaxPool2D: Layer {
                 }
             }
         } } }
-        return Tensor(shape: lastInputShape, data: dx)
+        inputGradient.keep(dx)
+        return dx
     }
 }
 
@@ -125,6 +132,8 @@ public final class AvgPool2D: Layer {
     public var retainsForBackward = false
     public var parameters: [Parameter] { [] }
     private var lastInputShape: [Int] = []
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
 
     /// `stride` defaults to `kernelSize` (PyTorch's default). Padded zeros count in the divisor K².
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "avgpool") {
@@ -136,6 +145,9 @@ public final class AvgPool2D: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { geometry.outputShape(inputShape) }
 
+    /// Saves no tensor (the routing and the input shape are kept, and reused).
+    public func releaseSaved() {}
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let shape = outputShape(for: x.shape)
         precondition(!shape.isEmpty, "\(name): input \(x.shape) does not fit AvgPool2D(k\(geometry.kernelSize), s\(geometry.stride), p\(geometry.padding))")
@@ -143,8 +155,8 @@ public final class AvgPool2D: Layer {
         let k = geometry.kernelSize, s = geometry.stride, p = geometry.padding
         let scale = 1 / Float(k * k)
         lastInputShape = x.shape
-        var y = [Float](repeating: 0, count: shape.product)
-        x.data.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in
+        var y = output.take(shape)  // every value written below
+        x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in
             let px = px.baseAddress!, py = py.baseAddress!
             Parallel.forEachChunk(shape[0] * shape[1]) { _, range in
                 for plane in range {
@@ -161,7 +173,8 @@ public final class AvgPool2D: Layer {
                 }
             }
         } }
-        return Tensor(shape: shape, data: y)
+        output.keep(y)
+        return y
     }
 
     /// dX [N, C, H, W]: each dY element spread as dY/K² over its window (padding excluded).
@@ -171,8 +184,8 @@ public final class AvgPool2D: Layer {
         let (h, w, oh, ow) = (lastInputShape[2], lastInputShape[3], dOut.shape[2], dOut.shape[3])
         let k = geometry.kernelSize, s = geometry.stride, p = geometry.padding
         let scale = 1 / Float(k * k)
-        var dx = [Float](repeating: 0, count: lastInputShape.product)
-        dOut.data.withUnsafeBufferPointer { pd in dx.withUnsafeMutableBufferPointer { px in
+        var dx = inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
+        dOut.data.withUnsafeBufferPointer { pd in dx.data.withUnsafeMutableBufferPointer { px in
             let pd = pd.baseAddress!, px = px.baseAddress!
             Parallel.forEachChunk(dOut.shape[0] * dOut.shape[1]) { _, range in
                 for plane in range {
@@ -188,6 +201,7 @@ public final class AvgPool2D: Layer {
                 }
             }
         } }
-        return Tensor(shape: lastInputShape, data: dx)
+        inputGradient.keep(dx)
+        return dx
     }
 }

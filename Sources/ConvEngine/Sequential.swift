@@ -55,6 +55,12 @@ public final class Sequential: Layer {
         }
     }
 
+    /// Every layer's `releaseSaved`, and the saved activations.
+    public func releaseSaved() {
+        activations = []
+        for l in layers { l.releaseSaved() }
+    }
+
     public var retainsForBackward: Bool = false {
         didSet { for l in layers { l.retainsForBackward = retainsForBackward } }
     }
@@ -138,6 +144,10 @@ public final class Sequential: Layer {
 
     private func run(_ x: Tensor, through end: Int, training: Bool, save: Bool) -> Tensor {
         precondition(end >= 0 && end < layers.count, "layer index \(end) out of range 0..<\(layers.count)")
+        // Drop the last pass's saved tensors first, so the layers can write this pass into the
+        // same storage (Layer.releaseSaved).
+        activations = []
+        for i in 0...end { layers[i].releaseSaved() }
         var h = x
         var saved: [Tensor] = []
         if save { saved.reserveCapacity(end + 1) }

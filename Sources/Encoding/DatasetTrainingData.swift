@@ -35,6 +35,12 @@ public final class PreprocessedStimuli: StimulusProvider {
         if let c = cache { return c.gather(indices) }
         return preprocessing.apply(try dataset.stimuli(indices))
     }
+
+    /// In memory: gathered into `storage` when it can be reused. Streamed: read and preprocessed anew.
+    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
+        if let c = cache { return c.gather(indices, into: &storage) }
+        return preprocessing.apply(try dataset.stimuli(indices))
+    }
 }
 
 extension TrainingData {

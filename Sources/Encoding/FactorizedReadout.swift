@@ -15,6 +15,10 @@ public final class FactorizedReadout: Layer {
     public var parameters: [Parameter] { [mask, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+
+    public func releaseSaved() { savedInput = Tensor(shape: [0]) }
 
     // Saved by forward for backward: the input h (N, C, S) and the spatially pooled sp (N, C, U).
     private var savedInput = Tensor(shape: [0])
@@ -51,7 +55,7 @@ public final class FactorizedReadout: Layer {
             BLAS.sgemm(transposeA: false, transposeB: true, m: n * c, n: u, k: s, alpha: 1, a: h.baseAddress!, lda: s,
                        b: m.baseAddress!, ldb: s, beta: 0, c: o.baseAddress!, ldc: u)
         } } }
-        var out = Tensor(shape: [n, u])
+        var out = output.take([n, u], zeroed: true)
         sp.data.withUnsafeBufferPointer { p in features.value.data.withUnsafeBufferPointer { f in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {
@@ -64,6 +68,7 @@ public final class FactorizedReadout: Layer {
             }
         } } }
         if keep { savedInput = x; pooled = sp }
+        output.keep(out)
         return out
     }
 
@@ -91,7 +96,7 @@ public final class FactorizedReadout: Layer {
             } }
         } }
         // dmask(U, S) += dspᵀ(U, N·C) · h(N·C, S);  dh(N·C, S) = dsp(N·C, U) · mask(U, S)
-        var dx = Tensor(shape: savedInput.shape)
+        var dx = inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
         dsp.data.withUnsafeBufferPointer { ds in savedInput.data.withUnsafeBufferPointer { h in
             mask.grad.data.withUnsafeMutableBufferPointer { dm in mask.value.data.withUnsafeBufferPointer { m in
                 dx.data.withUnsafeMutableBufferPointer { dh in
@@ -103,6 +108,7 @@ public final class FactorizedReadout: Layer {
             } }
         } }
         gradientScratch = dsp
+        inputGradient.keep(dx)
         return dx
     }
 }

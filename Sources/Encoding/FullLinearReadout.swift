@@ -13,6 +13,10 @@ public final class FullLinearReadout: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+
+    public func releaseSaved() { savedInput = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])  // (N, C, H, W), for the weight gradient
 
     public init(name: String = "readout", channels: Int, height: Int, width: Int, units: Int, rng: inout SeededRandom) {
@@ -33,7 +37,7 @@ public final class FullLinearReadout: Layer {
         let k = channels * height * width
         precondition(x.count == x.shape[0] * k, "full readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], u = units
-        var out = Tensor(shape: [n, u])
+        var out = output.take([n, u], zeroed: true)
         x.data.withUnsafeBufferPointer { h in weight.value.data.withUnsafeBufferPointer { w in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n { for j in 0..<u { o[i * u + j] = b[j] } }
@@ -42,12 +46,13 @@ public final class FullLinearReadout: Layer {
             }
         } } }
         if training || retainsForBackward { savedInput = x }
+        output.keep(out)
         return out
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let n = savedInput.shape[0], u = units, k = channels * height * width
-        var dx = Tensor(shape: savedInput.shape)
+        var dx = inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
         dOut.data.withUnsafeBufferPointer { d in savedInput.data.withUnsafeBufferPointer { h in
             weight.value.data.withUnsafeBufferPointer { w in weight.grad.data.withUnsafeMutableBufferPointer { dw in
                 bias.grad.data.withUnsafeMutableBufferPointer { db in dx.data.withUnsafeMutableBufferPointer { dh in
@@ -59,6 +64,7 @@ public final class FullLinearReadout: Layer {
                 } }
             } }
         } }
+        inputGradient.keep(dx)
         return dx
     }
 }

@@ -18,8 +18,13 @@ public final class GaussianReadout: Layer {
     public var parameters: [Parameter] { [position, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+
+    public func releaseSaved() { savedInput = Tensor(shape: [0]); sampled = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])
     private var sampled = Tensor(shape: [0])  // (N, U, C) bilinear samples, for the feature gradient
+    private var samples = ReusableStorage()
 
     public init(name: String = "readout", channels: Int, height: Int, width: Int, units: Int, rng: inout SeededRandom) {
         self.name = name
@@ -48,8 +53,8 @@ public final class GaussianReadout: Layer {
         precondition(x.rank == 4 && x.shape[1] == channels && x.shape[2] == height && x.shape[3] == width,
                      "gaussian readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], c = channels, u = units, hw = height * width
-        var v = Tensor(shape: [n, u, c])
-        var out = Tensor(shape: [n, u])
+        var v = samples.take([n, u, c])  // every value written below
+        var out = output.take([n, u], zeroed: true)
         for j in 0..<u {
             let ax = axis(position.value.data[2 * j], extent: width)
             let ay = axis(position.value.data[2 * j + 1], extent: height)
@@ -66,14 +71,16 @@ public final class GaussianReadout: Layer {
                 out.data[i * u + j] = acc
             }
         }
+        samples.keep(v)
         if training || retainsForBackward { savedInput = x; sampled = v }
+        output.keep(out)
         return out
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let x = savedInput
         let n = x.shape[0], c = channels, u = units, hw = height * width
-        var dx = Tensor(shape: x.shape)
+        var dx = inputGradient.take(x.shape, zeroed: true)
         for j in 0..<u {
             let ax = axis(position.value.data[2 * j], extent: width)
             let ay = axis(position.value.data[2 * j + 1], extent: height)
@@ -100,6 +107,7 @@ public final class GaussianReadout: Layer {
             if ax.inside && width > 1 { position.grad.data[2 * j] += dmx * ax.scale }
             if ay.inside && height > 1 { position.grad.data[2 * j + 1] += dmy * ay.scale }
         }
+        inputGradient.keep(dx)
         return dx
     }
 }

@@ -21,6 +21,9 @@ public final class NeuralEncoder {
     private var eta = Tensor(shape: [0])
     private var coreOutputs: [Tensor] = []
     private var coreInput = Tensor(shape: [0])
+    // Storage of μ and of ∂L/∂η, reused from pass to pass when nobody holds the last ones.
+    private var meanStorage = ReusableStorage(), etaGradientStorage = ReusableStorage()
+    private var penalisedGradientStorage = ReusableStorage()
 
     public init(architecture: EncoderArchitecture, seed: UInt64) throws {
         try architecture.validate()
@@ -100,8 +103,9 @@ public final class NeuralEncoder {
                      && x.shape[3] == architecture.inputWidth, "encoder input \(x.shape) does not match the architecture")
         let save = training || retain
         let coreTraining = training && !coreFrozen, saveCore = save && !coreFrozen
+        releaseSaved()
         var h = x
-        if saveCore { coreInput = x; coreOutputs.removeAll(keepingCapacity: true) }
+        if saveCore { coreInput = x }
         for l in core.layers {
             l.retainsForBackward = retain && !coreFrozen
             h = l.forward(h, training: coreTraining)
@@ -110,7 +114,22 @@ public final class NeuralEncoder {
         readout.retainsForBackward = retain
         let e = readout.forward(h, training: training)
         if save { eta = e }
-        return architecture.link.apply(e)
+        let link = architecture.link
+        return meanStorage.tensor(e.shape) { mu in
+            e.data.withUnsafeBufferPointer { mu.update(from: $0.baseAddress!, count: $0.count) }
+            link.apply(mu, count: e.count)
+        }
+    }
+
+    /// Lets go of everything the last forward saved for backward (here and in every layer): the
+    /// trainer calls it after each step, so that the next step's tensors are written into the same
+    /// storage (`Layer.releaseSaved`).
+    public func releaseSaved() {
+        coreInput = Tensor(shape: [0])
+        coreOutputs.removeAll(keepingCapacity: true)
+        eta = Tensor(shape: [0])
+        for l in core.layers { l.releaseSaved() }
+        readout.releaseSaved()
     }
 
     /// An encoder of a `linear` architecture (identity 1×1 convolution, full linear readout) with
@@ -140,12 +159,24 @@ public final class NeuralEncoder {
     @discardableResult
     public func backward(_ dMean: Tensor, inputGradient: Bool = true,
                          extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
-        var dEta = dMean
-        architecture.link.multiplyByDerivative(&dEta, at: eta)
+        precondition(dMean.count == eta.count, "backward: ∂L/∂μ \(dMean.shape) ≠ saved η \(eta.shape) (run forward with training or retain)")
+        let link = architecture.link
+        let dEta = etaGradientStorage.tensor(dMean.shape) { d in
+            for i in 0..<dMean.count { d[i] = dMean.data[i] * link.derivative(eta.data[i]) }
+        }
         var d = readout.backward(dEta)
         if coreFrozen { return d }  // ∂L/∂(core output); the core is not trained
         for i in stride(from: core.layers.count - 1, through: 0, by: -1) {
-            if let extra = extraGradient?(i, coreOutputs[i]) { d.add(extra) }
+            if let extra = extraGradient?(i, coreOutputs[i]) {
+                // d + extra in storage of its own (d is the layer's, and may not change in place).
+                precondition(extra.count == d.count, "extra gradient \(extra.shape) ≠ \(d.shape) at core layer \(i)")
+                let upstream = d
+                d = penalisedGradientStorage.tensor(upstream.shape) { out in
+                    upstream.data.withUnsafeBufferPointer { a in extra.data.withUnsafeBufferPointer { b in
+                        for k in 0..<a.count { out[k] = a[k] + b[k] }
+                    } }
+                }
+            }
             if i == 0, !inputGradient, let conv = core.layers[0] as? Conv2D {
                 conv.accumulateParameterGradients(d)
                 return Tensor(shape: [0])

@@ -82,13 +82,23 @@ public enum Regularizer {
     /// `batchRows`: the whole minibatch's row count N when `a` is one MPI rank's share of it (the
     /// ranks' values and gradients then add up to the whole batch's); nil: `a.shape[0]`.
     public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil) -> (Double, Tensor) {
+        var storage = ReusableStorage()
+        return activationL1(a, strength: lambda, batchRows: batchRows, into: &storage)
+    }
+
+    /// The same, the gradient written into `storage` when it can be reused (the trainer's steps).
+    public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil,
+                                    into storage: inout ReusableStorage) -> (Double, Tensor) {
         let n = Float(max(batchRows ?? a.shape[0], 1))
-        var g = Tensor(shape: a.shape)
         var total = 0.0
-        for i in 0..<a.count {
-            let v = a.data[i]
-            total += Double(abs(v))
-            g.data[i] = v > 0 ? lambda / n : (v < 0 ? -lambda / n : 0)
+        let g = storage.tensor(a.shape) { g in
+            a.data.withUnsafeBufferPointer { pa in
+                for i in 0..<pa.count {
+                    let v = pa[i]
+                    total += Double(abs(v))
+                    g[i] = v > 0 ? lambda / n : (v < 0 ? -lambda / n : 0)
+                }
+            }
         }
         return (Double(lambda / n) * total, g)
     }

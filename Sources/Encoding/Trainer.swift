@@ -129,7 +129,8 @@ public final class Trainer {
             for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = { c.allreduceSum(&$0) } }
         }
         defer { for l in encoder.core.layers { (l as? BatchNorm2D)?.crossReplicaSum = nil } }
-        let trainable = encoder.parameters.filter { $0.trainable }
+        let allParameters = encoder.parameters
+        let trainable = allParameters.filter { $0.trainable }
         var gradientBuffer = [Float]()
         if state.epoch == 0 && state.stepStart == 0 { encoder.initialiseBias(meanRates: nullRates) }
         var timePerEpoch: [Double] = []
@@ -153,6 +154,11 @@ public final class Trainer {
             var next = state.stepStart / options.batchSize
             state.stepStart = 0; state.partialLoss = 0; state.partialTrials = 0
             var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
+            // A step's batches are written into the last step's storage (no allocation per step):
+            // the encoder lets go of its saved tensors after each step (`releaseSaved`).
+            var stimulusStorage = ReusableStorage(), responseStorage = ReusableStorage(), trialMeanStorage = ReusableStorage()
+            var trials: [Int] = [], rowOf: [Int] = [], rowStimuli: [Int] = []
+            var activityGradientStorage = ReusableStorage()
             while next < batches.count {
                 let whole = batches[next]
                 next += 1
@@ -165,17 +171,18 @@ public final class Trainer {
                 let batch = whole[(whole.startIndex + share.lowerBound)..<(whole.startIndex + share.upperBound)]
                 let wholeTrials = parallel ? whole.reduce(0) { $0 + $1.count } : 0
                 // One network row per group (a stimulus, or a single trial); each trial points at its row.
-                var trials: [Int] = [], rowOf: [Int] = [], rowStimuli: [Int] = []
+                trials.removeAll(keepingCapacity: true); rowOf.removeAll(keepingCapacity: true)
+                rowStimuli.removeAll(keepingCapacity: true)
                 for g in batch {
                     for t in g { trials.append(t); rowOf.append(rowStimuli.count) }
                     rowStimuli.append(data.stimulusIndex[g[0]])
                 }
                 let b = trials.count, rows = rowStimuli.count
                 let bStep = parallel ? wholeTrials : b
-                let x = try data.stimuli.stimuli(rowStimuli)
-                let y = data.responses(of: trials)
+                let x = try data.stimuli.stimuli(rowStimuli, into: &stimulusStorage)
+                let y = data.responses(of: trials, into: &responseStorage)
                 let muRows = encoder.forward(x, training: true)
-                let mu = rows == b ? muRows : muRows.gather(rowOf)
+                let mu = rows == b ? muRows : muRows.gather(rowOf, into: &trialMeanStorage)
                 dMean.resize([b, u])
                 let nll = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
                     observation.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u)
@@ -187,13 +194,14 @@ public final class Trainer {
                     for (k, r) in rowOf.enumerated() { for j in 0..<u { dRows[r, j] += dMean[k, j] } }
                 }
                 var loss = nll / Double(bStep)
-                encoder.zeroGradients()
+                for p in allParameters { p.zeroGrad() }
                 var actPenalty = 0.0
                 encoder.backward(rows == b ? dMean : dRows, inputGradient: false) { i, out in
                     guard self.options.activationL1 != 0, i == firstAct else { return nil }
                     // Mean over the whole batch's images: a rank's share divides by the whole count,
                     // and the allreduce below adds the shares' values and gradients.
-                    let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1, batchRows: whole.count)
+                    let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1, batchRows: whole.count,
+                                                             into: &activityGradientStorage)
                     actPenalty = v
                     return g
                 }
@@ -224,7 +232,8 @@ public final class Trainer {
                 guard loss.isFinite else {
                     throw EncodingError.nonFiniteLoss(epoch: epoch, checkpoint: nil)
                 }
-                optimizer.step(encoder.parameters)
+                optimizer.step(allParameters)
+                encoder.releaseSaved()
                 lossSum += loss * Double(bStep)
                 trialCount += bStep
                 if next < batches.count, agreeToStop() {

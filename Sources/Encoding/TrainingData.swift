@@ -8,6 +8,15 @@ public protocol StimulusProvider: AnyObject {
     var stimulusShape: [Int] { get }
     var stimulusCount: Int { get }
     func stimuli(_ indices: [Int]) throws -> Tensor
+    /// The same, written into `storage` when it can be reused (the trainer's batches).
+    func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor
+}
+
+extension StimulusProvider {
+    /// Providers that read from elsewhere (a file) have a new tensor each time.
+    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
+        try stimuli(indices)
+    }
 }
 
 /// Preprocessed stimuli held in memory, (N, C, H, W).
@@ -17,6 +26,9 @@ public final class InMemoryStimuli: StimulusProvider {
     public var stimulusShape: [Int] { Array(tensor.shape.dropFirst()) }
     public var stimulusCount: Int { tensor.shape[0] }
     public func stimuli(_ indices: [Int]) throws -> Tensor { tensor.gather(indices) }
+    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
+        tensor.gather(indices, into: &storage)
+    }
 }
 
 /// Trials and their responses, with the stimulus each trial showed and the split by stimulus.
@@ -43,6 +55,19 @@ public struct TrainingData {
     /// Responses of the given trials, (n, U).
     public func responses(of trials: [Int]) -> Tensor {
         Tensor(shape: [trials.count, units], data: responses.rows(trials).values)
+    }
+
+    /// The same, written into `storage` when it can be reused (the trainer's batches).
+    public func responses(of trials: [Int], into storage: inout ReusableStorage) -> Tensor {
+        let u = units
+        return storage.tensor([trials.count, u]) { out in
+            responses.values.withUnsafeBufferPointer { src in
+                for (k, t) in trials.enumerated() {
+                    precondition(t >= 0 && t < responses.rows, "trial \(t) out of range 0..<\(responses.rows)")
+                    (out + k * u).update(from: src.baseAddress! + t * u, count: u)
+                }
+            }
+        }
     }
 
     /// Mean response per unit over the given trials (the null model's rates).

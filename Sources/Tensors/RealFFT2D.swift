@@ -35,13 +35,14 @@ public final class RealFFT2D: @unchecked Sendable {
     private let inversePlan: fftwf_plan
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [[Int]: RealFFT2D] = [:]
+    private struct Key: Hashable { var size: Int, count: Int, interleaved: Bool }
+    nonisolated(unsafe) private static var cache: [Key: RealFFT2D] = [:]
 
     /// The cached plan pair for `count` transforms of size × size.
     public static func plan(size: Int, count: Int, interleaved: Bool = false) -> RealFFT2D {
         precondition(size > 0 && count > 0, "RealFFT2D: size and count must be positive")
         lock.lock(); defer { lock.unlock() }
-        let key = [size, count, interleaved ? 1 : 0]
+        let key = Key(size: size, count: count, interleaved: interleaved)
         if let p = cache[key] { return p }
         let p = RealFFT2D(size: size, count: count, interleaved: interleaved)
         cache[key] = p
@@ -57,7 +58,11 @@ public final class RealFFT2D: @unchecked Sendable {
         let r = real.pointer, s = Self.complex(spectrum.pointer)
         // Spectrum element (transform t, frequency q) at t·dist + q·stride.
         let stride: Int32 = interleaved ? Int32(count) : 1, dist: Int32 = interleaved ? 1 : freq
-        let flags = UInt32(Self.measure ? FFTW_MEASURE : FFTW_ESTIMATE)
+        // FFTW_NO_BUFFERING: without it FFTW chose buffered solvers for these strided batches,
+        // which malloc their buffers on every execution (≈ 86 000 allocations per training step
+        // of the 32×32 test encoder); the A/B on `receptive-bench train` showed no loss
+        // (docs/performance.md, "Allocation per step").
+        let flags = UInt32(Self.measure ? FFTW_MEASURE : FFTW_ESTIMATE) | UInt32(FFTW_NO_BUFFERING)
         forwardPlan = fftwf_plan_many_dft_r2c(2, &dims, Int32(count), r, nil, 1, pixels, s, nil, stride, dist, flags)!
         inversePlan = fftwf_plan_many_dft_c2r(2, &dims, Int32(count), s, nil, stride, dist, r, nil, 1, pixels, flags | UInt32(FFTW_DESTROY_INPUT))!
     }

@@ -77,18 +77,22 @@ public struct Tensor: Equatable, CustomStringConvertible, Sendable {
 
     /// Items `indices` of the outermost axis, in that order.
     public func gather(_ indices: [Int]) -> Tensor {
+        var storage = ReusableStorage()
+        return gather(indices, into: &storage)
+    }
+
+    /// The same, written into `storage` when it can be reused.
+    public func gather(_ indices: [Int], into storage: inout ReusableStorage) -> Tensor {
         let inner = shape.dropFirst().reduce(1, *)
         var s = shape; s[0] = indices.count
-        var out = [Float](repeating: 0, count: indices.count * inner)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        return storage.tensor(s) { dst in
+            data.withUnsafeBufferPointer { src in
                 for (k, i) in indices.enumerated() {
                     precondition(i >= 0 && i < shape[0], "gather index \(i) out of range 0..<\(shape[0])")
-                    (dst.baseAddress! + k * inner).update(from: src.baseAddress! + i * inner, count: inner)
+                    (dst + k * inner).update(from: src.baseAddress! + i * inner, count: inner)
                 }
             }
         }
-        return Tensor(shape: s, data: out)
     }
 
     // MARK: element-wise

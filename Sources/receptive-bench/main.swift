@@ -9,6 +9,7 @@ import ConvEngine
 import NeuralData
 import Encoding
 import TestSupport
+import CAllocationCounter
 
 // Settings of this run, set once from the options before any benchmark starts.
 var threads = 2
@@ -155,10 +156,24 @@ func benchTrain(size s: Int = 64, units u: Int = 1000, batch b: Int = 64) throws
     let ti = seconds { for _ in 0..<steps { _ = enc.forward(x, training: false) } }
     let infer = Double(b * steps) / ti
     let rss = Double(peakResidentBytes() ?? 0) / 1_048_576
+    // Allocations of three more training steps, every thread of the process (CAllocationCounter):
+    // a warm step writes into the storage of the step before (docs/performance.md, "Allocation
+    // per step"); what is left is bookkeeping (libdispatch's, shape arrays) and OpenBLAS's job
+    // table of each threaded sgemm (512 KB, malloc'd by OpenBLAS on every threaded call).
+    var allocationFields: [(String, Any)] = [("allocations", "not counted: the counter is not this process's malloc")]
+    if rcp_allocation_counter_active() == 1 {
+        rcp_allocation_counting_begin(4096)
+        for _ in 0..<3 { step() }
+        let c = rcp_allocation_counting_end()
+        allocationFields = [("allocations_per_step", Double(c.count) / 3), ("allocated_bytes_per_step", Double(c.bytes) / 3),
+                            ("allocations_of_4kib_or_more_per_step", Double(c.large_count) / 3),
+                            ("largest_allocation_bytes", Int(c.largest))]
+    }
     var fields: [(String, Any)] = [("benchmark", "stacked3 training step (\(s)×\(s), B=\(b), \(u) units, factorized, Poisson, Adam)"),
                                    ("isa", KernelInstructionSet.current.rawValue), ("conv_algorithm", Conv2D.algorithm.rawValue),
                                    ("train_images_per_cpu_second", trainCPU),
                                    ("train_images_per_second", train), ("inference_images_per_second", infer), ("peak_rss_mb", rss)]
+                                   + allocationFields
     if let peer = runPeer("torch_step_bench.py", ["--threads", "\(threads)", "--size", "\(s)", "--units", "\(u)", "--batch", "\(b)"]),
        let pt = peer["pytorch_train_images_per_second"] as? Double, let pi = peer["pytorch_inference_images_per_second"] as? Double {
         fields += [("pytorch_train_images_per_second", pt), ("pytorch_inference_images_per_second", pi),
