@@ -37,8 +37,14 @@ public final class BatchNorm2D: Layer {
     private var savedNormalized: Tensor?
     private var savedInverseStd: [Double] = []
     private var savedTraining = false
-    // Storage of y, x̂ and dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), normalized = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of y, x̂ and dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    private let normalized = ReusableStorage()
+    /// Where forward writes its output: storage of its own in training (the next layer keeps the
+    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
+    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     /// γ = 1, β = 0, running mean 0, running variance 1 (PyTorch's initial values).
     public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, name: String = "bn") {
@@ -126,7 +132,7 @@ public final class BatchNorm2D: Layer {
         let keep = training || retainsForBackward
         // rcp_batchnorm_apply writes every value of y (and of x̂ when asked).
         var xhat = keep ? normalized.take(x.shape) : Tensor(shape: [0])
-        var y = output.take(x.shape)
+        var y = outputStorage(training).take(x.shape)
         let gamma = weight.value.data, beta = bias.value.data
         if x.count > 0 {
             x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in xhat.data.withUnsafeMutableBufferPointer { ph in
@@ -139,7 +145,7 @@ public final class BatchNorm2D: Layer {
             } } }
         }
         if keep { normalized.keep(xhat) }
-        output.keep(y)
+        outputStorage(training).keep(y)
         savedNormalized = keep ? xhat : nil
         savedInverseStd = invStd
         savedTraining = training

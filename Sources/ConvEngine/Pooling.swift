@@ -50,8 +50,13 @@ public final class MaxPool2D: Layer {
     public private(set) var argmax: [Int32] = []
     /// Input shape of the last forward [N, C, H, W].
     public private(set) var lastInputShape: [Int] = []
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    /// Where forward writes its output: storage of its own in training (the next layer keeps the
+    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
+    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     /// `stride` defaults to `kernelSize` (PyTorch's default).
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "maxpool") {
@@ -74,7 +79,7 @@ public final class MaxPool2D: Layer {
         let planes = shape[0] * shape[1]
         lastInputShape = x.shape
         if argmax.count != shape.product { argmax = [Int32](repeating: 0, count: shape.product) }
-        var y = output.take(shape)  // every value written below
+        var y = outputStorage(training).take(shape)  // every value written below
         x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in argmax.withUnsafeMutableBufferPointer { pa in
             let px = px.baseAddress!, py = py.baseAddress!, pa = pa.baseAddress!
             Parallel.forEachChunk(planes) { _, range in
@@ -101,7 +106,7 @@ public final class MaxPool2D: Layer {
                 }
             }
         } } }
-        output.keep(y)
+        outputStorage(training).keep(y)
         return y
     }
 
@@ -132,8 +137,11 @@ public final class AvgPool2D: Layer {
     public var retainsForBackward = false
     public var parameters: [Parameter] { [] }
     private var lastInputShape: [Int] = []
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    /// As MaxPool2D's.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     /// `stride` defaults to `kernelSize` (PyTorch's default). Padded zeros count in the divisor K².
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "avgpool") {
@@ -155,7 +163,7 @@ public final class AvgPool2D: Layer {
         let k = geometry.kernelSize, s = geometry.stride, p = geometry.padding
         let scale = 1 / Float(k * k)
         lastInputShape = x.shape
-        var y = output.take(shape)  // every value written below
+        var y = outputStorage(training).take(shape)  // every value written below
         x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in
             let px = px.baseAddress!, py = py.baseAddress!
             Parallel.forEachChunk(shape[0] * shape[1]) { _, range in
@@ -173,7 +181,7 @@ public final class AvgPool2D: Layer {
                 }
             }
         } }
-        output.keep(y)
+        outputStorage(training).keep(y)
         return y
     }
 

@@ -37,8 +37,8 @@ public final class PreprocessedStimuli: StimulusProvider {
     }
 
     /// In memory: gathered into `storage` when it can be reused. Streamed: read and preprocessed anew.
-    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
-        if let c = cache { return c.gather(indices, into: &storage) }
+    public func stimuli(_ indices: [Int], into storage: ReusableStorage) throws -> Tensor {
+        if let c = cache { return c.gather(indices, into: storage) }
         return preprocessing.apply(try dataset.stimuli(indices))
     }
 }

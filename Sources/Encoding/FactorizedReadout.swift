@@ -15,8 +15,13 @@ public final class FactorizedReadout: Layer {
     public var parameters: [Parameter] { [mask, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    /// Where forward writes its output: storage of its own in training (the next layer keeps the
+    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
+    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     public func releaseSaved() { savedInput = Tensor(shape: [0]) }
 
@@ -55,7 +60,7 @@ public final class FactorizedReadout: Layer {
             BLAS.sgemm(transposeA: false, transposeB: true, m: n * c, n: u, k: s, alpha: 1, a: h.baseAddress!, lda: s,
                        b: m.baseAddress!, ldb: s, beta: 0, c: o.baseAddress!, ldc: u)
         } } }
-        var out = output.take([n, u], zeroed: true)
+        var out = outputStorage(training).take([n, u], zeroed: true)
         sp.data.withUnsafeBufferPointer { p in features.value.data.withUnsafeBufferPointer { f in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {
@@ -68,7 +73,7 @@ public final class FactorizedReadout: Layer {
             }
         } } }
         if keep { savedInput = x; pooled = sp }
-        output.keep(out)
+        outputStorage(training).keep(out)
         return out
     }
 

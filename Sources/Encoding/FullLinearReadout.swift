@@ -13,8 +13,13 @@ public final class FullLinearReadout: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    /// Where forward writes its output: storage of its own in training (the next layer keeps the
+    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
+    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     public func releaseSaved() { savedInput = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])  // (N, C, H, W), for the weight gradient
@@ -37,7 +42,7 @@ public final class FullLinearReadout: Layer {
         let k = channels * height * width
         precondition(x.count == x.shape[0] * k, "full readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], u = units
-        var out = output.take([n, u], zeroed: true)
+        var out = outputStorage(training).take([n, u], zeroed: true)
         x.data.withUnsafeBufferPointer { h in weight.value.data.withUnsafeBufferPointer { w in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n { for j in 0..<u { o[i * u + j] = b[j] } }
@@ -46,7 +51,7 @@ public final class FullLinearReadout: Layer {
             }
         } } }
         if training || retainsForBackward { savedInput = x }
-        output.keep(out)
+        outputStorage(training).keep(out)
         return out
     }
 

@@ -18,13 +18,18 @@ public final class GaussianReadout: Layer {
     public var parameters: [Parameter] { [position, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
-    private var output = ReusableStorage(), inputGradient = ReusableStorage()
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    private let inputGradient = ReusableStorage(pool: .shared)
+    /// Where forward writes its output: storage of its own in training (the next layer keeps the
+    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
+    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
+    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
 
     public func releaseSaved() { savedInput = Tensor(shape: [0]); sampled = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])
     private var sampled = Tensor(shape: [0])  // (N, U, C) bilinear samples, for the feature gradient
-    private var samples = ReusableStorage()
+    private let samples = ReusableStorage()
 
     public init(name: String = "readout", channels: Int, height: Int, width: Int, units: Int, rng: inout SeededRandom) {
         self.name = name
@@ -54,7 +59,7 @@ public final class GaussianReadout: Layer {
                      "gaussian readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], c = channels, u = units, hw = height * width
         var v = samples.take([n, u, c])  // every value written below
-        var out = output.take([n, u], zeroed: true)
+        var out = outputStorage(training).take([n, u], zeroed: true)
         for j in 0..<u {
             let ax = axis(position.value.data[2 * j], extent: width)
             let ay = axis(position.value.data[2 * j + 1], extent: height)
@@ -73,7 +78,7 @@ public final class GaussianReadout: Layer {
         }
         samples.keep(v)
         if training || retainsForBackward { savedInput = x; sampled = v }
-        output.keep(out)
+        outputStorage(training).keep(out)
         return out
     }
 

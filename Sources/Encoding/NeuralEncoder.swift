@@ -22,8 +22,9 @@ public final class NeuralEncoder {
     private var coreOutputs: [Tensor] = []
     private var coreInput = Tensor(shape: [0])
     // Storage of μ and of ∂L/∂η, reused from pass to pass when nobody holds the last ones.
-    private var meanStorage = ReusableStorage(), etaGradientStorage = ReusableStorage()
-    private var penalisedGradientStorage = ReusableStorage()
+    // (∂L/∂η and its sum with a penalty's gradient live briefly: borrowed from the shared pool.)
+    private let meanStorage = ReusableStorage(), etaGradientStorage = ReusableStorage(pool: .shared)
+    private let penalisedGradientStorage = ReusableStorage(pool: .shared)
 
     public init(architecture: EncoderArchitecture, seed: UInt64) throws {
         try architecture.validate()

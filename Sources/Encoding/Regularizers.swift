@@ -82,13 +82,13 @@ public enum Regularizer {
     /// `batchRows`: the whole minibatch's row count N when `a` is one MPI rank's share of it (the
     /// ranks' values and gradients then add up to the whole batch's); nil: `a.shape[0]`.
     public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil) -> (Double, Tensor) {
-        var storage = ReusableStorage()
-        return activationL1(a, strength: lambda, batchRows: batchRows, into: &storage)
+        let storage = ReusableStorage()
+        return activationL1(a, strength: lambda, batchRows: batchRows, into: storage)
     }
 
     /// The same, the gradient written into `storage` when it can be reused (the trainer's steps).
     public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil,
-                                    into storage: inout ReusableStorage) -> (Double, Tensor) {
+                                    into storage: ReusableStorage) -> (Double, Tensor) {
         let n = Float(max(batchRows ?? a.shape[0], 1))
         var total = 0.0
         let g = storage.tensor(a.shape) { g in

@@ -156,9 +156,9 @@ public final class Trainer {
             var dMean = Tensor(shape: [0]), dRows = Tensor(shape: [0])
             // A step's batches are written into the last step's storage (no allocation per step):
             // the encoder lets go of its saved tensors after each step (`releaseSaved`).
-            var stimulusStorage = ReusableStorage(), responseStorage = ReusableStorage(), trialMeanStorage = ReusableStorage()
+            let stimulusStorage = ReusableStorage(), responseStorage = ReusableStorage(), trialMeanStorage = ReusableStorage()
             var trials: [Int] = [], rowOf: [Int] = [], rowStimuli: [Int] = []
-            var activityGradientStorage = ReusableStorage()
+            let activityGradientStorage = ReusableStorage()
             while next < batches.count {
                 let whole = batches[next]
                 next += 1
@@ -179,10 +179,10 @@ public final class Trainer {
                 }
                 let b = trials.count, rows = rowStimuli.count
                 let bStep = parallel ? wholeTrials : b
-                let x = try data.stimuli.stimuli(rowStimuli, into: &stimulusStorage)
-                let y = data.responses(of: trials, into: &responseStorage)
+                let x = try data.stimuli.stimuli(rowStimuli, into: stimulusStorage)
+                let y = data.responses(of: trials, into: responseStorage)
                 let muRows = encoder.forward(x, training: true)
-                let mu = rows == b ? muRows : muRows.gather(rowOf, into: &trialMeanStorage)
+                let mu = rows == b ? muRows : muRows.gather(rowOf, into: trialMeanStorage)
                 dMean.resize([b, u])
                 let nll = y.data.withUnsafeBufferPointer { yp in mu.data.withUnsafeBufferPointer { mp in dMean.data.withUnsafeMutableBufferPointer { dp in
                     observation.lossAndGradient(y: yp.baseAddress!, mean: mp.baseAddress!, dMean: dp.baseAddress!, count: b, units: u)
@@ -201,7 +201,7 @@ public final class Trainer {
                     // Mean over the whole batch's images: a rank's share divides by the whole count,
                     // and the allreduce below adds the shares' values and gradients.
                     let (v, g) = Regularizer.activationL1(out, strength: self.options.activationL1, batchRows: whole.count,
-                                                             into: &activityGradientStorage)
+                                                             into: activityGradientStorage)
                     actPenalty = v
                     return g
                 }

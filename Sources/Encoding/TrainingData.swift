@@ -9,12 +9,12 @@ public protocol StimulusProvider: AnyObject {
     var stimulusCount: Int { get }
     func stimuli(_ indices: [Int]) throws -> Tensor
     /// The same, written into `storage` when it can be reused (the trainer's batches).
-    func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor
+    func stimuli(_ indices: [Int], into storage: ReusableStorage) throws -> Tensor
 }
 
 extension StimulusProvider {
     /// Providers that read from elsewhere (a file) have a new tensor each time.
-    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
+    public func stimuli(_ indices: [Int], into storage: ReusableStorage) throws -> Tensor {
         try stimuli(indices)
     }
 }
@@ -26,8 +26,8 @@ public final class InMemoryStimuli: StimulusProvider {
     public var stimulusShape: [Int] { Array(tensor.shape.dropFirst()) }
     public var stimulusCount: Int { tensor.shape[0] }
     public func stimuli(_ indices: [Int]) throws -> Tensor { tensor.gather(indices) }
-    public func stimuli(_ indices: [Int], into storage: inout ReusableStorage) throws -> Tensor {
-        tensor.gather(indices, into: &storage)
+    public func stimuli(_ indices: [Int], into storage: ReusableStorage) throws -> Tensor {
+        tensor.gather(indices, into: storage)
     }
 }
 
@@ -58,7 +58,7 @@ public struct TrainingData {
     }
 
     /// The same, written into `storage` when it can be reused (the trainer's batches).
-    public func responses(of trials: [Int], into storage: inout ReusableStorage) -> Tensor {
+    public func responses(of trials: [Int], into storage: ReusableStorage) -> Tensor {
         let u = units
         return storage.tensor([trials.count, u]) { out in
             responses.values.withUnsafeBufferPointer { src in

@@ -77,12 +77,12 @@ public struct Tensor: Equatable, CustomStringConvertible, Sendable {
 
     /// Items `indices` of the outermost axis, in that order.
     public func gather(_ indices: [Int]) -> Tensor {
-        var storage = ReusableStorage()
-        return gather(indices, into: &storage)
+        let storage = ReusableStorage()
+        return gather(indices, into: storage)
     }
 
     /// The same, written into `storage` when it can be reused.
-    public func gather(_ indices: [Int], into storage: inout ReusableStorage) -> Tensor {
+    public func gather(_ indices: [Int], into storage: ReusableStorage) -> Tensor {
         let inner = shape.dropFirst().reduce(1, *)
         var s = shape; s[0] = indices.count
         return storage.tensor(s) { dst in

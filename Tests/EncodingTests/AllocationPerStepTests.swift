@@ -79,4 +79,36 @@ final class AllocationPerStepTests: XCTestCase {
         print("3 warm steps with 3 repeats per stimulus: \(c.count) allocations, largest \(c.largest) bytes")
         XCTAssertEqual(c.large_count, 0, "largest \(c.largest) bytes")
     }
+
+    /// Backward's input gradients (and evaluation-mode activations) live briefly: they share the
+    /// few arrays of the shared pool instead of one per layer, so keeping storage between steps
+    /// does not add a gradient per layer to the memory of a step.
+    func testGradientsShareAFewArrays() throws {
+        let s = 32, u = 20, b = 16
+        let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: s, width: s, units: u, channels: 16)
+        let enc = try NeuralEncoder(architecture: arch, seed: 0)
+        var rng = SeededRandom(seed: 0)
+        let x = rng.normalTensor([b, 1, s, s])
+        let dMean = rng.normalTensor([b, u])
+        StoragePool.shared.drain()
+        for _ in 0..<3 {
+            _ = enc.forward(x, training: true)
+            enc.backward(dMean, inputGradient: true)
+            enc.releaseSaved()
+        }
+        // The largest gradient: an activation, (B, 16, 32, 32) (stacked3 pads its convolutions).
+        let largest = b * 16 * s * s
+        let train = StoragePool.shared.footprint
+        print("shared pool after 3 training steps: \(train.entries) arrays, \(train.floats) floats (largest gradient \(largest))")
+        XCTAssertLessThanOrEqual(train.entries, 4, "arrays for \(enc.core.layers.count + 1) layers' gradients")
+        XCTAssertLessThanOrEqual(train.floats, 3 * largest)
+        XCTAssertGreaterThanOrEqual(train.floats, 2 * largest, "the gradients did not go through the pool")
+        StoragePool.shared.drain()
+        for _ in 0..<3 { _ = enc.forward(x, training: false) }
+        let eval = StoragePool.shared.footprint
+        print("shared pool after 3 evaluation passes: \(eval.entries) arrays, \(eval.floats) floats")
+        XCTAssertLessThanOrEqual(eval.entries, 3)
+        XCTAssertLessThanOrEqual(eval.floats, 3 * largest)
+        XCTAssertGreaterThanOrEqual(eval.floats, 2 * largest, "the evaluation activations did not go through the pool")
+    }
 }
