@@ -6,6 +6,9 @@
 // `training` or `keepForBackward` is set, saves exactly what `backward` needs; `backward` takes the
 // upstream gradient dOut (shape of the last output), ACCUMULATES (+=) into each parameter's `grad`
 // and returns dInput. Zeroing gradients is explicit (`Parameter.zeroGrad()`).
+// Outputs and dInput are written into the layer's `ReusableStorage` (Tensors), in place when nobody
+// holds the last pass's tensor any more; `releaseSaved()` drops what forward saved, so that a
+// training step allocates no tensor (docs/performance.md, "Allocation per step").
 import Tensors
 
 /// A trainable array with its accumulated gradient.
