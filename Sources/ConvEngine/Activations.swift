@@ -20,13 +20,8 @@ public class ElementwiseActivation {
     // Saved by forward: the input x and output y (copy-on-write references, no copy).
     var savedInput: Tensor?
     var savedOutput: Tensor?
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    let storage = LayerStorage()
 
     init(layerName: String) { self.name = layerName }
 
@@ -60,12 +55,6 @@ public class ElementwiseActivation {
         }
     }
 
-    /// y = kernel(x) element-wise (shape of x), in a new tensor.
-    static func unary(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-        let storage = ReusableStorage()
-        return unary(x, into: storage, kernel)
-    }
-
     /// out = kernel(a, b) element-wise (shape of a; b has as many elements), into `storage`.
     static func binary(_ a: Tensor, _ b: Tensor, into storage: ReusableStorage,
                        _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
@@ -93,14 +82,14 @@ public final class ReLU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // NaN propagates (as torch.relu).
-        let y = Self.unary(x, into: outputStorage(training)) { rcp_relu_forward($0, $1, $2) }
+        let y = Self.unary(x, into: storage.output(kept: training || retainsForBackward)) { rcp_relu_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
-        return Self.binary(dOut, x, into: inputGradient) { rcp_relu_backward($0, $1, $2, $3) }
+        return Self.binary(dOut, x, into: storage.inputGradient) { rcp_relu_backward($0, $1, $2, $3) }
     }
 
     /// Gate of the last saved forward, same shape as the input: 1 where x > 0, else 0. Nil when
@@ -119,7 +108,7 @@ public final class ELU: ElementwiseActivation, Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let a = alpha
-        let y = Self.unary(x, into: outputStorage(training)) { rcp_elu_forward($0, $1, $2, a) }
+        let y = Self.unary(x, into: storage.output(kept: training || retainsForBackward)) { rcp_elu_forward($0, $1, $2, a) }
         save(x, y, training: training)
         return y
     }
@@ -127,7 +116,7 @@ public final class ELU: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let a = alpha
-        return Self.binary(dOut, x, into: inputGradient) { rcp_elu_backward($0, $1, $2, $3, a) }
+        return Self.binary(dOut, x, into: storage.inputGradient) { rcp_elu_backward($0, $1, $2, $3, a) }
     }
 }
 
@@ -145,7 +134,7 @@ public final class Softplus: ElementwiseActivation, Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let b = beta, t = threshold
         // Computed as (max(βx, 0) + log1p(e^{−|βx|}))/β: no overflow, full precision for βx ≪ 0.
-        let y = Self.unary(x, into: outputStorage(training)) { rcp_softplus_forward($0, $1, $2, b, t) }
+        let y = Self.unary(x, into: storage.output(kept: training || retainsForBackward)) { rcp_softplus_forward($0, $1, $2, b, t) }
         save(x, y, training: training)
         return y
     }
@@ -153,7 +142,7 @@ public final class Softplus: ElementwiseActivation, Layer {
     public func backward(_ dOut: Tensor) -> Tensor {
         let (x, _) = saved(dOut)
         let b = beta, t = threshold
-        return Self.binary(dOut, x, into: inputGradient) { rcp_softplus_backward($0, $1, $2, $3, b, t) }
+        return Self.binary(dOut, x, into: storage.inputGradient) { rcp_softplus_backward($0, $1, $2, $3, b, t) }
     }
 }
 
@@ -162,14 +151,14 @@ public final class Exp: ElementwiseActivation, Layer {
     public var config: [String: LayerConfigValue] { ["type": .string("exp")] }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let y = Self.unary(x, into: outputStorage(training)) { rcp_exp_forward($0, $1, $2) }
+        let y = Self.unary(x, into: storage.output(kept: training || retainsForBackward)) { rcp_exp_forward($0, $1, $2) }
         save(x, y, training: training)
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let (_, y) = saved(dOut)
-        return Self.binary(dOut, y, into: inputGradient) { rcp_mul($0, $1, $2, $3) }
+        return Self.binary(dOut, y, into: storage.inputGradient) { rcp_mul($0, $1, $2, $3) }
     }
 }
 

@@ -37,14 +37,9 @@ public final class BatchNorm2D: Layer {
     private var savedNormalized: Tensor?
     private var savedInverseStd: [Double] = []
     private var savedTraining = false
-    // Storage of y, x̂ and dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    private let normalized = ReusableStorage()
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
+    private let normalized = ReusableStorage()  // x̂: saved for backward, storage of its own
 
     /// γ = 1, β = 0, running mean 0, running variance 1 (PyTorch's initial values).
     public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, name: String = "bn") {
@@ -132,7 +127,7 @@ public final class BatchNorm2D: Layer {
         let keep = training || retainsForBackward
         // rcp_batchnorm_apply writes every value of y (and of x̂ when asked).
         var xhat = keep ? normalized.take(x.shape) : Tensor(shape: [0])
-        var y = outputStorage(training).take(x.shape)
+        var y = storage.output(kept: training || retainsForBackward).take(x.shape)
         let gamma = weight.value.data, beta = bias.value.data
         if x.count > 0 {
             x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in xhat.data.withUnsafeMutableBufferPointer { ph in
@@ -145,7 +140,7 @@ public final class BatchNorm2D: Layer {
             } } }
         }
         if keep { normalized.keep(xhat) }
-        outputStorage(training).keep(y)
+        storage.output(kept: training || retainsForBackward).keep(y)
         savedNormalized = keep ? xhat : nil
         savedInverseStd = invStd
         savedTraining = training
@@ -164,7 +159,7 @@ public final class BatchNorm2D: Layer {
         let m = Double(n * hw)
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         // rcp_batchnorm_backward_apply writes every value of dX.
-        var dx = inputGradient.take(dOut.shape)
+        var dx = storage.inputGradient.take(dOut.shape)
         let gamma = weight.value.data, invStd = savedInverseStd, training = savedTraining
         let chunk = max(1, (1 << 15) / max(1, n * hw))
         // Per channel Σdy and Σdy·x̂ (dβ, dγ: the local sums; the trainer sums parameter gradients over shares).
@@ -202,7 +197,7 @@ public final class BatchNorm2D: Layer {
             weight.grad.data[ch] += Float(sumDyXhat[ch])
             bias.grad.data[ch] += Float(sumDy[ch])
         }
-        inputGradient.keep(dx)
+        storage.inputGradient.keep(dx)
         return dx
     }
 

@@ -81,13 +81,8 @@ public final class Conv2D: Layer {
 
     // Saved by forward for backward: the input x [N, Ci, H, W].
     private var savedInput: Tensor?
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradientStorage = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
     private let engine = FastConvolution()
     private lazy var fftEngine = FFTConvolution()
 
@@ -176,7 +171,7 @@ public final class Conv2D: Layer {
         precondition(!shape.isEmpty, "\(name): input \(x.shape) does not fit Conv2D(\(inputChannels)→\(outputChannels), k\(kernelSize), s\(stride), p\(padding), d\(dilation))")
         savedInput = (training || retainsForBackward) ? x : nil
         let g = geometry(height: x.shape[2], width: x.shape[3])
-        return outputStorage(training).tensor(shape) { y in
+        return storage.output(kept: training || retainsForBackward).tensor(shape) { y in
             x.data.withUnsafeBufferPointer { px in weight.value.data.withUnsafeBufferPointer { pw in
                 let fft = Self.usesFFT(g)
                 func run(_ pb: UnsafePointer<Float>?) {
@@ -236,7 +231,7 @@ public final class Conv2D: Layer {
         precondition(dOut.shape == outputShape(for: inputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: inputShape))")
         let g = geometry(height: inputShape[2], width: inputShape[3])
         inputGradientPasses += 1
-        return inputGradientStorage.tensor(inputShape) { dx in
+        return storage.inputGradient.tensor(inputShape) { dx in
             dOut.data.withUnsafeBufferPointer { pdy in weight.value.data.withUnsafeBufferPointer { pw in
                 if Self.usesFFT(g) {
                     fftEngine.backwardData(g, batch: inputShape[0], dy: pdy.baseAddress!, weight: pw.baseAddress!, dx: dx)

@@ -15,13 +15,8 @@ public final class Linear: Layer {
     public var retainsForBackward = false
     // Saved by forward for backward: x [N, in].
     private var savedInput: Tensor?
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
     public func releaseSaved() { savedInput = nil }
 
@@ -67,7 +62,7 @@ public final class Linear: Layer {
         precondition(!outputShape(for: x.shape).isEmpty, "\(name): input \(x.shape) does not fit Linear(\(inputFeatures)→\(outputFeatures))")
         savedInput = (training || retainsForBackward) ? x : nil
         let n = x.shape[0]
-        var y = outputStorage(training).take([n, outputFeatures], zeroed: true)
+        var y = storage.output(kept: training || retainsForBackward).take([n, outputFeatures], zeroed: true)
         if let b = bias {
             for i in 0..<n { for j in 0..<outputFeatures { y.data[i * outputFeatures + j] = b.value.data[j] } }
         }
@@ -78,7 +73,7 @@ public final class Linear: Layer {
                            beta: 1, c: py.baseAddress!, ldc: outputFeatures)
             } } }
         }
-        outputStorage(training).keep(y)
+        storage.output(kept: training || retainsForBackward).keep(y)
         return y
     }
 
@@ -88,8 +83,8 @@ public final class Linear: Layer {
         }
         let n = x.shape[0]
         precondition(dOut.shape == [n, outputFeatures], "\(name): dOut \(dOut.shape) ≠ output [\(n), \(outputFeatures)]")
-        var dx = inputGradient.take(x.shape, zeroed: true)
-        defer { inputGradient.keep(dx) }
+        var dx = storage.inputGradient.take(x.shape, zeroed: true)
+        defer { storage.inputGradient.keep(dx) }
         guard n > 0 else { return dx }
         dOut.data.withUnsafeBufferPointer { pd in
             x.data.withUnsafeBufferPointer { px in weight.grad.data.withUnsafeMutableBufferPointer { pg in

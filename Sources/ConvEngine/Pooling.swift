@@ -50,13 +50,8 @@ public final class MaxPool2D: Layer {
     public private(set) var argmax: [Int32] = []
     /// Input shape of the last forward [N, C, H, W].
     public private(set) var lastInputShape: [Int] = []
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
     /// `stride` defaults to `kernelSize` (PyTorch's default).
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "maxpool") {
@@ -79,7 +74,7 @@ public final class MaxPool2D: Layer {
         let planes = shape[0] * shape[1]
         lastInputShape = x.shape
         if argmax.count != shape.product { argmax = [Int32](repeating: 0, count: shape.product) }
-        var y = outputStorage(training).take(shape)  // every value written below
+        var y = storage.output(kept: training || retainsForBackward).take(shape)  // every value written below
         x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in argmax.withUnsafeMutableBufferPointer { pa in
             let px = px.baseAddress!, py = py.baseAddress!, pa = pa.baseAddress!
             Parallel.forEachChunk(planes) { _, range in
@@ -106,7 +101,7 @@ public final class MaxPool2D: Layer {
                 }
             }
         } } }
-        outputStorage(training).keep(y)
+        storage.output(kept: training || retainsForBackward).keep(y)
         return y
     }
 
@@ -116,7 +111,7 @@ public final class MaxPool2D: Layer {
         precondition(dOut.shape == outputShape(for: lastInputShape), "\(name): dOut \(dOut.shape) ≠ output \(outputShape(for: lastInputShape))")
         let plane = lastInputShape[2] * lastInputShape[3], outPlane = dOut.shape[2] * dOut.shape[3]
         let planes = dOut.shape[0] * dOut.shape[1]
-        var dx = inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
+        var dx = storage.inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
         dOut.data.withUnsafeBufferPointer { pd in dx.data.withUnsafeMutableBufferPointer { px in argmax.withUnsafeBufferPointer { pa in
             let pd = pd.baseAddress!, px = px.baseAddress!, pa = pa.baseAddress!
             Parallel.forEachChunk(planes) { _, range in
@@ -125,7 +120,7 @@ public final class MaxPool2D: Layer {
                 }
             }
         } } }
-        inputGradient.keep(dx)
+        storage.inputGradient.keep(dx)
         return dx
     }
 }
@@ -137,11 +132,8 @@ public final class AvgPool2D: Layer {
     public var retainsForBackward = false
     public var parameters: [Parameter] { [] }
     private var lastInputShape: [Int] = []
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// As MaxPool2D's.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
     /// `stride` defaults to `kernelSize` (PyTorch's default). Padded zeros count in the divisor K².
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, name: String = "avgpool") {
@@ -163,7 +155,7 @@ public final class AvgPool2D: Layer {
         let k = geometry.kernelSize, s = geometry.stride, p = geometry.padding
         let scale = 1 / Float(k * k)
         lastInputShape = x.shape
-        var y = outputStorage(training).take(shape)  // every value written below
+        var y = storage.output(kept: training || retainsForBackward).take(shape)  // every value written below
         x.data.withUnsafeBufferPointer { px in y.data.withUnsafeMutableBufferPointer { py in
             let px = px.baseAddress!, py = py.baseAddress!
             Parallel.forEachChunk(shape[0] * shape[1]) { _, range in
@@ -181,7 +173,7 @@ public final class AvgPool2D: Layer {
                 }
             }
         } }
-        outputStorage(training).keep(y)
+        storage.output(kept: training || retainsForBackward).keep(y)
         return y
     }
 
@@ -192,7 +184,7 @@ public final class AvgPool2D: Layer {
         let (h, w, oh, ow) = (lastInputShape[2], lastInputShape[3], dOut.shape[2], dOut.shape[3])
         let k = geometry.kernelSize, s = geometry.stride, p = geometry.padding
         let scale = 1 / Float(k * k)
-        var dx = inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
+        var dx = storage.inputGradient.take(lastInputShape, zeroed: true)  // accumulated into
         dOut.data.withUnsafeBufferPointer { pd in dx.data.withUnsafeMutableBufferPointer { px in
             let pd = pd.baseAddress!, px = px.baseAddress!
             Parallel.forEachChunk(dOut.shape[0] * dOut.shape[1]) { _, range in
@@ -209,7 +201,7 @@ public final class AvgPool2D: Layer {
                 }
             }
         } }
-        inputGradient.keep(dx)
+        storage.inputGradient.keep(dx)
         return dx
     }
 }

@@ -15,20 +15,16 @@ public final class FactorizedReadout: Layer {
     public var parameters: [Parameter] { [mask, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
-    public func releaseSaved() { savedInput = Tensor(shape: [0]) }
+    public func releaseSaved() { savedInput = Tensor(shape: [0]); pooled = Tensor(shape: [0]) }
 
     // Saved by forward for backward: the input h (N, C, S) and the spatially pooled sp (N, C, U).
     private var savedInput = Tensor(shape: [0])
-    private var pooled = Tensor(shape: [0])        // (N, C, U) mask-pooled features, reused
-    private var gradientScratch = Tensor(shape: [0])  // (N, C, U) dη·f, reused
+    private var pooled = Tensor(shape: [0])        // (N, C, U) mask-pooled features
+    private let pooledStorage = ReusableStorage()                      // sp: saved, of its own
+    private let gradientScratch = ReusableStorage(pool: .shared)     // (N, C, U) dη·f, briefly
 
     public init(name: String = "readout", channels: Int, height: Int, width: Int, units: Int, rng: inout SeededRandom) {
         self.name = name
@@ -50,17 +46,14 @@ public final class FactorizedReadout: Layer {
         precondition(x.rank == 4 && x.shape[1] == channels && x.shape[2] == height && x.shape[3] == width,
                      "factorized readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], c = channels, s = height * width, u = units
-        // In training the buffer is kept across calls (resized in place).
         let keep = training || retainsForBackward
-        var sp = keep ? pooled : Tensor(shape: [0])
-        if keep { pooled = Tensor(shape: [0]) }
-        sp.resize([n, c, u])
+        var sp = pooledStorage.take([n, c, u])  // written by sgemm (β = 0)
         // sp(N·C, U) = h(N·C, S) · maskᵀ(S, U)
         x.data.withUnsafeBufferPointer { h in mask.value.data.withUnsafeBufferPointer { m in sp.data.withUnsafeMutableBufferPointer { o in
             BLAS.sgemm(transposeA: false, transposeB: true, m: n * c, n: u, k: s, alpha: 1, a: h.baseAddress!, lda: s,
                        b: m.baseAddress!, ldb: s, beta: 0, c: o.baseAddress!, ldc: u)
         } } }
-        var out = outputStorage(training).take([n, u], zeroed: true)
+        var out = storage.output(kept: training || retainsForBackward).take([n, u], zeroed: true)
         sp.data.withUnsafeBufferPointer { p in features.value.data.withUnsafeBufferPointer { f in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {
@@ -72,8 +65,9 @@ public final class FactorizedReadout: Layer {
                 }
             }
         } } }
+        pooledStorage.keep(sp)
         if keep { savedInput = x; pooled = sp }
-        outputStorage(training).keep(out)
+        storage.output(kept: training || retainsForBackward).keep(out)
         return out
     }
 
@@ -81,9 +75,7 @@ public final class FactorizedReadout: Layer {
         let n = savedInput.shape[0], c = channels, s = height * width, u = units
         precondition(dOut.shape == [n, u], "readout backward: dOut \(dOut.shape) vs (\(n), \(u))")
         // dsp[n,c,u] = dη[n,u] · f[u,c]; df[u,c] += Σ_n dη[n,u] · sp[n,c,u]; db[u] += Σ_n dη[n,u]
-        var dsp = gradientScratch
-        gradientScratch = Tensor(shape: [0])
-        dsp.resize([n, c, u])
+        var dsp = gradientScratch.take([n, c, u])  // every value written below
         dOut.data.withUnsafeBufferPointer { d in features.value.data.withUnsafeBufferPointer { f in
             pooled.data.withUnsafeBufferPointer { p in dsp.data.withUnsafeMutableBufferPointer { ds in
                 features.grad.data.withUnsafeMutableBufferPointer { df in bias.grad.data.withUnsafeMutableBufferPointer { db in
@@ -101,7 +93,7 @@ public final class FactorizedReadout: Layer {
             } }
         } }
         // dmask(U, S) += dspᵀ(U, N·C) · h(N·C, S);  dh(N·C, S) = dsp(N·C, U) · mask(U, S)
-        var dx = inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
+        var dx = storage.inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
         dsp.data.withUnsafeBufferPointer { ds in savedInput.data.withUnsafeBufferPointer { h in
             mask.grad.data.withUnsafeMutableBufferPointer { dm in mask.value.data.withUnsafeBufferPointer { m in
                 dx.data.withUnsafeMutableBufferPointer { dh in
@@ -112,8 +104,8 @@ public final class FactorizedReadout: Layer {
                 }
             } }
         } }
-        gradientScratch = dsp
-        inputGradient.keep(dx)
+        gradientScratch.keep(dsp)
+        storage.inputGradient.keep(dx)
         return dx
     }
 }

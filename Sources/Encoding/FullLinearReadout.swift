@@ -13,13 +13,8 @@ public final class FullLinearReadout: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
     public func releaseSaved() { savedInput = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])  // (N, C, H, W), for the weight gradient
@@ -42,7 +37,7 @@ public final class FullLinearReadout: Layer {
         let k = channels * height * width
         precondition(x.count == x.shape[0] * k, "full readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], u = units
-        var out = outputStorage(training).take([n, u], zeroed: true)
+        var out = storage.output(kept: training || retainsForBackward).take([n, u], zeroed: true)
         x.data.withUnsafeBufferPointer { h in weight.value.data.withUnsafeBufferPointer { w in bias.value.data.withUnsafeBufferPointer { b in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n { for j in 0..<u { o[i * u + j] = b[j] } }
@@ -51,13 +46,13 @@ public final class FullLinearReadout: Layer {
             }
         } } }
         if training || retainsForBackward { savedInput = x }
-        outputStorage(training).keep(out)
+        storage.output(kept: training || retainsForBackward).keep(out)
         return out
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let n = savedInput.shape[0], u = units, k = channels * height * width
-        var dx = inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
+        var dx = storage.inputGradient.take(savedInput.shape)  // written by sgemm (β = 0)
         dOut.data.withUnsafeBufferPointer { d in savedInput.data.withUnsafeBufferPointer { h in
             weight.value.data.withUnsafeBufferPointer { w in weight.grad.data.withUnsafeMutableBufferPointer { dw in
                 bias.grad.data.withUnsafeMutableBufferPointer { db in dx.data.withUnsafeMutableBufferPointer { dh in
@@ -69,7 +64,7 @@ public final class FullLinearReadout: Layer {
                 } }
             } }
         } }
-        inputGradient.keep(dx)
+        storage.inputGradient.keep(dx)
         return dx
     }
 }

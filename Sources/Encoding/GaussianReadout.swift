@@ -18,13 +18,8 @@ public final class GaussianReadout: Layer {
     public var parameters: [Parameter] { [position, features, bias] }
     public var state: [String: Tensor] = [:]
     public var retainsForBackward = false
-    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones (ReusableStorage).
-    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
-    private let inputGradient = ReusableStorage(pool: .shared)
-    /// Where forward writes its output: storage of its own in training (the next layer keeps the
-    /// output for its backward), borrowed from the shared pool in evaluation (it lives only until
-    /// the next layer has read it). dX is always borrowed: it lives until the layer below has used it.
-    private func outputStorage(_ training: Bool) -> ReusableStorage { training || retainsForBackward ? ownOutput : transientOutput }
+    // Storage of the output and of dX, reused from pass to pass when nobody holds the last ones.
+    private let storage = LayerStorage()
 
     public func releaseSaved() { savedInput = Tensor(shape: [0]); sampled = Tensor(shape: [0]) }
     private var savedInput = Tensor(shape: [0])
@@ -59,7 +54,7 @@ public final class GaussianReadout: Layer {
                      "gaussian readout expects (N, \(channels), \(height), \(width)), got \(x.shape)")
         let n = x.shape[0], c = channels, u = units, hw = height * width
         var v = samples.take([n, u, c])  // every value written below
-        var out = outputStorage(training).take([n, u], zeroed: true)
+        var out = storage.output(kept: training || retainsForBackward).take([n, u], zeroed: true)
         for j in 0..<u {
             let ax = axis(position.value.data[2 * j], extent: width)
             let ay = axis(position.value.data[2 * j + 1], extent: height)
@@ -78,14 +73,14 @@ public final class GaussianReadout: Layer {
         }
         samples.keep(v)
         if training || retainsForBackward { savedInput = x; sampled = v }
-        outputStorage(training).keep(out)
+        storage.output(kept: training || retainsForBackward).keep(out)
         return out
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
         let x = savedInput
         let n = x.shape[0], c = channels, u = units, hw = height * width
-        var dx = inputGradient.take(x.shape, zeroed: true)
+        var dx = storage.inputGradient.take(x.shape, zeroed: true)
         for j in 0..<u {
             let ax = axis(position.value.data[2 * j], extent: width)
             let ay = axis(position.value.data[2 * j + 1], extent: height)
@@ -112,7 +107,7 @@ public final class GaussianReadout: Layer {
             if ax.inside && width > 1 { position.grad.data[2 * j] += dmx * ax.scale }
             if ay.inside && height > 1 { position.grad.data[2 * j + 1] += dmy * ay.scale }
         }
-        inputGradient.keep(dx)
+        storage.inputGradient.keep(dx)
         return dx
     }
 }

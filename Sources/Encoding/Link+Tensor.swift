@@ -3,17 +3,20 @@ import Foundation
 import Tensors
 
 extension Link {
-    /// μ = g(η) element-wise.
-    public func apply(_ eta: Tensor) -> Tensor {
-        var out = eta
-        out.data.withUnsafeMutableBufferPointer { p in apply(p.baseAddress!, count: p.count) }
-        return out
+    /// μ = g(η) element-wise, written into `storage`.
+    public func apply(_ eta: Tensor, into storage: ReusableStorage) -> Tensor {
+        storage.tensor(eta.shape) { mu in
+            eta.data.withUnsafeBufferPointer { mu.update(from: $0.baseAddress!, count: $0.count) }
+            apply(mu, count: eta.count)
+        }
     }
 
-    /// d ← d ⊙ g′(η), turning ∂L/∂μ into ∂L/∂η.
-    public func multiplyByDerivative(_ d: inout Tensor, at eta: Tensor) {
-        precondition(d.count == eta.count)
-        for i in 0..<d.count { d.data[i] *= derivative(eta.data[i]) }
+    /// d ⊙ g′(η), turning ∂L/∂μ into ∂L/∂η, written into `storage`.
+    public func multiplyByDerivative(_ d: Tensor, at eta: Tensor, into storage: ReusableStorage) -> Tensor {
+        precondition(d.count == eta.count, "∂L/∂μ \(d.shape) ≠ η \(eta.shape)")
+        return storage.tensor(d.shape) { out in
+            for i in 0..<d.count { out[i] = d.data[i] * derivative(eta.data[i]) }
+        }
     }
 
     /// g⁻¹(μ), used to start the readout bias at the training-mean rate. μ must be in the link's range.

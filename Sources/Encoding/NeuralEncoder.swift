@@ -115,11 +115,7 @@ public final class NeuralEncoder {
         readout.retainsForBackward = retain
         let e = readout.forward(h, training: training)
         if save { eta = e }
-        let link = architecture.link
-        return meanStorage.tensor(e.shape) { mu in
-            e.data.withUnsafeBufferPointer { mu.update(from: $0.baseAddress!, count: $0.count) }
-            link.apply(mu, count: e.count)
-        }
+        return architecture.link.apply(e, into: meanStorage)
     }
 
     /// Lets go of everything the last forward saved for backward (here and in every layer): the
@@ -161,10 +157,7 @@ public final class NeuralEncoder {
     public func backward(_ dMean: Tensor, inputGradient: Bool = true,
                          extraGradient: ((Int, Tensor) -> Tensor?)? = nil) -> Tensor {
         precondition(dMean.count == eta.count, "backward: ∂L/∂μ \(dMean.shape) ≠ saved η \(eta.shape) (run forward with training or retain)")
-        let link = architecture.link
-        let dEta = etaGradientStorage.tensor(dMean.shape) { d in
-            for i in 0..<dMean.count { d[i] = dMean.data[i] * link.derivative(eta.data[i]) }
-        }
+        let dEta = architecture.link.multiplyByDerivative(dMean, at: eta, into: etaGradientStorage)
         var d = readout.backward(dEta)
         if coreFrozen { return d }  // ∂L/∂(core output); the core is not trained
         for i in stride(from: core.layers.count - 1, through: 0, by: -1) {

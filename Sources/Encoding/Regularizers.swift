@@ -81,14 +81,9 @@ public enum Regularizer {
     /// L1 penalty on activations, λ/N · Σ|a| over a batch (N, …); returns (value, gradient).
     /// `batchRows`: the whole minibatch's row count N when `a` is one MPI rank's share of it (the
     /// ranks' values and gradients then add up to the whole batch's); nil: `a.shape[0]`.
-    public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil) -> (Double, Tensor) {
-        let storage = ReusableStorage()
-        return activationL1(a, strength: lambda, batchRows: batchRows, into: storage)
-    }
-
-    /// The same, the gradient written into `storage` when it can be reused (the trainer's steps).
+    /// The gradient is written into `storage` (the trainer's, reused from step to step).
     public static func activationL1(_ a: Tensor, strength lambda: Float, batchRows: Int? = nil,
-                                    into storage: ReusableStorage) -> (Double, Tensor) {
+                                    into storage: ReusableStorage = ReusableStorage()) -> (Double, Tensor) {
         let n = Float(max(batchRows ?? a.shape[0], 1))
         var total = 0.0
         let g = storage.tensor(a.shape) { g in

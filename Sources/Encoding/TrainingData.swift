@@ -52,13 +52,9 @@ public struct TrainingData {
 
     public var trialCount: Int { stimulusIndex.count }
 
-    /// Responses of the given trials, (n, U).
-    public func responses(of trials: [Int]) -> Tensor {
-        Tensor(shape: [trials.count, units], data: responses.rows(trials).values)
-    }
-
-    /// The same, written into `storage` when it can be reused (the trainer's batches).
-    public func responses(of trials: [Int], into storage: ReusableStorage) -> Tensor {
+    /// Responses of the given trials, (n, U), written into `storage` (new by default; the trainer
+    /// passes one kept between batches).
+    public func responses(of trials: [Int], into storage: ReusableStorage = ReusableStorage()) -> Tensor {
         let u = units
         return storage.tensor([trials.count, u]) { out in
             responses.values.withUnsafeBufferPointer { src in

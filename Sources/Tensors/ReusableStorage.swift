@@ -84,9 +84,6 @@ public final class ReusableStorage {
         if let pool { pool.keep(t, entry: entry); entry = nil } else { values = t.data }
     }
 
-    /// Lets go of the storage (the next call allocates). A pooled storage holds nothing itself.
-    public func release() { values = [] }
-
     /// Whether `array`'s storage has no other reference (see the header).
     @inline(never)
     static func isUnique(_ array: inout [Float]) -> Bool {
@@ -106,6 +103,20 @@ public final class ReusableStorage {
     }()
 }
 
+/// The storage of one layer's passes: its output — of its own when the output is kept for backward
+/// (training or `retainsForBackward`: the next layer keeps it as its input), borrowed from the
+/// shared pool otherwise (read once by the next layer) — and its input gradient, always borrowed (it
+/// lives until the layer below has used it).
+public final class LayerStorage {
+    private let ownOutput = ReusableStorage(), transientOutput = ReusableStorage(pool: .shared)
+    public let inputGradient = ReusableStorage(pool: .shared)
+
+    public init() {}
+
+    /// Where forward writes its output.
+    public func output(kept: Bool) -> ReusableStorage { kept ? ownOutput : transientOutput }
+}
+
 /// A few storages shared by every `ReusableStorage(pool:)`, for tensors that live briefly. A
 /// request takes the free entry (nobody holds its last tensor) of the smallest sufficient capacity;
 /// with none, it grows the largest free entry, or adds one up to `maximumEntries`; with every entry
@@ -116,8 +127,8 @@ public final class StoragePool: @unchecked Sendable {
     public static let shared = StoragePool(maximumEntries: 8)
 
     public let maximumEntries: Int
+    // An entry lent out (taken, not yet kept) holds no array, so it is not `isReusable` either.
     private var entries: [ReusableStorage] = []
-    private var lent: [Bool] = []
     private let lock = NSLock()
 
     public init(maximumEntries: Int) {
@@ -134,28 +145,27 @@ public final class StoragePool: @unchecked Sendable {
     /// Lets go of every entry's array (held tensors stay valid).
     public func drain() {
         lock.lock(); defer { lock.unlock() }
-        entries.removeAll(); lent.removeAll()
+        entries.removeAll()
     }
 
     func take(_ shape: [Int], zeroed: Bool) -> (Tensor, Int?) {
         let n = shape.reduce(1, *)
         lock.lock(); defer { lock.unlock() }
         var best: Int?, largest: Int?
-        for i in entries.indices where !lent[i] && entries[i].isReusable {
+        for i in entries.indices where entries[i].isReusable {
             let c = entries[i].capacity
             if c >= n, best.map({ c < entries[$0].capacity }) ?? true { best = i }
             if largest.map({ c > entries[$0].capacity }) ?? true { largest = i }
         }
         if best == nil {
             if entries.count < maximumEntries {
-                entries.append(ReusableStorage()); lent.append(false)
+                entries.append(ReusableStorage())
                 best = entries.count - 1
             } else {
                 best = largest
             }
         }
         guard let i = best else { return (ReusableStorage().take(shape, zeroed: zeroed), nil) }
-        lent[i] = true
         return (entries[i].take(shape, zeroed: zeroed), i)
     }
 
@@ -164,6 +174,5 @@ public final class StoragePool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard i < entries.count else { return }  // drained meanwhile
         entries[i].keep(t)
-        lent[i] = false
     }
 }

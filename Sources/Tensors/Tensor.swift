@@ -75,14 +75,9 @@ public struct Tensor: Equatable, CustomStringConvertible, Sendable {
         return Tensor(shape: s, data: Array(data[(range.lowerBound * inner)..<(range.upperBound * inner)]))
     }
 
-    /// Items `indices` of the outermost axis, in that order.
-    public func gather(_ indices: [Int]) -> Tensor {
-        let storage = ReusableStorage()
-        return gather(indices, into: storage)
-    }
-
-    /// The same, written into `storage` when it can be reused.
-    public func gather(_ indices: [Int], into storage: ReusableStorage) -> Tensor {
+    /// Items `indices` of the outermost axis, in that order, written into `storage` (new by default;
+    /// pass one kept between calls to reuse its array).
+    public func gather(_ indices: [Int], into storage: ReusableStorage = ReusableStorage()) -> Tensor {
         let inner = shape.dropFirst().reduce(1, *)
         var s = shape; s[0] = indices.count
         return storage.tensor(s) { dst in

@@ -13,14 +13,14 @@ import Encoding
 final class AllocationPerStepTests: XCTestCase {
     /// Allocations of steps `first ..< first + count` (1-based) of a stacked3 fit on 32×32 images
     /// (first layer on the direct kernels, the 7×7 layers on the FFT path, factorized readout).
-    func countSteps(first: Int, count: Int, side: Int = 32, batch: Int = 16, threshold: Int = 4096,
-                    grouping: BatchGrouping = .stimulus, repeats: Int = 1) throws -> rcp_allocation_counts {
-        let u = 20
+    /// "Large": 4 KiB or more.
+    func countSteps(first: Int, count: Int, batch: Int = 16, repeats: Int = 1) throws -> rcp_allocation_counts {
+        let u = 20, side = 32
         let ds = SmallTrainingData.poisson(stimuli: 240, side: side, units: u, repeats: repeats, seed: 7)
         let prep = try Preprocessing.fit(on: ds, options: PreprocessingOptions(grayscale: true))
         let arch = EncoderArchitecture.stacked3(inputChannels: 1, height: side, width: side, units: u, channels: 16)
         var o = TrainingOptions()
-        o.epochs = 1; o.batchSize = batch; o.batchBy = grouping
+        o.epochs = 1; o.batchSize = batch
         o.activationL1 = 1e-3  // the activity penalty's gradient too
         let encoder = try NeuralEncoder(architecture: arch, seed: 0)
         let trainer = try Trainer(encoder: encoder, data: try TrainingData(dataset: ds, preprocessing: prep),
@@ -30,7 +30,7 @@ final class AllocationPerStepTests: XCTestCase {
         var counts: rcp_allocation_counts?
         trainer.stopRequested = {
             polls += 1
-            if polls == first { rcp_allocation_counting_begin(threshold) }
+            if polls == first { rcp_allocation_counting_begin(4096) }
             if polls == first + count { counts = rcp_allocation_counting_end() }
             return false
         }

@@ -54,8 +54,10 @@ final class ReusableStorageTests: XCTestCase {
         XCTAssertEqual(u.data[1], 5, "contents kept when not zeroed")
         u.data[0] = 1  // unique: no copy
         XCTAssertEqual(address(u), a)
-        s.release()
-        XCTAssertFalse(s.isReusable)
+        u = Tensor(shape: [0])
+        XCTAssertFalse(s.isReusable, "taken and never kept: the storage holds nothing")
+        s.keep(Tensor(shape: [2], repeating: 1))  // (a literal array may be a static, immortal one: never reusable)
+        XCTAssertTrue(s.isReusable, "kept by the storage alone")
     }
 
     func testGatherIntoStorage() {
